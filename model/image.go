@@ -1,0 +1,161 @@
+package model
+
+import (
+	"errors"
+	"fmt"
+	"math"
+)
+
+// NoiseModel says how the per-pixel variance of an image is obtained.
+type NoiseModel int
+
+const (
+	// NoiseFromData is PCAT's choice: σ² = (data − bias)/gain, fixed for the whole run.
+	NoiseFromData NoiseModel = iota
+	// NoiseFromModel uses the expected counts instead of the observed ones:
+	// σ² = (background + model)/gain + readNoise², where model is the source model.
+	NoiseFromModel
+)
+
+// String returns the name used on the command line and in FITS headers ("data" or "model").
+func (n NoiseModel) String() string {
+	switch n {
+	case NoiseFromData:
+		return "data"
+	case NoiseFromModel:
+		return "model"
+	}
+	return fmt.Sprintf("NoiseModel(%d)", int(n))
+}
+
+// ParseNoiseModel is the inverse of NoiseModel.String.
+func ParseNoiseModel(s string) (NoiseModel, error) {
+	switch s {
+	case "data":
+		return NoiseFromData, nil
+	case "model":
+		return NoiseFromModel, nil
+	}
+	return 0, fmt.Errorf("unknown noise model %q (want data or model)", s)
+}
+
+// Image is one exposure (or a cutout of one) in counts, with what is needed to write down a
+// Gaussian likelihood for it.
+type Image struct {
+	Width, Height int
+	// Pix holds the data in counts, bias and background included, row-major.
+	Pix []float32
+	// Mask marks bad pixels (true = ignore). It is nil when every pixel is good.
+	Mask []bool
+	// Gain is the number of electrons per count.
+	Gain float64
+	// Bias is the additive pedestal in counts (SDSS SOFTBIAS plus any offset).
+	Bias float64
+	// Background is the sky level in counts above the bias: the model is
+	// Bias + Background + Σ sources.
+	Background float64
+	// ReadNoise is the read noise in counts (used only by NoiseFromModel).
+	ReadNoise float64
+	// Noise selects how the inverse variance is computed.
+	Noise NoiseModel
+	// ZeroPoint gives magnitudes, mag = ZeroPoint − 2.5 log10(flux); valid when HasZeroPoint.
+	ZeroPoint    float64
+	HasZeroPoint bool
+	// X0, Y0 are the position of pixel (0, 0) in the parent frame, so that a cutout's sources
+	// can be reported in the full frame's coordinates (x_frame = x + X0).
+	X0, Y0 int
+	// WCS maps parent-frame pixels to sky; nil when unknown.
+	WCS SkyProjection
+}
+
+// SkyProjection maps 0-based pixel coordinates of the parent frame to RA/Dec in degrees and
+// back. The wcs package provides one for TAN (with SIP) headers.
+type SkyProjection interface {
+	PixelToSky(x, y float64) (ra, dec float64)
+	SkyToPixel(ra, dec float64) (x, y float64, err error)
+}
+
+// NewImage returns a w×h image with zeroed pixels, no mask, gain 1 and no zero point.
+func NewImage(w, h int) *Image {
+	return &Image{Width: w, Height: h, Pix: make([]float32, w*h), Gain: 1}
+}
+
+// Validate checks the image for problems that would make a likelihood meaningless.
+func (im *Image) Validate() error {
+	if im.Width <= 0 || im.Height <= 0 {
+		return fmt.Errorf("image has size %d×%d", im.Width, im.Height)
+	}
+	if len(im.Pix) != im.Width*im.Height {
+		return fmt.Errorf("image has %d pixels, want %d×%d", len(im.Pix), im.Width, im.Height)
+	}
+	if im.Mask != nil && len(im.Mask) != len(im.Pix) {
+		return errors.New("mask size differs from image size")
+	}
+	if !(im.Gain > 0) || math.IsInf(im.Gain, 0) {
+		return fmt.Errorf("gain must be positive, got %g", im.Gain)
+	}
+	if im.ReadNoise < 0 {
+		return fmt.Errorf("read noise must not be negative, got %g", im.ReadNoise)
+	}
+	good := 0
+	for i, v := range im.Pix {
+		if im.Mask != nil && im.Mask[i] {
+			continue
+		}
+		if !math.IsNaN(float64(v)) && !math.IsInf(float64(v), 0) {
+			good++
+		}
+	}
+	if good == 0 {
+		return errors.New("image has no finite unmasked pixel")
+	}
+	return nil
+}
+
+// InverseVariance returns the per-pixel weight 1/σ² under the image's noise model; masked and
+// non-finite pixels get weight 0. For NoiseFromModel, model is the current source model in
+// counts above the background (nil means no sources); it is ignored for NoiseFromData.
+// Variances are floored at one electron so that a pixel never gets infinite weight.
+func (im *Image) InverseVariance(model []float32) []float32 {
+	w := make([]float32, len(im.Pix))
+	floor := 1 / im.Gain
+	for i, d := range im.Pix {
+		if (im.Mask != nil && im.Mask[i]) || math.IsNaN(float64(d)) || math.IsInf(float64(d), 0) {
+			continue
+		}
+		var v float64
+		switch im.Noise {
+		case NoiseFromModel:
+			m := im.Background
+			if model != nil {
+				m += float64(model[i])
+			}
+			v = m/im.Gain + im.ReadNoise*im.ReadNoise
+		default:
+			v = (float64(d) - im.Bias) / im.Gain
+		}
+		if v < floor {
+			v = floor
+		}
+		w[i] = float32(1 / v)
+	}
+	return w
+}
+
+// Magnitude converts a flux to a magnitude with the image's zero point. It returns NaN when
+// no zero point is known or the flux is not positive.
+func (im *Image) Magnitude(flux float64) float64 {
+	if !im.HasZeroPoint || flux <= 0 {
+		return math.NaN()
+	}
+	return im.ZeroPoint - 2.5*math.Log10(flux)
+}
+
+// Sky returns RA and Dec in degrees of cutout pixel (x, y); ok is false without a WCS.
+func (im *Image) Sky(x, y float64) (ra, dec float64, ok bool) {
+	if im.WCS == nil {
+		return math.NaN(), math.NaN(), false
+	}
+	ra, dec = im.WCS.PixelToSky(x+float64(im.X0), y+float64(im.Y0))
+	return ra, dec, true
+}

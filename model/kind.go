@@ -1,0 +1,44 @@
+package model
+
+import "math/rand/v2"
+
+// Box is a rectangle of pixels of an image buffer: image pixel (x, y) with X0 ≤ x < X0+W and
+// Y0 ≤ y < Y0+H lives at Pix[(y−Y0)*Stride + (x−X0)].
+type Box struct {
+	Pix            []float32
+	Stride         int
+	X0, Y0, W, H int
+}
+
+// Profile is what a point source needs from a PSF: adding flux × PSF centred at (x, y) into
+// a box (light falling outside the box is dropped), and the stamp half-width in pixels.
+// psf.PSF implements it.
+type Profile interface {
+	AddTo(b Box, x, y, flux float64)
+	Radius() int
+}
+
+// SourceKind describes one kind of source: the parameters it has beyond its position, their
+// prior, how to perturb them, and how it renders. The sampler only talks to sources through
+// this interface (with a fast path for point sources), so a researcher can add a galaxy or a
+// multi-band star by implementing it. Positions are always x, y with a uniform prior; the
+// parameters listed by Params come after them, and the first is always the flux in counts.
+type SourceKind interface {
+	// Name identifies the kind in run records and file metadata.
+	Name() string
+	// Params names the parameters after x and y; Params()[0] is "flux".
+	Params() []string
+	// LogPrior returns the log prior density of params (0 where it is flat, −Inf outside
+	// the support).
+	LogPrior(params []float64) float64
+	// SamplePrior draws params from the prior into dst (len(dst) == len(Params())).
+	SamplePrior(rng *rand.Rand, dst []float64)
+	// Perturb proposes new params near old (a random-walk step of the given relative size,
+	// 1 being a typical step) and returns ln q(old|new) − ln q(new|old).
+	Perturb(rng *rand.Rand, old, dst []float64, scale float64) float64
+	// Render adds the source at (x, y) with params into b, scaled by sign (+1 adds, −1
+	// removes). Light outside b is dropped.
+	Render(b Box, x, y float64, params []float64, sign float64)
+	// Radius is the half-width in pixels beyond which the source adds no light.
+	Radius() int
+}
