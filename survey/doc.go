@@ -1,0 +1,4 @@
+// Package survey turns files from surveys and from other cataloguing codes into probcat's
+// model.Image: PCAT's text inputs, generic FITS images with probcat's header cards, and (in
+// the sdss subpackage) SDSS calibrated frames with their psField PSF and masks.
+package survey
