@@ -1,0 +1,270 @@
+package catalogue
+
+import (
+	"fmt"
+	"math"
+	"runtime"
+	"sort"
+	"sync"
+)
+
+// CondensedSource is one source of a condensed catalogue: the mean position and flux of the
+// ensemble's sources linked to it, the half-width of their central 68 % interval (half the
+// distance between the 16th and 84th percentiles, a σ for Gaussian scatter), and its
+// prevalence, the fraction of samples in which it is present.
+type CondensedSource struct {
+	X, Y, Flux          float64
+	XErr, YErr, FluxErr float64
+	Prevalence          float64
+}
+
+// Condense links the sources of an ensemble across samples into one catalogue, following
+// PCAT's procedure:
+//
+//  1. every source's degree is the number of other samples holding at least one source within
+//     radius of it;
+//  2. sources are taken as seeds in order of decreasing degree (ties: brighter first, then
+//     earlier sample, then earlier source, so the result never depends on map or goroutine
+//     order);
+//  3. a seed not yet used takes, in every other sample, the brightest unused source within
+//     radius of it; the seed and those sources form one condensed source and are marked used.
+//
+// The degree counts samples rather than neighbours (PCAT counts graph edges): a seed should be
+// a source that many samples agree on, and two close sources in one sample should not make a
+// neighbour look more certain. Sources whose prevalence is below minPrevalence are dropped.
+// The result is sorted by decreasing prevalence, then decreasing flux.
+func Condense(samples []Sample, radius, minPrevalence float64) ([]CondensedSource, error) {
+	if !(radius > 0) || math.IsInf(radius, 0) {
+		return nil, fmt.Errorf("condense: link radius must be positive, got %g", radius)
+	}
+	if !(minPrevalence >= 0 && minPrevalence <= 1) {
+		return nil, fmt.Errorf("condense: minimum prevalence must lie in [0, 1], got %g", minPrevalence)
+	}
+	if len(samples) == 0 {
+		return nil, nil
+	}
+	// Flatten the ensemble: source k belongs to sample smp[k].
+	var xs, ys, fs []float64
+	var smp []int32
+	for s := range samples {
+		sa := &samples[s]
+		if len(sa.Y) != len(sa.X) || len(sa.Flux) != len(sa.X) {
+			return nil, fmt.Errorf("condense: sample %d of chain %d has mismatched columns", sa.Index, sa.Chain)
+		}
+		for i := range sa.X {
+			if math.IsNaN(sa.X[i]) || math.IsNaN(sa.Y[i]) || math.IsInf(sa.X[i], 0) || math.IsInf(sa.Y[i], 0) {
+				return nil, fmt.Errorf("condense: sample %d of chain %d has a non-finite position", sa.Index, sa.Chain)
+			}
+			xs, ys, fs = append(xs, sa.X[i]), append(ys, sa.Y[i]), append(fs, sa.Flux[i])
+			smp = append(smp, int32(s))
+		}
+	}
+	g := newGrid(xs, ys, radius)
+	r2 := radius * radius
+
+	// 1. Degrees, in parallel over contiguous blocks (each source's degree is independent).
+	deg := make([]int32, len(xs))
+	workers := runtime.GOMAXPROCS(0)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		lo, hi := len(xs)*w/workers, len(xs)*(w+1)/workers
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			mark := make([]int32, len(samples)) // mark[s] == k+1: sample s already counted for k
+			for k := lo; k < hi; k++ {
+				n := int32(0)
+				g.each(xs[k], ys[k], func(j int) {
+					s := smp[j]
+					if s == smp[k] || mark[s] == int32(k+1) {
+						return
+					}
+					dx, dy := xs[j]-xs[k], ys[j]-ys[k]
+					if dx*dx+dy*dy < r2 {
+						mark[s] = int32(k + 1)
+						n++
+					}
+				})
+				deg[k] = n
+			}
+		}()
+	}
+	wg.Wait()
+
+	// 2. Seed order.
+	order := make([]int32, len(xs))
+	for k := range order {
+		order[k] = int32(k)
+	}
+	sort.Slice(order, func(a, b int) bool {
+		i, j := order[a], order[b]
+		if deg[i] != deg[j] {
+			return deg[i] > deg[j]
+		}
+		if fs[i] != fs[j] {
+			return fs[i] > fs[j]
+		}
+		return i < j // flattened index: sample order, then source order
+	})
+
+	// 3. Greedy assignment.
+	used := make([]bool, len(xs))
+	best := make([]int32, len(samples)) // best[s]: chosen source of sample s for this seed, or -1
+	for s := range best {
+		best[s] = -1
+	}
+	var touched []int32
+	var out []CondensedSource
+	var mx, my, mf []float64
+	for _, k := range order {
+		if used[k] {
+			continue
+		}
+		used[k] = true
+		touched = touched[:0]
+		g.each(xs[k], ys[k], func(j int) {
+			s := smp[j]
+			if used[j] || s == smp[k] {
+				return
+			}
+			dx, dy := xs[j]-xs[k], ys[j]-ys[k]
+			if dx*dx+dy*dy >= r2 {
+				return
+			}
+			b := best[s]
+			if b < 0 {
+				touched = append(touched, s)
+				best[s] = int32(j)
+			} else if fs[j] > fs[b] || (fs[j] == fs[b] && int32(j) < b) {
+				best[s] = int32(j)
+			}
+		})
+		mx, my, mf = append(mx[:0], xs[k]), append(my[:0], ys[k]), append(mf[:0], fs[k])
+		for _, s := range touched {
+			j := best[s]
+			used[j] = true
+			mx, my, mf = append(mx, xs[j]), append(my, ys[j]), append(mf, fs[j])
+			best[s] = -1
+		}
+		prev := float64(len(mx)) / float64(len(samples))
+		if prev < minPrevalence {
+			continue
+		}
+		out = append(out, CondensedSource{
+			X: mean(mx), Y: mean(my), Flux: mean(mf),
+			XErr: halfWidth68(mx), YErr: halfWidth68(my), FluxErr: halfWidth68(mf),
+			Prevalence: prev,
+		})
+	}
+	sort.SliceStable(out, func(a, b int) bool {
+		if out[a].Prevalence != out[b].Prevalence {
+			return out[a].Prevalence > out[b].Prevalence
+		}
+		return out[a].Flux > out[b].Flux
+	})
+	return out, nil
+}
+
+func mean(v []float64) float64 {
+	s := 0.0
+	for _, x := range v {
+		s += x
+	}
+	return s / float64(len(v))
+}
+
+// halfWidth68 returns (p84 − p16)/2 with percentiles interpolated linearly between order
+// statistics (numpy's default); it sorts v in place.
+func halfWidth68(v []float64) float64 {
+	sort.Float64s(v)
+	return (percentile(v, 84) - percentile(v, 16)) / 2
+}
+
+// percentile returns the p-th percentile of sorted v, numpy's "linear" method.
+func percentile(sorted []float64, p float64) float64 {
+	n := len(sorted)
+	if n == 0 {
+		return math.NaN()
+	}
+	h := p / 100 * float64(n-1)
+	lo := int(math.Floor(h))
+	if lo >= n-1 {
+		return sorted[n-1]
+	}
+	return sorted[lo] + (h-float64(lo))*(sorted[lo+1]-sorted[lo])
+}
+
+// grid is a uniform bucket grid over points for fixed-radius neighbour queries: a query visits
+// the 3×3 cells around a position, so every point within one cell size is seen.
+type grid struct {
+	x0, y0, cell float64
+	nx, ny       int
+	start        []int32 // start[c] .. start[c+1] index into items for cell c
+	items        []int32
+}
+
+// newGrid buckets the points (xs[i], ys[i]) into cells at least cell wide; the points must be
+// finite.
+func newGrid(xs, ys []float64, cell float64) *grid {
+	g := &grid{cell: cell}
+	if len(xs) == 0 {
+		g.nx, g.ny = 1, 1
+		g.start = make([]int32, 2)
+		return g
+	}
+	minX, maxX, minY, maxY := xs[0], xs[0], ys[0], ys[0]
+	for i := range xs {
+		minX, maxX = math.Min(minX, xs[i]), math.Max(maxX, xs[i])
+		minY, maxY = math.Min(minY, ys[i]), math.Max(maxY, ys[i])
+	}
+	g.x0, g.y0 = minX, minY
+	// Widen the cells when the points are spread so far that the grid would be huge; wider
+	// cells still cover the query radius.
+	limit := float64(max(4*len(xs), 1<<20))
+	for ((maxX-minX)/g.cell+1)*((maxY-minY)/g.cell+1) > limit {
+		g.cell *= 2
+	}
+	g.nx = int((maxX-minX)/g.cell) + 1
+	g.ny = int((maxY-minY)/g.cell) + 1
+	cells := make([]int32, len(xs))
+	g.start = make([]int32, g.nx*g.ny+1)
+	for i := range xs {
+		c := g.cellOf(xs[i], ys[i])
+		cells[i] = int32(c)
+		g.start[c+1]++
+	}
+	for c := 1; c < len(g.start); c++ {
+		g.start[c] += g.start[c-1]
+	}
+	fill := append([]int32(nil), g.start[:len(g.start)-1]...)
+	g.items = make([]int32, len(xs))
+	for i, c := range cells {
+		g.items[fill[c]] = int32(i)
+		fill[c]++
+	}
+	return g
+}
+
+func (g *grid) cellOf(x, y float64) int {
+	cx := min(max(int((x-g.x0)/g.cell), 0), g.nx-1)
+	cy := min(max(int((y-g.y0)/g.cell), 0), g.ny-1)
+	return cy*g.nx + cx
+}
+
+// each calls fn for every point in the 3×3 cells around (x, y), in increasing index order
+// within each cell and cells in row-major order.
+func (g *grid) each(x, y float64, fn func(i int)) {
+	fx, fy := math.Floor((x-g.x0)/g.cell), math.Floor((y-g.y0)/g.cell)
+	if fx < -1 || fy < -1 || fx > float64(g.nx) || fy > float64(g.ny) {
+		return
+	}
+	cx, cy := int(fx), int(fy)
+	for yy := max(cy-1, 0); yy <= min(cy+1, g.ny-1); yy++ {
+		for xx := max(cx-1, 0); xx <= min(cx+1, g.nx-1); xx++ {
+			c := yy*g.nx + xx
+			for _, i := range g.items[g.start[c]:g.start[c+1]] {
+				fn(int(i))
+			}
+		}
+	}
+}

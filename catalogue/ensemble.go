@@ -1,0 +1,230 @@
+package catalogue
+
+import (
+	"fmt"
+	"math"
+	"sort"
+)
+
+// Sample is one catalogue of an ensemble: the sources of kept sample Index of chain Chain.
+type Sample struct {
+	Chain, Index int
+	X, Y, Flux   []float64
+}
+
+// Len returns the number of sources in the sample.
+func (s *Sample) Len() int { return len(s.X) }
+
+// Derived says which optional columns a catalogue file carries and how to compute them from a
+// source's position and flux. A nil function leaves its columns out of the file.
+type Derived struct {
+	// Magnitude converts a flux to a magnitude (a `mag` column), e.g. model.Image.Magnitude
+	// when the image has a zero point.
+	Magnitude func(flux float64) float64
+	// Sky converts a position to RA and Dec in degrees (`ra` and `dec` columns).
+	Sky func(x, y float64) (ra, dec float64)
+}
+
+func (d Derived) columns() []column {
+	var cols []column
+	if d.Magnitude != nil {
+		cols = append(cols, column{"mag", kindDouble})
+	}
+	if d.Sky != nil {
+		cols = append(cols, column{"ra", kindDouble}, column{"dec", kindDouble})
+	}
+	return cols
+}
+
+// appendValues appends the derived columns' values for one source to dst.
+func (d Derived) appendValues(dst []float64, x, y, flux float64) []float64 {
+	if d.Magnitude != nil {
+		dst = append(dst, d.Magnitude(flux))
+	}
+	if d.Sky != nil {
+		ra, dec := d.Sky(x, y)
+		dst = append(dst, ra, dec)
+	}
+	return dst
+}
+
+// EnsembleWriter streams an ensemble to ensemble.parquet: one row per source per kept sample
+// with columns chain, sample (int32), x, y, flux (float64), then mag and ra, dec when Derived
+// asks for them. Memory is bounded: rows go to disk in row groups as they arrive. The file is
+// written under a temporary name and appears only when Close succeeds.
+type EnsembleWriter struct {
+	t    *tableWriter
+	d    Derived
+	vals []float64
+}
+
+// CreateEnsemble starts writing an ensemble to path. meta is stored as the file's key-value
+// metadata (e.g. the run's settings); it must not hold anything that changes between identical
+// runs (such as a time) if the bytes are to be reproducible.
+func CreateEnsemble(path string, d Derived, meta map[string]string) (*EnsembleWriter, error) {
+	cols := append([]column{
+		{"chain", kindInt32}, {"sample", kindInt32},
+		{"x", kindDouble}, {"y", kindDouble}, {"flux", kindDouble},
+	}, d.columns()...)
+	t, err := createTable(path, cols, meta)
+	if err != nil {
+		return nil, err
+	}
+	return &EnsembleWriter{t: t, d: d}, nil
+}
+
+// Write appends one sample's sources.
+func (w *EnsembleWriter) Write(s *Sample) error {
+	if len(s.Y) != len(s.X) || len(s.Flux) != len(s.X) {
+		err := fmt.Errorf("sample %d of chain %d has %d x, %d y and %d flux values",
+			s.Index, s.Chain, len(s.X), len(s.Y), len(s.Flux))
+		w.t.fail(err)
+		return w.t.err
+	}
+	for i := range s.X {
+		w.vals = append(w.vals[:0], float64(s.Chain), float64(s.Index), s.X[i], s.Y[i], s.Flux[i])
+		w.vals = w.d.appendValues(w.vals, s.X[i], s.Y[i], s.Flux[i])
+		if err := w.t.add(w.vals...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Close finishes the file and moves it into place.
+func (w *EnsembleWriter) Close() error { return w.t.close() }
+
+// Abort discards the file being written (for error paths); the destination is left untouched.
+func (w *EnsembleWriter) Abort() { w.t.abort() }
+
+// ReadEnsemble reads an ensemble file written by EnsembleWriter (or any Parquet file with
+// chain, sample, x, y and flux columns) and returns its samples ordered by chain then sample.
+// Samples are identified by their (chain, sample) pair; a sample with no source has no row
+// and so does not appear: use ReadSamples's list to know every kept sample.
+func ReadEnsemble(path string) ([]Sample, error) {
+	tab, err := readTable(path, "chain", "sample", "x", "y", "flux")
+	if err != nil {
+		return nil, err
+	}
+	return ensembleFromTable(path, tab)
+}
+
+func ensembleFromTable(path string, tab *table) ([]Sample, error) {
+	type key struct{ c, s int }
+	idx := map[key]int{}
+	var out []Sample
+	ch, sa := tab.cols["chain"], tab.cols["sample"]
+	x, y, f := tab.cols["x"], tab.cols["y"], tab.cols["flux"]
+	for i := range ch {
+		if math.IsNaN(ch[i]) || math.IsNaN(sa[i]) {
+			return nil, fmt.Errorf("%s: row %d has no chain or sample number", path, i)
+		}
+		k := key{int(ch[i]), int(sa[i])}
+		j, ok := idx[k]
+		if !ok {
+			j = len(out)
+			idx[k] = j
+			out = append(out, Sample{Chain: k.c, Index: k.s})
+		}
+		s := &out[j]
+		s.X = append(s.X, x[i])
+		s.Y = append(s.Y, y[i])
+		s.Flux = append(s.Flux, f[i])
+	}
+	sort.SliceStable(out, func(a, b int) bool {
+		if out[a].Chain != out[b].Chain {
+			return out[a].Chain < out[b].Chain
+		}
+		return out[a].Index < out[b].Index
+	})
+	return out, nil
+}
+
+// SampleStats is the chain's state at one kept sample: the row of samples.parquet.
+type SampleStats struct {
+	Chain, Index int
+	// N is the number of sources.
+	N int
+	// LogLike and LogPrior are ln L and ln prior of the catalogue.
+	LogLike, LogPrior float64
+	// Background is the sky level in counts.
+	Background float64
+	// Acceptance holds the acceptance rate of each move type since the previous kept sample,
+	// in the order of the move names given to CreateSamples.
+	Acceptance []float64
+}
+
+// SamplesWriter streams per-sample chain statistics to samples.parquet: columns chain, sample,
+// n (int32), loglike, logprior, background (float64), then acc_<move> for each move type.
+type SamplesWriter struct {
+	t     *tableWriter
+	moves []string
+	vals  []float64
+}
+
+// CreateSamples starts writing samples.parquet at path; moves names the move types (e.g.
+// "move", "birth", "death", "split", "merge") whose acceptance rates each row carries.
+func CreateSamples(path string, moves []string, meta map[string]string) (*SamplesWriter, error) {
+	cols := []column{
+		{"chain", kindInt32}, {"sample", kindInt32}, {"n", kindInt32},
+		{"loglike", kindDouble}, {"logprior", kindDouble}, {"background", kindDouble},
+	}
+	seen := map[string]bool{}
+	for _, m := range moves {
+		if m == "" || seen[m] {
+			return nil, fmt.Errorf("%s: move names must be distinct and non-empty, got %q", path, moves)
+		}
+		seen[m] = true
+		cols = append(cols, column{"acc_" + m, kindDouble})
+	}
+	t, err := createTable(path, cols, meta)
+	if err != nil {
+		return nil, err
+	}
+	return &SamplesWriter{t: t, moves: append([]string(nil), moves...)}, nil
+}
+
+// Write appends one kept sample's statistics.
+func (w *SamplesWriter) Write(s SampleStats) error {
+	if len(s.Acceptance) != len(w.moves) {
+		w.t.fail(fmt.Errorf("sample %d of chain %d has %d acceptance rates for %d move types",
+			s.Index, s.Chain, len(s.Acceptance), len(w.moves)))
+		return w.t.err
+	}
+	w.vals = append(w.vals[:0], float64(s.Chain), float64(s.Index), float64(s.N),
+		s.LogLike, s.LogPrior, s.Background)
+	w.vals = append(w.vals, s.Acceptance...)
+	return w.t.add(w.vals...)
+}
+
+// Close finishes the file and moves it into place.
+func (w *SamplesWriter) Close() error { return w.t.close() }
+
+// Abort discards the file being written; the destination is left untouched.
+func (w *SamplesWriter) Abort() { w.t.abort() }
+
+// ReadSamples reads samples.parquet and returns the move names (from the acc_* columns, in
+// file order) and the rows in file order.
+func ReadSamples(path string) (moves []string, rows []SampleStats, err error) {
+	tab, err := readTable(path, "chain", "sample", "n", "loglike", "logprior", "background")
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, name := range tab.names {
+		if len(name) > 4 && name[:4] == "acc_" {
+			moves = append(moves, name[4:])
+		}
+	}
+	rows = make([]SampleStats, tab.rows)
+	for i := range rows {
+		r := &rows[i]
+		r.Chain, r.Index, r.N = int(tab.cols["chain"][i]), int(tab.cols["sample"][i]), int(tab.cols["n"][i])
+		r.LogLike, r.LogPrior = tab.cols["loglike"][i], tab.cols["logprior"][i]
+		r.Background = tab.cols["background"][i]
+		r.Acceptance = make([]float64, len(moves))
+		for k, m := range moves {
+			r.Acceptance[k] = tab.cols["acc_"+m][i]
+		}
+	}
+	return moves, rows, nil
+}

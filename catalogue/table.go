@@ -1,0 +1,296 @@
+package catalogue
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strings"
+
+	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/compress/zstd"
+)
+
+// colKind is the physical type of a column of ours: int32 for counters, float64 for the rest.
+type colKind int
+
+const (
+	kindInt32 colKind = iota
+	kindDouble
+)
+
+// column names one column of a table and its type.
+type column struct {
+	name string
+	kind colKind
+}
+
+// schemaOf builds a Parquet schema whose columns keep the given order (parquet.Group would
+// sort them by name), through a struct type made at run time: parquet-go keeps struct order.
+func schemaOf(cols []column) *parquet.Schema {
+	fields := make([]reflect.StructField, len(cols))
+	for i, c := range cols {
+		typ := reflect.TypeFor[float64]()
+		if c.kind == kindInt32 {
+			typ = reflect.TypeFor[int32]()
+		}
+		fields[i] = reflect.StructField{
+			Name: fmt.Sprintf("F%d", i),
+			Type: typ,
+			Tag:  reflect.StructTag(`parquet:"` + c.name + `"`),
+		}
+	}
+	return parquet.SchemaOf(reflect.New(reflect.StructOf(fields)).Elem().Interface())
+}
+
+// rowsPerGroup bounds the rows buffered in memory before a row group is written out.
+const rowsPerGroup = 1 << 18
+
+// rowsPerBatch is how many rows are handed to the Parquet writer at once.
+const rowsPerBatch = 256
+
+// tableWriter streams rows of a flat table to a Parquet file under a temporary name and renames
+// it into place on close. Equal input gives equal bytes: no timestamps, fixed creator string,
+// key-value metadata in sorted key order.
+type tableWriter struct {
+	path, tmp string
+	f         *os.File
+	w         *parquet.Writer
+	cols      []column
+	batch     []parquet.Row
+	nb        int // rows used in batch
+	inGroup   int // rows written since the last row group
+	err       error
+}
+
+// createTable opens path for writing a table with the given columns and file metadata.
+func createTable(path string, cols []column, meta map[string]string) (*tableWriter, error) {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	opts := []parquet.WriterOption{
+		schemaOf(cols),
+		parquet.CreatedBy("probcat", "", ""),
+		parquet.Compression(&zstd.Codec{Level: zstd.SpeedDefault}),
+	}
+	keys := make([]string, 0, len(meta))
+	for k := range meta {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		opts = append(opts, parquet.KeyValueMetadata(k, meta[k]))
+	}
+	t := &tableWriter{path: path, tmp: f.Name(), f: f, cols: cols, w: parquet.NewWriter(f, opts...)}
+	t.batch = make([]parquet.Row, rowsPerBatch)
+	for i := range t.batch {
+		t.batch[i] = make(parquet.Row, len(cols))
+	}
+	return t, nil
+}
+
+// add appends one row; vals holds one number per column, in column order (int32 columns
+// take integral values).
+func (t *tableWriter) add(vals ...float64) error {
+	if t.err != nil {
+		return t.err
+	}
+	row := t.batch[t.nb]
+	for i, c := range t.cols {
+		var v parquet.Value
+		if c.kind == kindInt32 {
+			v = parquet.Int32Value(int32(vals[i]))
+		} else {
+			v = parquet.DoubleValue(vals[i])
+		}
+		row[i] = v.Level(0, 0, i)
+	}
+	t.nb++
+	if t.nb == len(t.batch) {
+		return t.flushBatch()
+	}
+	return nil
+}
+
+func (t *tableWriter) flushBatch() error {
+	if t.nb == 0 {
+		return t.err
+	}
+	if _, err := t.w.WriteRows(t.batch[:t.nb]); err != nil {
+		t.fail(err)
+		return t.err
+	}
+	t.inGroup += t.nb
+	t.nb = 0
+	if t.inGroup >= rowsPerGroup {
+		if err := t.w.Flush(); err != nil {
+			t.fail(err)
+			return t.err
+		}
+		t.inGroup = 0
+	}
+	return nil
+}
+
+// fail records the first error and removes the temporary file.
+func (t *tableWriter) fail(err error) {
+	if t.err == nil {
+		t.err = fmt.Errorf("%s: %w", t.path, err)
+	}
+	t.abort()
+}
+
+func (t *tableWriter) abort() {
+	if t.f != nil {
+		t.f.Close()
+		os.Remove(t.tmp)
+		t.f = nil
+	}
+}
+
+// close finishes the file and renames it into place.
+func (t *tableWriter) close() error {
+	if t.err != nil {
+		return t.err
+	}
+	if t.f == nil {
+		return fmt.Errorf("%s: writer already closed", t.path)
+	}
+	if err := t.flushBatch(); err != nil {
+		return err
+	}
+	if err := t.w.Close(); err != nil {
+		t.fail(err)
+		return t.err
+	}
+	if err := t.f.Sync(); err != nil {
+		t.fail(err)
+		return t.err
+	}
+	if err := t.f.Close(); err != nil {
+		t.f = nil
+		os.Remove(t.tmp)
+		t.err = fmt.Errorf("%s: %w", t.path, err)
+		return t.err
+	}
+	t.f = nil
+	if err := os.Rename(t.tmp, t.path); err != nil {
+		os.Remove(t.tmp)
+		t.err = fmt.Errorf("%s: %w", t.path, err)
+		return t.err
+	}
+	t.err = errors.New(t.path + ": writer already closed")
+	return nil
+}
+
+// table is a flat table read back from Parquet: the named columns as float64 (integer columns
+// converted; nulls become NaN), plus the file's key-value metadata.
+type table struct {
+	names []string
+	cols  map[string][]float64
+	meta  map[string]string
+	rows  int
+}
+
+// readTable reads every column of a flat Parquet file. required lists columns that must be
+// present.
+func readTable(path string, required ...string) (tab *table, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	// parquet-go panics on some malformed files; a bad file must give an error, not a crash.
+	defer func() {
+		if r := recover(); r != nil {
+			tab, err = nil, fmt.Errorf("%s: malformed Parquet file (%v)", path, r)
+		}
+	}()
+	pf, err := parquet.OpenFile(f, st.Size())
+	if err != nil {
+		return nil, fmt.Errorf("%s: not a readable Parquet file: %w", path, err)
+	}
+	schema := pf.Schema()
+	fields := schema.Fields()
+	tab = &table{cols: map[string][]float64{}, meta: map[string]string{}, rows: int(pf.NumRows())}
+	index := map[string]int{}
+	byColumn := make([]string, len(schema.Columns()))
+	for _, fl := range fields {
+		if !fl.Leaf() || fl.Repeated() {
+			continue
+		}
+		leaf, ok := schema.Lookup(fl.Name())
+		if !ok {
+			continue
+		}
+		index[fl.Name()] = leaf.ColumnIndex
+		byColumn[leaf.ColumnIndex] = fl.Name()
+		tab.names = append(tab.names, fl.Name())
+		tab.cols[fl.Name()] = make([]float64, 0, tab.rows)
+	}
+	for _, name := range required {
+		if _, ok := index[name]; !ok {
+			return nil, fmt.Errorf("%s: no column %q (has %s)", path, name, strings.Join(tab.names, ", "))
+		}
+	}
+	for _, kv := range pf.Metadata().KeyValueMetadata {
+		tab.meta[kv.Key] = kv.Value
+	}
+	r := parquet.NewReader(pf)
+	defer r.Close()
+	rows := make([]parquet.Row, 512)
+	for {
+		n, err := r.ReadRows(rows)
+		for _, row := range rows[:n] {
+			for _, v := range row {
+				if c := v.Column(); c >= 0 && c < len(byColumn) && byColumn[c] != "" {
+					tab.cols[byColumn[c]] = append(tab.cols[byColumn[c]], valueFloat(v))
+				}
+			}
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+	}
+	for _, name := range tab.names {
+		if len(tab.cols[name]) != tab.rows {
+			return nil, fmt.Errorf("%s: column %q has %d values for %d rows", path, name, len(tab.cols[name]), tab.rows)
+		}
+	}
+	return tab, nil
+}
+
+// valueFloat converts a numeric Parquet value to float64 (NaN for null or non-numeric).
+func valueFloat(v parquet.Value) float64 {
+	if v.IsNull() {
+		return math.NaN()
+	}
+	switch v.Kind() {
+	case parquet.Int32:
+		return float64(v.Int32())
+	case parquet.Int64:
+		return float64(v.Int64())
+	case parquet.Float:
+		return float64(v.Float())
+	case parquet.Double:
+		return v.Double()
+	case parquet.Boolean:
+		if v.Boolean() {
+			return 1
+		}
+		return 0
+	}
+	return math.NaN()
+}
