@@ -1,0 +1,372 @@
+package fits
+
+import (
+	"bytes"
+	"compress/bzip2"
+	"compress/gzip"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"math/big"
+	"os"
+	"strconv"
+	"strings"
+
+	"codeberg.org/astrogo/fitsio"
+)
+
+const blockSize = 2880
+
+// Kind is the type of an HDU.
+type Kind int
+
+// HDU kinds.
+const (
+	KindImage       Kind = iota // the primary HDU or an IMAGE extension
+	KindBinaryTable             // a BINTABLE extension
+	KindASCIITable              // a TABLE extension (listed, but not decoded)
+)
+
+// String names the kind as FITS does.
+func (k Kind) String() string {
+	switch k {
+	case KindImage:
+		return "image"
+	case KindBinaryTable:
+		return "binary table"
+	case KindASCIITable:
+		return "ASCII table"
+	}
+	return fmt.Sprintf("Kind(%d)", int(k))
+}
+
+// File is a FITS file read into memory, plain or compressed with gzip or bzip2 (detected from
+// the magic bytes, whatever the file name).
+type File struct {
+	Path string
+	hdus []hdu
+}
+
+type hdu struct {
+	header *Header
+	kind   Kind
+	bitpix int
+	axes   []int
+	data   []byte // the data array (and heap, for tables) without block padding
+	cols   []fitsio.Column
+}
+
+// Open reads a FITS file and splits it into HDUs. Errors name the file and say whether it is
+// missing, not FITS, truncated or malformed.
+func Open(path string) (*File, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("fits: %w", err)
+	}
+	buf, err := decompress(raw)
+	if err != nil {
+		return nil, fmt.Errorf("fits: %s: %v", path, err)
+	}
+	f := &File{Path: path}
+	if err := f.split(buf); err != nil {
+		return nil, fmt.Errorf("fits: %s: %v", path, err)
+	}
+	return f, nil
+}
+
+func decompress(raw []byte) ([]byte, error) {
+	switch {
+	case len(raw) == 0:
+		return nil, errors.New("empty file, not FITS")
+	case bytes.HasPrefix(raw, []byte{0x1f, 0x8b}):
+		zr, err := gzip.NewReader(bytes.NewReader(raw))
+		if err != nil {
+			return nil, fmt.Errorf("corrupt gzip data: %v", err)
+		}
+		out, err := io.ReadAll(zr)
+		if err != nil {
+			return nil, fmt.Errorf("corrupt or truncated gzip data: %v", err)
+		}
+		return out, nil
+	case bytes.HasPrefix(raw, []byte("BZh")):
+		out, err := io.ReadAll(bzip2.NewReader(bytes.NewReader(raw)))
+		if err != nil {
+			return nil, fmt.Errorf("corrupt or truncated bzip2 data: %v", err)
+		}
+		return out, nil
+	}
+	return raw, nil
+}
+
+// split walks the HDUs. fitsio parses each header; the sizes and bounds are checked here so that
+// truncation is reported precisely and never read as zeros.
+func (f *File) split(buf []byte) error {
+	if !bytes.HasPrefix(buf, []byte("SIMPLE  =")) {
+		return errors.New("not a FITS file (it does not start with SIMPLE)")
+	}
+	for off := 0; off < len(buf); {
+		i := len(f.hdus)
+		if i > 0 && !bytes.HasPrefix(buf[off:], []byte("XTENSION=")) {
+			// Trailing bytes that are not an extension (zero padding, junk) are ignored, as
+			// astropy does.
+			break
+		}
+		hlen, err := headerLength(buf[off:])
+		if err != nil {
+			return fmt.Errorf("HDU %d: %v", i, err)
+		}
+		if n := rawDataSize(buf[off : off+hlen]); n > int64(len(buf)-off-hlen) {
+			return fmt.Errorf("truncated file: HDU %d needs %d data bytes, only %d remain", i, n, len(buf)-off-hlen)
+		}
+		h, err := decodeHDU(buf[off:], hlen)
+		if err != nil {
+			return fmt.Errorf("HDU %d: %v", i, err)
+		}
+		h.header.Source = fmt.Sprintf("%s HDU %d", f.Path, i)
+		size, err := dataSize(h)
+		if err != nil {
+			return fmt.Errorf("HDU %d: %v", i, err)
+		}
+		start := off + hlen
+		if start+size > len(buf) {
+			return fmt.Errorf("truncated file: HDU %d needs %d data bytes, only %d remain", i, size, len(buf)-start)
+		}
+		h.data = buf[start : start+size]
+		f.hdus = append(f.hdus, *h)
+		off = start + (size+blockSize-1)/blockSize*blockSize
+	}
+	return nil
+}
+
+// headerLength returns the length in bytes of the header blocks, up to and including the block
+// holding the END card.
+func headerLength(buf []byte) (int, error) {
+	for pos := 0; pos+80 <= len(buf); pos += 80 {
+		if bytes.Equal(buf[pos:pos+8], []byte("END     ")) {
+			return (pos/blockSize + 1) * blockSize, checkLength(buf, pos)
+		}
+	}
+	return 0, errors.New("truncated file: header has no END card")
+}
+
+func checkLength(buf []byte, endPos int) error {
+	if n := (endPos/blockSize + 1) * blockSize; n > len(buf) {
+		return fmt.Errorf("truncated file: header block ends at byte %d, file has %d", n, len(buf))
+	}
+	return nil
+}
+
+// rawDataSize estimates the data size from the raw NAXISn and BITPIX cards, before fitsio
+// allocates a buffer of that size: a truncated or corrupt file must not make it allocate more
+// than the file holds. PCOUNT is checked later, after parsing.
+func rawDataSize(hdr []byte) int64 {
+	n, pix := int64(1), int64(1)
+	naxis := false
+	for pos := 0; pos+80 <= len(hdr); pos += 80 {
+		key := strings.TrimSpace(string(hdr[pos : pos+8]))
+		if string(hdr[pos+8:pos+10]) != "= " {
+			continue
+		}
+		val := strings.TrimSpace(strings.SplitN(string(hdr[pos+10:pos+80]), "/", 2)[0])
+		v, err := strconv.ParseInt(val, 10, 64)
+		if err != nil {
+			continue
+		}
+		switch {
+		case key == "BITPIX":
+			pix = max(v, -v) / 8
+		case strings.HasPrefix(key, "NAXIS") && key != "NAXIS":
+			naxis = true
+			if v < 0 || v > 1<<40 {
+				return math.MaxInt64
+			}
+			n *= v
+			if n > 1<<40 {
+				return math.MaxInt64
+			}
+		}
+	}
+	if !naxis {
+		return 0
+	}
+	return n * pix
+}
+
+// decodeHDU parses one header with fitsio, turning its panics on malformed cards into errors.
+func decodeHDU(buf []byte, hlen int) (h *hdu, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			h, err = nil, fmt.Errorf("malformed header: %v", r)
+		}
+	}()
+	// fitsio also reads the data array; it is given zeros instead, and the real bytes are
+	// bounds-checked and sliced by split.
+	//
+	// fitsio v0.4.0 misplaces the heap when THEAP is present (it slices past the data, and
+	// panics for SDSS fpM masks); the heap is located here instead, so THEAP is hidden from
+	// fitsio under another key and restored below.
+	hb := bytes.Clone(buf[:hlen])
+	for pos := 0; pos+80 <= hlen; pos += 80 {
+		if bytes.Equal(hb[pos:pos+10], []byte("THEAP   = ")) {
+			copy(hb[pos:], hiddenTHEAP)
+		}
+	}
+	dec := fitsio.NewDecoder(io.MultiReader(bytes.NewReader(hb), zeros{}))
+	u, err := dec.DecodeHDU()
+	if err != nil {
+		return nil, fmt.Errorf("malformed header: %v", strings.TrimPrefix(err.Error(), "fitsio: "))
+	}
+	fh := u.Header()
+	h = &hdu{header: &Header{}, bitpix: fh.Bitpix(), axes: fh.Axes()}
+	for i := 0; ; i++ {
+		c := cardAt(fh, i)
+		if c == nil {
+			break
+		}
+		if c.Name == "END" {
+			continue
+		}
+		name := c.Name
+		if name == strings.TrimSpace(hiddenTHEAP) {
+			name = "THEAP"
+		}
+		h.header.cards = append(h.header.cards, Card{Key: name, Value: cardValue(c.Value), Comment: c.Comment})
+	}
+	switch fh.Type() {
+	case fitsio.IMAGE_HDU:
+		h.kind = KindImage
+	case fitsio.BINARY_TBL:
+		h.kind = KindBinaryTable
+		h.cols = u.(*fitsio.Table).Cols()
+	case fitsio.ASCII_TBL:
+		h.kind = KindASCIITable
+	default:
+		return nil, fmt.Errorf("unsupported HDU type %v", fh.Type())
+	}
+	return h, nil
+}
+
+const hiddenTHEAP = "THEAP_X "
+
+// cardAt returns card i, or nil past the last card: fitsio's Header has no length and its Card
+// panics out of range.
+func cardAt(h *fitsio.Header, i int) (c *fitsio.Card) {
+	defer func() {
+		if recover() != nil {
+			c = nil
+		}
+	}()
+	return h.Card(i)
+}
+
+// zeros stands in for the data array while fitsio parses a header: the bounds are checked
+// separately against the real bytes, so fitsio never hides a truncation.
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) {
+	clear(p)
+	return len(p), nil
+}
+
+func cardValue(v any) any {
+	switch v := v.(type) {
+	case int:
+		return int64(v)
+	case big.Int:
+		f, _ := new(big.Float).SetInt(&v).Float64()
+		return f
+	case string:
+		return strings.TrimRight(v, " ")
+	}
+	return v
+}
+
+// dataSize is the number of data bytes (without padding) that follow the header.
+func dataSize(h *hdu) (int, error) {
+	switch h.bitpix {
+	case 8, 16, 32, 64, -32, -64:
+	default:
+		return 0, fmt.Errorf("invalid BITPIX %d", h.bitpix)
+	}
+	if len(h.axes) == 0 {
+		return 0, nil
+	}
+	n := 1
+	for k, a := range h.axes {
+		if a < 0 {
+			return 0, fmt.Errorf("invalid NAXIS%d = %d", k+1, a)
+		}
+		n *= a
+		if n > 1<<40 {
+			return 0, errors.New("data array too large")
+		}
+	}
+	pcount, gcount := int64(0), int64(1)
+	if h.header.Has("PCOUNT") {
+		v, err := h.header.Int("PCOUNT")
+		if err != nil || v < 0 {
+			return 0, fmt.Errorf("invalid PCOUNT")
+		}
+		pcount = v
+	}
+	if h.header.Has("GCOUNT") {
+		v, err := h.header.Int("GCOUNT")
+		if err != nil || v < 0 {
+			return 0, fmt.Errorf("invalid GCOUNT")
+		}
+		gcount = v
+	}
+	pix := h.bitpix / 8
+	if pix < 0 {
+		pix = -pix
+	}
+	return int(int64(pix) * gcount * (pcount + int64(n))), nil
+}
+
+// NumHDU returns the number of HDUs.
+func (f *File) NumHDU() int { return len(f.hdus) }
+
+func (f *File) get(i int) (*hdu, error) {
+	if i < 0 || i >= len(f.hdus) {
+		return nil, fmt.Errorf("fits: %s: HDU %d out of range (the file has %d HDUs, numbered from 0)", f.Path, i, len(f.hdus))
+	}
+	return &f.hdus[i], nil
+}
+
+// Kind returns the type of HDU i (0 is the primary HDU).
+func (f *File) Kind(i int) (Kind, error) {
+	h, err := f.get(i)
+	if err != nil {
+		return 0, err
+	}
+	return h.kind, nil
+}
+
+// Header returns the header of HDU i (0 is the primary HDU).
+func (f *File) Header(i int) (*Header, error) {
+	h, err := f.get(i)
+	if err != nil {
+		return nil, err
+	}
+	return h.header, nil
+}
+
+// Index returns the number of the first HDU whose EXTNAME is name (case-insensitive).
+func (f *File) Index(name string) (int, error) {
+	for i := range f.hdus {
+		if s, err := f.hdus[i].header.String("EXTNAME"); err == nil && strings.EqualFold(strings.TrimSpace(s), name) {
+			return i, nil
+		}
+	}
+	return 0, fmt.Errorf("fits: %s: no HDU named %q", f.Path, name)
+}
+
+// ReadHeader returns the header of HDU hdu of the file at path.
+func ReadHeader(path string, hdu int) (*Header, error) {
+	f, err := Open(path)
+	if err != nil {
+		return nil, err
+	}
+	return f.Header(hdu)
+}

@@ -1,0 +1,128 @@
+package fits
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+)
+
+// Image is a 2-D (or 1-D) image with BSCALE, BZERO and BLANK applied, as float32 pixels in
+// row-major order: Pix[y*Width+x] is numpy's data[y, x] (x = column = NAXIS1). A 1-D image has
+// Height 1. Blank integer pixels become NaN. float32 is what the model uses; BITPIX 32, 64 and −64
+// values lose precision beyond float32's 24-bit mantissa.
+type Image struct {
+	Width, Height int
+	Bitpix        int // BITPIX of the stored data
+	Pix           []float32
+	Header        *Header
+}
+
+// Image decodes HDU i as an image.
+func (f *File) Image(i int) (*Image, error) {
+	h, err := f.get(i)
+	if err != nil {
+		return nil, err
+	}
+	src := h.header.Source
+	if h.kind != KindImage {
+		return nil, fmt.Errorf("fits: %s is a %v, not an image", src, h.kind)
+	}
+	if len(h.axes) == 0 {
+		return nil, fmt.Errorf("fits: %s: image has no data (NAXIS = 0)", src)
+	}
+	w, ht := h.axes[0], 1
+	if len(h.axes) > 1 {
+		ht = h.axes[1]
+	}
+	for k, a := range h.axes[min(2, len(h.axes)):] {
+		if a != 1 {
+			return nil, fmt.Errorf("fits: %s: %d-dimensional image (NAXIS%d = %d) is not supported", src, len(h.axes), k+3, a)
+		}
+	}
+	if w == 0 || ht == 0 {
+		return nil, fmt.Errorf("fits: %s: image has no data (%d×%d)", src, w, ht)
+	}
+	scale, zero := 1.0, 0.0
+	if h.header.Has("BSCALE") {
+		if scale, err = h.header.Float("BSCALE"); err != nil {
+			return nil, fmt.Errorf("fits: %v", err)
+		}
+	}
+	if h.header.Has("BZERO") {
+		if zero, err = h.header.Float("BZERO"); err != nil {
+			return nil, fmt.Errorf("fits: %v", err)
+		}
+	}
+	blank, hasBlank := int64(0), false
+	if h.bitpix > 0 && h.header.Has("BLANK") {
+		if blank, err = h.header.Int("BLANK"); err != nil {
+			return nil, fmt.Errorf("fits: %v", err)
+		}
+		hasBlank = true
+	}
+	pix, err := decodePixels(h.data, h.bitpix, w*ht, scale, zero, blank, hasBlank)
+	if err != nil {
+		return nil, fmt.Errorf("fits: %s: %v", src, err)
+	}
+	return &Image{Width: w, Height: ht, Bitpix: h.bitpix, Pix: pix, Header: h.header}, nil
+}
+
+func decodePixels(data []byte, bitpix, n int, scale, zero float64, blank int64, hasBlank bool) ([]float32, error) {
+	size := max(bitpix, -bitpix) / 8
+	if len(data) < n*size {
+		return nil, errors.New("truncated data array")
+	}
+	out := make([]float32, n)
+	identity := scale == 1 && zero == 0
+	conv := func(i int, raw int64) {
+		if hasBlank && raw == blank {
+			out[i] = float32(math.NaN())
+			return
+		}
+		out[i] = float32(zero + scale*float64(raw))
+	}
+	be := binary.BigEndian
+	switch bitpix {
+	case 8:
+		for i := range out {
+			conv(i, int64(data[i]))
+		}
+	case 16:
+		for i := range out {
+			conv(i, int64(int16(be.Uint16(data[2*i:]))))
+		}
+	case 32:
+		for i := range out {
+			conv(i, int64(int32(be.Uint32(data[4*i:]))))
+		}
+	case 64:
+		for i := range out {
+			conv(i, int64(be.Uint64(data[8*i:])))
+		}
+	case -32:
+		for i := range out {
+			v := math.Float32frombits(be.Uint32(data[4*i:]))
+			if !identity {
+				v = float32(zero + scale*float64(v))
+			}
+			out[i] = v
+		}
+	case -64:
+		for i := range out {
+			out[i] = float32(zero + scale*math.Float64frombits(be.Uint64(data[8*i:])))
+		}
+	default:
+		return nil, fmt.Errorf("invalid BITPIX %d", bitpix)
+	}
+	return out, nil
+}
+
+// ReadImage reads HDU hdu (0 is the primary HDU) of the file at path as an image.
+func ReadImage(path string, hdu int) (*Image, error) {
+	f, err := Open(path)
+	if err != nil {
+		return nil, err
+	}
+	return f.Image(hdu)
+}
