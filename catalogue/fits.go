@@ -1,0 +1,96 @@
+package catalogue
+
+import (
+	"fmt"
+
+	"github.com/probcat/probcat/fits"
+)
+
+// WriteCondensedFITS writes a condensed catalogue to path as a FITS binary table (extension
+// CONDENSED, an empty primary HDU before it) with the same columns as WriteCondensedParquet:
+// x, y, flux, x_err, y_err, flux_err, prevalence, then mag and ra, dec when d asks for them.
+// hdr adds cards to the table's header (e.g. the run's settings); it may be nil. The file is
+// written atomically by the fits package.
+func WriteCondensedFITS(path string, cs []CondensedSource, d Derived, hdr *fits.Header) error {
+	n := len(cs)
+	get := func(f func(c CondensedSource) float64) []float64 {
+		v := make([]float64, n)
+		for i, c := range cs {
+			v[i] = f(c)
+		}
+		return v
+	}
+	cols := []fits.TableColumn{
+		{Name: "x", Unit: "pix", Data: get(func(c CondensedSource) float64 { return c.X })},
+		{Name: "y", Unit: "pix", Data: get(func(c CondensedSource) float64 { return c.Y })},
+		{Name: "flux", Data: get(func(c CondensedSource) float64 { return c.Flux })},
+		{Name: "x_err", Unit: "pix", Data: get(func(c CondensedSource) float64 { return c.XErr })},
+		{Name: "y_err", Unit: "pix", Data: get(func(c CondensedSource) float64 { return c.YErr })},
+		{Name: "flux_err", Data: get(func(c CondensedSource) float64 { return c.FluxErr })},
+		{Name: "prevalence", Data: get(func(c CondensedSource) float64 { return c.Prevalence })},
+	}
+	if d.Magnitude != nil {
+		cols = append(cols, fits.TableColumn{Name: "mag", Unit: "mag",
+			Data: get(func(c CondensedSource) float64 { return d.Magnitude(c.Flux) })})
+	}
+	if d.Sky != nil {
+		ra, dec := make([]float64, n), make([]float64, n)
+		for i, c := range cs {
+			ra[i], dec[i] = d.Sky(c.X, c.Y)
+		}
+		cols = append(cols, fits.TableColumn{Name: "ra", Unit: "deg", Data: ra},
+			fits.TableColumn{Name: "dec", Unit: "deg", Data: dec})
+	}
+	return fits.Write(path, fits.TableHDU{Name: "CONDENSED", Header: hdr, Columns: cols})
+}
+
+// ReadCondensedFITS reads a condensed catalogue from the first binary table of a FITS file
+// that has x, y and flux columns (so also any FITS truth table with those columns); missing
+// error columns read as 0 and a missing prevalence as 1.
+func ReadCondensedFITS(path string) ([]CondensedSource, error) {
+	f, err := fits.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	var firstErr error
+	for i := 0; i < f.NumHDU(); i++ {
+		t, err := f.Table(i)
+		if err != nil {
+			continue // not a table
+		}
+		cols := map[string][]float64{}
+		for _, name := range []string{"x", "y", "flux", "x_err", "y_err", "flux_err", "prevalence"} {
+			c, err := t.Column(name)
+			if err != nil {
+				continue
+			}
+			v, err := c.Float64s()
+			if err != nil {
+				if firstErr == nil {
+					firstErr = err
+				}
+				continue
+			}
+			cols[name] = v
+		}
+		if cols["x"] == nil || cols["y"] == nil || cols["flux"] == nil {
+			continue
+		}
+		out := make([]CondensedSource, len(cols["x"]))
+		for k := range out {
+			get := func(name string, def float64) float64 {
+				if v := cols[name]; v != nil {
+					return v[k]
+				}
+				return def
+			}
+			out[k] = CondensedSource{X: get("x", 0), Y: get("y", 0), Flux: get("flux", 0),
+				XErr: get("x_err", 0), YErr: get("y_err", 0), FluxErr: get("flux_err", 0), Prevalence: get("prevalence", 1)}
+		}
+		return out, nil
+	}
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	return nil, fmt.Errorf("%s: no binary table with x, y and flux columns", path)
+}
