@@ -135,6 +135,11 @@ func (f *File) split(buf []byte) error {
 		h.data = buf[start : start+size]
 		f.hdus = append(f.hdus, *h)
 		off = start + (size+blockSize-1)/blockSize*blockSize
+		if off > len(buf) {
+			// The standard requires the padding; its absence is how a cut-off download looks
+			// when the cut falls after the last data byte of an HDU.
+			return fmt.Errorf("truncated file: HDU %d is not padded to a whole 2880-byte block (%d bytes missing)", i, off-len(buf))
+		}
 	}
 	return nil
 }

@@ -1,0 +1,152 @@
+package fits
+
+import (
+	"bytes"
+	"compress/gzip"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestOpenErrorsNameFileAndProblem(t *testing.T) {
+	dir := t.TempDir()
+	good, err := os.ReadFile(fixture("multi.fits"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	write := func(name string, b []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write(good)
+	zw.Close()
+	cases := []struct {
+		path, want string
+	}{
+		{filepath.Join(dir, "absent.fits"), "no such file"},
+		{write("empty.fits", nil), "empty file"},
+		{write("text.fits", []byte("hello, this is not FITS\n")), "not a FITS file"},
+		{write("png.fits", []byte("\x89PNG\r\n\x1a\n0000000000000000")), "not a FITS file"},
+		{write("short-header.fits", good[:1000]), "truncated"},
+		{write("no-data.fits", good[:2880]), "truncated"},
+		{write("mid-data.fits", good[:2880+100]), "truncated"},
+		{write("mid-table.fits", good[:len(good)-2880-10]), "truncated"},
+		{write("trunc.fits.gz", gz.Bytes()[:gz.Len()/2]), "gzip"},
+		{write("trunc.fits.bz2", []byte("BZh91AY&SY garbage")), "bzip2"},
+	}
+	for _, c := range cases {
+		_, err := Open(c.path)
+		if err == nil {
+			t.Errorf("%s: no error", c.path)
+			continue
+		}
+		if !strings.Contains(err.Error(), c.path) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: error %q should name the file and say %q", c.path, err, c.want)
+		}
+	}
+
+	f, err := Open(fixture("multi.fits"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		err  error
+		want string
+	}{
+		{func() error { _, err := f.Image(3); return err }(), "HDU 3 out of range"},
+		{func() error { _, err := f.Image(-1); return err }(), "HDU -1 out of range"},
+		{func() error { _, err := f.Image(2); return err }(), "not an image"},
+		{func() error { _, err := f.Table(0); return err }(), "not a binary table"},
+		{func() error { _, err := ReadTable(fixture("multi.fits"), 9); return err }(), "out of range"},
+		{func() error { _, err := f.Index("nope"); return err }(), "no HDU named"},
+	} {
+		if c.err == nil || !strings.Contains(c.err.Error(), "multi.fits") || !strings.Contains(c.err.Error(), c.want) {
+			t.Errorf("error %v should name multi.fits and say %q", c.err, c.want)
+		}
+	}
+	tab, _ := f.Table(2)
+	if _, err := tab.Column("nope"); err == nil || !strings.Contains(err.Error(), "multi.fits") {
+		t.Errorf("missing column: %v", err)
+	}
+	c, _ := tab.Column("name")
+	if _, err := c.Float64s(); err == nil || !strings.Contains(err.Error(), "column name") {
+		t.Errorf("Float64s of a string column: %v", err)
+	}
+	h, _ := f.Header(0)
+	if _, err := h.Float("OBSERVER"); err == nil || !strings.Contains(err.Error(), "not a number") {
+		t.Errorf("Float of a string card: %v", err)
+	}
+	if _, err := h.Float("ABSENT"); err == nil || !strings.Contains(err.Error(), "multi.fits") {
+		t.Errorf("Float of a missing card: %v", err)
+	}
+
+	// An image HDU with no data.
+	empty := filepath.Join(dir, "nodata.fits")
+	if err := Write(empty, ImageHDU{}, TableHDU{Columns: []TableColumn{{Name: "x", Data: []float64{1}}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadImage(empty, 0); err == nil || !strings.Contains(err.Error(), "no data") || !strings.Contains(err.Error(), empty) {
+		t.Errorf("image with no data: %v", err)
+	}
+}
+
+// Every prefix of a valid file and random corruptions of its header give errors, never panics
+// (fitsio panics on some malformed cards; those must come back as errors).
+func TestCorruptInputsNeverPanic(t *testing.T) {
+	good, err := os.ReadFile(fixture("multi.fits"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	p := filepath.Join(dir, "x.fits")
+	readAll := func() error {
+		f, err := Open(p)
+		if err != nil {
+			return err
+		}
+		for i := range f.NumHDU() {
+			if k, _ := f.Kind(i); k == KindImage {
+				f.Image(i)
+				continue
+			}
+			tab, err := f.Table(i)
+			if err != nil {
+				continue
+			}
+			for _, c := range tab.Columns {
+				c.Float64s()
+				c.VarFloat64s()
+				c.Strings()
+			}
+		}
+		return nil
+	}
+	for n := 0; n < len(good); n += 97 {
+		os.WriteFile(p, good[:n], 0o644)
+		if err := readAll(); err == nil {
+			t.Errorf("prefix of %d bytes read without error", n)
+		}
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	junk := []byte("=' /()0123456789-+.EDTFX ABC\x00\xff")
+	for range 2000 {
+		b := bytes.Clone(good)
+		for range 1 + r.IntN(4) {
+			// corrupt the value fields of the header blocks (cards 0..35 of each header block)
+			hdr := []int{0, 2880 * 3, 2880 * 5}[r.IntN(3)]
+			pos := hdr + 80*r.IntN(36) + 8 + r.IntN(30)
+			if pos < len(b) {
+				b[pos] = junk[r.IntN(len(junk))]
+			}
+		}
+		os.WriteFile(p, b, 0o644)
+		readAll() // must not panic
+	}
+}
