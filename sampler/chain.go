@@ -1,0 +1,594 @@
+package sampler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"sort"
+	"sync"
+	"sync/atomic"
+
+	"github.com/probcat/probcat/model"
+	"github.com/probcat/probcat/render"
+)
+
+// MoveType names a kind of proposal, for acceptance statistics.
+type MoveType int
+
+// The proposal types.
+const (
+	MoveStep MoveType = iota // move one source's position and parameters
+	Birth
+	Death
+	Split
+	Merge
+	BackgroundStep // global background update
+	SlopeStep      // flux-prior slope update
+	NumMoveTypes
+)
+
+var moveNames = [NumMoveTypes]string{"move", "birth", "death", "split", "merge", "background", "slope"}
+
+// String returns the name used in output columns ("move", "birth", …).
+func (m MoveType) String() string {
+	if m >= 0 && m < NumMoveTypes {
+		return moveNames[m]
+	}
+	return fmt.Sprintf("MoveType(%d)", int(m))
+}
+
+// MoveStats counts the proposals of one type and how many were accepted.
+type MoveStats struct {
+	Proposed, Accepted int64
+}
+
+// Rate returns the acceptance rate, NaN when nothing was proposed.
+func (s MoveStats) Rate() float64 {
+	if s.Proposed == 0 {
+		return math.NaN()
+	}
+	return float64(s.Accepted) / float64(s.Proposed)
+}
+
+// Sample is one catalogue drawn by a chain, with its diagnostics.
+type Sample struct {
+	// Chain is the chain's index and Index the sample's, counting burn-in samples from 0.
+	Chain, Index int
+	// BurnIn is true for samples before Config.BurnIn that should be discarded.
+	BurnIn bool
+	// Catalogue holds the sources, positions in cutout pixels.
+	Catalogue *model.Catalogue
+	// LogLike is the Gaussian log-likelihood −½ Σ w r² and LogPrior the log prior
+	// ln P(N) + Σ [ln p(θ_i) − ln A] of the catalogue.
+	LogLike, LogPrior float64
+	// Background is the sky level in counts above the bias.
+	Background float64
+	// FluxSlope is the power-law slope of the flux prior (NaN for kinds without one).
+	FluxSlope float64
+	// Moves holds the proposals tried and accepted per type since the previous sample.
+	Moves [NumMoveTypes]MoveStats
+	// Passes is the number of PCAT-style proposals (passes over the active regions) since
+	// the previous sample; RegionProposals counts the proposals made inside regions.
+	Passes, RegionProposals int64
+}
+
+// Chain is one Markov chain over catalogues of an image.
+type Chain struct {
+	img   *model.Image
+	kind  model.SourceKind
+	point *model.PointSource // this chain's own copy when the kind is a point source
+	cfg   Config
+	index int
+
+	w, h, size, radius, nparam int
+	area                       float64
+	key                        uint64 // stream key derived from (seed, chain)
+
+	data, weight, sqrtw, resid, modelImg []float32
+
+	// state
+	xs, ys, th []float64
+	bg, slope  float64
+	passes     uint64
+	samples    int
+
+	// statistics since the last sample
+	stats                 [NumMoveTypes]MoveStats
+	regionProps, passesNS int64
+
+	// step sizes
+	sigF2, posFac, fmin float64
+
+	// work
+	threads  int
+	workers  []*worker
+	regions  []region
+	cellReg  []int32
+	srcReg   []int32
+	nx2, ny2 []float64
+	nth2     []float64
+	passRNG  *rand.Rand
+	passPCG  *rand.PCG
+	nextReg  atomic.Int64
+	nRegions int
+	passWG   sync.WaitGroup
+}
+
+// NewChain makes chain number index (0-based) for sampling img with sources of the given kind.
+// The chain starts from an empty catalogue at the image's background level. Its randomness
+// derives from (cfg.Seed, index) only; cfg.Threads goroutines (all cores when 0) share its
+// regions, without changing its results.
+func NewChain(img *model.Image, kind model.SourceKind, cfg Config, index int) (*Chain, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if img == nil || kind == nil {
+		return nil, errors.New("no image or no source kind given")
+	}
+	if err := img.Validate(); err != nil {
+		return nil, err
+	}
+	if index < 0 {
+		return nil, fmt.Errorf("chain index must not be negative, got %d", index)
+	}
+	c := &Chain{img: img, kind: kind, cfg: cfg, index: index, w: img.Width, h: img.Height}
+	if ps, ok := kind.(*model.PointSource); ok {
+		if err := ps.Flux.Validate(); err != nil {
+			return nil, err
+		}
+		cp := *ps
+		c.point = &cp
+		c.kind = &cp
+		c.slope = cp.Flux.Slope
+		c.fmin = cp.Flux.Min
+	} else {
+		c.slope = math.NaN()
+		if cfg.SampleSlope {
+			return nil, fmt.Errorf("sampling the flux-prior slope needs point sources, not %q", kind.Name())
+		}
+	}
+	c.nparam = len(kind.Params())
+	if c.nparam < 1 {
+		return nil, fmt.Errorf("source kind %q has no flux parameter", kind.Name())
+	}
+	c.radius = kind.Radius()
+	if c.radius < 0 {
+		return nil, fmt.Errorf("source kind %q has negative radius", kind.Name())
+	}
+	c.size = cfg.RegionSize
+	if c.size == 0 {
+		c.size = max(20, 2*c.radius+1)
+	}
+	if c.size <= 2*c.radius {
+		return nil, fmt.Errorf("region size %d must exceed twice the source radius %d", c.size, c.radius)
+	}
+	if img.Width <= 2*c.radius || img.Height <= 2*c.radius {
+		return nil, fmt.Errorf("image of %d×%d pixels is smaller than the PSF stamp (%d pixels wide)", img.Width, img.Height, 2*c.radius+1)
+	}
+	c.area = float64(c.w * c.h)
+	c.key = mix(cfg.Seed ^ mix(uint64(index)+0x9e37))
+	c.bg = img.Background
+	n := c.w * c.h
+	c.data = make([]float32, n)
+	c.resid = make([]float32, n)
+	c.modelImg = make([]float32, n)
+	c.sqrtw = make([]float32, n)
+	good := false
+	for i, v := range img.Pix {
+		bad := math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) || (img.Mask != nil && img.Mask[i])
+		if !bad {
+			c.data[i] = float32(float64(v) - img.Bias)
+			good = true
+		}
+	}
+	if !good {
+		return nil, errors.New("image has no usable pixel")
+	}
+	c.computeWeights()
+	if err := c.stepConstants(); err != nil {
+		return nil, err
+	}
+	threads := cfg.Threads
+	if threads == 0 {
+		threads = runtime.NumCPU()
+	}
+	c.threads = threads
+	c.workers = make([]*worker, threads)
+	for i := range c.workers {
+		c.workers[i] = newWorker(c)
+	}
+	c.passPCG = rand.NewPCG(0, 0)
+	c.passRNG = rand.New(c.passPCG)
+	c.refresh()
+	return c, nil
+}
+
+// Index returns the chain's number.
+func (c *Chain) Index() int { return c.index }
+
+// SamplesDone returns how many samples (burn-in included) the chain has produced.
+func (c *Chain) SamplesDone() int { return c.samples }
+
+// computeWeights sets the inverse variance and its square root from the image's noise model
+// and, for NoiseFromModel, the current source model.
+func (c *Chain) computeWeights() {
+	im := c.img
+	if c.weight == nil {
+		c.weight = make([]float32, len(c.data))
+	}
+	if im.Noise != model.NoiseFromModel {
+		c.weight = im.InverseVariance(nil)
+	} else {
+		floor := 1 / im.Gain
+		for i, d := range im.Pix {
+			if (im.Mask != nil && im.Mask[i]) || math.IsNaN(float64(d)) || math.IsInf(float64(d), 0) {
+				c.weight[i] = 0
+				continue
+			}
+			m := c.bg
+			if !c.cfg.WeightsFromBackground {
+				m += float64(c.modelImg[i])
+			}
+			v := m/im.Gain + im.ReadNoise*im.ReadNoise
+			if v < floor {
+				v = floor
+			}
+			c.weight[i] = float32(1 / v)
+		}
+	}
+	for i, w := range c.weight {
+		c.sqrtw[i] = float32(math.Sqrt(float64(w)))
+	}
+}
+
+// stepConstants derives the Fisher-information step sizes from a unit source of the kind: the
+// background-limited flux variance σ_F² = 1/(w̄ Σψ²) with w̄ the median weight, and
+// posFac = sqrt(Σψ² / Σ(∂ψ/∂x)²), so that the position standard deviation of a source of flux
+// f is sqrt(σ_F² + f/gain)·posFac/f (= 1/(f sqrt(w̄ Σ(∂ψ/∂x)²)) when background-limited).
+func (c *Chain) stepConstants() error {
+	ws := make([]float64, 0, len(c.weight))
+	for _, w := range c.weight {
+		if w > 0 {
+			ws = append(ws, float64(w))
+		}
+	}
+	if len(ws) == 0 {
+		return errors.New("every pixel has zero weight")
+	}
+	sort.Float64s(ws)
+	wbar := ws[len(ws)/2]
+	s := 2*c.radius + 3
+	params := make([]float64, c.nparam)
+	c.kind.SamplePrior(rand.New(rand.NewPCG(1, 2)), params)
+	params[0] = 1
+	stamp := func(dx float64) []float32 {
+		buf := make([]float32, s*s)
+		c.kind.Render(model.Box{Pix: buf, Stride: s, W: s, H: s}, float64(s/2)+dx, float64(s/2), params, 1)
+		return buf
+	}
+	p0, pp, pm := stamp(0), stamp(0.05), stamp(-0.05)
+	f2, g := 0.0, 0.0
+	for i := range p0 {
+		f2 += float64(p0[i]) * float64(p0[i])
+		d := (float64(pp[i]) - float64(pm[i])) / 0.1
+		g += d * d
+	}
+	if !(f2 > 0) || !(g > 0) {
+		return fmt.Errorf("source kind %q renders no light", c.kind.Name())
+	}
+	c.sigF2 = 1 / (wbar * f2)
+	c.posFac = math.Sqrt(f2 / g)
+	return nil
+}
+
+// fluxSigma is the flux step for a source of flux f.
+func (c *Chain) fluxSigma(f float64) float64 {
+	return c.cfg.StepScale * math.Sqrt(c.sigF2+math.Max(f, 0)/c.img.Gain)
+}
+
+// posSigma is the position step for a source of flux f.
+func (c *Chain) posSigma(f float64) float64 {
+	f = math.Max(f, 1e-300)
+	return math.Min(c.fluxSigma(f)*c.posFac/f, float64(c.size))
+}
+
+// refresh recomputes the model image and the residual from scratch.
+func (c *Chain) refresh() {
+	clear(c.modelImg)
+	box := model.Box{Pix: c.modelImg, Stride: c.w, W: c.w, H: c.h}
+	p := c.nparam
+	for i := range c.xs {
+		c.kind.Render(box, c.xs[i], c.ys[i], c.th[i*p:(i+1)*p], 1)
+	}
+	bg := float32(c.bg)
+	for i, d := range c.data {
+		c.resid[i] = d - bg - c.modelImg[i]
+	}
+}
+
+// logLike returns −½ Σ w r² over the image.
+func (c *Chain) logLike() float64 {
+	if c.cfg.NoLikelihood {
+		return 0
+	}
+	return render.LogLike(c.resid, c.weight, c.w, c.w, c.h)
+}
+
+// logPrior returns ln P(N) + Σ [ln p(θ_i) − ln A].
+func (c *Chain) logPrior() float64 {
+	n := len(c.xs)
+	lp := c.cfg.CountPrior.LogPrior(n, c.area) - float64(n)*math.Log(c.area)
+	p := c.nparam
+	for i := 0; i < n; i++ {
+		lp += c.kind.LogPrior(c.th[i*p : (i+1)*p])
+	}
+	return lp
+}
+
+// Next advances the chain by Config.Proposals passes and returns the sample it reaches. When
+// ctx is cancelled it returns ctx.Err(), and the chain must be restored from a checkpoint
+// before further use.
+func (c *Chain) Next(ctx context.Context) (Sample, error) {
+	if err := ctx.Err(); err != nil {
+		return Sample{}, err
+	}
+	c.stats = [NumMoveTypes]MoveStats{}
+	c.regionProps, c.passesNS = 0, 0
+	stop := c.startHelpers()
+	for k := 0; k < c.cfg.Proposals; k++ {
+		if k&63 == 63 {
+			if err := ctx.Err(); err != nil {
+				stop()
+				return Sample{}, err
+			}
+		}
+		c.pass()
+	}
+	stop()
+	c.refresh()
+	burn := c.samples < c.cfg.BurnIn
+	if burn && c.img.Noise == model.NoiseFromModel && !c.cfg.WeightsFromBackground {
+		c.computeWeights()
+	}
+	s := Sample{
+		Chain: c.index, Index: c.samples, BurnIn: burn,
+		Catalogue:  c.catalogue(),
+		LogLike:    c.logLike(),
+		LogPrior:   c.logPrior(),
+		Background: c.bg, FluxSlope: c.slope,
+		Moves:  c.stats,
+		Passes: c.passesNS, RegionProposals: c.regionProps,
+	}
+	c.samples++
+	return s, nil
+}
+
+// catalogue copies the current sources into a new Catalogue.
+func (c *Chain) catalogue() *model.Catalogue {
+	n := len(c.xs)
+	cat := &model.Catalogue{
+		X:    append(make([]float64, 0, n), c.xs...),
+		Y:    append(make([]float64, 0, n), c.ys...),
+		Flux: make([]float64, n),
+	}
+	p := c.nparam
+	if p > 1 {
+		cat.Extra = make([][]float64, p-1)
+		for k := range cat.Extra {
+			cat.Extra[k] = make([]float64, n)
+		}
+	}
+	for i := 0; i < n; i++ {
+		cat.Flux[i] = c.th[i*p]
+		for k := 1; k < p; k++ {
+			cat.Extra[k-1][i] = c.th[i*p+k]
+		}
+	}
+	return cat
+}
+
+// startHelpers starts the extra region workers for one call of Next and returns the function
+// that stops them.
+func (c *Chain) startHelpers() func() {
+	if len(c.workers) == 1 {
+		return func() {}
+	}
+	var wg sync.WaitGroup
+	for _, w := range c.workers[1:] {
+		w.start = make(chan bool)
+		wg.Add(1)
+		go func(w *worker) {
+			defer wg.Done()
+			for range w.start {
+				c.drainRegions(w)
+				c.passWG.Done()
+			}
+		}(w)
+	}
+	return func() {
+		for _, w := range c.workers[1:] {
+			close(w.start)
+		}
+		wg.Wait()
+	}
+}
+
+// drainRegions runs active regions until none is left.
+func (c *Chain) drainRegions(w *worker) {
+	for {
+		ri := int(c.nextReg.Add(1) - 1)
+		if ri >= c.nRegions {
+			return
+		}
+		w.runRegion(&c.regions[ri], ri)
+	}
+}
+
+// mix is the splitmix64 finaliser, used to derive independent stream seeds.
+func mix(z uint64) uint64 {
+	z += 0x9e3779b97f4a7c15
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
+	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
+	return z ^ (z >> 31)
+}
+
+// streamSeeds returns the PCG seeds of the stream for (pass, sub) of this chain; sub 0 is the
+// pass-level stream, sub r+1 the stream of active region r.
+func (c *Chain) streamSeeds(pass uint64, sub int) (uint64, uint64) {
+	return c.key, mix(mix(pass) ^ uint64(sub))
+}
+
+// pass makes one PCAT-style proposal: global updates, then one sweep over the active regions.
+func (c *Chain) pass() {
+	c.passPCG.Seed(c.streamSeeds(c.passes, 0))
+	rng := c.passRNG
+	if c.cfg.SampleBackground {
+		c.backgroundStep(rng)
+	}
+	if c.cfg.SampleSlope {
+		c.slopeStep(rng)
+	}
+	S := c.size
+	ox, oy := rng.IntN(S), rng.IntN(S)
+	parx, pary := rng.IntN(2), rng.IntN(2)
+	na := (c.w-ox+S-1)/S + 1
+	nb := (c.h-oy+S-1)/S + 1
+	if cap(c.cellReg) < na*nb {
+		c.cellReg = make([]int32, na*nb)
+	}
+	cells := c.cellReg[:na*nb]
+	nreg := 0
+	for b := 0; b < nb; b++ {
+		for a := 0; a < na; a++ {
+			cells[b*na+a] = -1
+			if a%2 != parx || b%2 != pary {
+				continue
+			}
+			x0, x1 := max(ox+(a-1)*S, 0), min(ox+a*S, c.w)
+			y0, y1 := max(oy+(b-1)*S, 0), min(oy+b*S, c.h)
+			if x0 >= x1 || y0 >= y1 {
+				continue
+			}
+			if nreg == len(c.regions) {
+				c.regions = append(c.regions, region{})
+			}
+			c.regions[nreg].reset(x0, y0, x1, y1, c.nparam)
+			cells[b*na+a] = int32(nreg)
+			nreg++
+		}
+	}
+	// assign sources to the active regions
+	n := len(c.xs)
+	p := c.nparam
+	if cap(c.srcReg) < n {
+		c.srcReg = make([]int32, n, 2*n)
+	}
+	src := c.srcReg[:n]
+	for i := 0; i < n; i++ {
+		px := min(max(int(math.Floor(c.xs[i]+0.5)), 0), c.w-1)
+		py := min(max(int(math.Floor(c.ys[i]+0.5)), 0), c.h-1)
+		ri := cells[((py-oy+S)/S)*na+(px-ox+S)/S]
+		src[i] = ri
+		if ri >= 0 {
+			c.regions[ri].add(c.xs[i], c.ys[i], c.th[i*p:(i+1)*p])
+		}
+	}
+	for ri := 0; ri < nreg; ri++ {
+		c.regions[ri].n0 = c.regions[ri].n
+		c.regions[ri].nStart = n
+	}
+	// run them
+	c.nRegions = nreg
+	c.nextReg.Store(0)
+	helpers := c.workers[1:]
+	if nreg > 1 && len(helpers) > 0 {
+		k := min(len(helpers), nreg-1)
+		c.passWG.Add(k)
+		for _, w := range helpers[:k] {
+			w.start <- true
+		}
+		c.drainRegions(c.workers[0])
+		c.passWG.Wait()
+	} else {
+		c.drainRegions(c.workers[0])
+	}
+	// rebuild the catalogue: untouched sources in order, then each region's
+	c.nx2, c.ny2, c.nth2 = c.nx2[:0], c.ny2[:0], c.nth2[:0]
+	for i := 0; i < n; i++ {
+		if src[i] < 0 {
+			c.nx2 = append(c.nx2, c.xs[i])
+			c.ny2 = append(c.ny2, c.ys[i])
+			c.nth2 = append(c.nth2, c.th[i*p:(i+1)*p]...)
+		}
+	}
+	for ri := 0; ri < nreg; ri++ {
+		r := &c.regions[ri]
+		c.nx2 = append(c.nx2, r.x...)
+		c.ny2 = append(c.ny2, r.y...)
+		c.nth2 = append(c.nth2, r.th...)
+		for t := range r.stats {
+			c.stats[t].Proposed += r.stats[t].Proposed
+			c.stats[t].Accepted += r.stats[t].Accepted
+		}
+		c.regionProps += int64(c.cfg.RegionProposals)
+	}
+	c.xs, c.nx2 = c.nx2, c.xs
+	c.ys, c.ny2 = c.ny2, c.ys
+	c.th, c.nth2 = c.nth2, c.th
+	c.passes++
+	c.passesNS++
+}
+
+// backgroundStep is a Metropolis random walk on the background level with a flat prior. The
+// proposal b' = b + σ_b·z is symmetric; adding δ = b' − b to the model changes ln L by
+// Σ w δ (r − δ/2) = δ Σ w r − δ²/2 Σ w, with σ_b = StepScale/sqrt(Σ w), the Fisher value.
+func (c *Chain) backgroundStep(rng *rand.Rand) {
+	sw, swr := 0.0, 0.0
+	for i, w := range c.weight {
+		sw += float64(w)
+		swr += float64(w) * float64(c.resid[i])
+	}
+	c.stats[BackgroundStep].Proposed++
+	if sw == 0 {
+		return
+	}
+	d := c.cfg.StepScale / math.Sqrt(sw) * rng.NormFloat64()
+	dll := 0.0
+	if !c.cfg.NoLikelihood {
+		dll = d*swr - d*d/2*sw
+	}
+	if math.Log(rng.Float64()) < dll {
+		c.bg += d
+		fd := float32(d)
+		for i := range c.resid {
+			c.resid[i] -= fd
+		}
+		c.stats[BackgroundStep].Accepted++
+	}
+}
+
+// slopeStep is a Metropolis random walk on the flux-prior slope α with a flat prior on
+// (1, MaxSlope]. The fluxes' log-density is N ln(α−1) − N ln f_min − α Σ ln(f_i/f_min), so
+// ΔlnP = N ln((α'−1)/(α−1)) − (α'−α) Σ ln(f_i/f_min); the step is symmetric.
+func (c *Chain) slopeStep(rng *rand.Rand) {
+	c.stats[SlopeStep].Proposed++
+	a := c.slope
+	a2 := a + 0.05*rng.NormFloat64()
+	if a2 <= 1 || a2 > c.cfg.MaxSlope {
+		return
+	}
+	n := len(c.xs)
+	s := 0.0
+	for i := 0; i < n; i++ {
+		s += math.Log(c.th[i*c.nparam] / c.fmin)
+	}
+	d := float64(n)*math.Log((a2-1)/(a-1)) - (a2-a)*s
+	if math.Log(rng.Float64()) < d {
+		c.slope = a2
+		c.point.Flux.Slope = a2
+		c.stats[SlopeStep].Accepted++
+	}
+}

@@ -1,0 +1,140 @@
+package sampler
+
+import (
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/probcat/probcat/model"
+)
+
+// MoveWeights are the relative frequencies of the proposal types within a region. Births and
+// deaths share BirthDeath equally, splits and merges share SplitMerge equally (so their
+// selection probabilities cancel in the acceptance ratios).
+type MoveWeights struct {
+	Move, BirthDeath, SplitMerge float64
+}
+
+// Config holds every setting of a sampling run.
+type Config struct {
+	// Proposals is the number of passes (PCAT's "proposals") between kept samples.
+	Proposals int
+	// BurnIn is the number of samples discarded at the start of each chain.
+	BurnIn int
+	// Samples is the number of kept samples per chain.
+	Samples int
+	// Chains is the number of independent chains.
+	Chains int
+	// Threads is the number of goroutines Run uses; results do not depend on it.
+	Threads int
+	// Seed seeds every random stream.
+	Seed uint64
+	// RegionSize is the side S of the proposal regions in pixels; 0 picks
+	// max(20, 2R+1) for a source kind of radius R. It must exceed 2R.
+	RegionSize int
+	// RegionProposals is the number of proposals each active region makes per pass.
+	RegionProposals int
+	// Weights are the relative frequencies of the proposal types.
+	Weights MoveWeights
+	// CountPrior is the prior on the number of sources.
+	CountPrior model.CountPrior
+	// MaxSources caps the number of sources (the count prior is truncated there).
+	MaxSources int
+	// SampleBackground adds a random-walk update of the background level (flat prior) to
+	// every pass.
+	SampleBackground bool
+	// SampleSlope adds an update of the power-law flux-prior slope (flat prior on
+	// (1, MaxSlope]) to every pass; it needs a *model.PointSource kind.
+	SampleSlope bool
+	// MaxSlope bounds the sampled flux-prior slope.
+	MaxSlope float64
+	// NoLikelihood switches the likelihood off so that the chain samples the prior (for
+	// testing the acceptance ratios).
+	NoLikelihood bool
+	// WeightsFromBackground makes NoiseFromModel images use σ² = background/gain + read²
+	// everywhere (no source term). Otherwise the source model's term is refreshed from the
+	// current catalogue after every burn-in sample and frozen when burn-in ends.
+	WeightsFromBackground bool
+	// ResidualBirths is the fraction ε of birth positions drawn from the positive residual
+	// map rather than uniformly; the rest are uniform over the region.
+	ResidualBirths float64
+	// ResidualFluxes is the fraction η of point-source birth fluxes drawn from a lognormal
+	// around the flux the residual suggests at the birth position; the rest come from the
+	// flux prior.
+	ResidualFluxes float64
+	// StepScale multiplies the move step sizes, which are otherwise the Fisher-information
+	// standard deviations of position and flux for a source of that flux.
+	StepScale float64
+	// SplitScale is the standard deviation in pixels of the split separation and the length
+	// scale of the merge partner choice.
+	SplitScale float64
+}
+
+// DefaultConfig returns PCAT-like settings: 1000 passes per sample, 300 kept samples after 300
+// of burn-in, 4 chains, move : birth/death : split/merge = 80 : 40 : 40, PCAT's penalty
+// prior of 1.5 per source, and residual-guided births.
+func DefaultConfig() Config {
+	return Config{
+		Proposals:       1000,
+		BurnIn:          300,
+		Samples:         300,
+		Chains:          4,
+		Threads:         0,
+		Seed:            1,
+		RegionProposals: 1,
+		Weights:         MoveWeights{Move: 80, BirthDeath: 40, SplitMerge: 40},
+		CountPrior:      model.Penalty{PerSource: 1.5},
+		MaxSources:      100000,
+		MaxSlope:        5,
+		ResidualBirths:  0.5,
+		ResidualFluxes:  0.5,
+		StepScale:       1,
+		SplitScale:      1,
+	}
+}
+
+// Validate reports the first setting that makes a run impossible.
+func (c Config) Validate() error {
+	switch {
+	case c.Proposals < 1:
+		return fmt.Errorf("proposals per sample must be at least 1, got %d", c.Proposals)
+	case c.BurnIn < 0:
+		return fmt.Errorf("burn-in must not be negative, got %d", c.BurnIn)
+	case c.Samples < 1:
+		return fmt.Errorf("samples must be at least 1, got %d", c.Samples)
+	case c.Chains < 1:
+		return fmt.Errorf("chains must be at least 1, got %d", c.Chains)
+	case c.Threads < 0:
+		return fmt.Errorf("threads must not be negative, got %d", c.Threads)
+	case c.RegionSize < 0:
+		return fmt.Errorf("region size must not be negative, got %d", c.RegionSize)
+	case c.RegionProposals < 1:
+		return fmt.Errorf("proposals per region must be at least 1, got %d", c.RegionProposals)
+	case c.CountPrior == nil:
+		return errors.New("no count prior given")
+	case c.MaxSources < 1:
+		return fmt.Errorf("maximum number of sources must be at least 1, got %d", c.MaxSources)
+	case c.SampleSlope && !(c.MaxSlope > 1):
+		return fmt.Errorf("maximum flux-prior slope must exceed 1, got %g", c.MaxSlope)
+	case !inUnit(c.ResidualBirths):
+		return fmt.Errorf("residual birth fraction must lie in [0, 1], got %g", c.ResidualBirths)
+	case !inUnit(c.ResidualFluxes):
+		return fmt.Errorf("residual flux fraction must lie in [0, 1], got %g", c.ResidualFluxes)
+	case !(c.StepScale > 0) || math.IsInf(c.StepScale, 0):
+		return fmt.Errorf("step scale must be positive, got %g", c.StepScale)
+	case !(c.SplitScale > 0) || math.IsInf(c.SplitScale, 0):
+		return fmt.Errorf("split scale must be positive, got %g", c.SplitScale)
+	}
+	w := c.Weights
+	for _, v := range []float64{w.Move, w.BirthDeath, w.SplitMerge} {
+		if !(v >= 0) || math.IsInf(v, 0) {
+			return fmt.Errorf("move weights must be finite and not negative, got %+v", w)
+		}
+	}
+	if w.Move+w.BirthDeath+w.SplitMerge <= 0 {
+		return errors.New("move weights are all zero")
+	}
+	return nil
+}
+
+func inUnit(v float64) bool { return v >= 0 && v <= 1 }

@@ -1,0 +1,46 @@
+// Package sampler is probcat's transdimensional (reversible-jump) Markov chain Monte Carlo
+// sampler over catalogues of sources: it draws an ensemble of catalogues from the posterior
+// of an image, in the manner of PCAT (Portillo et al. 2017) with exact acceptance ratios.
+//
+// # Target
+//
+// A catalogue is a list of N sources s_i = (x_i, y_i, θ_i) where θ are the parameters of the
+// source kind (flux first). Its posterior density, for the labelled (ordered) list, is
+//
+//	π(s_1..s_N) ∝ P(N) · Π_i [p(θ_i) / A] · L(data | catalogue, background)
+//
+// where P(N) = exp(CountPrior.LogPrior(N, A)) is the prior probability of N sources, A = W·H
+// is the area of the image (positions are uniform over x ∈ [−0.5, W−0.5), y ∈ [−0.5, H−0.5)),
+// p(θ) is SourceKind.LogPrior, and L is the Gaussian likelihood with inverse variance w:
+// ln L = −½ Σ w (d − bias − background − model)². The posterior is symmetric under relabelling,
+// so the sampler keeps the list in whatever order is convenient; every transdimensional move
+// below is written for the labelled list with the new source inserted at a uniformly random
+// position (probability 1/(N+1)), which is the same chain on unordered catalogues.
+//
+// # Passes and regions
+//
+// One pass is PCAT's "one proposal": the image is cut into square regions of side S on a grid
+// shifted by a random integer offset; one quarter of the regions (a checkerboard parity in x
+// and in y) is active; each active region makes Config.RegionProposals proposals touching only
+// the sources whose positions lie in its interior, and accepts or rejects them on its own.
+// A source's light reaches at most R = SourceKind.Radius() pixels from its pixel, and active
+// regions are S pixels apart, so with S > 2R the pixels each region reads and writes are
+// disjoint: the regions do not interact, and running them in parallel gives the same result
+// as running them one after another, in any order. The grid offset and parity are drawn
+// independently of the state, and each region's proposals form a Metropolis–Hastings kernel
+// for the conditional posterior of its own sources given everything outside, so every pass
+// leaves the posterior invariant. The count prior enters a region's acceptance only through
+// P(N±1)/P(N) times N-dependent labelling factors; for the Poisson prior these cancel
+// exactly to depend on the region alone; for other priors the sampler uses N at the start of
+// the pass plus the region's own changes, which is exact when one region is active and
+// otherwise off by the relative change of N within one pass.
+//
+// # Randomness
+//
+// Each pass draws from a stream derived from (seed, chain, pass) and each region from a stream
+// derived from (seed, chain, pass, region), so neither the number of threads nor the order in
+// which regions run changes the result. A chain's state between kept samples is its
+// catalogue, background, flux slope and counters; the residual image is recomputed from
+// scratch after every kept sample, which bounds float32 drift and makes a checkpoint restore
+// reproduce the uninterrupted run bit for bit.
+package sampler

@@ -1,0 +1,636 @@
+package sampler
+
+import (
+	"math"
+	"math/rand/v2"
+
+	"github.com/probcat/probcat/model"
+	"github.com/probcat/probcat/render"
+)
+
+// region is one active region of a pass: its interior (whole pixels [px0, px1) × [py0, py1),
+// i.e. positions with ⌊x+½⌋ in range) and a local copy of the sources whose positions lie
+// there. Proposals change only these sources, keeping them inside.
+type region struct {
+	px0, py0, px1, py1 int
+	area               float64
+	n, n0, nStart, np  int // sources now, at pass start, and in the whole image at pass start
+	x, y, th           []float64
+	mapSum             float64 // Σ over the interior of the birth map m(r)
+	mapOK              bool
+	stats              [NumMoveTypes]MoveStats
+}
+
+func (r *region) reset(x0, y0, x1, y1, np int) {
+	r.px0, r.py0, r.px1, r.py1 = x0, y0, x1, y1
+	r.area = float64((x1 - x0) * (y1 - y0))
+	r.n, r.np = 0, np
+	r.x, r.y, r.th = r.x[:0], r.y[:0], r.th[:0]
+	r.mapOK = false
+	r.stats = [NumMoveTypes]MoveStats{}
+}
+
+func (r *region) add(x, y float64, th []float64) {
+	r.x = append(r.x, x)
+	r.y = append(r.y, y)
+	r.th = append(r.th, th...)
+	r.n++
+}
+
+// remove deletes source k by moving the last one into its place.
+func (r *region) remove(k int) {
+	last := r.n - 1
+	r.x[k], r.y[k] = r.x[last], r.y[last]
+	copy(r.th[k*r.np:(k+1)*r.np], r.th[last*r.np:])
+	r.x, r.y, r.th = r.x[:last], r.y[:last], r.th[:last*r.np]
+	r.n--
+}
+
+// pixelOf returns the pixel holding position v.
+func pixelOf(v float64) int { return int(math.Floor(v + 0.5)) }
+
+func (r *region) inside(x, y float64) bool {
+	px, py := pixelOf(x), pixelOf(y)
+	return px >= r.px0 && px < r.px1 && py >= r.py0 && py < r.py1
+}
+
+// worker holds the buffers of one goroutine making proposals in regions.
+type worker struct {
+	c                  *Chain
+	pcg                *rand.PCG
+	rng                *rand.Rand
+	scratch            []float32 // model change δ, image-sized, only the box is used
+	bx0, by0, bx1, by1 int       // the box of δ, [bx0, bx1) × [by0, by1)
+	t0, t1             []float64
+	start              chan bool
+}
+
+func newWorker(c *Chain) *worker {
+	w := &worker{c: c, pcg: rand.NewPCG(0, 0), scratch: make([]float32, c.w*c.h)}
+	w.rng = rand.New(w.pcg)
+	w.t0 = make([]float64, c.nparam)
+	w.t1 = make([]float64, c.nparam)
+	return w
+}
+
+// runRegion makes Config.RegionProposals proposals in active region ri.
+func (w *worker) runRegion(r *region, ri int) {
+	c := w.c
+	w.pcg.Seed(c.streamSeeds(c.passes, ri+1))
+	wt := c.cfg.Weights
+	sm := wt.SplitMerge
+	if c.nparam > 1 {
+		sm = 0 // split and merge are defined for flux-only kinds
+	}
+	tot := wt.Move + wt.BirthDeath + sm
+	for k := 0; k < c.cfg.RegionProposals; k++ {
+		u := w.rng.Float64() * tot
+		half := w.rng.IntN(2) == 0
+		var t MoveType
+		var ok bool
+		switch {
+		case u < wt.Move:
+			t, ok = MoveStep, w.move(r)
+		case u < wt.Move+wt.BirthDeath && half:
+			t, ok = Birth, w.birth(r)
+		case u < wt.Move+wt.BirthDeath:
+			t, ok = Death, w.death(r)
+		case half:
+			t, ok = Split, w.split(r)
+		default:
+			t, ok = Merge, w.merge(r)
+		}
+		r.stats[t].Proposed++
+		if ok {
+			r.stats[t].Accepted++
+		}
+	}
+}
+
+// accept is the Metropolis–Hastings test for log acceptance ratio la.
+func (w *worker) accept(la float64) bool {
+	return math.Log(w.rng.Float64()) < la
+}
+
+// resetBox empties the box of δ; grow extends it to hold the light of a source at (x, y).
+func (w *worker) resetBox() { w.bx0, w.by0, w.bx1, w.by1 = w.c.w, w.c.h, 0, 0 }
+
+func (w *worker) grow(x, y float64) {
+	R := w.c.radius
+	ix, _ := render.Place(x)
+	iy, _ := render.Place(y)
+	w.bx0 = min(w.bx0, max(ix-R, 0))
+	w.by0 = min(w.by0, max(iy-R, 0))
+	w.bx1 = max(w.bx1, min(ix+R+1, w.c.w))
+	w.by1 = max(w.by1, min(iy+R+1, w.c.h))
+}
+
+// clearBox zeroes δ over the box.
+func (w *worker) clearBox() {
+	W := w.c.w
+	for y := w.by0; y < w.by1; y++ {
+		clear(w.scratch[y*W+w.bx0 : y*W+w.bx1])
+	}
+}
+
+// draw adds sign × the source into δ.
+func (w *worker) draw(x, y float64, th []float64, sign float64) {
+	if w.bx0 >= w.bx1 || w.by0 >= w.by1 {
+		return
+	}
+	W := w.c.w
+	b := model.Box{Pix: w.scratch[w.by0*W+w.bx0:], Stride: W, X0: w.bx0, Y0: w.by0, W: w.bx1 - w.bx0, H: w.by1 - w.by0}
+	w.c.kind.Render(b, x, y, th, sign)
+}
+
+// scale multiplies δ by s.
+func (w *worker) scale(s float32) {
+	W := w.c.w
+	for y := w.by0; y < w.by1; y++ {
+		row := w.scratch[y*W+w.bx0 : y*W+w.bx1]
+		for i := range row {
+			row[i] *= s
+		}
+	}
+}
+
+// deltaLL is the change of ln L when the model grows by δ.
+func (w *worker) deltaLL() float64 {
+	c := w.c
+	if c.cfg.NoLikelihood || w.bx0 >= w.bx1 || w.by0 >= w.by1 {
+		return 0
+	}
+	off := w.by0*c.w + w.bx0
+	return render.DeltaLogLike(c.resid[off:], w.scratch[off:], c.weight[off:], c.w, w.bx1-w.bx0, w.by1-w.by0)
+}
+
+// unitSums returns Σ ψ w r and Σ ψ² w over the box for δ = ψ, the optimal-flux numerator and
+// denominator of a source whose unit-flux light is ψ.
+func (w *worker) unitSums() (spr, spp float64) {
+	c := w.c
+	for y := w.by0; y < w.by1; y++ {
+		for i := y*c.w + w.bx0; i < y*c.w+w.bx1; i++ {
+			p := float64(w.scratch[i])
+			pw := p * float64(c.weight[i])
+			spr += pw * float64(c.resid[i])
+			spp += pw * p
+		}
+	}
+	return spr, spp
+}
+
+// mapValue is the birth map at a pixel: the squared positive signal-to-noise of the residual.
+func mapValue(r, sw float32) float64 {
+	v := float64(r) * float64(sw)
+	if v <= 0 {
+		return 0
+	}
+	return v * v
+}
+
+// ensureMap computes the region's birth-map total from the residual.
+func (w *worker) ensureMap(r *region) {
+	if r.mapOK {
+		return
+	}
+	c := w.c
+	s := 0.0
+	for y := r.py0; y < r.py1; y++ {
+		for i := y*c.w + r.px0; i < y*c.w+r.px1; i++ {
+			s += mapValue(c.resid[i], c.sqrtw[i])
+		}
+	}
+	r.mapSum, r.mapOK = s, true
+}
+
+// mapDelta returns the change of the region's birth-map total if δ were applied.
+func (w *worker) mapDelta(r *region) float64 {
+	c := w.c
+	d := 0.0
+	for y := max(w.by0, r.py0); y < min(w.by1, r.py1); y++ {
+		for i := y*c.w + max(w.bx0, r.px0); i < y*c.w+min(w.bx1, r.px1); i++ {
+			d += mapValue(c.resid[i]-w.scratch[i], c.sqrtw[i]) - mapValue(c.resid[i], c.sqrtw[i])
+		}
+	}
+	return d
+}
+
+// apply subtracts δ from the residual (the model grows by δ), keeping the map total current.
+func (w *worker) apply(r *region) {
+	c := w.c
+	if r.mapOK {
+		r.mapSum += w.mapDelta(r)
+	}
+	for y := w.by0; y < w.by1; y++ {
+		res := c.resid[y*c.w+w.bx0 : y*c.w+w.bx1]
+		d := w.scratch[y*c.w+w.bx0 : y*c.w+w.bx1]
+		for i := range res {
+			res[i] -= d[i]
+		}
+	}
+}
+
+// lnBirthPos is the log density of the birth position proposal at a pixel whose map value is
+// m when the region's map total is M: a mixture of uniform over the region (weight 1−ε) and
+// piecewise uniform ∝ m (weight ε), b(x, y) = (1−ε)/A_r + ε·m/M; uniform when M = 0.
+func (c *Chain) lnBirthPos(r *region, m, M float64) float64 {
+	eps := c.cfg.ResidualBirths
+	if eps == 0 || !(M > 0) {
+		return -math.Log(r.area)
+	}
+	return math.Log((1-eps)/r.area + eps*m/M)
+}
+
+// fluxGuess returns the centre μ (log flux) and width τ of the lognormal birth-flux proposal
+// at a position where the residual (without the source) gives Σψwr = spr and Σψ²w = spp:
+// the optimal flux f̂ = spr/spp floored at f_min, and τ = 0.1 + σ_f̂/f̂ capped at 1.
+func (c *Chain) fluxGuess(spr, spp float64) (mu, tau float64) {
+	if !(spp > 0) {
+		return math.Log(c.fmin), 1
+	}
+	m := math.Max(spr/spp, c.fmin)
+	return math.Log(m), math.Min(1, 0.1+1/(math.Sqrt(spp)*m))
+}
+
+// lnBirthFlux is the log density of the point-source birth flux proposal: a mixture of the
+// prior (log density lp, weight 1−η) and a lognormal(μ, τ) (weight η).
+func (c *Chain) lnBirthFlux(f, lp, mu, tau float64) float64 {
+	eta := c.cfg.ResidualFluxes
+	z := (math.Log(f) - mu) / tau
+	ln := -z*z/2 - math.Log(f*tau*math.Sqrt(2*math.Pi))
+	a, b := math.Log(1-eta)+lp, math.Log(eta)+ln
+	if eta == 0 {
+		return lp
+	}
+	if eta == 1 {
+		return ln
+	}
+	m := math.Max(a, b)
+	return m + math.Log(math.Exp(a-m)+math.Exp(b-m))
+}
+
+// dLogCount returns ln P(N+d) − ln P(N) for the count prior, −Inf beyond MaxSources.
+func (c *Chain) dLogCount(n, d int) float64 {
+	if n+d > c.cfg.MaxSources || n+d < 0 {
+		return math.Inf(-1)
+	}
+	return c.cfg.CountPrior.LogPrior(n+d, c.area) - c.cfg.CountPrior.LogPrior(n, c.area)
+}
+
+// move perturbs one source. Position: (x', y') = (x, y) + σ_x(f)·z, a Gaussian whose width
+// σ_x depends on the flux, so the Hastings term is ln N₂(x | x', σ_x(f')) − ln N₂(x' | x, σ_x(f))
+// = −2 ln σ_x(f') − d²/2σ_x(f')² + 2 ln σ_x(f) + d²/2σ_x(f)². Point-source flux:
+// f' = f + σ_f(f)·z with the same kind of correction −ln σ_f(f') − Δf²/2σ_f(f')² + ln σ_f(f) +
+// Δf²/2σ_f(f)²; other kinds use SourceKind.Perturb, which returns its own correction. N and
+// the labels do not change, so ln α = ΔlnL + ln p(θ') − ln p(θ) + Hastings terms. A move that
+// leaves the region's interior is rejected (its reverse would be too).
+func (w *worker) move(r *region) bool {
+	if r.n == 0 {
+		return false
+	}
+	c := w.c
+	p := c.nparam
+	k := w.rng.IntN(r.n)
+	x, y := r.x[k], r.y[k]
+	old := r.th[k*p : (k+1)*p]
+	nw := w.t0[:p]
+	f := old[0]
+	sx := c.posSigma(f)
+	x2 := x + sx*w.rng.NormFloat64()
+	y2 := y + sx*w.rng.NormFloat64()
+	var hastings float64
+	if c.point != nil {
+		sf := c.fluxSigma(f)
+		f2 := f + sf*w.rng.NormFloat64()
+		if f2 < c.fmin {
+			return false
+		}
+		nw[0] = f2
+		sf2 := c.fluxSigma(f2)
+		df := f2 - f
+		hastings = -math.Log(sf2) - df*df/(2*sf2*sf2) + math.Log(sf) + df*df/(2*sf*sf)
+	} else {
+		hastings = c.kind.Perturb(w.rng, old, nw, 1)
+	}
+	if !r.inside(x2, y2) {
+		return false
+	}
+	lp2 := c.kind.LogPrior(nw)
+	if math.IsInf(lp2, -1) || math.IsNaN(lp2) {
+		return false
+	}
+	sx2 := c.posSigma(nw[0])
+	d2 := (x2-x)*(x2-x) + (y2-y)*(y2-y)
+	hastings += -2*math.Log(sx2) - d2/(2*sx2*sx2) + 2*math.Log(sx) + d2/(2*sx*sx)
+	w.resetBox()
+	w.grow(x, y)
+	w.grow(x2, y2)
+	w.clearBox()
+	w.draw(x, y, old, -1)
+	w.draw(x2, y2, nw, 1)
+	la := w.deltaLL() + lp2 - c.kind.LogPrior(old) + hastings
+	if !w.accept(la) {
+		return false
+	}
+	w.apply(r)
+	r.x[k], r.y[k] = x2, y2
+	copy(old, nw)
+	return true
+}
+
+// birth adds a source in the region. Position from b(x, y) (lnBirthPos: uniform/residual-map
+// mixture on the residual of the current state), parameters from b(θ) (point sources:
+// lnBirthFlux, the prior/residual-lognormal mixture; other kinds: their prior). Labelled
+// convention: the newcomer is inserted at one of N+1 slots (1/(N+1)); the reverse death picks
+// it among the region's n+1 sources (1/(n+1)); birth and death are chosen equally often.
+//
+//	ln α = ΔlnL + ln P(N+1) − ln P(N) + ln p(θ) − ln A + ln(N+1) − ln(n+1) − ln b(x, y) − ln b(θ)
+func (w *worker) birth(r *region) bool {
+	c := w.c
+	p := c.nparam
+	N := r.nStart + r.n - r.n0
+	if N+1 > c.cfg.MaxSources {
+		return false
+	}
+	eps := c.cfg.ResidualBirths
+	M := 0.0
+	if eps > 0 {
+		w.ensureMap(r)
+		M = r.mapSum
+	}
+	var x, y float64
+	if eps > 0 && M > 0 && w.rng.Float64() < eps {
+		x, y = w.pickFromMap(r)
+	} else {
+		x = float64(r.px0) - 0.5 + w.rng.Float64()*float64(r.px1-r.px0)
+		y = float64(r.py0) - 0.5 + w.rng.Float64()*float64(r.py1-r.py0)
+	}
+	if !r.inside(x, y) {
+		return false
+	}
+	m := 0.0
+	if eps > 0 && M > 0 {
+		i := pixelOf(y)*c.w + pixelOf(x)
+		m = mapValue(c.resid[i], c.sqrtw[i])
+	}
+	lnb := c.lnBirthPos(r, m, M)
+	th := w.t0[:p]
+	w.resetBox()
+	w.grow(x, y)
+	w.clearBox()
+	var lp, lnbth float64
+	if c.point != nil {
+		th[0] = 1
+		w.draw(x, y, th, 1)
+		mu, tau := c.fluxGuess(w.unitSums())
+		if w.rng.Float64() < c.cfg.ResidualFluxes {
+			th[0] = math.Exp(mu + tau*w.rng.NormFloat64())
+		} else {
+			c.kind.SamplePrior(w.rng, th)
+		}
+		lp = c.kind.LogPrior(th)
+		if math.IsInf(lp, -1) {
+			return false
+		}
+		lnbth = c.lnBirthFlux(th[0], lp, mu, tau)
+		w.scale(float32(th[0]))
+	} else {
+		c.kind.SamplePrior(w.rng, th)
+		lp = c.kind.LogPrior(th)
+		lnbth = lp
+		w.draw(x, y, th, 1)
+	}
+	la := w.deltaLL() + c.dLogCount(N, 1) + lp - math.Log(c.area) +
+		math.Log(float64(N+1)) - math.Log(float64(r.n+1)) - lnb - lnbth
+	if !w.accept(la) {
+		return false
+	}
+	w.apply(r)
+	r.add(x, y, th)
+	return true
+}
+
+// pickFromMap draws a position from the residual-map component of the birth density: a pixel
+// with probability m/M, then uniformly within it. When rounding leaves the draw beyond the
+// fresh total, the last positive pixel takes it.
+func (w *worker) pickFromMap(r *region) (x, y float64) {
+	c := w.c
+	u := w.rng.Float64() * r.mapSum
+	s := 0.0
+	px, py := r.px0, r.py0
+scan:
+	for yy := r.py0; yy < r.py1; yy++ {
+		for xx := r.px0; xx < r.px1; xx++ {
+			i := yy*c.w + xx
+			if m := mapValue(c.resid[i], c.sqrtw[i]); m > 0 {
+				px, py = xx, yy
+				s += m
+				if s > u {
+					break scan
+				}
+			}
+		}
+	}
+	return float64(px) - 0.5 + w.rng.Float64(), float64(py) - 0.5 + w.rng.Float64()
+}
+
+// death removes a source picked uniformly among the region's n; it is the reverse of birth,
+// with the birth densities evaluated on the state without the source (residual r + its light):
+//
+//	ln α = ΔlnL + ln P(N−1) − ln P(N) − ln p(θ) + ln A − ln N + ln n + ln b(x, y) + ln b(θ)
+func (w *worker) death(r *region) bool {
+	if r.n == 0 {
+		return false
+	}
+	c := w.c
+	p := c.nparam
+	N := r.nStart + r.n - r.n0
+	k := w.rng.IntN(r.n)
+	x, y := r.x[k], r.y[k]
+	th := r.th[k*p : (k+1)*p]
+	lp := c.kind.LogPrior(th)
+	w.resetBox()
+	w.grow(x, y)
+	w.clearBox()
+	var lnbth float64
+	if c.point != nil {
+		unit := w.t1[:1]
+		unit[0] = 1
+		w.draw(x, y, unit, 1)
+		spr, spp := w.unitSums()
+		f := th[0]
+		mu, tau := c.fluxGuess(spr+f*spp, spp)
+		lnbth = c.lnBirthFlux(f, lp, mu, tau)
+		w.scale(float32(-f))
+	} else {
+		w.draw(x, y, th, -1)
+		lnbth = lp
+	}
+	var lnb float64
+	if c.cfg.ResidualBirths > 0 {
+		w.ensureMap(r)
+		M := r.mapSum + w.mapDelta(r)
+		i := pixelOf(y)*c.w + pixelOf(x)
+		lnb = c.lnBirthPos(r, mapValue(c.resid[i]-w.scratch[i], c.sqrtw[i]), M)
+	} else {
+		lnb = -math.Log(r.area)
+	}
+	la := w.deltaLL() + c.dLogCount(N, -1) - lp + math.Log(c.area) -
+		math.Log(float64(N)) + math.Log(float64(r.n)) + lnb + lnbth
+	if !w.accept(la) {
+		return false
+	}
+	w.apply(r)
+	r.remove(k)
+	return true
+}
+
+// partnerWeight is the merge kernel exp(−d²/2σ²) between two positions.
+func (c *Chain) partnerWeight(x1, y1, x2, y2 float64) float64 {
+	s := c.cfg.SplitScale
+	d2 := (x1-x2)*(x1-x2) + (y1-y2)*(y1-y2)
+	return math.Exp(-d2 / (2 * s * s))
+}
+
+// split replaces a source (picked uniformly among the region's n, flux f > 2 f_min) by two:
+// u ~ U(a, 1−a) with a = f_min/f, d = (dx, dy) ~ N(0, σ²I); children (x + (1−u)d, u f) and
+// (x − u d, (1−u) f), which keep the flux-weighted centroid. Jacobian of (x, f, d, u) →
+// (children) = f. The reverse merge picks child 1 among n+1 and child 2 as its partner with
+// probability P(c₂|c₁) = g(c₁,c₂)/Σ_{k≠c₁} g(c₁,k), g = exp(−|Δ|²/2σ²). Labelled convention:
+// child 1 keeps the parent's slot, child 2 is inserted at one of N+1 slots.
+//
+//	ln α = ΔlnL + ln P(N+1) − ln P(N) + ln p(f₁) + ln p(f₂) − ln p(f) − ln A
+//	       + ln(N+1) + ln n − ln(n+1) + ln P(c₂|c₁) − ln N₂(d; σ) + ln f + ln(1−2a)
+func (w *worker) split(r *region) bool {
+	if r.n == 0 {
+		return false
+	}
+	c := w.c
+	N := r.nStart + r.n - r.n0
+	if N+1 > c.cfg.MaxSources {
+		return false
+	}
+	k := w.rng.IntN(r.n)
+	f, x, y := r.th[k], r.x[k], r.y[k]
+	if f <= 2*c.fmin {
+		return false
+	}
+	a := c.fmin / f
+	u := a + (1-2*a)*w.rng.Float64()
+	s := c.cfg.SplitScale
+	dx, dy := s*w.rng.NormFloat64(), s*w.rng.NormFloat64()
+	x1, y1 := x+(1-u)*dx, y+(1-u)*dy
+	x2, y2 := x-u*dx, y-u*dy
+	if !r.inside(x1, y1) || !r.inside(x2, y2) {
+		return false
+	}
+	t0, t1 := w.t0[:1], w.t1[:1]
+	t0[0], t1[0] = u*f, (1-u)*f
+	lp1, lp2 := c.kind.LogPrior(t0), c.kind.LogPrior(t1)
+	if math.IsInf(lp1+lp2, -1) {
+		return false
+	}
+	g12 := c.partnerWeight(x1, y1, x2, y2)
+	tot := g12
+	for j := 0; j < r.n; j++ {
+		if j != k {
+			tot += c.partnerWeight(x1, y1, r.x[j], r.y[j])
+		}
+	}
+	if !(g12 > 0) {
+		return false
+	}
+	d2 := dx*dx + dy*dy
+	lng := -math.Log(2*math.Pi*s*s) - d2/(2*s*s)
+	w.resetBox()
+	w.grow(x, y)
+	w.grow(x1, y1)
+	w.grow(x2, y2)
+	w.clearBox()
+	w.draw(x, y, r.th[k:k+1], -1)
+	w.draw(x1, y1, t0, 1)
+	w.draw(x2, y2, t1, 1)
+	la := w.deltaLL() + c.dLogCount(N, 1) + lp1 + lp2 - c.kind.LogPrior(r.th[k:k+1]) - math.Log(c.area) +
+		math.Log(float64(N+1)) + math.Log(float64(r.n)) - math.Log(float64(r.n+1)) +
+		math.Log(g12/tot) - lng + math.Log(f) + math.Log(1-2*a)
+	if !w.accept(la) {
+		return false
+	}
+	w.apply(r)
+	r.x[k], r.y[k], r.th[k] = x1, y1, t0[0]
+	r.add(x2, y2, t1)
+	return true
+}
+
+// merge is the reverse of split: pick i uniformly among the region's n, then j ≠ i with
+// probability g(i,j)/Σ_{k≠i} g(i,k); replace them by one source of flux f = f_i + f_j at their
+// flux-weighted centroid, with u = f_i/f and d = x_i − x_j.
+//
+//	ln α = ΔlnL + ln P(N−1) − ln P(N) + ln p(f) − ln p(f_i) − ln p(f_j) + ln A
+//	       − ln N − ln(n−1) + ln n − ln P(j|i) + ln N₂(d; σ) − ln f − ln(1−2a)
+func (w *worker) merge(r *region) bool {
+	if r.n < 2 {
+		return false
+	}
+	c := w.c
+	N := r.nStart + r.n - r.n0
+	i := w.rng.IntN(r.n)
+	tot := 0.0
+	for j := 0; j < r.n; j++ {
+		if j != i {
+			tot += c.partnerWeight(r.x[i], r.y[i], r.x[j], r.y[j])
+		}
+	}
+	u := w.rng.Float64() * tot
+	if !(tot > 0) {
+		return false
+	}
+	j, s := -1, 0.0
+	for k := 0; k < r.n; k++ {
+		if k == i {
+			continue
+		}
+		g := c.partnerWeight(r.x[i], r.y[i], r.x[k], r.y[k])
+		if g > 0 {
+			j = k
+			s += g
+			if s > u {
+				break
+			}
+		}
+	}
+	fi, fj := r.th[i], r.th[j]
+	f := fi + fj
+	x := (fi*r.x[i] + fj*r.x[j]) / f
+	y := (fi*r.y[i] + fj*r.y[j]) / f
+	a := c.fmin / f
+	if 1-2*a <= 0 {
+		return false
+	}
+	t0 := w.t0[:1]
+	t0[0] = f
+	lp := c.kind.LogPrior(t0)
+	sc := c.cfg.SplitScale
+	dx, dy := r.x[i]-r.x[j], r.y[i]-r.y[j]
+	d2 := dx*dx + dy*dy
+	lng := -math.Log(2*math.Pi*sc*sc) - d2/(2*sc*sc)
+	lnP := math.Log(c.partnerWeight(r.x[i], r.y[i], r.x[j], r.y[j]) / tot)
+	w.resetBox()
+	w.grow(r.x[i], r.y[i])
+	w.grow(r.x[j], r.y[j])
+	w.grow(x, y)
+	w.clearBox()
+	w.draw(r.x[i], r.y[i], r.th[i:i+1], -1)
+	w.draw(r.x[j], r.y[j], r.th[j:j+1], -1)
+	w.draw(x, y, t0, 1)
+	la := w.deltaLL() + c.dLogCount(N, -1) + lp - c.kind.LogPrior(r.th[i:i+1]) - c.kind.LogPrior(r.th[j:j+1]) +
+		math.Log(c.area) - math.Log(float64(N)) - math.Log(float64(r.n-1)) + math.Log(float64(r.n)) -
+		lnP + lng - math.Log(f) - math.Log(1-2*a)
+	if !w.accept(la) {
+		return false
+	}
+	w.apply(r)
+	r.x[i], r.y[i], r.th[i] = x, y, f
+	r.remove(j)
+	return true
+}
