@@ -1,13 +1,209 @@
 package render
 
+import (
+	"fmt"
+	"os"
+	"strings"
+	"sync/atomic"
+)
+
+// kernels is one implementation of the hot loops (a "path"): pure Go, or assembly for one
+// instruction set. All share the span form of span.go.
+type kernels struct {
+	name string
+	// addSpans adds every span's stamp into dst.
+	addSpans func(dst []float32, stride int, tab []float32, termStride, rowStride int, geo []int32, wts []float32)
+	// deltaSpans returns Σ w·δ·(r − δ/2) over non-overlapping spans, δ being each stamp.
+	deltaSpans func(resid, weight []float32, stride int, tab []float32, termStride, rowStride int, geo []int32, wts []float32) float64
+	// deltaBox returns Σ w·δ·(r − δ/2) over a box; resid and weight share rstride.
+	deltaBox func(resid, weight []float32, rstride int, delta []float32, dstride, w, h int) float64
+	// applyBox subtracts delta from resid over a box.
+	applyBox func(resid []float32, rstride int, delta []float32, dstride, w, h int)
+}
+
+var generic = &kernels{name: "generic", addSpans: addSpansGo, deltaSpans: deltaSpansGo, deltaBox: deltaBoxGo, applyBox: applyBoxGo}
+
+// paths lists the paths this machine can run, slowest first; active is the one in use.
+var (
+	paths  = append([]*kernels{generic}, accelerated()...)
+	active atomic.Pointer[kernels]
+)
+
+func init() {
+	active.Store(paths[len(paths)-1])
+	if name := os.Getenv("PROBCAT_KERNEL"); name != "" {
+		if err := SetPath(name); err != nil {
+			fmt.Fprintf(os.Stderr, "probcat: PROBCAT_KERNEL: %v\n", err)
+			os.Exit(2)
+		}
+	}
+}
+
+// Path returns the name of the kernel path in use ("generic", "avx2" or "avx512"), for run
+// records.
+func Path() string { return active.Load().name }
+
+// Paths returns the names of the kernel paths this machine and build can run, slowest first.
+func Paths() []string {
+	names := make([]string, len(paths))
+	for i, k := range paths {
+		names[i] = k.name
+	}
+	return names
+}
+
+// SetPath selects a kernel path by name (see Paths); the environment variable PROBCAT_KERNEL
+// does the same at start-up. By default the fastest path is used. Call it before rendering
+// starts: kernels already running finish on the old path.
+func SetPath(name string) error {
+	for _, k := range paths {
+		if k.name == name {
+			active.Store(k)
+			return nil
+		}
+	}
+	switch name {
+	case "generic", "avx2", "avx512":
+		return fmt.Errorf("kernel path %q is not available on this CPU or build (available: %s)", name, strings.Join(Paths(), ", "))
+	}
+	return fmt.Errorf("unknown kernel path %q (want generic, avx2 or avx512)", name)
+}
+
 // AddSources adds flux_k × PSF(x_k, y_k) for every source into the box (see the package
-// comment for the layout and the PSF table). It is the fastest path this machine offers.
+// comment for the layout and the PSF table). It reads the flat table directly, with the
+// portable kernel; the fast paths need a Table (see Render).
 func AddSources(dst []float32, stride, w, h int, coeffs []float32, size int, xs, ys, fluxes []float32) {
-	AddSourcesRef(dst, stride, w, h, coeffs, size, xs, ys, fluxes)
+	checkBox("dst", dst, stride, w, h)
+	if size < 1 || size%2 == 0 || len(coeffs) < NumCoeffs*size*size {
+		panic(fmt.Sprintf("render: %d coefficients do not make a table of odd size %d", len(coeffs), size))
+	}
+	l := flatLayout(size)
+	var b spans
+	for k := range xs {
+		s := NewSource(float64(xs[k]), float64(ys[k]), float64(fluxes[k]), FullStamp)
+		b.add(l, &s, 1, 0, 0, stride, w, h)
+		if b.full() || k == len(xs)-1 {
+			addSpansGo(dst, stride, coeffs, l.termStride, l.rowStride, b.geo[:4*b.n], b.wts[:NumCoeffs*b.n])
+			b.n = 0
+		}
+	}
 }
 
 // DeltaLogLike returns Σ w·δ·(r − δ/2) over the box: the change in log-likelihood when the
 // model grows by delta. It is the fastest path this machine offers.
 func DeltaLogLike(resid, delta, weight []float32, stride, w, h int) float64 {
-	return DeltaLogLikeRef(resid, delta, weight, stride, w, h)
+	return active.Load().deltaLogLike(resid, weight, stride, delta, stride, w, h)
+}
+
+// Render adds the sources' PSF stamps into the w×h box of dst (row pitch stride), dropping
+// light that falls outside the box.
+func Render(dst []float32, stride, w, h int, t *Table, src []Source) {
+	active.Load().render(dst, stride, w, h, t, src, 1)
+}
+
+// Subtract removes the sources' PSF stamps from the box: Render with negated fluxes. Applied to
+// a residual (data − model), it adds the sources to the model.
+func Subtract(dst []float32, stride, w, h int, t *Table, src []Source) {
+	active.Load().render(dst, stride, w, h, t, src, -1)
+}
+
+// DeltaLogLikeSources returns the change in Gaussian log-likelihood, Σ w·δ·(r − δ/2) over the
+// box, when the model grows by δ = the sum of the sources' stamps (a proposal: new sources with
+// positive flux, removed ones with negative flux; Merge them first). resid is data − model,
+// weight the inverse variance, both w×h boxes with row pitch stride.
+//
+// When the clipped stamps do not overlap, each is rendered and summed in one pass over its
+// pixels. Otherwise δ is rendered into scratch over the stamps' bounding box and then summed;
+// scratch must then hold that box, and len(scratch) ≥ w·h always suffices. The sum is in
+// float64 (each pixel's term in float32 on the vector paths). Accept the proposal with Subtract.
+func DeltaLogLikeSources(resid, weight []float32, stride, w, h int, t *Table, src []Source, scratch []float32) float64 {
+	return active.Load().deltaSources(resid, weight, stride, w, h, t, src, scratch)
+}
+
+// Apply subtracts a rendered model change from a residual over a box: resid −= delta.
+func Apply(resid, delta []float32, stride, w, h int) {
+	active.Load().apply(resid, stride, delta, stride, w, h)
+}
+
+func (k *kernels) render(dst []float32, stride, w, h int, t *Table, src []Source, scale float32) {
+	checkBox("dst", dst, stride, w, h)
+	l := t.layout()
+	var b spans
+	for i := range src {
+		b.add(l, &src[i], scale, 0, 0, stride, w, h)
+		if b.full() || i == len(src)-1 {
+			k.addSpans(dst, stride, t.c, l.termStride, l.rowStride, b.geo[:4*b.n], b.wts[:NumCoeffs*b.n])
+			b.n = 0
+		}
+	}
+}
+
+func (k *kernels) deltaLogLike(resid, weight []float32, rstride int, delta []float32, dstride, w, h int) float64 {
+	checkBox("resid", resid, rstride, w, h)
+	checkBox("weight", weight, rstride, w, h)
+	checkBox("delta", delta, dstride, w, h)
+	if w == 0 || h == 0 {
+		return 0
+	}
+	return k.deltaBox(resid, weight, rstride, delta, dstride, w, h)
+}
+
+func (k *kernels) apply(resid []float32, rstride int, delta []float32, dstride, w, h int) {
+	checkBox("resid", resid, rstride, w, h)
+	checkBox("delta", delta, dstride, w, h)
+	if w == 0 || h == 0 {
+		return
+	}
+	k.applyBox(resid, rstride, delta, dstride, w, h)
+}
+
+func (k *kernels) deltaSources(resid, weight []float32, stride, w, h int, t *Table, src []Source, scratch []float32) float64 {
+	checkBox("resid", resid, stride, w, h)
+	checkBox("weight", weight, stride, w, h)
+	l := t.layout()
+	var b spans
+	disjoint := len(src) <= maxSpans
+	for i := 0; i < len(src) && disjoint; i++ {
+		if !b.add(l, &src[i], 1, 0, 0, stride, w, h) {
+			continue
+		}
+		for j := 0; j < b.n-1; j++ {
+			if b.rects[j].overlaps(b.rects[b.n-1]) {
+				disjoint = false
+				break
+			}
+		}
+	}
+	if disjoint {
+		if b.n == 0 {
+			return 0
+		}
+		return k.deltaSpans(resid, weight, stride, t.c, l.termStride, l.rowStride, b.geo[:4*b.n], b.wts[:NumCoeffs*b.n])
+	}
+
+	// Overlapping stamps: render δ into scratch over the bounding box of all stamps, then sum.
+	box := rect{x0: w, y0: h}
+	for i := range src {
+		b.n = 0
+		if b.add(l, &src[i], 1, 0, 0, stride, w, h) {
+			r := b.rects[0]
+			box = rect{min(box.x0, r.x0), min(box.y0, r.y0), max(box.x1, r.x1), max(box.y1, r.y1)}
+		}
+	}
+	bw, bh := box.x1-box.x0, box.y1-box.y0
+	if len(scratch) < bw*bh {
+		panic(fmt.Sprintf("render: scratch holds %d values, overlapping stamps need %d×%d", len(scratch), bw, bh))
+	}
+	d := scratch[:bw*bh]
+	clear(d)
+	b.n = 0
+	for i := range src {
+		b.add(l, &src[i], 1, box.x0, box.y0, bw, bw, bh)
+		if b.full() || i == len(src)-1 {
+			k.addSpans(d, bw, t.c, l.termStride, l.rowStride, b.geo[:4*b.n], b.wts[:NumCoeffs*b.n])
+			b.n = 0
+		}
+	}
+	o := box.y0*stride + box.x0
+	return k.deltaBox(resid[o:], weight[o:], stride, d, bw, bw, bh)
 }

@@ -1,0 +1,505 @@
+// Command _generate writes probcat's render kernels for amd64 (AVX2+FMA and AVX-512F) with
+// avo. It runs from render/ through `go generate` and has its own module so that avo never
+// enters probcat's go.mod:
+//
+//	go run . -out ../render/kernels_amd64.s -stubs ../render/kernels_amd64.go -pkg render
+//
+// The kernels work on "spans" prepared (and clipped) in Go, see render/span.go: per span four
+// int32 values (dst offset, table offset, columns, rows) in geo and ten float32 basis weights
+// in wts. The table holds the cubic sub-pixel coefficients: term t of stamp pixel (u, v) is at
+// tab[off + v·rowStride + t·termStride + u]. Vectors run along a stamp row (u); the loops are
+// chunk-major (for each chunk of columns, every row), so one mask serves a whole column chunk.
+// Coefficient loads are not masked: the Go side guarantees the table is padded past its end.
+package main
+
+import (
+	"fmt"
+
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	. "github.com/mmcloughlin/avo/reg"
+)
+
+const spansSig = "func(dst []float32, stride int, tab []float32, termStride, rowStride int, geo []int32, wts []float32)"
+const deltaSpansSig = "func(resid, weight []float32, stride int, tab []float32, termStride, rowStride int, geo []int32, wts []float32) float64"
+const deltaBoxSig = "func(resid, weight []float32, rstride int, delta []float32, dstride, w, h int) float64"
+const applySig = "func(resid []float32, rstride int, delta []float32, dstride, w, h int)"
+
+// isa describes one instruction set: vector width and how to make vector registers and
+// masked loads and stores.
+type isa struct {
+	name  string
+	lanes int
+	vec   func() VecVirtual
+}
+
+var (
+	avx512 = isa{name: "AVX512", lanes: 16, vec: ZMM}
+	avx2   = isa{name: "AVX2", lanes: 8, vec: YMM}
+)
+
+// maskTab is 8 all-ones int32 words then 8 zeros: loading 8 words at (8−m)·4 gives an AVX2
+// lane mask of the first m lanes.
+var maskTab Mem
+
+// half is eight float32 halves.
+var half Mem
+
+func main() {
+	ConstraintExpr("!purego")
+	maskTab = GLOBL("maskTab", RODATA|NOPTR)
+	for i := 0; i < 16; i++ {
+		v := uint32(0)
+		if i < 8 {
+			v = 0xffffffff
+		}
+		DATA(4*i, U32(v))
+	}
+	half = GLOBL("half", RODATA|NOPTR)
+	for i := 0; i < 8; i++ {
+		DATA(4*i, F32(0.5))
+	}
+
+	for _, s := range []isa{avx512, avx2} {
+		addSpans(s)
+		deltaSpans(s)
+		deltaBox(s)
+		applyBox(s)
+	}
+	fmaPeak("fmaPeak512", ZMM, 16)
+	fmaPeak("fmaPeak256", YMM, 8)
+	Generate()
+}
+
+// table holds the registers that address the ten coefficient rows of one stamp row.
+type table struct {
+	c0, c1, c6, p Register
+}
+
+// mem returns the address of coefficient term t: c0 + t·p via the three bases.
+func (tb table) mem(t int) Mem {
+	switch t {
+	case 0:
+		return Mem{Base: tb.c0}
+	case 1, 2, 4, 8:
+		return Mem{Base: tb.c0, Index: tb.p, Scale: uint8(t)}
+	case 3, 5, 9:
+		return Mem{Base: tb.c1, Index: tb.p, Scale: uint8(t - 1)}
+	case 6:
+		return Mem{Base: tb.c6}
+	case 7:
+		return Mem{Base: tb.c6, Index: tb.p, Scale: 1}
+	}
+	panic("term out of range")
+}
+
+// setBases points c1 and c6 at terms 1 and 6 of the row that c0 addresses.
+func (tb table) setBases() {
+	LEAQ(Mem{Base: tb.c0, Index: tb.p, Scale: 1}, tb.c1)
+	LEAQ(Mem{Base: tb.c1, Index: tb.p, Scale: 4}, tb.c6)
+	ADDQ(tb.p, tb.c6)
+}
+
+// polynomial computes a += Σ_t w_t·coef_t (or a = Σ when a is not yet set) in two chains to
+// halve the dependency latency; b is scratch.
+func polynomial(tb table, w []VecVirtual, a, b VecVirtual, init bool) {
+	if init {
+		VFMADD231PS(tb.mem(0), w[0], a)
+	} else {
+		VMULPS(tb.mem(0), w[0], a)
+	}
+	VMULPS(tb.mem(1), w[1], b)
+	for t := 2; t < 10; t++ {
+		if t%2 == 0 {
+			VFMADD231PS(tb.mem(t), w[t], a)
+		} else {
+			VFMADD231PS(tb.mem(t), w[t], b)
+		}
+	}
+	VADDPS(b, a, a)
+}
+
+// loadWeights broadcasts the ten basis weights of the current span.
+func loadWeights(s isa, wts Register) []VecVirtual {
+	w := make([]VecVirtual, 10)
+	for t := range w {
+		w[t] = s.vec()
+		VBROADCASTSS(Mem{Base: wts, Disp: 4 * t}, w[t])
+	}
+	return w
+}
+
+// spanLoop emits the loop over spans: for each span it loads the weights, sets up pointers for
+// each chunk of columns and calls body for every row of the chunk, once for full chunks and
+// once (AVX2) for the masked tail. body receives the weights, the table registers, a pointer
+// to the row's pixels in the slice named base and whether the chunk is masked (AVX2 mask in
+// ymask; AVX-512 uses K1 always).
+func spanLoop(s isa, name, base string, body func(w []VecVirtual, tb table, off Register, masked bool, ymask VecVirtual)) {
+	stride := Load(Param("stride"), GP64())
+	SHLQ(U8(2), stride)
+	p := Load(Param("termStride"), GP64())
+	SHLQ(U8(2), p)
+	rs := Load(Param("rowStride"), GP64())
+	SHLQ(U8(2), rs)
+	geo := Load(Param("geo").Base(), GP64())
+	wts := Load(Param("wts").Base(), GP64())
+	n := Load(Param("geo").Len(), GP64())
+	SHRQ(U8(2), n)
+	count := AllocLocal(8)
+	MOVQ(n, count)
+	TESTQ(n, n)
+	JZ(LabelRef(name + "_done"))
+
+	Label(name + "_span")
+	w := loadWeights(s, wts)
+	cols := GP64()
+	MOVLQSX(Mem{Base: geo, Disp: 8}, cols)
+	j := GP64() // byte offset of the column chunk
+	XORQ(j, j)
+	tb := table{c0: GP64(), c1: GP64(), c6: GP64(), p: p}
+	off := GP64()
+	rows := GP64()
+
+	// chunkSetup points off and c0 at the first row of the chunk and loads the row count.
+	chunkSetup := func() {
+		MOVLQSX(Mem{Base: geo}, off)
+		SHLQ(U8(2), off)
+		ADDQ(j, off)
+		b := Load(Param(base).Base(), GP64())
+		ADDQ(b, off)
+		MOVLQSX(Mem{Base: geo, Disp: 4}, tb.c0)
+		SHLQ(U8(2), tb.c0)
+		ADDQ(j, tb.c0)
+		t := Load(Param("tab").Base(), GP64())
+		ADDQ(t, tb.c0)
+		MOVLQSX(Mem{Base: geo, Disp: 12}, rows)
+	}
+	rowLoop := func(label string, masked bool, ymask VecVirtual) {
+		Label(label)
+		tb.setBases()
+		body(w, tb, off, masked, ymask)
+		ADDQ(stride, off)
+		ADDQ(rs, tb.c0)
+		DECQ(rows)
+		JNZ(LabelRef(label))
+	}
+
+	Label(name + "_chunk")
+	if s.lanes == 16 {
+		m := GP32()
+		MOVL(U32(16), m)
+		CMPQ(cols, U8(16))
+		CMOVLLT(cols.As32(), m)
+		ones := GP32()
+		MOVL(U32(0xffff), ones)
+		BZHIL(m, ones, ones)
+		KMOVW(ones, K1)
+		chunkSetup()
+		rowLoop(name+"_row", true, nil)
+		ADDQ(U8(64), j)
+		SUBQ(U8(16), cols)
+		JG(LabelRef(name + "_chunk"))
+	} else {
+		CMPQ(cols, U8(8))
+		JL(LabelRef(name + "_tail"))
+		chunkSetup()
+		rowLoop(name+"_row", false, nil)
+		ADDQ(U8(32), j)
+		SUBQ(U8(8), cols)
+		JMP(LabelRef(name + "_chunk"))
+
+		Label(name + "_tail")
+		TESTQ(cols, cols)
+		JZ(LabelRef(name + "_next"))
+		ymask := YMM()
+		mt := GP64()
+		LEAQ(maskTab.Offset(32), mt)
+		SHLQ(U8(2), cols)
+		SUBQ(cols, mt)
+		VMOVDQU(Mem{Base: mt}, ymask)
+		chunkSetup()
+		rowLoop(name+"_tailrow", true, ymask)
+	}
+	Label(name + "_next")
+	ADDQ(U8(16), geo)
+	ADDQ(U8(40), wts)
+	DECQ(count)
+	JNZ(LabelRef(name + "_span"))
+	Label(name + "_done")
+}
+
+func addSpans(s isa) {
+	name := "addSpans" + s.name
+	TEXT(name, NOSPLIT, spansSig)
+	Pragma("noescape")
+	Doc(name+" adds every span's polynomial stamp into dst ("+s.name+").", "")
+	spanLoop(s, name, "dst", func(w []VecVirtual, tb table, off Register, masked bool, ymask VecVirtual) {
+		addr := Mem{Base: off}
+		a, b := s.vec(), s.vec()
+		switch {
+		case s.lanes == 16:
+			VMOVUPS_Z(addr, K1, a)
+		case masked:
+			VMASKMOVPS(addr, ymask, a)
+		default:
+			VMOVUPS(addr, a)
+		}
+		polynomial(tb, w, a, b, true)
+		switch {
+		case s.lanes == 16:
+			VMOVUPS(a, K1, addr)
+		case masked:
+			VMASKMOVPS(a, ymask, addr)
+		default:
+			VMOVUPS(a, addr)
+		}
+	})
+	VZEROUPPER()
+	RET()
+}
+
+// accumulate adds the float32 lanes of term to the float64 accumulators acc0 and acc1 (AVX2,
+// short of registers, uses acc0 only).
+func accumulate(s isa, term VecVirtual, acc0, acc1 VecVirtual) {
+	if s.lanes == 16 {
+		lo, hi := ZMM(), ZMM()
+		VCVTPS2PD(term.AsY(), lo)
+		VEXTRACTF32X8(U8(1), term, hi.AsY())
+		VCVTPS2PD(hi.AsY(), hi)
+		VADDPD(lo, acc0, acc0)
+		VADDPD(hi, acc1, acc1)
+		return
+	}
+	lo, hi := YMM(), YMM()
+	VCVTPS2PD(term.AsX(), lo)
+	VEXTRACTF128(U8(1), term, hi.AsX())
+	VCVTPS2PD(hi.AsX(), hi)
+	VADDPD(lo, acc0, acc0)
+	VADDPD(hi, acc0, acc0)
+}
+
+// accumulators makes and zeroes the float64 accumulators and, for AVX-512, a vector of halves.
+func accumulators(s isa) (acc0, acc1, hv VecVirtual) {
+	acc0 = s.vec()
+	VXORPS(acc0, acc0, acc0)
+	if s.lanes == 16 {
+		acc1, hv = s.vec(), s.vec()
+		VXORPS(acc1, acc1, acc1)
+		VBROADCASTSS(half, hv)
+	}
+	return acc0, acc1, hv
+}
+
+// reduce sums the float64 accumulators into the function's float64 result.
+func reduce(s isa, acc0, acc1 VecVirtual) {
+	y := acc0.AsY()
+	if s.lanes == 16 {
+		VADDPD(acc1, acc0, acc0)
+		hi := YMM()
+		VEXTRACTF64X4(U8(1), acc0, hi)
+		VADDPD(hi, y, y)
+	}
+	x := XMM()
+	VEXTRACTF128(U8(1), y, x)
+	VADDPD(x, acc0.AsX(), x)
+	h := XMM()
+	VPERMILPD(U8(1), x, h)
+	VADDSD(h, x, x)
+	VZEROUPPER()
+	Store(x, ReturnIndex(0))
+}
+
+// logLikeTerm accumulates w·δ·(r − δ/2) for one vector of pixels: r and w are read at
+// rAddr and wAddr (masked loads leave zeros, so masked lanes add nothing).
+// AVX2 reads the halves from memory (hv is nil) to stay within 16 registers.
+func logLikeTerm(s isa, delta VecVirtual, rAddr, wAddr Mem, masked bool, ymask VecVirtual, hv VecVirtual, acc0, acc1 VecVirtual) {
+	r := s.vec()
+	switch {
+	case s.lanes == 16:
+		wt := s.vec()
+		VMOVUPS_Z(rAddr, K1, r)
+		VMOVUPS_Z(wAddr, K1, wt)
+		VFNMADD231PS(hv, delta, r) // r − δ/2
+		VMULPS(wt, delta, delta)   // w·δ
+	case masked:
+		wt := s.vec()
+		VMASKMOVPS(rAddr, ymask, r)
+		VMASKMOVPS(wAddr, ymask, wt)
+		VFNMADD231PS(half, delta, r)
+		VMULPS(wt, delta, delta)
+	default:
+		VMOVUPS(rAddr, r)
+		VFNMADD231PS(half, delta, r)
+		VMULPS(wAddr, delta, delta)
+	}
+	VMULPS(r, delta, delta) // w·δ·(r − δ/2)
+	accumulate(s, delta, acc0, acc1)
+}
+
+func deltaSpans(s isa) {
+	name := "deltaSpans" + s.name
+	TEXT(name, NOSPLIT, deltaSpansSig)
+	Pragma("noescape")
+	Doc(name+" returns Σ w·δ·(r − δ/2) over every span, δ being the span's polynomial stamp", "("+s.name+"). Spans must not overlap.")
+	acc0, acc1, hv := accumulators(s)
+	wdiff := Load(Param("weight").Base(), GP64())
+	rb := Load(Param("resid").Base(), GP64())
+	SUBQ(rb, wdiff)
+	spanLoop(s, name, "resid", func(w []VecVirtual, tb table, off Register, masked bool, ymask VecVirtual) {
+		a, b := s.vec(), s.vec()
+		polynomial(tb, w, a, b, false)
+		logLikeTerm(s, a, Mem{Base: off}, Mem{Base: off, Index: wdiff, Scale: 1}, masked, ymask, hv, acc0, acc1)
+	})
+	reduce(s, acc0, acc1)
+	RET()
+}
+
+// boxLoop emits a row-major loop over a w×h box of resid and weight (stride rstride) and delta
+// (stride dstride), calling body once per vector of pixels.
+func boxLoop(s isa, name string, withWeight bool, body func(r, wt, d Mem, masked bool, ymask VecVirtual)) {
+	rp := Load(Param("resid").Base(), GP64())
+	dp := Load(Param("delta").Base(), GP64())
+	var wp Register
+	if withWeight {
+		wp = Load(Param("weight").Base(), GP64())
+	}
+	rstride := Load(Param("rstride"), GP64())
+	SHLQ(U8(2), rstride)
+	dstride := Load(Param("dstride"), GP64())
+	SHLQ(U8(2), dstride)
+	h := Load(Param("h"), GP64())
+	TESTQ(h, h)
+	JZ(LabelRef(name + "_done"))
+	Label(name + "_row")
+	i := GP64()
+	XORQ(i, i)
+	rem := GP64()
+	Load(Param("w"), rem)
+	TESTQ(rem, rem)
+	JZ(LabelRef(name + "_next"))
+	r := Mem{Base: rp, Index: i, Scale: 1}
+	d := Mem{Base: dp, Index: i, Scale: 1}
+	var wt Mem
+	if withWeight {
+		wt = Mem{Base: wp, Index: i, Scale: 1}
+	}
+	Label(name + "_vec")
+	if s.lanes == 16 {
+		m := GP32()
+		MOVL(U32(16), m)
+		CMPQ(rem, U8(16))
+		CMOVLLT(rem.As32(), m)
+		ones := GP32()
+		MOVL(U32(0xffff), ones)
+		BZHIL(m, ones, ones)
+		KMOVW(ones, K1)
+		body(r, wt, d, true, nil)
+		ADDQ(U8(64), i)
+		SUBQ(U8(16), rem)
+		JG(LabelRef(name + "_vec"))
+	} else {
+		CMPQ(rem, U8(8))
+		JL(LabelRef(name + "_tail"))
+		body(r, wt, d, false, nil)
+		ADDQ(U8(32), i)
+		SUBQ(U8(8), rem)
+		JMP(LabelRef(name + "_vec"))
+		Label(name + "_tail")
+		TESTQ(rem, rem)
+		JZ(LabelRef(name + "_next"))
+		ymask := YMM()
+		mt := GP64()
+		LEAQ(maskTab.Offset(32), mt)
+		SHLQ(U8(2), rem)
+		SUBQ(rem, mt)
+		VMOVDQU(Mem{Base: mt}, ymask)
+		body(r, wt, d, true, ymask)
+	}
+	Label(name + "_next")
+	ADDQ(rstride, rp)
+	if withWeight {
+		ADDQ(rstride, wp)
+	}
+	ADDQ(dstride, dp)
+	DECQ(h)
+	JNZ(LabelRef(name + "_row"))
+	Label(name + "_done")
+}
+
+func deltaBox(s isa) {
+	name := "deltaBox" + s.name
+	TEXT(name, NOSPLIT, deltaBoxSig)
+	Pragma("noescape")
+	Doc(name+" returns Σ w·δ·(r − δ/2) over a box ("+s.name+").", "")
+	acc0, acc1, hv := accumulators(s)
+	boxLoop(s, name, true, func(r, wt, d Mem, masked bool, ymask VecVirtual) {
+		delta := s.vec()
+		switch {
+		case s.lanes == 16:
+			VMOVUPS_Z(d, K1, delta)
+		case masked:
+			VMASKMOVPS(d, ymask, delta)
+		default:
+			VMOVUPS(d, delta)
+		}
+		logLikeTerm(s, delta, r, wt, masked, ymask, hv, acc0, acc1)
+	})
+	reduce(s, acc0, acc1)
+	RET()
+}
+
+func applyBox(s isa) {
+	name := "applyBox" + s.name
+	TEXT(name, NOSPLIT, applySig)
+	Pragma("noescape")
+	Doc(name+" subtracts delta from resid over a box ("+s.name+").", "")
+	boxLoop(s, name, false, func(r, _, d Mem, masked bool, ymask VecVirtual) {
+		a, b := s.vec(), s.vec()
+		switch {
+		case s.lanes == 16:
+			VMOVUPS_Z(r, K1, a)
+			VMOVUPS_Z(d, K1, b)
+			VSUBPS(b, a, a)
+			VMOVUPS(a, K1, r)
+		case masked:
+			VMASKMOVPS(r, ymask, a)
+			VMASKMOVPS(d, ymask, b)
+			VSUBPS(b, a, a)
+			VMASKMOVPS(a, ymask, r)
+		default:
+			VMOVUPS(r, a)
+			VSUBPS(d, a, a)
+			VMOVUPS(a, r)
+		}
+	})
+	VZEROUPPER()
+	RET()
+}
+
+// fmaPeak emits a loop of n iterations of twelve independent fused multiply-adds on
+// registers of the given width: the machine's peak floating-point rate.
+func fmaPeak(name string, vec func() VecVirtual, lanes int) {
+	TEXT(name, NOSPLIT, "func(n int)")
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s runs n iterations of 12 independent %d-lane FMAs (%d flops each).", name, lanes, 2*12*lanes))
+	n := Load(Param("n"), GP64())
+	acc := make([]VecVirtual, 12)
+	for i := range acc {
+		acc[i] = vec()
+		VXORPS(acc[i], acc[i], acc[i])
+	}
+	x, y := vec(), vec()
+	VXORPS(x, x, x)
+	VXORPS(y, y, y)
+	TESTQ(n, n)
+	JZ(LabelRef(name + "_done"))
+	Label(name + "_loop")
+	for i := range acc {
+		VFMADD231PS(x, y, acc[i])
+	}
+	DECQ(n)
+	JNZ(LabelRef(name + "_loop"))
+	Label(name + "_done")
+	VZEROUPPER()
+	RET()
+}

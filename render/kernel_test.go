@@ -1,0 +1,396 @@
+package render
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// eachPath runs f once for every kernel path this machine and build offer.
+func eachPath(t *testing.T, f func(t *testing.T, k *kernels)) {
+	t.Helper()
+	for _, k := range paths {
+		t.Run(k.name, func(t *testing.T) { f(t, k) })
+	}
+}
+
+// randomTable returns a size×size table of coefficients in [−1, 1].
+func randomTable(rng *rand.Rand, size int) []float32 {
+	c := make([]float32, NumCoeffs*size*size)
+	for i := range c {
+		c[i] = float32(2*rng.Float64() - 1)
+	}
+	return c
+}
+
+// truncated returns the table with every stamp pixel farther than r from the centre (in
+// either axis) set to zero: the reference for a stamp rendered with radius r.
+func truncated(coeffs []float32, size, r int) []float32 {
+	c := size / 2
+	out := make([]float32, len(coeffs))
+	np := size * size
+	for k := 0; k < NumCoeffs; k++ {
+		for v := 0; v < size; v++ {
+			for u := 0; u < size; u++ {
+				if abs(u-c) <= r && abs(v-c) <= r {
+					out[k*np+v*size+u] = coeffs[k*np+v*size+u]
+				}
+			}
+		}
+	}
+	return out
+}
+
+func abs(a int) int { return max(a, -a) }
+
+// batch is a random set of sources around a w×h box, some outside it, with random radii.
+type batch struct {
+	xs, ys, fs []float32
+	radius     []int
+}
+
+func randomBatch(rng *rand.Rand, n, w, h, size int) batch {
+	c := size / 2
+	var b batch
+	for range n {
+		b.xs = append(b.xs, float32(-float64(c)-2+rng.Float64()*float64(w+2*c+4)))
+		b.ys = append(b.ys, float32(-float64(c)-2+rng.Float64()*float64(h+2*c+4)))
+		b.fs = append(b.fs, float32(-500+1500*rng.Float64()))
+		r := FullStamp
+		if rng.IntN(2) == 0 {
+			r = rng.IntN(c + 1)
+		}
+		b.radius = append(b.radius, r)
+	}
+	return b
+}
+
+func (b batch) sources() []Source {
+	src := make([]Source, len(b.xs))
+	for k := range src {
+		src[k] = NewSource(float64(b.xs[k]), float64(b.ys[k]), float64(b.fs[k]), b.radius[k])
+	}
+	return src
+}
+
+// reference renders the batch with AddSourcesRef, truncating each stamp through its table.
+func (b batch) reference(dst []float32, stride, w, h int, coeffs []float32, size int) {
+	for k := range b.xs {
+		tab := coeffs
+		if b.radius[k] < size/2 {
+			tab = truncated(coeffs, size, b.radius[k])
+		}
+		AddSourcesRef(dst, stride, w, h, tab, size, b.xs[k:k+1], b.ys[k:k+1], b.fs[k:k+1])
+	}
+}
+
+// scale is Σ_k |flux_k| × max |coefficient|: the size of the largest value a batch can put in
+// one pixel, against which rendering errors are measured.
+func (b batch) scale(coeffs []float32) float64 {
+	cmax := 0.0
+	for _, v := range coeffs {
+		cmax = math.Max(cmax, math.Abs(float64(v)))
+	}
+	s := 0.0
+	for _, f := range b.fs {
+		s += math.Abs(float64(f))
+	}
+	return s * cmax
+}
+
+// renderTol is the agreement required between a kernel and the float64 reference, relative to
+// Σ|flux| × max|coefficient|: float32 weights and ten float32 products per pixel.
+const renderTol = 2e-6
+
+func randomBox(rng *rand.Rand) (w, h, stride int, buf []float32) {
+	w, h = 1+rng.IntN(40), 1+rng.IntN(40)
+	stride = w + rng.IntN(6)
+	buf = make([]float32, (h-1)*stride+w)
+	for i := range buf {
+		buf[i] = float32(20*rng.Float64() - 10)
+	}
+	return w, h, stride, buf
+}
+
+func TestRenderMatchesReference(t *testing.T) {
+	eachPath(t, func(t *testing.T, k *kernels) {
+		rng := rand.New(rand.NewPCG(1, 2))
+		worst := 0.0
+		for trial := range 400 {
+			size := 1 + 2*rng.IntN(13)
+			w, h, stride, got := randomBox(rng)
+			want := append([]float32(nil), got...)
+			coeffs := randomTable(rng, size)
+			tab, err := NewTable(coeffs, size)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b := randomBatch(rng, rng.IntN(51), w, h, size)
+			scale := 1.0
+			if trial%2 == 1 {
+				scale = -1
+			}
+			k.render(got, stride, w, h, tab, b.sources(), float32(scale))
+			if scale < 0 {
+				for i := range b.fs {
+					b.fs[i] = -b.fs[i]
+				}
+			}
+			b.reference(want, stride, w, h, coeffs, size)
+			tol := renderTol * (b.scale(coeffs) + 10)
+			for j := range h {
+				for i := range w {
+					p := j*stride + i
+					e := math.Abs(float64(got[p] - want[p]))
+					worst = math.Max(worst, e/tol)
+					if e > tol {
+						t.Fatalf("trial %d (size %d, box %d×%d/%d, %d sources): pixel (%d,%d) = %g, reference %g (tolerance %g)",
+							trial, size, w, h, stride, len(b.xs), i, j, got[p], want[p], tol)
+					}
+				}
+			}
+			for p := range got {
+				if p%stride >= w && got[p] != want[p] {
+					t.Fatalf("trial %d: pixel %d outside the box (stride %d, w %d) was written", trial, p, stride, w)
+				}
+			}
+		}
+		t.Logf("worst error %.3g of tolerance", worst)
+	})
+}
+
+func TestAddSourcesMatchesReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for trial := range 200 {
+		size := 1 + 2*rng.IntN(13)
+		w, h, stride, got := randomBox(rng)
+		want := append([]float32(nil), got...)
+		coeffs := randomTable(rng, size)
+		b := randomBatch(rng, rng.IntN(80), w, h, size)
+		AddSources(got, stride, w, h, coeffs, size, b.xs, b.ys, b.fs)
+		AddSourcesRef(want, stride, w, h, coeffs, size, b.xs, b.ys, b.fs)
+		tol := renderTol * (b.scale(coeffs) + 10)
+		for p := range got {
+			if e := math.Abs(float64(got[p] - want[p])); e > tol {
+				t.Fatalf("trial %d: pixel %d = %g, reference %g (tolerance %g)", trial, p, got[p], want[p], tol)
+			}
+		}
+	}
+}
+
+// logLikeScale is Σ w·|δ|·(|r| + |δ|/2): the size of the terms of a ΔlnL, against which its
+// errors are measured.
+func logLikeScale(resid, delta, weight []float32, stride, w, h int) float64 {
+	s := 0.0
+	for j := range h {
+		for i := range w {
+			p := j*stride + i
+			d := math.Abs(float64(delta[p]))
+			s += float64(weight[p]) * d * (math.Abs(float64(resid[p])) + d/2)
+		}
+	}
+	return s
+}
+
+// logLikeTol is the agreement required of ΔlnL relative to logLikeScale: the float32 δ carries
+// renderTol of Σ|flux|·max|C| per pixel, and each term is evaluated in float32.
+const logLikeTol = 1e-5
+
+func TestDeltaLogLikeSourcesMatchesReference(t *testing.T) {
+	eachPath(t, func(t *testing.T, k *kernels) {
+		rng := rand.New(rand.NewPCG(5, 6))
+		var fused, overlapped int
+		for trial := range 600 {
+			size := 1 + 2*rng.IntN(13)
+			w, h, stride, resid := randomBox(rng)
+			weight := make([]float32, len(resid))
+			for i := range weight {
+				weight[i] = float32(rng.Float64())
+			}
+			coeffs := randomTable(rng, size)
+			tab, err := NewTable(coeffs, size)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := []int{0, 1, 2, 3, 50}[rng.IntN(5)]
+			b := randomBatch(rng, n, w, h, size)
+			if n == 2 && trial%2 == 0 { // a move: the second source near the first
+				b.xs[1], b.ys[1] = b.xs[0]+float32(rng.NormFloat64()), b.ys[0]+float32(rng.NormFloat64())
+			}
+			delta := make([]float32, len(resid))
+			b.reference(delta, stride, w, h, coeffs, size)
+			want := DeltaLogLikeRef(resid, delta, weight, stride, w, h)
+			scratch := make([]float32, w*h)
+			for i := range scratch {
+				scratch[i] = float32(rng.NormFloat64()) // garbage the kernel must clear
+			}
+			got := k.deltaSources(resid, weight, stride, w, h, tab, b.sources(), scratch)
+			tol := logLikeTol*logLikeScale(resid, delta, weight, stride, w, h) + 1e-9
+			if math.Abs(got-want) > tol {
+				t.Fatalf("trial %d (size %d, box %d×%d/%d, %d sources): ΔlnL %g, reference %g (tolerance %g)",
+					trial, size, w, h, stride, n, got, want, tol)
+			}
+			if overlapping(tab, b.sources(), stride, w, h) {
+				overlapped++
+			} else if n > 0 {
+				fused++
+			}
+		}
+		if fused < 50 || overlapped < 50 {
+			t.Fatalf("fused path ran %d times, overlap path %d times; want both ≥ 50", fused, overlapped)
+		}
+	})
+}
+
+// overlapping reports whether DeltaLogLikeSources takes its scratch path: more sources than a
+// batch, or two clipped stamps that share a pixel of the box.
+func overlapping(t *Table, src []Source, stride, w, h int) bool {
+	if len(src) > maxSpans {
+		return true
+	}
+	var b spans
+	for i := range src {
+		if b.add(t.layout(), &src[i], 1, 0, 0, stride, w, h) {
+			for j := 0; j < b.n-1; j++ {
+				if b.rects[j].overlaps(b.rects[b.n-1]) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+func TestDeltaLogLikeAndApplyMatchReference(t *testing.T) {
+	eachPath(t, func(t *testing.T, k *kernels) {
+		rng := rand.New(rand.NewPCG(7, 8))
+		for trial := range 300 {
+			w, h, stride, resid := randomBox(rng)
+			if trial%10 == 0 {
+				w, h, stride = 1+rng.IntN(300), 1+rng.IntN(3), 0
+				stride = w + rng.IntN(3)
+				resid = make([]float32, (h-1)*stride+w)
+			}
+			delta := make([]float32, len(resid))
+			weight := make([]float32, len(resid))
+			for i := range resid {
+				resid[i] = float32(rng.NormFloat64() * 10)
+				delta[i] = float32(rng.NormFloat64() * 10)
+				weight[i] = float32(rng.Float64())
+			}
+			want := DeltaLogLikeRef(resid, delta, weight, stride, w, h)
+			got := k.deltaLogLike(resid, weight, stride, delta, stride, w, h)
+			if tol := 1e-6 * logLikeScale(resid, delta, weight, stride, w, h); math.Abs(got-want) > tol {
+				t.Fatalf("trial %d (box %d×%d/%d): ΔlnL %g, reference %g (tolerance %g)", trial, w, h, stride, got, want, tol)
+			}
+			after := append([]float32(nil), resid...)
+			k.apply(after, stride, delta, stride, w, h)
+			for p := range resid {
+				want := resid[p]
+				if p%stride < w {
+					want -= delta[p]
+				}
+				if after[p] != want {
+					t.Fatalf("trial %d: apply gave %g at %d, want %g", trial, after[p], p, want)
+				}
+			}
+		}
+	})
+}
+
+// TestDeltaLogLikePrecision checks that the vector paths' ΔlnL (float32 terms summed in
+// float64) stays within 10⁻² (in lnL units) of the float64 reference over a 1024×1024 box of
+// noise-like values, where a float32 running sum would be off by more than 1: acceptance
+// depends on exp(ΔlnL), so 10⁻² is a 1 % error in an acceptance probability, on a box 400
+// times the area of a 51×51 proposal box (the error grows as the square root of the area).
+func TestDeltaLogLikePrecision(t *testing.T) {
+	const n = 1024
+	rng := rand.New(rand.NewPCG(9, 10))
+	resid := make([]float32, n*n)
+	delta := make([]float32, n*n)
+	weight := make([]float32, n*n)
+	for i := range resid {
+		resid[i] = float32(6 * rng.NormFloat64())
+		delta[i] = float32(6 + rng.NormFloat64())
+		weight[i] = 1.0 / 36
+	}
+	want := DeltaLogLikeRef(resid, delta, weight, n, n, n)
+	var naive float32
+	for i := range resid {
+		naive += weight[i] * delta[i] * (resid[i] - delta[i]/2)
+	}
+	if math.Abs(float64(naive)-want) < 1 {
+		t.Fatalf("test too easy: a float32 running sum is within 1 of the reference (%g vs %g)", naive, want)
+	}
+	eachPath(t, func(t *testing.T, k *kernels) {
+		got := k.deltaLogLike(resid, weight, n, delta, n, n, n)
+		if math.Abs(got-want) > 1e-2 {
+			t.Fatalf("ΔlnL %.6f, reference %.6f: error %.3g > 1e-2", got, want, got-want)
+		}
+		t.Logf("ΔlnL error %.2g (float32 running sum: %.2g)", got-want, float64(naive)-want)
+	})
+}
+
+func TestMerge(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	const size = 9
+	coeffs := randomTable(rng, size)
+	tab, err := NewTable(coeffs, size)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A move within one pixel, a move across pixels, and a birth.
+	src := []Source{
+		NewSource(10.3, 12.6, -300, FullStamp),
+		NewSource(10.1, 12.9, 310, FullStamp),
+		NewSource(5.5, 5.5, -100, FullStamp),
+		NewSource(6.5, 5.5, 100, FullStamp),
+		NewSource(20.2, 3.1, 50, FullStamp),
+	}
+	a := make([]float32, 30*30)
+	b := make([]float32, 30*30)
+	Render(a, 30, 30, 30, tab, src)
+	merged := Merge(append([]Source(nil), src...))
+	if len(merged) != 4 {
+		t.Fatalf("merged %d sources into %d, want 4", len(src), len(merged))
+	}
+	if m := Merge([]Source{NewSource(1.5, 1.5, 1, 2), NewSource(1.2, 1.2, 1, 3)}); len(m) != 1 || m[0].R != 3 {
+		t.Fatalf("merging radii 2 and 3 gave %v, want one source of radius 3", m)
+	}
+	Render(b, 30, 30, 30, tab, merged)
+	for p := range a {
+		if math.Abs(float64(a[p]-b[p])) > 1e-3 {
+			t.Fatalf("pixel %d: %g rendered separately, %g merged", p, a[p], b[p])
+		}
+	}
+}
+
+func TestPaths(t *testing.T) {
+	if Paths()[0] != "generic" || Path() != Paths()[len(Paths())-1] {
+		t.Fatalf("paths %v, active %q: want generic first and the fastest active", Paths(), Path())
+	}
+	if err := SetPath("sse9"); err == nil {
+		t.Fatal("SetPath accepted an unknown path")
+	}
+	defer SetPath(Path())
+	for _, name := range Paths() {
+		if err := SetPath(name); err != nil || Path() != name {
+			t.Fatalf("SetPath(%q): %v, now %q", name, err, Path())
+		}
+	}
+}
+
+func TestNewTableRejectsBadInput(t *testing.T) {
+	for _, c := range []struct {
+		n, size int
+	}{{10 * 9, 2}, {10*9 - 1, 3}, {0, 0}} {
+		if _, err := NewTable(make([]float32, c.n), c.size); err == nil {
+			t.Errorf("NewTable(%d values, size %d) accepted", c.n, c.size)
+		}
+	}
+	bad := make([]float32, 10)
+	bad[3] = float32(math.NaN())
+	if _, err := NewTable(bad, 1); err == nil {
+		t.Error("NewTable accepted a NaN coefficient")
+	}
+}

@@ -1,0 +1,67 @@
+package render
+
+import "fmt"
+
+// maxSpans is how many sources are handed to a kernel per call.
+const maxSpans = 32
+
+// rect is a clipped stamp's pixel rectangle in box coordinates, [x0, x1) × [y0, y1).
+type rect struct{ x0, y0, x1, y1 int }
+
+func (a rect) overlaps(b rect) bool {
+	return a.x0 < b.x1 && b.x0 < a.x1 && a.y0 < b.y1 && b.y0 < a.y1
+}
+
+// spans is a batch of stamps clipped to a box, in the form the kernels read: per stamp four
+// int32 values in geo (offset of the first pixel in the box slice, offset of the first
+// coefficient in the table, columns, rows) and NumCoeffs weights in wts.
+type spans struct {
+	n     int
+	geo   [4 * maxSpans]int32
+	wts   [NumCoeffs * maxSpans]float32
+	rects [maxSpans]rect
+}
+
+// add clips source s to the w×h box whose pixel (0, 0) is box pixel (ox, oy) of the source's
+// frame, and appends it with its weights times scale; it reports false for a stamp that
+// misses the box.
+func (b *spans) add(l layout, s *Source, scale float32, ox, oy, stride, w, h int) bool {
+	c := l.size / 2
+	r := min(max(int(s.R), 0), c)
+	cx, cy := int(s.X)-ox, int(s.Y)-oy
+	x0, x1 := max(cx-r, 0), min(cx+r+1, w)
+	y0, y1 := max(cy-r, 0), min(cy+r+1, h)
+	if x0 >= x1 || y0 >= y1 {
+		return false
+	}
+	u0, v0 := x0-cx+c, y0-cy+c
+	g := b.geo[4*b.n : 4*b.n+4]
+	g[0] = int32(y0*stride + x0)
+	g[1] = int32(v0*l.rowStride + u0)
+	g[2] = int32(x1 - x0)
+	g[3] = int32(y1 - y0)
+	wt := b.wts[NumCoeffs*b.n : NumCoeffs*b.n+NumCoeffs]
+	for k := range wt {
+		wt[k] = s.W[k] * scale
+	}
+	b.rects[b.n] = rect{x0 + ox, y0 + oy, x1 + ox, y1 + oy}
+	b.n++
+	return true
+}
+
+// full reports whether the batch must be handed to a kernel before another add.
+func (b *spans) full() bool { return b.n == maxSpans }
+
+// checkBox panics unless buf can hold a w×h box with the given stride: a programming error,
+// like an index out of range.
+func checkBox(name string, buf []float32, stride, w, h int) {
+	if w < 0 || h < 0 || (w > 0 && stride < w) {
+		panic(fmt.Sprintf("render: bad %s box %d×%d with stride %d", name, w, h, stride))
+	}
+	if w == 0 || h == 0 {
+		return
+	}
+	if need := (h-1)*stride + w; len(buf) < need || need > 1<<31-1 {
+		panic(fmt.Sprintf("render: %s holds %d values, a %d×%d box with stride %d needs %d (at most 2³¹−1)", name, len(buf), w, h, stride, need))
+	}
+}
