@@ -60,6 +60,10 @@ func Condense(samples []Sample, radius, minPrevalence float64) ([]CondensedSourc
 		}
 	}
 	g := newGrid(xs, ys, radius)
+	gs := make([]int32, len(xs)) // sample of the point at each grid position
+	for p, id := range g.ID {
+		gs[p] = smp[id]
+	}
 	r2 := radius * radius
 
 	// 1. Degrees, in parallel over contiguous blocks (each source's degree is independent).
@@ -72,19 +76,23 @@ func Condense(samples []Sample, radius, minPrevalence float64) ([]CondensedSourc
 		go func() {
 			defer wg.Done()
 			mark := make([]int32, len(samples)) // mark[s] == k+1: sample s already counted for k
+			var rs [][2]int32
 			for k := lo; k < hi; k++ {
-				n := int32(0)
-				g.each(xs[k], ys[k], func(j int) {
-					s := smp[j]
-					if s == smp[k] || mark[s] == int32(k+1) {
-						return
+				// Count distinct samples within radius, the source's own sample included (it
+				// is at distance 0), then take that one away.
+				n := int32(-1)
+				x, y, tag := xs[k], ys[k], int32(k+1)
+				rs = g.near(x, y, rs)
+				for _, r := range rs {
+					px, py, ps := g.X[r[0]:r[1]], g.Y[r[0]:r[1]], gs[r[0]:r[1]]
+					for p := range px {
+						dx, dy := px[p]-x, py[p]-y
+						if dx*dx+dy*dy < r2 && mark[ps[p]] != tag {
+							mark[ps[p]] = tag
+							n++
+						}
 					}
-					dx, dy := xs[j]-xs[k], ys[j]-ys[k]
-					if dx*dx+dy*dy < r2 {
-						mark[s] = int32(k + 1)
-						n++
-					}
-				})
+				}
 				deg[k] = n
 			}
 		}()
@@ -114,6 +122,7 @@ func Condense(samples []Sample, radius, minPrevalence float64) ([]CondensedSourc
 		best[s] = -1
 	}
 	var touched []int32
+	var rs [][2]int32
 	var out []CondensedSource
 	var mx, my, mf []float64
 	for _, k := range order {
@@ -122,23 +131,26 @@ func Condense(samples []Sample, radius, minPrevalence float64) ([]CondensedSourc
 		}
 		used[k] = true
 		touched = touched[:0]
-		g.each(xs[k], ys[k], func(j int) {
-			s := smp[j]
-			if used[j] || s == smp[k] {
-				return
+		rs = g.near(xs[k], ys[k], rs)
+		for _, r := range rs {
+			for p := r[0]; p < r[1]; p++ {
+				j, s := g.ID[p], gs[p]
+				if used[j] || s == smp[k] {
+					continue
+				}
+				dx, dy := g.X[p]-xs[k], g.Y[p]-ys[k]
+				if dx*dx+dy*dy >= r2 {
+					continue
+				}
+				b := best[s]
+				if b < 0 {
+					touched = append(touched, s)
+					best[s] = j
+				} else if fs[j] > fs[b] || (fs[j] == fs[b] && j < b) {
+					best[s] = j
+				}
 			}
-			dx, dy := xs[j]-xs[k], ys[j]-ys[k]
-			if dx*dx+dy*dy >= r2 {
-				return
-			}
-			b := best[s]
-			if b < 0 {
-				touched = append(touched, s)
-				best[s] = int32(j)
-			} else if fs[j] > fs[b] || (fs[j] == fs[b] && int32(j) < b) {
-				best[s] = int32(j)
-			}
-		})
+		}
 		mx, my, mf = append(mx[:0], xs[k]), append(my[:0], ys[k]), append(mf[:0], fs[k])
 		for _, s := range touched {
 			j := best[s]
@@ -195,12 +207,14 @@ func percentile(sorted []float64, p float64) float64 {
 }
 
 // grid is a uniform bucket grid over points for fixed-radius neighbour queries: a query visits
-// the 3×3 cells around a position, so every point within one cell size is seen.
+// the 3×3 cells around a position, so every point within one cell size is seen. Points are
+// stored in cell order (X, Y, ID at each position) so that a query reads memory in sequence.
 type grid struct {
 	x0, y0, cell float64
 	nx, ny       int
-	start        []int32 // start[c] .. start[c+1] index into items for cell c
-	items        []int32
+	start        []int32   // positions start[c] .. start[c+1] hold the points of cell c
+	X, Y         []float64 // coordinates in cell order
+	ID           []int32   // ID[p]: the caller's index of the point at position p
 }
 
 // newGrid buckets the points (xs[i], ys[i]) into cells at least cell wide; the points must be
@@ -237,9 +251,11 @@ func newGrid(xs, ys []float64, cell float64) *grid {
 		g.start[c] += g.start[c-1]
 	}
 	fill := append([]int32(nil), g.start[:len(g.start)-1]...)
-	g.items = make([]int32, len(xs))
+	g.ID = make([]int32, len(xs))
+	g.X, g.Y = make([]float64, len(xs)), make([]float64, len(xs))
 	for i, c := range cells {
-		g.items[fill[c]] = int32(i)
+		p := fill[c]
+		g.ID[p], g.X[p], g.Y[p] = int32(i), xs[i], ys[i]
 		fill[c]++
 	}
 	return g
@@ -251,20 +267,24 @@ func (g *grid) cellOf(x, y float64) int {
 	return cy*g.nx + cx
 }
 
-// each calls fn for every point in the 3×3 cells around (x, y), in increasing index order
-// within each cell and cells in row-major order.
-func (g *grid) each(x, y float64, fn func(i int)) {
+// near appends to dst the position ranges [lo, hi) that hold the points of the 3×3 cells
+// around (x, y): one range per row of cells, in increasing order.
+func (g *grid) near(x, y float64, dst [][2]int32) [][2]int32 {
+	dst = dst[:0]
 	fx, fy := math.Floor((x-g.x0)/g.cell), math.Floor((y-g.y0)/g.cell)
-	if fx < -1 || fy < -1 || fx > float64(g.nx) || fy > float64(g.ny) {
-		return
+	if !(fx >= -1 && fy >= -1 && fx <= float64(g.nx) && fy <= float64(g.ny)) {
+		return dst
 	}
 	cx, cy := int(fx), int(fy)
+	xlo, xhi := max(cx-1, 0), min(cx+1, g.nx-1)
+	if xlo > xhi {
+		return dst
+	}
 	for yy := max(cy-1, 0); yy <= min(cy+1, g.ny-1); yy++ {
-		for xx := max(cx-1, 0); xx <= min(cx+1, g.nx-1); xx++ {
-			c := yy*g.nx + xx
-			for _, i := range g.items[g.start[c]:g.start[c+1]] {
-				fn(int(i))
-			}
+		lo, hi := g.start[yy*g.nx+xlo], g.start[yy*g.nx+xhi+1]
+		if lo < hi {
+			dst = append(dst, [2]int32{lo, hi})
 		}
 	}
+	return dst
 }

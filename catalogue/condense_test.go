@@ -190,3 +190,20 @@ func TestCondenseByHand(t *testing.T) {
 		t.Error("NaN position accepted")
 	}
 }
+
+// BenchmarkCondense condenses an M2-sized ensemble: 300 samples of 1500 sources jittered
+// around one catalogue in a 100×100 image.
+func BenchmarkCondense(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	var stars []star
+	for i := 0; i < 1500; i++ {
+		stars = append(stars, star{x: 100 * rng.Float64(), y: 100 * rng.Float64(), flux: 250 / rng.Float64(), p: 0.8})
+	}
+	samples, _ := jitteredEnsemble(2, stars, 300, 0, 0.2)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := Condense(samples, 0.75, 0.1); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -288,17 +288,22 @@ func ScoreEnsemble(truth Reference, samples []Sample, opt ScoreOptions) (*Score,
 
 	g := newGrid(tx, ty, opt.Rule.reach())
 	hit := make([]bool, len(tx))
+	var rs [][2]int32
 	for s := range ests {
 		e := &ests[s]
 		clear(hit)
 		for i := range e.x {
 			ok := false
-			g.each(e.x[i], e.y[i], func(j int) {
-				if opt.Rule.match(e.x[i]-tx[j], e.y[i]-ty[j], e.m[i]-tm[j]) {
-					ok = true
-					hit[j] = true
+			rs = g.near(e.x[i], e.y[i], rs)
+			for _, r := range rs {
+				for p := r[0]; p < r[1]; p++ {
+					j := g.ID[p]
+					if opt.Rule.match(e.x[i]-g.X[p], e.y[i]-g.Y[p], e.m[i]-tm[j]) {
+						ok = true
+						hit[j] = true
+					}
 				}
-			})
+			}
 			estAll++
 			b := binOf(e.m[i])
 			if b >= 0 {
