@@ -1,6 +1,9 @@
 package psf
 
-import "math"
+import (
+	"math"
+	"strconv"
+)
 
 // kernel is a separable interpolation kernel: weight(t) for a sample at distance t, zero for
 // |t| ≥ radius.
@@ -58,14 +61,22 @@ func interpolate(k kernel, img []float64, w, h int, x, y float64) float64 {
 	return s
 }
 
-// sinc is the unwindowed sinc. Summed over every sample of an image, it gives the
-// Whittaker–Shannon (band-limited) interpolation of the image taken as zero beyond its edge.
-var sinc = kernel{name: "sinc", radius: math.MaxInt32, weight: func(t float64) float64 {
-	if t == 0 {
-		return 1
-	}
-	return math.Sin(math.Pi*t) / (math.Pi * t)
-}}
+// lanczos returns the Lanczos kernel of half-width a: the sinc windowed by a wider sinc,
+// sinc(t)·sinc(t/a) for |t| < a.
+func lanczos(a int) kernel {
+	fa := float64(a)
+	return kernel{name: "lanczos" + strconv.Itoa(a), radius: a, weight: func(t float64) float64 {
+		t = math.Abs(t)
+		switch {
+		case t == 0:
+			return 1
+		case t < fa:
+			pt := math.Pi * t
+			return fa * math.Sin(pt) * math.Sin(pt/fa) / (pt * pt)
+		}
+		return 0
+	}}
+}
 
 // resample evaluates the w×h image at the columns xs and rows ys with kernel k (samples
 // beyond the image are zero), returning a len(ys)×len(xs) row-major grid. It is separable:
@@ -74,7 +85,8 @@ func resample(k kernel, img []float64, w, h int, xs, ys []float64) []float64 {
 	weights := func(pos []float64, m int) []float64 {
 		out := make([]float64, len(pos)*m)
 		for b, x := range pos {
-			for i := 0; i < m; i++ {
+			lo := int(math.Floor(x)) - k.radius + 1
+			for i := max(0, lo); i < min(m, lo+2*k.radius); i++ {
 				out[b*m+i] = k.weight(x - float64(i))
 			}
 		}

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -17,14 +16,7 @@ import (
 // centre lies (b/factor − size/2, a/factor − size/2) pixels from the source, which is the
 // layout of PSF.Fine: PCAT's M2 r-band PSF peaks at (60, 60), and its samples at a, b
 // multiples of 5 are the native SDSS PSF image.
-//
-// A source at sub-pixel offset d > 0 from the stamp centre sees the samples at
-// displacements from −size/2 + d onwards, so the stamp drops light sitting in the grid's
-// first native pixel's worth of rows or columns. When these hold more than 1e−5 of the
-// light, the grid is padded with one native pixel of zeros on every side (size + 2), so
-// that a source renders all the file's light at any offset. PCAT's M2 r PSF holds −4e−4 of
-// its light there (in small negative wings): unpadded, the rendered flux would vary by
-// 4e−4 with sub-pixel position; padded to 27×27 it varies by less than 1e−6.
+
 // Errors give the line and the problem.
 func ReadPCAT(r io.Reader) (*PSF, error) {
 	sc := bufio.NewScanner(r)
@@ -83,39 +75,7 @@ func ReadPCAT(r io.Reader) (*PSF, error) {
 	if err := sc.Err(); err != nil {
 		return nil, err
 	}
-	if lowEdgeLight(fine, size, factor) > 1e-5 {
-		fine, size = pad(fine, size, factor), size+2
-	}
 	return FromEffective(fine, size, factor)
-}
-
-// lowEdgeLight returns the absolute light in the first native pixel's worth of rows and of
-// columns of an oversampled grid (the samples at displacements in [−c, −c + 1)), as a
-// fraction of the absolute light of the whole grid. A source at sub-pixel offset d > 0
-// loses the part of it below −c + d from its stamp.
-func lowEdgeLight(fine []float64, size, factor int) float64 {
-	n := size * factor
-	edge, all := 0.0, 0.0
-	for a := 0; a < n; a++ {
-		for b := 0; b < n; b++ {
-			v := math.Abs(fine[a*n+b])
-			all += v
-			if a < factor || b < factor {
-				edge += v
-			}
-		}
-	}
-	return edge / all
-}
-
-// pad surrounds an oversampled grid with one native pixel of zeros on every side.
-func pad(fine []float64, size, factor int) []float64 {
-	n, m := size*factor, (size+2)*factor
-	out := make([]float64, m*m)
-	for a := 0; a < n; a++ {
-		copy(out[(a+factor)*m+factor:], fine[a*n:(a+1)*n])
-	}
-	return out
 }
 
 // ReadPCATFile reads a PSF in PCAT's oversampled text format (see ReadPCAT) from a file;

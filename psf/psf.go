@@ -51,6 +51,13 @@ const MinFactor = 3
 // sub-pixel offset is fitted by least squares to the (factor+1)² samples that cover the
 // pixel, as PCAT does; samples beyond the grid count as zero.
 //
+// A source at sub-pixel offset dx → 1 leaves the grid's first column of samples
+// (displacement −Size/2) out of its stamp, and likewise for dy and the first row. When
+// these hold more than MaxTruncatedLight/2 of the light, the grid is first padded with one
+// native pixel of zeros on every side (Size grows by 2), so that the rendered flux stays
+// within MaxTruncatedLight of 1 at every offset. PCAT's M2 r PSF file holds −4e−4 of its
+// light there (small negative wings), and becomes 27×27.
+//
 // It fails on an even or non-positive size, a factor below MinFactor, a wrong number of
 // samples, non-finite samples, or a phase whose light does not sum to a positive value
 // (a PSF that is zero or negative).
@@ -80,6 +87,9 @@ func FromEffective(fine []float64, size, factor int) (*PSF, error) {
 			return nil, fmt.Errorf("PSF light sums to %g at sub-pixel phase (%d, %d), must be positive", s, i/factor, i%factor)
 		}
 	}
+	if firstLineLight(fine, size, factor, phase) > MaxTruncatedLight/2 {
+		fine, size, n = pad(fine, size, factor), size+2, n+2*factor
+	}
 	p := &PSF{Size: size, Factor: factor, Fine: make([]float64, len(fine))}
 	for a := 0; a < n; a++ {
 		for b := 0; b < n; b++ {
@@ -89,6 +99,32 @@ func FromEffective(fine []float64, size, factor int) (*PSF, error) {
 	p.Coeffs = fitCubic(p.Fine, size, factor)
 	p.tail = tailPower(p.Fine, size, factor)
 	return p, nil
+}
+
+// firstLineLight returns the largest absolute light, relative to its phase's sum, that the
+// first row or the first column of an oversampled grid holds in any one sub-pixel phase.
+func firstLineLight(fine []float64, size, factor int, phase []float64) float64 {
+	n := size * factor
+	worst := 0.0
+	for s := 0; s < factor; s++ {
+		row, col := 0.0, 0.0
+		for b := s; b < n; b += factor {
+			row += math.Abs(fine[b])
+			col += math.Abs(fine[b*n])
+		}
+		worst = math.Max(worst, math.Max(row/phase[s], col/phase[s*factor]))
+	}
+	return worst
+}
+
+// pad surrounds an oversampled grid with one native pixel of zeros on every side.
+func pad(fine []float64, size, factor int) []float64 {
+	n, m := size*factor, (size+2)*factor
+	out := make([]float64, m*m)
+	for a := 0; a < n; a++ {
+		copy(out[(a+factor)*m+factor:], fine[a*n:(a+1)*n])
+	}
+	return out
 }
 
 // fitCubic fits, for every stamp pixel, the ten-term cubic in the sub-pixel offset (dx, dy) ∈
