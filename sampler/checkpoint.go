@@ -1,0 +1,179 @@
+package sampler
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"math"
+
+	"github.com/probcat/probcat/model"
+)
+
+// checkpointMagic opens every chain checkpoint (format version 1).
+const checkpointMagic = "probcat-chain\x00v1"
+
+// fingerprint identifies what a checkpoint must agree with to continue the same run: the seed,
+// the chain, the image (size and pixels), the kind and the settings that shape the trajectory.
+func (c *Chain) fingerprint() uint64 {
+	h := fnv.New64a()
+	var b [8]byte
+	put := func(v uint64) {
+		binary.LittleEndian.PutUint64(b[:], v)
+		h.Write(b[:])
+	}
+	put(c.cfg.Seed)
+	put(uint64(c.index))
+	put(uint64(c.w))
+	put(uint64(c.h))
+	put(uint64(c.nparam))
+	put(uint64(c.size))
+	put(uint64(c.cfg.RegionProposals))
+	put(uint64(c.cfg.Proposals))
+	put(uint64(c.cfg.BurnIn))
+	h.Write([]byte(c.kind.Name()))
+	h.Write([]byte(c.cfg.CountPrior.String()))
+	for _, v := range c.data {
+		binary.LittleEndian.PutUint32(b[:4], math.Float32bits(v))
+		h.Write(b[:4])
+	}
+	return h.Sum64()
+}
+
+// storesWeights reports whether the inverse variance is part of the state (it is when it
+// depends on the catalogue at the end of burn-in).
+func (c *Chain) storesWeights() bool {
+	return c.img.Noise == model.NoiseFromModel && !c.cfg.WeightsFromBackground
+}
+
+// MarshalBinary writes a checkpoint of the chain between samples: its catalogue, background,
+// flux slope, counters and (for NoiseFromModel) frozen weights, followed by a SHA-256
+// checksum. A chain made by NewChain with the same image, kind, configuration and index and
+// restored with UnmarshalBinary continues exactly as this one would.
+func (c *Chain) MarshalBinary() ([]byte, error) {
+	var buf bytes.Buffer
+	buf.WriteString(checkpointMagic)
+	le := binary.LittleEndian
+	u := func(v uint64) { buf.Write(le.AppendUint64(nil, v)) }
+	f := func(v float64) { u(math.Float64bits(v)) }
+	u(c.fingerprint())
+	u(c.passes)
+	u(uint64(c.samples))
+	f(c.bg)
+	f(c.slope)
+	n := len(c.xs)
+	u(uint64(n))
+	u(uint64(c.nparam))
+	for _, s := range [][]float64{c.xs, c.ys, c.th} {
+		for _, v := range s {
+			f(v)
+		}
+	}
+	if c.storesWeights() {
+		for _, v := range c.weight {
+			buf.Write(le.AppendUint32(nil, math.Float32bits(v)))
+		}
+	}
+	sum := sha256.Sum256(buf.Bytes())
+	buf.Write(sum[:])
+	return buf.Bytes(), nil
+}
+
+// UnmarshalBinary restores a checkpoint written by MarshalBinary. It rejects corrupt data
+// (bad checksum, wrong length) and checkpoints of a different run with a clear error, leaving
+// the chain unchanged.
+func (c *Chain) UnmarshalBinary(data []byte) error {
+	if len(data) < len(checkpointMagic)+sha256.Size || string(data[:len(checkpointMagic)]) != checkpointMagic {
+		return errors.New("checkpoint: not a probcat chain checkpoint (bad header)")
+	}
+	body, sum := data[:len(data)-sha256.Size], data[len(data)-sha256.Size:]
+	if got := sha256.Sum256(body); !bytes.Equal(got[:], sum) {
+		return errors.New("checkpoint: checksum mismatch (file corrupt or truncated)")
+	}
+	p := body[len(checkpointMagic):]
+	le := binary.LittleEndian
+	short := false
+	u := func() uint64 {
+		if len(p) < 8 {
+			short = true
+			return 0
+		}
+		v := le.Uint64(p)
+		p = p[8:]
+		return v
+	}
+	f := func() float64 { return math.Float64frombits(u()) }
+	if fp := u(); fp != c.fingerprint() {
+		return errors.New("checkpoint: written by a different run (seed, chain, image or settings differ)")
+	}
+	passes, samples := u(), u()
+	bg, slope := f(), f()
+	n, np := u(), u()
+	if short || np != uint64(c.nparam) || n > uint64(len(p))/8 {
+		return errors.New("checkpoint: malformed (bad source count)")
+	}
+	want := 8 * int(n) * (2 + c.nparam)
+	if c.storesWeights() {
+		want += 4 * len(c.weight)
+	}
+	if len(p) != want {
+		return fmt.Errorf("checkpoint: malformed (%d bytes of state, want %d)", len(p), want)
+	}
+	xs := make([]float64, n)
+	ys := make([]float64, n)
+	th := make([]float64, int(n)*c.nparam)
+	for _, s := range [][]float64{xs, ys, th} {
+		for i := range s {
+			s[i] = f()
+		}
+	}
+	if c.storesWeights() {
+		for i := range c.weight {
+			c.weight[i] = math.Float32frombits(le.Uint32(p))
+			p = p[4:]
+		}
+		for i, w := range c.weight {
+			c.sqrtw[i] = float32(math.Sqrt(float64(w)))
+		}
+	}
+	c.passes, c.samples = passes, int(samples)
+	c.bg, c.slope = bg, slope
+	if c.point != nil {
+		c.point.Flux.Slope = slope
+	}
+	c.xs, c.ys, c.th = xs, ys, th
+	c.refresh()
+	return nil
+}
+
+// SetCatalogue replaces the chain's sources by cat (for example a starting catalogue from an
+// earlier run). Every source must lie in the image and have a finite prior density.
+func (c *Chain) SetCatalogue(cat *model.Catalogue) error {
+	n := cat.Len()
+	if len(cat.Y) != n || len(cat.Flux) != n || len(cat.Extra) != c.nparam-1 {
+		return fmt.Errorf("catalogue does not match source kind %q (%d parameters)", c.kind.Name(), c.nparam)
+	}
+	xs := make([]float64, 0, n)
+	ys := make([]float64, 0, n)
+	th := make([]float64, 0, n*c.nparam)
+	var params []float64
+	for i := 0; i < n; i++ {
+		x, y := cat.X[i], cat.Y[i]
+		if !(x >= -0.5 && x < float64(c.w)-0.5 && y >= -0.5 && y < float64(c.h)-0.5) {
+			return fmt.Errorf("source %d at (%g, %g) lies outside the image", i, x, y)
+		}
+		params = cat.Params(i, params)
+		if lp := c.kind.LogPrior(params); math.IsInf(lp, -1) || math.IsNaN(lp) {
+			return fmt.Errorf("source %d has parameters %v outside the prior", i, params)
+		}
+		xs, ys, th = append(xs, x), append(ys, y), append(th, params...)
+	}
+	if n > c.cfg.MaxSources {
+		return fmt.Errorf("catalogue has %d sources, more than the maximum %d", n, c.cfg.MaxSources)
+	}
+	c.xs, c.ys, c.th = xs, ys, th
+	c.refresh()
+	return nil
+}
