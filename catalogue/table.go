@@ -12,7 +12,7 @@ import (
 	"strings"
 
 	"github.com/parquet-go/parquet-go"
-	"github.com/parquet-go/parquet-go/compress/zstd"
+	"github.com/parquet-go/parquet-go/compress/gzip"
 )
 
 // colKind is the physical type of a column of ours: int32 for counters, float64 for the rest.
@@ -75,8 +75,8 @@ func createTable(path string, cols []column, meta map[string]string) (*tableWrit
 	}
 	opts := []parquet.WriterOption{
 		schemaOf(cols),
-		parquet.CreatedBy("probcat", "", ""),
-		parquet.Compression(&zstd.Codec{Level: zstd.SpeedDefault}),
+		&parquet.WriterConfig{CreatedBy: "probcat"}, // no library version or build: bytes depend only on the data
+		parquet.Compression(&gzip.Codec{Level: gzip.BestSpeed}),
 	}
 	keys := make([]string, 0, len(meta))
 	for k := range meta {
