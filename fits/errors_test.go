@@ -136,7 +136,7 @@ func TestCorruptInputsNeverPanic(t *testing.T) {
 	}
 	r := rand.New(rand.NewPCG(3, 4))
 	junk := []byte("=' /()0123456789-+.EDTFX ABC\x00\xff")
-	for range 2000 {
+	for range 600 {
 		b := bytes.Clone(good)
 		for range 1 + r.IntN(4) {
 			// corrupt the value fields of the header blocks (cards 0..35 of each header block)

@@ -28,15 +28,15 @@ const (
 	KindASCIITable              // a TABLE extension (listed, but not decoded)
 )
 
-// String names the kind as FITS does.
+// String names the kind, with its article ("an image", "a binary table").
 func (k Kind) String() string {
 	switch k {
 	case KindImage:
-		return "image"
+		return "an image"
 	case KindBinaryTable:
-		return "binary table"
+		return "a binary table"
 	case KindASCIITable:
-		return "ASCII table"
+		return "an ASCII table (not supported)"
 	}
 	return fmt.Sprintf("Kind(%d)", int(k))
 }

@@ -26,7 +26,7 @@ func (f *File) Image(i int) (*Image, error) {
 	}
 	src := h.header.Source
 	if h.kind != KindImage {
-		return nil, fmt.Errorf("fits: %s is a %v, not an image", src, h.kind)
+		return nil, fmt.Errorf("fits: %s is %v, not an image", src, h.kind)
 	}
 	if len(h.axes) == 0 {
 		return nil, fmt.Errorf("fits: %s: image has no data (NAXIS = 0)", src)

@@ -169,6 +169,21 @@ func checkColumns(t *testing.T, tab *Table, e expectedMulti) {
 			}
 		}
 	}
+	var wantNull []int64
+	if err := json.Unmarshal(e.Columns["withnull"], &wantNull); err != nil {
+		t.Fatal(err)
+	}
+	wn := col("withnull")
+	gotNull, err := wn.Float64s()
+	if err != nil || !wn.HasNull || wn.Null != -999 {
+		t.Fatalf("withnull: TNULL %v %d, %v", wn.HasNull, wn.Null, err)
+	}
+	for i, v := range wantNull {
+		if (v == -999) != math.IsNaN(gotNull[i]) || (v != -999 && gotNull[i] != float64(v)) {
+			t.Errorf("withnull = %v, stored %v with TNULL -999", gotNull, wantNull)
+			break
+		}
+	}
 	var wantStr []string
 	if err := json.Unmarshal(e.Columns["name"], &wantStr); err != nil {
 		t.Fatal(err)

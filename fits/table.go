@@ -28,6 +28,9 @@ type Column struct {
 	Dim    []int   // TDIM, fastest-varying axis first; nil if absent
 	Scale  float64 // TSCAL (1 if absent)
 	Zero   float64 // TZERO (0 if absent)
+	// Null is the TNULL value marking undefined integers, valid when HasNull.
+	Null    int64
+	HasNull bool
 
 	Variable bool
 
@@ -88,7 +91,7 @@ func (f *File) Table(i int) (*Table, error) {
 	}
 	src := h.header.Source
 	if h.kind != KindBinaryTable {
-		return nil, fmt.Errorf("fits: %s is a %v, not a binary table", src, h.kind)
+		return nil, fmt.Errorf("fits: %s is %v, not a binary table", src, h.kind)
 	}
 	if len(h.axes) != 2 {
 		return nil, fmt.Errorf("fits: %s: binary table with NAXIS = %d", src, len(h.axes))
@@ -121,6 +124,12 @@ func (f *File) Table(i int) (*Table, error) {
 			return nil, fmt.Errorf("fits: %s: column %d (%s): %v", src, k+1, c.Name, err)
 		}
 		c.Variable = desc != 0
+		if fc.Null != "" && isInteger(c.Type) {
+			if c.Null, err = strconv.ParseInt(strings.TrimSpace(fc.Null), 10, 64); err != nil {
+				return nil, fmt.Errorf("fits: %s: column %s: TNULL %q is not an integer", src, c.Name, fc.Null)
+			}
+			c.HasNull = true
+		}
 		if off+width > rowLen {
 			return nil, fmt.Errorf("fits: %s: columns are wider than the row (NAXIS1 = %d)", src, rowLen)
 		}
@@ -229,7 +238,7 @@ func (c *Column) fixed(what string) error {
 
 // Float64s returns a fixed-size numeric column as Rows×Repeat values (row-major, the row's
 // elements contiguous and, for TDIM arrays, the first TDIM axis fastest), with TSCAL and TZERO
-// applied.
+// applied and integers equal to TNULL as NaN.
 func (c *Column) Float64s() ([]float64, error) {
 	if err := c.fixed("Float64s"); err != nil {
 		return nil, err
@@ -240,6 +249,10 @@ func (c *Column) Float64s() ([]float64, error) {
 	out := make([]float64, 0, c.rows*c.Repeat)
 	for _, cell := range c.cells {
 		for k := range c.Repeat {
+			if c.HasNull && integer(cell, c.Type, k) == c.Null {
+				out = append(out, math.NaN())
+				continue
+			}
 			out = append(out, c.Zero+c.Scale*number(cell, c.Type, k))
 		}
 	}
@@ -260,7 +273,8 @@ func (c *Column) Float32s() ([]float32, error) {
 }
 
 // Int64s returns a fixed-size integer column as Rows×Repeat values with TZERO applied (which is
-// how unsigned integers are stored). It fails for real columns and for a TSCAL other than 1.
+// how unsigned integers are stored); TNULL values are returned as stored (see Null). It fails for
+// real columns and for a TSCAL other than 1.
 func (c *Column) Int64s() ([]int64, error) {
 	if err := c.fixed("Int64s"); err != nil {
 		return nil, err

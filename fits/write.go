@@ -19,7 +19,8 @@ type HDU interface{ isHDU() }
 // ImageHDU is an image to write. Data fixes BITPIX: []uint8 (8), []int16 (16), []int32 (32),
 // []int64 (64), []float32 (−32) or []float64 (−64), with Width×Height values, row-major
 // (Data[y*Width+x]). Nil Data with zero size writes a header-only HDU. Values are stored as given:
-// BSCALE/BZERO/BLANK cards in Header describe them to readers.
+// for integer data, BSCALE/BZERO/BLANK cards in Header describe them to readers; for real data
+// those cards are dropped (see appendUser).
 type ImageHDU struct {
 	Name          string  // EXTNAME, optional
 	Header        *Header // extra cards, may be nil; structural cards in it are ignored
@@ -163,7 +164,7 @@ func encodeImage(buf *bytes.Buffer, h ImageHDU, primary, extend bool) error {
 	if h.Name != "" {
 		cards = append(cards, Card{Key: "EXTNAME", Value: h.Name, Comment: "extension name"})
 	}
-	cards = appendUser(cards, h.Header, false)
+	cards = appendUser(cards, h.Header, false, bitpix < 0)
 	if err := encodeHeader(buf, cards); err != nil {
 		return err
 	}
@@ -319,7 +320,7 @@ func encodeTable(buf *bytes.Buffer, t TableHDU) error {
 	if t.Name != "" {
 		cards = append(cards, Card{Key: "EXTNAME", Value: t.Name, Comment: "extension name"})
 	}
-	cards = appendUser(cards, t.Header, true)
+	cards = appendUser(cards, t.Header, true, false)
 	if err := encodeHeader(buf, cards); err != nil {
 		return err
 	}
@@ -337,19 +338,22 @@ func encodeTable(buf *bytes.Buffer, t TableHDU) error {
 }
 
 var (
-	structural = regexp.MustCompile(`^(SIMPLE|XTENSION|BITPIX|NAXIS\d*|EXTEND|PCOUNT|GCOUNT|EXTNAME|END|GROUPS|THEAP)$`)
+	structural = regexp.MustCompile(`^(SIMPLE|XTENSION|BITPIX|NAXIS\d*|EXTEND|PCOUNT|GCOUNT|EXTNAME|END|GROUPS|THEAP|CHECKSUM|DATASUM)$`)
+	scaling    = regexp.MustCompile(`^(BSCALE|BZERO|BLANK)$`)
 	columnKey  = regexp.MustCompile(`^(TFIELDS|T(TYPE|FORM|UNIT|DIM|SCAL|ZERO|NULL|DISP|BCOL)\d+)$`)
 	validKey   = regexp.MustCompile(`^[A-Z0-9_-]{1,8}$`)
 )
 
-// appendUser appends the caller's cards, leaving out those Write derives from the data: a header
-// read from one file can be passed to Write without producing inconsistent structure cards.
-func appendUser(cards []Card, h *Header, table bool) []Card {
+// appendUser appends the caller's cards, leaving out those Write derives from the data (and
+// checksums, which would be stale): a header read from one file can be passed to Write without
+// producing inconsistent structure cards. For real-valued images BSCALE, BZERO and BLANK are left
+// out too: Image.Pix already has them applied, so copying them would apply them twice.
+func appendUser(cards []Card, h *Header, table, real bool) []Card {
 	if h == nil {
 		return cards
 	}
 	for _, c := range h.cards {
-		if structural.MatchString(c.Key) || (table && columnKey.MatchString(c.Key)) {
+		if structural.MatchString(c.Key) || (table && columnKey.MatchString(c.Key)) || (real && scaling.MatchString(c.Key)) {
 			continue
 		}
 		cards = append(cards, c)
@@ -429,13 +433,9 @@ func formatCard(c Card) ([]string, error) {
 		if err := printable(key, v); err != nil {
 			return nil, err
 		}
-		q := "'" + strings.ReplaceAll(v, "'", "''")
-		for len(q) < 9 {
-			q += " "
-		}
-		q += "'"
+		q := quote(v)
 		if len(q) > 70 {
-			return nil, fmt.Errorf("card %s: string value longer than 68 characters", key)
+			return longString(key, v, c.Comment), nil
 		}
 		val = fmt.Sprintf("%-20s", q)
 	case complex128:
@@ -459,6 +459,39 @@ func formatCard(c Card) ([]string, error) {
 		line += " / " + c.Comment
 	}
 	return []string{fit80(line)}, nil
+}
+
+func quote(v string) string {
+	q := "'" + strings.ReplaceAll(v, "'", "''")
+	for len(q) < 9 {
+		q += " "
+	}
+	return q + "'"
+}
+
+// longString writes a string too long for one card with the FITS long-string convention: each
+// piece but the last ends with '&' and continues on a CONTINUE card (FITS 4.0, section 4.2.1.2).
+func longString(key, v, comment string) []string {
+	var lines []string
+	prefix := fmt.Sprintf("%-8s= ", key)
+	for {
+		// 80 − 10 columns, minus two quotes and the '&'; a quote counts twice when escaped.
+		n, w := 0, 0
+		for n < len(v) && w+1+strings.Count(v[n:n+1], "'") <= 67 {
+			w += 1 + strings.Count(v[n:n+1], "'")
+			n++
+		}
+		if n == len(v) {
+			line := prefix + quote(v)
+			if comment != "" && len(line)+3 < 80 {
+				line += " / " + comment
+			}
+			return append(lines, fit80(line))
+		}
+		lines = append(lines, fit80(prefix+quote(v[:n]+"&")))
+		v = v[n:]
+		prefix = "CONTINUE  "
+	}
 }
 
 func formatReal(key string, v float64) (string, error) {

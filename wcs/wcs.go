@@ -416,7 +416,6 @@ func (w *WCS) SetCards(h CardSetter) {
 		ctype[0] += "-SIP"
 		ctype[1] += "-SIP"
 	}
-	h.Set("WCSAXES", 2, "number of WCS axes")
 	for i := range 2 {
 		n := strconv.Itoa(i + 1)
 		h.Set("CTYPE"+n, ctype[i], "gnomonic projection")

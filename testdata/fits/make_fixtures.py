@@ -87,6 +87,7 @@ cols = [
     # Raw values; TSCAL/TZERO are added to the header after writing (astropy cannot scale
     # this column back on write).
     fits.Column(name="scaled", format="I", array=np.arange(n, dtype=np.int16) * 25),
+    fits.Column(name="withnull", format="J", null=-999, array=np.array([1, -999, 3, 4, -999, 6], dtype=np.int32)),
 ]
 table = fits.BinTableHDU.from_columns(cols, name="CAT")
 prim = fits.PrimaryHDU(images["bitpixm32"])
@@ -95,6 +96,8 @@ prim.header["OBSERVER"] = "O'Brien"
 prim.header["FLAG"] = True
 prim.header["CRVAL1"] = 323.342792226123456
 prim.header["LONGSTR"] = "x" * 68
+# CONTINUE cards; no quotes in it: astropy 5.2 mangles '' inside long strings (astropy #14226)
+prim.header["LONGER"] = "a long path /" + "abcdefghij/" * 12
 prim.header.add_history("made by make_fixtures.py")
 ext = fits.ImageHDU(images["bitpix16"], name="SECOND")
 fits.HDUList([prim, ext, table]).writeto("multi.fits", overwrite=True)
@@ -104,7 +107,7 @@ with fits.open("multi.fits") as f:
     t = f[2].data
     expected["multi"] = {
         # as astropy reads them back from the file
-        "header": {k: f[0].header[k] for k in ["GAIN", "OBSERVER", "FLAG", "CRVAL1", "LONGSTR"]},
+        "header": {k: f[0].header[k] for k in ["GAIN", "OBSERVER", "FLAG", "CRVAL1", "LONGSTR", "LONGER"]},
         "columns": {
             "x": t["x"].tolist(), "y": [float(v) for v in t["y"]], "id": t["id"].tolist(),
             "big": t["big"].tolist(), "short": t["short"].tolist(), "byte": t["byte"].tolist(),
@@ -114,6 +117,7 @@ with fits.open("multi.fits") as f:
             "vlai": [np.asarray(v, dtype=np.float64).tolist() for v in t["vlai"]],
             "u16": t["u16"].astype(np.int64).tolist(),
             "scaled": t["scaled"].tolist(),
+            "withnull": t["withnull"].tolist(),
         },
         "stamp_dim": [3, 2],
     }
