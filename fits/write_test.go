@@ -73,8 +73,9 @@ func roundTripHDUs() ([]HDU, map[string][]float64) {
 	return hdus, want
 }
 
-// longPath needs CONTINUE cards. It has no quotes because astropy 5.2 mangles doubled quotes
-// in long strings (astropy issue #14581, fixed in 5.2.2); longQuoted, checked only by our reader, has them.
+// longPath needs CONTINUE cards. It has no quotes because astropy 5.2.1 mangles doubled
+// quotes in long strings (astropy issue #14581, fixed in 5.2.2); longQuoted, checked only by
+// our reader, has them.
 var (
 	longPath   = "/a/long/path/" + strings.Repeat("0123456789/", 15)
 	longQuoted = "/a/'quoted'/path/" + strings.Repeat("0123456789'", 15)

@@ -96,7 +96,7 @@ prim.header["OBSERVER"] = "O'Brien"
 prim.header["FLAG"] = True
 prim.header["CRVAL1"] = 323.342792226123456
 prim.header["LONGSTR"] = "x" * 68
-# CONTINUE cards; no quotes in it: astropy 5.2 mangles '' inside long strings (astropy #14581, fixed in 5.2.2)
+# CONTINUE cards. No quotes: astropy 5.2.1 mangles '' in long strings (#14581, fixed in 5.2.2).
 prim.header["LONGER"] = "a long path /" + "abcdefghij/" * 12
 prim.header.add_history("made by make_fixtures.py")
 ext = fits.ImageHDU(images["bitpix16"], name="SECOND")
