@@ -1,0 +1,229 @@
+package sdss
+
+import (
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+
+	"github.com/probcat/probcat/model"
+	"github.com/probcat/probcat/psf"
+)
+
+// DefaultPSFSize is the side of the PSF stamp Load cuts from the 51×51 KL reconstruction, the
+// size of the PSF images PCAT and StarNet used for SDSS.
+const DefaultPSFSize = 25
+
+// Options says what Load reads besides the frame and psField, and which part of the frame.
+type Options struct {
+	// Box is the cutout in frame pixels; the zero Box means the whole frame (see BoxAround
+	// for a cutout by RA and Dec).
+	Box Box
+	// PhotoField is the photoField file that gives the gain and dark variance. When empty,
+	// photoField-RUN6-CAMCOL.fits is looked for next to the frame and the psField; without
+	// one, psField HDU6 gives them (the values are the same).
+	PhotoField string
+	// Mask is the fpM mask file. When empty, fpM-RUN6-BANDCAMCOL-FIELD4.fit(.gz) is looked
+	// for next to the frame and the psField; without one, no pixel is masked.
+	Mask string
+	// NoMask turns masking off.
+	NoMask bool
+	// MaskPlanes are the fpM planes to mask (DefaultMaskPlanes when empty).
+	MaskPlanes []string
+	// PSFAt reconstructs the PSF at frame pixel (PSFX, PSFY) instead of the cutout's centre.
+	PSFAt      bool
+	PSFX, PSFY float64
+	// PSFSize is the side of the PSF stamp (odd; DefaultPSFSize when 0).
+	PSFSize int
+}
+
+// Cutout is what Open assembles: the image, its PSF, and where everything came from.
+type Cutout struct {
+	// Image is the cutout in counts with the soft bias added back (see Open).
+	Image *model.Image
+	// PSF is the psField PSF at PSFX, PSFY.
+	PSF *psf.PSF
+	// Frame is the whole frame.
+	Frame *Frame
+	// Box is the cutout in frame pixels.
+	Box Box
+	// Params holds the gain and dark variance and their source.
+	Params FieldParams
+	// Variance is the SDSS per-pixel variance of Image in counts², (Pix − Bias)/Gain +
+	// DarkVariance, row-major.
+	Variance []float32
+	// MaskPath is the fpM file used ("" for none); Masked counts the masked pixels.
+	MaskPath string
+	Masked   int
+	// PSFX, PSFY are the frame position where the PSF was reconstructed.
+	PSFX, PSFY float64
+}
+
+// Load reads an SDSS frame and its psField and returns the cutout opts.Box as a model.Image in
+// counts and the PSF at its centre; see Open for the details.
+func Load(framePath, psFieldPath string, opts Options) (*model.Image, *psf.PSF, error) {
+	c, err := Open(framePath, psFieldPath, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	return c.Image, c.PSF, nil
+}
+
+// Open reads an SDSS frame and its psField (and photoField and fpM files, given or found by
+// their SDSS names) and assembles the cutout opts.Box:
+//
+//   - Pix = image/calib + sky + SOFTBIAS (1000 counts): the data numbers of the frame with
+//     SDSS's pedestal, Bias = SOFTBIAS. (PCAT's own M2 cutout has a pedestal of 1036–1040
+//     instead, and lists bias 1044; only differences from Bias matter.)
+//   - Background = the median sky of the cutout in counts; the sky varies by less than 0.1
+//     count across a 100×100 cutout.
+//   - Gain from photoField (else psField HDU6); ReadNoise = √dark_variance, so that
+//     NoiseFromModel gives SDSS's variance (counts)/gain + dark_variance. Noise is
+//     NoiseFromData (PCAT's choice), whose (Pix − Bias)/Gain leaves out the dark variance
+//     (1 count² in r, 3 % of the sky variance); Cutout.Variance has the full SDSS variance.
+//   - ZeroPoint = 22.5 − 2.5 log10(mean calib over the cutout's columns), so that
+//     magnitudes are the frame's nanomaggies. calib varies by 1.2 % (0.013 mag) over the
+//     frame's 2048 columns and by 0.1 % over 100 columns. It differs from the frame's NMGY
+//     card (which PCAT's catalogues used) by the flat field: 0.019 mag for r in 2583-2-136.
+//   - Mask: the fpM planes opts.MaskPlanes (INTERP, SATUR, CR by default).
+//   - X0, Y0 = the box's origin and WCS = the frame's TAN WCS, so positions convert back to
+//     the frame and the sky.
+//   - PSF: the KL PSF reconstructed at the cutout's centre (or opts.PSFX, PSFY), cut to
+//     opts.PSFSize pixels and built with psf.FromImage.
+//
+// Errors name the file and the problem.
+func Open(framePath, psFieldPath string, opts Options) (*Cutout, error) {
+	fr, err := ReadFrame(framePath)
+	if err != nil {
+		return nil, err
+	}
+	b := opts.Box
+	if b == (Box{}) {
+		b = Box{0, 0, fr.Width, fr.Height}
+	}
+	counts, err := fr.CountsIn(b)
+	if err != nil {
+		return nil, err
+	}
+	c := &Cutout{Frame: fr, Box: b}
+
+	dirs := []string{filepath.Dir(framePath), filepath.Dir(psFieldPath)}
+	photoField := opts.PhotoField
+	if photoField == "" {
+		photoField = find(dirs, fmt.Sprintf("photoField-%06d-%d", fr.Run, fr.Camcol), ".fits", ".fits.gz", ".fit", ".fit.gz")
+	}
+	if photoField != "" {
+		c.Params, err = ReadPhotoFieldParams(photoField, fr.Field, fr.Band)
+	} else {
+		c.Params, err = ReadPsFieldParams(psFieldPath, fr.Band)
+	}
+	if err != nil {
+		return nil, err
+	}
+
+	im := model.NewImage(b.W, b.H)
+	im.Bias = fr.SoftBias
+	for i, v := range counts {
+		im.Pix[i] = float32(float64(v) + fr.SoftBias)
+	}
+	im.Gain = c.Params.Gain
+	im.ReadNoise = math.Sqrt(c.Params.DarkVariance)
+	im.Noise = model.NoiseFromData
+	if im.Background, err = fr.MedianSky(b); err != nil {
+		return nil, err
+	}
+	calib, err := fr.MeanCalib(b)
+	if err != nil {
+		return nil, err
+	}
+	im.ZeroPoint, im.HasZeroPoint = 22.5-2.5*math.Log10(calib), true
+	im.X0, im.Y0 = b.X0, b.Y0
+	im.WCS = fr.WCS
+	c.Variance = make([]float32, len(counts))
+	for i, v := range counts {
+		c.Variance[i] = float32(float64(v)/im.Gain + c.Params.DarkVariance)
+	}
+
+	if !opts.NoMask {
+		c.MaskPath = opts.Mask
+		if c.MaskPath == "" {
+			c.MaskPath = find(dirs, fmt.Sprintf("fpM-%06d-%s%d-%04d", fr.Run, fr.Band, fr.Camcol, fr.Field), ".fit", ".fit.gz", ".fits", ".fits.gz")
+		}
+		if c.MaskPath != "" {
+			m, err := ReadMask(c.MaskPath)
+			if err != nil {
+				return nil, err
+			}
+			if m.Width != fr.Width || m.Height != fr.Height {
+				return nil, fmt.Errorf("%s: mask is %d×%d but frame %s is %d×%d", c.MaskPath, m.Width, m.Height, framePath, fr.Width, fr.Height)
+			}
+			mask, err := m.In(b, opts.MaskPlanes...)
+			if err != nil {
+				return nil, err
+			}
+			for _, v := range mask {
+				if v {
+					c.Masked++
+				}
+			}
+			if c.Masked > 0 {
+				im.Mask = mask
+			}
+		}
+	}
+	if err := im.Validate(); err != nil {
+		return nil, fmt.Errorf("%s: cutout %v: %v", framePath, b, err)
+	}
+	c.Image = im
+
+	klpsf, err := ReadKLPSF(psFieldPath, fr.Band)
+	if err != nil {
+		return nil, err
+	}
+	c.PSFX, c.PSFY = b.Centre()
+	if opts.PSFAt {
+		c.PSFX, c.PSFY = opts.PSFX, opts.PSFY
+	}
+	size := opts.PSFSize
+	if size == 0 {
+		size = DefaultPSFSize
+	}
+	if c.PSF, err = klpsf.PSF(c.PSFX, c.PSFY, size); err != nil {
+		return nil, fmt.Errorf("%s: %v", psFieldPath, err)
+	}
+	return c, nil
+}
+
+// find returns the first existing file dir/base+ext, trying each dir and then each ext, or "".
+func find(dirs []string, base string, exts ...string) string {
+	for _, d := range dirs {
+		for _, e := range exts {
+			p := filepath.Join(d, base+e)
+			if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
+				return p
+			}
+		}
+	}
+	return ""
+}
+
+// BoxAround returns the w×h box of frame pixels centred as nearly as possible on RA, Dec
+// (degrees), for a cutout by sky position. It fails when the box does not fit in the frame.
+func BoxAround(f *Frame, ra, dec float64, w, h int) (Box, error) {
+	if w <= 0 || h <= 0 {
+		return Box{}, fmt.Errorf("%s: cutout size %d×%d must be positive", f.Path, w, h)
+	}
+	x, y, err := f.WCS.SkyToPixel(ra, dec)
+	if err != nil {
+		return Box{}, fmt.Errorf("%s: RA %g, Dec %g: %v", f.Path, ra, dec, err)
+	}
+	b := Box{
+		X0: int(math.Round(x - float64(w-1)/2)),
+		Y0: int(math.Round(y - float64(h-1)/2)),
+		W:  w, H: h,
+	}
+	if err := f.check(b); err != nil {
+		return Box{}, fmt.Errorf("RA %g, Dec %g (pixel %.1f, %.1f): %w", ra, dec, x, y, err)
+	}
+	return b, nil
+}
