@@ -8,10 +8,15 @@ import (
 	"github.com/probcat/probcat/model"
 )
 
-// kinds returns the PSFs every generic test runs on: the analytic ones, and PCAT's M2 r PSF
-// when the real data is present.
+var kindsCache map[string]*PSF
+
+// kinds returns the PSFs every generic test runs on: analytic ones and, when the real data
+// is present, those read from it (built once; tests must not modify them).
 func kinds(t *testing.T) map[string]*PSF {
 	t.Helper()
+	if kindsCache != nil {
+		return kindsCache
+	}
 	out := map[string]*PSF{}
 	for _, spec := range []string{
 		"gaussian:fwhm=2.2",
@@ -31,6 +36,7 @@ func kinds(t *testing.T) map[string]*PSF {
 	for name, p := range realPSFs(t) {
 		out[name] = p
 	}
+	kindsCache = out
 	return out
 }
 

@@ -19,7 +19,8 @@ import (
 //	PATH.fits, .fit, .fits.gz, .fit.gz, .fz    a FITS PSF image (ReadFITS)
 //
 // Analytic specifications accept size=N (odd) to fix the stamp side instead of choosing it
-// from MaxTruncatedLight; the PSF is then normalised on that stamp. A FITS path may end in
+// from MaxTruncatedLight; the PSF is then normalised on that stamp (which FromEffective
+// grows by 2 if the profile's light reaches its edge). A FITS path may end in
 // options after '?', separated by '&': oversample=F (the image is F× oversampled; default
 // 1, or the file's OVERSAMP card), size=N, centre=middle|peak|centroid|X,Y (0-based image
 // pixels; default: see CentreAuto), hdu=N (0-based; default: the first image HDU, or the
