@@ -338,10 +338,11 @@ func encodeTable(buf *bytes.Buffer, t TableHDU) error {
 }
 
 var (
-	structural = regexp.MustCompile(`^(SIMPLE|XTENSION|BITPIX|NAXIS\d*|EXTEND|PCOUNT|GCOUNT|EXTNAME|END|GROUPS|THEAP|CHECKSUM|DATASUM)$`)
-	scaling    = regexp.MustCompile(`^(BSCALE|BZERO|BLANK)$`)
-	columnKey  = regexp.MustCompile(`^(TFIELDS|T(TYPE|FORM|UNIT|DIM|SCAL|ZERO|NULL|DISP|BCOL)\d+)$`)
-	validKey   = regexp.MustCompile(`^[A-Z0-9_-]{1,8}$`)
+	structural  = regexp.MustCompile(`^(SIMPLE|XTENSION|BITPIX|NAXIS\d*|EXTEND|PCOUNT|GCOUNT|EXTNAME|END|GROUPS|THEAP|CHECKSUM|DATASUM)$`)
+	scaling     = regexp.MustCompile(`^(BSCALE|BZERO|BLANK)$`)
+	columnKey   = regexp.MustCompile(`^(TFIELDS|T(TYPE|FORM|UNIT|DIM|SCAL|ZERO|NULL|DISP|BCOL)\d+)$`)
+	validKey    = regexp.MustCompile(`^[A-Z0-9_-]{1,8}$`)
+	hierarchKey = regexp.MustCompile(`^[A-Z0-9_-]+( [A-Z0-9_-]+)*$`)
 )
 
 // appendUser appends the caller's cards, leaving out those Write derives from the data (and
@@ -363,6 +364,7 @@ func appendUser(cards []Card, h *Header, table, real bool) []Card {
 
 func encodeHeader(buf *bytes.Buffer, cards []Card) error {
 	start := buf.Len()
+	long, hasLongstrn := false, false
 	for _, c := range cards {
 		lines, err := formatCard(c)
 		if err != nil {
@@ -370,7 +372,14 @@ func encodeHeader(buf *bytes.Buffer, cards []Card) error {
 		}
 		for _, l := range lines {
 			buf.WriteString(l)
+			long = long || strings.HasPrefix(l, "CONTINUE")
 		}
+		hasLongstrn = hasLongstrn || c.Key == "LONGSTRN"
+	}
+	if long && !hasLongstrn {
+		// Announces the long-string convention, as cfitsio does.
+		l, _ := formatCard(Card{Key: "LONGSTRN", Value: "OGIP 1.0", Comment: "CONTINUE cards may follow strings ending in &"})
+		buf.WriteString(l[0])
 	}
 	buf.WriteString(fmt.Sprintf("%-80s", "END"))
 	pad(buf, buf.Len()-start, ' ')
@@ -405,8 +414,12 @@ func formatCard(c Card) ([]string, error) {
 			}
 		}
 	}
+	prefix := fmt.Sprintf("%-8s= ", key)
 	if !validKey.MatchString(key) {
-		return nil, fmt.Errorf("invalid card key %q (1 to 8 characters A-Z 0-9 _ -)", key)
+		if !hierarchKey.MatchString(key) {
+			return nil, fmt.Errorf("invalid card key %q (A-Z 0-9 _ -, and spaces in HIERARCH keys)", key)
+		}
+		prefix = "HIERARCH " + key + " = " // the ESO convention, as fitsio reads it back
 	}
 	if err := printable(key, c.Comment); err != nil {
 		return nil, err
@@ -434,7 +447,7 @@ func formatCard(c Card) ([]string, error) {
 			return nil, err
 		}
 		q := quote(v)
-		if len(q) > 70 {
+		if len(q) > 70 && len(prefix) == 10 {
 			return longString(key, v, c.Comment), nil
 		}
 		val = fmt.Sprintf("%-20s", q)
@@ -451,7 +464,10 @@ func formatCard(c Card) ([]string, error) {
 	default:
 		return nil, fmt.Errorf("card %s: unsupported value type %T", key, c.Value)
 	}
-	line := fmt.Sprintf("%-8s= %s", key, val)
+	if len(prefix) > 10 {
+		val = strings.TrimSpace(val)
+	}
+	line := prefix + val
 	if len(line) > 80 {
 		return nil, fmt.Errorf("card %s: value too long", key)
 	}
