@@ -282,7 +282,7 @@ func TestScoreM2Truth(t *testing.T) {
 	if len(x) != 6048 {
 		t.Fatalf("read %d stars, want 6048", len(x))
 	}
-	zp := 22.5 - 2.5*math.Log10(0.00546689) // PROVENANCE: mag = 22.5 − 2.5 log10(flux·nmgy)
+	zp := ZeroPointM2r
 	truth := NewReference(x, y, f, zp)
 	opt := ScoreOptions{Rule: StarNetRule, Frame: Frame{W: 100, H: 100}, ZeroPoint: zp, FaintLimit: 22.5}
 	self := Sample{X: x, Y: y, Flux: f}
