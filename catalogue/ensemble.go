@@ -1,6 +1,7 @@
 package catalogue
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"sort"
@@ -53,10 +54,15 @@ func (d Derived) appendValues(dst []float64, x, y, flux float64) []float64 {
 // asks for them. Memory is bounded: rows go to disk in row groups as they arrive. The file is
 // written under a temporary name and appears only when Close succeeds.
 type EnsembleWriter struct {
-	t    *tableWriter
-	d    Derived
-	vals []float64
+	t     *tableWriter
+	d     Derived
+	vals  []float64
+	empty [][2]int // (chain, sample) of samples with no source: they have no row
 }
+
+// emptySamplesKey is the file metadata key listing, as JSON [[chain, sample], ...], the samples
+// that had no source, so that a reader recovers every sample.
+const emptySamplesKey = "probcat.empty_samples"
 
 // CreateEnsemble starts writing an ensemble to path. meta is stored as the file's key-value
 // metadata (e.g. the run's settings); it must not hold anything that changes between identical
@@ -81,6 +87,9 @@ func (w *EnsembleWriter) Write(s *Sample) error {
 		w.t.fail(err)
 		return w.t.err
 	}
+	if len(s.X) == 0 {
+		w.empty = append(w.empty, [2]int{s.Chain, s.Index})
+	}
 	for i := range s.X {
 		w.vals = append(w.vals[:0], float64(s.Chain), float64(s.Index), s.X[i], s.Y[i], s.Flux[i])
 		w.vals = w.d.appendValues(w.vals, s.X[i], s.Y[i], s.Flux[i])
@@ -92,15 +101,21 @@ func (w *EnsembleWriter) Write(s *Sample) error {
 }
 
 // Close finishes the file and moves it into place.
-func (w *EnsembleWriter) Close() error { return w.t.close() }
+func (w *EnsembleWriter) Close() error {
+	if w.t.err == nil {
+		b, _ := json.Marshal(append([][2]int{}, w.empty...))
+		w.t.w.SetKeyValueMetadata(emptySamplesKey, string(b))
+	}
+	return w.t.close()
+}
 
 // Abort discards the file being written (for error paths); the destination is left untouched.
 func (w *EnsembleWriter) Abort() { w.t.abort() }
 
 // ReadEnsemble reads an ensemble file written by EnsembleWriter (or any Parquet file with
 // chain, sample, x, y and flux columns) and returns its samples ordered by chain then sample.
-// Samples are identified by their (chain, sample) pair; a sample with no source has no row
-// and so does not appear: use ReadSamples's list to know every kept sample.
+// Samples are identified by their (chain, sample) pair; samples with no source, which have no
+// row, are restored from the file's metadata.
 func ReadEnsemble(path string) ([]Sample, error) {
 	tab, err := readTable(path, "chain", "sample", "x", "y", "flux")
 	if err != nil {
@@ -130,6 +145,19 @@ func ensembleFromTable(path string, tab *table) ([]Sample, error) {
 		s.X = append(s.X, x[i])
 		s.Y = append(s.Y, y[i])
 		s.Flux = append(s.Flux, f[i])
+	}
+	if v, ok := tab.meta[emptySamplesKey]; ok {
+		var empty [][2]int
+		if err := json.Unmarshal([]byte(v), &empty); err != nil {
+			return nil, fmt.Errorf("%s: bad %s metadata: %v", path, emptySamplesKey, err)
+		}
+		for _, e := range empty {
+			if _, dup := idx[key{e[0], e[1]}]; dup {
+				return nil, fmt.Errorf("%s: sample %d of chain %d is listed as empty but has rows", path, e[1], e[0])
+			}
+			idx[key{e[0], e[1]}] = len(out)
+			out = append(out, Sample{Chain: e[0], Index: e[1]})
+		}
 	}
 	sort.SliceStable(out, func(a, b int) bool {
 		if out[a].Chain != out[b].Chain {
