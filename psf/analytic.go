@@ -98,7 +98,7 @@ func doubleGaussian(s1, s2, b float64, size int) (*PSF, error) {
 // Moffat returns a circular Moffat PSF, surface brightness ∝ (1 + r²/α²)^(−β) with
 // α = fwhm / (2·√(2^(1/β) − 1)), for fwhm in pixels and β > 1. It is integrated over pixels
 // by 4×4-point Gauss–Legendre quadrature on each fifth of a pixel (relative error below
-// 1e−9 for fwhm ≥ 1), 5× oversampled, on the smallest stamp that leaves out less than
+// 1e−6 for fwhm ≥ 1), 5× oversampled, on the smallest stamp that leaves out less than
 // MaxTruncatedLight: the light beyond radius R is (1 + R²/α²)^(1−β), so the stamp grows
 // quickly as β approaches 1 (51×51 for fwhm 2.5, β = 3) and building fails beyond MaxSize.
 func Moffat(fwhm, beta float64) (*PSF, error) { return moffat(fwhm, beta, 0) }

@@ -108,7 +108,8 @@ func chooseHDU(f *fits.File) (int, error) {
 }
 
 // WriteFITS writes p to a FITS file that astropy, DS9 and Parse read: the primary HDU is
-// the native stamp of a source centred on the middle pixel (Stamp(0, 0), as float32), and
+// the native stamp of a source on the centre of the middle pixel (the fine samples at
+// whole-pixel displacements, as float32), and
 // HDU 1 (EXTNAME OVERSAMPLED) is the oversampled effective PSF in the layout of PSF.Fine,
 // with cards OVERSAMP (the factor) and PSFSIZE (the native side). ReadFITS and Parse read
 // HDU 1 back and rebuild the same PSF to float32 precision. The file is written under a

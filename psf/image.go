@@ -42,9 +42,9 @@ type ImageOptions struct {
 // opt.Factor = 1, sample (i, j) is the light in a native pixel whose centre lies at
 // (i − X, j − Y) pixels from the source, where (X, Y) is the centre opt.Centre selects; with
 // opt.Factor = F > 1 the samples are F times denser and the displacement is
-// ((i − X)/F, (j − Y)/F). Images with a factor below MinFactor are resampled with
-// Resampling to an Oversample-times finer grid; finer images keep their factor and are
-// only resampled where the centre is not on a sample. The light is normalised (see
+// ((i − X)/F, (j − Y)/F). Images with a factor below MinFactor are resampled onto an
+// Oversample-times finer grid; finer images keep their factor and are only resampled where
+// the centre is not on a sample. The light is normalised (see
 // FromEffective).
 //
 // Resampling is by Lanczos interpolation of half-width 25 (sinc(t)·sinc(t/25)), the image

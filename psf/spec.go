@@ -16,7 +16,7 @@ import (
 //	                                           surface brightness, second to first)
 //	moffat:fwhm=2.5,beta=3                     Moffat profile
 //	PATH.txt                                   PCAT's oversampled text format (ReadPCATFile)
-//	PATH.fits, .fit, .fits.gz, .fit.gz, .fz    a FITS PSF image (ReadFITS)
+//	PATH.fits, .fit (also .gz, .bz2)           a FITS PSF image (ReadFITS)
 //
 // Analytic specifications accept size=N (odd) to fix the stamp side instead of choosing it
 // from MaxTruncatedLight; the PSF is then normalised on that stamp (which FromEffective
@@ -56,8 +56,7 @@ func parse(spec string) (*PSF, error) {
 		return ReadPCATFile(path)
 	case strings.HasSuffix(lower, ".fits"), strings.HasSuffix(lower, ".fit"),
 		strings.HasSuffix(lower, ".fits.gz"), strings.HasSuffix(lower, ".fit.gz"),
-		strings.HasSuffix(lower, ".fits.bz2"), strings.HasSuffix(lower, ".fit.bz2"),
-		strings.HasSuffix(lower, ".fz"):
+		strings.HasSuffix(lower, ".fits.bz2"), strings.HasSuffix(lower, ".fit.bz2"):
 		params, err := keyValues(opts, "&")
 		if err != nil {
 			return nil, err
