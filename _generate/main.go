@@ -235,16 +235,19 @@ func addSpans(s isa) {
 	Doc(name+" adds every span's polynomial stamp into dst ("+s.name+").", "")
 	spanLoop(s, name, "dst", func(w []VecVirtual, tb table, off Register, masked bool, ymask VecVirtual) {
 		addr := Mem{Base: off}
-		a, b := s.vec(), s.vec()
+		a, b, d := s.vec(), s.vec(), s.vec()
 		switch {
 		case s.lanes == 16:
-			VMOVUPS_Z(addr, K1, a)
+			VMOVUPS_Z(addr, K1, d)
 		case masked:
-			VMASKMOVPS(addr, ymask, a)
+			VMASKMOVPS(addr, ymask, d)
 		default:
-			VMOVUPS(addr, a)
+			VMOVUPS(addr, d)
 		}
-		polynomial(tb, w, a, b, true)
+		// The stamp is summed on its own and then added to the pixel, so that a pixel
+		// far smaller than the stamp's terms is rounded once, not at every term.
+		polynomial(tb, w, a, b, false)
+		VADDPS(d, a, a)
 		switch {
 		case s.lanes == 16:
 			VMOVUPS(a, K1, addr)

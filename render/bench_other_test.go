@@ -1,0 +1,6 @@
+//go:build purego || !amd64
+
+package render
+
+// peakLoops returns no FMA microbenchmarks: this build has no assembly.
+func peakLoops() []peakLoop { return nil }
