@@ -135,7 +135,7 @@ func addLine(p *plot.Plot, label string, pts plotter.XYs, k int, reference bool)
 
 // writeAtomic writes a file through fn under a temporary name and renames it into place.
 func writeAtomic(path string, fn func(w *bufio.Writer) error) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	f, err := os.Create(tempName(path))
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}

@@ -53,6 +53,13 @@ const rowsPerGroup = 1 << 18
 // rowsPerBatch is how many rows are handed to the Parquet writer at once.
 const rowsPerBatch = 256
 
+// tempName is where a file is written before it is renamed to path: a fixed hidden name in the
+// same folder, so that a run killed mid-write and started again overwrites its leftover
+// instead of accumulating them.
+func tempName(path string) string {
+	return filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp")
+}
+
 // tableWriter streams rows of a flat table to a Parquet file under a temporary name and renames
 // it into place on close. Equal input gives equal bytes: no timestamps, fixed creator string,
 // key-value metadata in sorted key order.
@@ -69,7 +76,7 @@ type tableWriter struct {
 
 // createTable opens path for writing a table with the given columns and file metadata.
 func createTable(path string, cols []column, meta map[string]string) (*tableWriter, error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	f, err := os.Create(tempName(path))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -223,7 +230,6 @@ func readTable(path string, required ...string) (tab *table, err error) {
 	fields := schema.Fields()
 	tab = &table{cols: map[string][]float64{}, meta: map[string]string{}, rows: int(pf.NumRows())}
 	index := map[string]int{}
-	byColumn := make([]string, len(schema.Columns()))
 	for _, fl := range fields {
 		if !fl.Leaf() || fl.Repeated() {
 			continue
@@ -233,7 +239,6 @@ func readTable(path string, required ...string) (tab *table, err error) {
 			continue
 		}
 		index[fl.Name()] = leaf.ColumnIndex
-		byColumn[leaf.ColumnIndex] = fl.Name()
 		tab.names = append(tab.names, fl.Name())
 		tab.cols[fl.Name()] = make([]float64, 0, tab.rows)
 	}
@@ -245,23 +250,43 @@ func readTable(path string, required ...string) (tab *table, err error) {
 	for _, kv := range pf.Metadata().KeyValueMetadata {
 		tab.meta[kv.Key] = kv.Value
 	}
-	r := parquet.NewReader(pf)
-	defer r.Close()
-	rows := make([]parquet.Row, 512)
-	for {
-		n, err := r.ReadRows(rows)
-		for _, row := range rows[:n] {
-			for _, v := range row {
-				if c := v.Column(); c >= 0 && c < len(byColumn) && byColumn[c] != "" {
-					tab.cols[byColumn[c]] = append(tab.cols[byColumn[c]], valueFloat(v))
-				}
+	// Column by column, page by page: no row assembly.
+	buf := make([]parquet.Value, 4096)
+	for _, rg := range pf.RowGroups() {
+		chunks := rg.ColumnChunks()
+		for _, name := range tab.names {
+			ci := index[name]
+			if ci >= len(chunks) {
+				return nil, fmt.Errorf("%s: row group lacks column %q", path, name)
 			}
-		}
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
+			pages := chunks[ci].Pages()
+			for {
+				p, err := pages.ReadPage()
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					pages.Close()
+					return nil, fmt.Errorf("%s: column %q: %w", path, name, err)
+				}
+				vr := p.Values()
+				for {
+					n, err := vr.ReadValues(buf)
+					for _, v := range buf[:n] {
+						tab.cols[name] = append(tab.cols[name], valueFloat(v))
+					}
+					if err == io.EOF {
+						break
+					}
+					if err != nil {
+						parquet.Release(p)
+						pages.Close()
+						return nil, fmt.Errorf("%s: column %q: %w", path, name, err)
+					}
+				}
+				parquet.Release(p)
+			}
+			pages.Close()
 		}
 	}
 	for _, name := range tab.names {
