@@ -1,7 +1,9 @@
 package sampler
 
 import (
+	"context"
 	"math"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/probcat/probcat/model"
@@ -26,15 +28,37 @@ func TestPriorRecoveryPoisson(t *testing.T) {
 	lam := 12.0
 	cfg := priorConfig(model.Poisson{Density: lam / 1600})
 	samples := collect(t, img, kind, cfg, 4000)
-	checkCounts(t, samples[200:], lam)
-	checkFluxes(t, samples[200:], kind.Flux)
+	kept := thin(t, samples[200:])
+	checkCounts(t, kept, lam)
+	checkFluxes(t, kept, kind.Flux)
+}
+
+// thin keeps every k-th sample, with k the integrated autocorrelation time of N, so that the
+// kept samples are close to independent and the chi-square and KS p-values are honest.
+func thin(t *testing.T, samples []Sample) []Sample {
+	t.Helper()
+	ns := make([]float64, len(samples))
+	for i, s := range samples {
+		ns[i] = float64(s.Catalogue.Len())
+	}
+	ess := EffectiveSampleSize([][]float64{ns})
+	k := int(math.Ceil(float64(len(samples)) / ess))
+	var out []Sample
+	for i := 0; i < len(samples); i += k {
+		out = append(out, samples[i])
+	}
+	t.Logf("ESS of N %.0f of %d samples: keeping every %d-th", ess, len(samples), k)
+	if len(out) < 100 {
+		t.Fatalf("only %d effectively independent samples", len(out))
+	}
+	return out
 }
 
 func checkCounts(t *testing.T, samples []Sample, lam float64) {
 	t.Helper()
 	pois := distuv.Poisson{Lambda: lam}
-	// bins: ≤ lo, lo+1 … hi−1, ≥ hi with expected counts ≥ 5
-	lo, hi := int(lam-2*math.Sqrt(lam)), int(lam+2*math.Sqrt(lam))
+	// bins ≤ lo, lo+1 … hi−1, ≥ hi
+	lo, hi := int(lam-1.5*math.Sqrt(lam)), int(lam+1.5*math.Sqrt(lam))
 	nb := hi - lo + 1
 	obs := make([]int, nb)
 	exp := make([]float64, nb)
@@ -44,16 +68,19 @@ func checkCounts(t *testing.T, samples []Sample, lam float64) {
 		mean += float64(n)
 		obs[min(max(n, lo), hi)-lo]++
 	}
-	mean /= float64(len(samples))
 	total := float64(len(samples))
+	mean /= total
 	for k := 1; k < nb-1; k++ {
 		exp[k] = total * pois.Prob(float64(lo+k))
 	}
 	exp[0] = total * pois.CDF(float64(lo))
 	exp[nb-1] = total * (1 - pois.CDF(float64(hi-1)))
-	// thin to reduce autocorrelation: scale counts by the thinning factor
 	chi2, p := chiSquarePValue(obs, exp)
-	t.Logf("N: mean %.3f (prior %.3f), chi2 %.1f over %d bins, p %.3g", mean, lam, chi2, nb, p)
+	z := (mean - lam) / math.Sqrt(lam/total)
+	t.Logf("N: mean %.3f (prior %.3f, z = %.2f), chi2 %.1f over %d bins, p %.3g", mean, lam, z, chi2, nb, p)
+	if math.Abs(z) > 3.29 {
+		t.Errorf("mean N %.3f differs from the prior's %.3f by %.2f standard errors (p < 0.001)", mean, lam, z)
+	}
 	if p < 0.001 {
 		t.Errorf("distribution of N does not match the Poisson prior: p = %.3g\nobs %v\nexp %.1f", p, obs, exp)
 	}
@@ -62,8 +89,8 @@ func checkCounts(t *testing.T, samples []Sample, lam float64) {
 func checkFluxes(t *testing.T, samples []Sample, fp model.FluxPrior) {
 	t.Helper()
 	var fl []float64
-	for i := 0; i < len(samples); i += 10 {
-		fl = append(fl, samples[i].Catalogue.Flux...)
+	for _, s := range samples {
+		fl = append(fl, s.Catalogue.Flux...)
 	}
 	d, p := ksPValue(fl, fp.CDF)
 	t.Logf("fluxes: %d values, KS D %.4f, p %.3g", len(fl), d, p)
@@ -71,3 +98,79 @@ func checkFluxes(t *testing.T, samples []Sample, fp model.FluxPrior) {
 		t.Errorf("fluxes do not follow the power-law prior: KS p = %.3g", p)
 	}
 }
+
+// TestPriorRecoverySplitMerge changes N only through splits and merges (no births or
+// deaths), starting from a catalogue drawn from the prior: N must stay Poisson and fluxes
+// power law. This isolates the split/merge acceptance ratio.
+func TestPriorRecoverySplitMerge(t *testing.T) {
+	img, _, kind := testField(t, 30, 30, 0.01, 4)
+	lam := 8.0
+	cfg := priorConfig(model.Poisson{Density: lam / 900})
+	cfg.Weights = MoveWeights{Move: 40, SplitMerge: 80}
+	cfg.RegionSize = 61 // often one region holds the whole image, so any pair can merge
+	cfg.RegionProposals = 10
+	cfg.Proposals = 150
+	// without births, positions and fluxes mix only through moves and splits/merges: take
+	// large steps and a wide merge kernel so that the test runs in seconds
+	cfg.StepScale = 10
+	cfg.SplitScale = 6
+	c, err := NewChain(img, kind, cfg, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := &model.Catalogue{}
+	rng := rand.New(rand.NewPCG(5, 5))
+	for i := 0; i < int(lam); i++ {
+		start.Append(rng.Float64()*30-0.5, rng.Float64()*30-0.5, []float64{kind.Flux.Sample(rng)})
+	}
+	if err := c.SetCatalogue(start); err != nil {
+		t.Fatal(err)
+	}
+	var samples []Sample
+	for i := 0; i < splitMergeSamples; i++ {
+		s, err := c.Next(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		samples = append(samples, s)
+	}
+	if samples[len(samples)-1].Moves[Birth].Proposed != 0 {
+		t.Fatal("births were proposed with zero birth weight")
+	}
+	kept := thin(t, samples[200:])
+	checkCounts(t, kept, lam)
+	checkFluxes(t, kept, kind.Flux)
+}
+
+// TestPriorRecoveryPenalty checks PCAT's penalty prior, which is improper in N: the count is
+// capped (MaxSources) and the image fits in one region per pass, so the cap is exact. With a
+// penalty of ln(area) per source, P(N) ∝ (A e^{−penalty})^N is flat on 0 … MaxSources, which
+// lets the chain mix: N must be uniform there and fluxes must follow the power law.
+func TestPriorRecoveryPenalty(t *testing.T) {
+	img, _, kind := testField(t, 30, 30, 0.01, 6)
+	cfg := priorConfig(model.Penalty{PerSource: math.Log(900)})
+	cfg.MaxSources = 15
+	cfg.RegionSize = 31
+	samples := collect(t, img, kind, cfg, 4000)
+	obs := make([]int, cfg.MaxSources+1)
+	kept := thin(t, samples[200:])
+	for _, s := range kept {
+		n := s.Catalogue.Len()
+		if n > cfg.MaxSources {
+			t.Fatalf("sample %d has %d sources, above the cap %d", s.Index, n, cfg.MaxSources)
+		}
+		obs[n]++
+	}
+	exp := make([]float64, len(obs))
+	for i := range exp {
+		exp[i] = float64(len(kept)) / float64(len(obs))
+	}
+	chi2, p := chiSquarePValue(obs, exp)
+	t.Logf("N: chi2 %.1f over %d values, p %.3g", chi2, len(obs), p)
+	if p < 0.001 {
+		t.Errorf("N is not uniform on 0…%d: p = %.3g, counts %v", cfg.MaxSources, p, obs)
+	}
+	checkFluxes(t, kept, kind.Flux)
+}
+
+var splitMergeSamples = 4000
