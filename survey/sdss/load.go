@@ -97,6 +97,13 @@ func Open(framePath, psFieldPath string, opts Options) (*Cutout, error) {
 	if err != nil {
 		return nil, err
 	}
+	return fr.Cutout(psFieldPath, opts)
+}
+
+// Cutout assembles a cutout of a frame already read, as Open does; use it to cut several
+// boxes from one frame.
+func (fr *Frame) Cutout(psFieldPath string, opts Options) (*Cutout, error) {
+	framePath := fr.Path
 	b := opts.Box
 	if b == (Box{}) {
 		b = Box{0, 0, fr.Width, fr.Height}

@@ -3,6 +3,7 @@ package sdss
 import (
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 
 	"github.com/probcat/probcat/fits"
@@ -265,6 +266,9 @@ func params(t *fits.Table, r, b int, gainCol, darkCol string) (FieldParams, erro
 		v, err := c.Float64s()
 		if err != nil {
 			return 0, err
+		}
+		if c.Type == 'E' { // the shortest decimal that rounds to the float32: 4.6, not 4.5999999
+			return strconv.ParseFloat(strconv.FormatFloat(v[r*5+b], 'g', -1, 32), 64)
 		}
 		return v[r*5+b], nil
 	}
