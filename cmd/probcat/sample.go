@@ -1,0 +1,301 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/probcat/probcat/fits"
+	"github.com/probcat/probcat/model"
+	"github.com/probcat/probcat/pipeline"
+	"github.com/probcat/probcat/psf"
+	"github.com/probcat/probcat/sampler"
+	"github.com/probcat/probcat/survey"
+	"golang.org/x/term"
+)
+
+func init() {
+	register(&command{
+		name: "sample",
+		summary: `Sample the posterior over catalogues of an image.
+IMAGE is a FITS image in counts (probcat simulate writes one; header cards GAIN, BIAS, BKG,
+NOISE, RDNOISE, MAGZP, FMIN are read when present) or PCAT's text image (*_cts.txt, with --pix).
+Writes into DIR: ensemble.parquet, samples.parquet, condensed.fits, condensed.parquet,
+model.fits, diagnostics.png and run.json. Ctrl-C or a kill leaves checkpoints; run again with
+--resume to continue.`,
+		usage: "IMAGE [--out DIR] [flags]",
+		run:   runSample,
+	})
+}
+
+// sampleFlags are the flags shared by sample, demo and plan.
+type sampleFlags struct {
+	out, psfSpec, pix                         string
+	samples, burnIn, chains, threads          int
+	proposals, regionSize                     int
+	seed                                      uint64
+	gain, bias, background, readNoise, zp     float64
+	noise                                     string
+	fmin, slope                               float64
+	countPrior                                string
+	penalty, density                          float64
+	sampleSlope, fixBackground, quiet, resume bool
+	condenseRadius, minPrevalence             float64
+}
+
+func (f *sampleFlags) register(fs *flag.FlagSet) {
+	d := sampler.DefaultConfig()
+	fs.StringVar(&f.out, "out", "", "output folder (default: IMAGE's name without extension, plus .probcat)")
+	fs.StringVar(&f.psfSpec, "psf", "", "PSF: a file (PCAT .txt, FITS) or a spec such as gaussian:fwhm=2.2 (default: psf.fits beside IMAGE)")
+	fs.StringVar(&f.pix, "pix", "", "PCAT calibration file (*_pix.txt) when IMAGE is a PCAT text image")
+	fs.IntVar(&f.samples, "samples", d.Samples, "kept samples per chain")
+	fs.IntVar(&f.burnIn, "burn-in", d.BurnIn, "samples discarded at the start of each chain")
+	fs.IntVar(&f.chains, "chains", d.Chains, "independent chains with different seeds")
+	fs.IntVar(&f.threads, "threads", 0, "threads (0: all cores); results do not depend on it")
+	fs.IntVar(&f.proposals, "proposals", d.Proposals, "proposals (passes over the active regions) per kept sample")
+	fs.IntVar(&f.regionSize, "region", d.RegionSize, "proposal region side in pixels (0: automatic)")
+	fs.Uint64Var(&f.seed, "seed", d.Seed, "random seed")
+	nan := math.NaN()
+	f.gain, f.bias, f.background, f.readNoise, f.zp, f.fmin = nan, nan, nan, nan, nan, nan
+	fs.Float64Var(&f.gain, "gain", nan, "gain in electrons per count (default: GAIN card)")
+	fs.Float64Var(&f.bias, "bias", nan, "bias pedestal in counts (default: BIAS card, else 0)")
+	fs.Float64Var(&f.background, "background", nan, "sky level above the bias in counts (default: BKG card, else the image median)")
+	fs.Float64Var(&f.readNoise, "read-noise", nan, "read noise in counts (default: RDNOISE card, else 0)")
+	fs.Float64Var(&f.zp, "zero-point", nan, "magnitude zero point, mag = zp − 2.5 log10(counts) (default: MAGZP card)")
+	fs.StringVar(&f.noise, "noise", "", "noise model: data (PCAT: σ² = (data − bias)/gain) or model (σ² = (background + model)/gain + read noise²) (default: NOISE card, else data)")
+	fs.Float64Var(&f.fmin, "fmin", nan, "flux prior minimum f_min in counts (default: FMIN card, else 250)")
+	fs.Float64Var(&f.slope, "slope", 2, "flux prior power-law slope α, p(f) ∝ f^-α")
+	fs.BoolVar(&f.sampleSlope, "sample-slope", false, "sample the flux-prior slope too")
+	fs.BoolVar(&f.fixBackground, "fix-background", false, "keep the background fixed instead of sampling it")
+	fs.StringVar(&f.countPrior, "count-prior", "penalty", "prior on the number of sources: penalty (PCAT) or poisson")
+	fs.Float64Var(&f.penalty, "penalty", 1.5, "log-prior penalty per source for --count-prior penalty")
+	fs.Float64Var(&f.density, "density", 0.1, "sources per pixel for --count-prior poisson")
+	fs.BoolVar(&f.quiet, "quiet", false, "print nothing but errors")
+	fs.BoolVar(&f.resume, "resume", false, "continue an interrupted run from its checkpoints")
+	fs.Float64Var(&f.condenseRadius, "condense-radius", 0.75, "radius in pixels linking sources across samples in the condensed catalogue")
+	fs.Float64Var(&f.minPrevalence, "min-prevalence", 0, "drop condensed sources present in fewer than this fraction of samples")
+}
+
+func runSample(fs *flag.FlagSet, args []string, out io.Writer) error {
+	var f sampleFlags
+	f.register(fs)
+	if err := parse(fs, args, 1, 1); err != nil {
+		return err
+	}
+	imagePath := fs.Arg(0)
+	job, err := f.job(imagePath)
+	if err != nil {
+		return err
+	}
+	return runJob(job, f.quiet, out)
+}
+
+// job builds the sampling job for an image file from the flags.
+func (f *sampleFlags) job(imagePath string) (*pipeline.Job, error) {
+	var im *model.Image
+	var hdr *fits.Header
+	var err error
+	if strings.HasSuffix(imagePath, ".txt") {
+		if f.pix == "" {
+			return nil, fmt.Errorf("%s: a PCAT text image needs --pix (its *_pix.txt calibration file)", imagePath)
+		}
+		im, err = survey.PCATImage(imagePath, f.pix)
+	} else {
+		im, hdr, err = survey.ReadFITS(imagePath)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if f.out == "" {
+		base := imagePath
+		for _, ext := range []string{".gz", ".bz2", ".fits", ".fit", ".fts", ".txt"} {
+			base = strings.TrimSuffix(base, ext)
+		}
+		f.out = base + ".probcat"
+	}
+	p, err := f.loadPSF(imagePath)
+	if err != nil {
+		return nil, err
+	}
+	fmin := 250.0
+	if hdr != nil && hdr.Has("FMIN") {
+		if fmin, err = hdr.Float("FMIN"); err != nil {
+			return nil, err
+		}
+	}
+	return f.finish(imagePath, im, p, fmin)
+}
+
+// finish applies the flags to an image read from imagePath and assembles the job.
+func (f *sampleFlags) finish(imagePath string, im *model.Image, p *psf.PSF, fmin float64) (*pipeline.Job, error) {
+	set := func(dst *float64, v float64) {
+		if !math.IsNaN(v) {
+			*dst = v
+		}
+	}
+	set(&im.Gain, f.gain)
+	set(&im.Bias, f.bias)
+	set(&im.Background, f.background)
+	set(&im.ReadNoise, f.readNoise)
+	set(&fmin, f.fmin)
+	if !math.IsNaN(f.zp) {
+		im.ZeroPoint, im.HasZeroPoint = f.zp, true
+	}
+	if f.noise != "" {
+		n, err := model.ParseNoiseModel(f.noise)
+		if err != nil {
+			return nil, err
+		}
+		im.Noise = n
+	}
+	if im.Gain == 0 && math.IsNaN(f.gain) {
+		return nil, fmt.Errorf("%s: no GAIN card; give --gain", imagePath)
+	}
+	if math.IsNaN(f.background) && im.Background == 0 {
+		im.Background = medianSky(im)
+	}
+	if err := im.Validate(); err != nil {
+		return nil, fmt.Errorf("%s: %v", imagePath, err)
+	}
+	cfg := sampler.DefaultConfig()
+	cfg.Samples, cfg.BurnIn, cfg.Chains, cfg.Threads = f.samples, f.burnIn, f.chains, f.threads
+	cfg.Proposals, cfg.RegionSize, cfg.Seed = f.proposals, f.regionSize, f.seed
+	cfg.SampleSlope, cfg.SampleBackground = f.sampleSlope, !f.fixBackground
+	switch f.countPrior {
+	case "penalty":
+		cfg.CountPrior = model.Penalty{PerSource: f.penalty}
+	case "poisson":
+		if !(f.density > 0) {
+			return nil, fmt.Errorf("--density must be positive, got %g", f.density)
+		}
+		cfg.CountPrior = model.Poisson{Density: f.density}
+	default:
+		return nil, fmt.Errorf("unknown --count-prior %q (want penalty or poisson)", f.countPrior)
+	}
+	if f.samples < 1 {
+		return nil, fmt.Errorf("--samples must be at least 1, got %d", f.samples)
+	}
+	return &pipeline.Job{
+		Image: im, PSF: p, Flux: model.FluxPrior{Min: fmin, Slope: f.slope}, Config: cfg,
+		OutDir: f.out, Resume: f.resume,
+		CondenseRadius: f.condenseRadius, MinPrevalence: f.minPrevalence,
+		Settings: map[string]any{"image": imagePath, "psf": f.psfSpec, "args": os.Args[1:]},
+	}, nil
+}
+
+// loadPSF reads --psf, or psf.fits beside the image.
+func (f *sampleFlags) loadPSF(imagePath string) (*psf.PSF, error) {
+	if f.psfSpec == "" {
+		beside := filepath.Join(filepath.Dir(imagePath), "psf.fits")
+		if _, err := os.Stat(beside); err != nil {
+			return nil, fmt.Errorf("%s: no PSF given and no psf.fits beside the image; give --psf", imagePath)
+		}
+		f.psfSpec = beside
+	}
+	return psf.Parse(f.psfSpec)
+}
+
+// medianSky estimates the sky above the bias as the median of the unmasked pixels.
+func medianSky(im *model.Image) float64 {
+	var v []float64
+	for i, p := range im.Pix {
+		if (im.Mask == nil || !im.Mask[i]) && !math.IsNaN(float64(p)) {
+			v = append(v, float64(p)-im.Bias)
+		}
+	}
+	if len(v) == 0 {
+		return 0
+	}
+	return quickMedian(v)
+}
+
+func quickMedian(v []float64) float64 {
+	s := append([]float64(nil), v...)
+	sort.Float64s(s)
+	return s[len(s)/2]
+}
+
+// runJob runs a job with a progress display and prints a summary.
+func runJob(job *pipeline.Job, quiet bool, out io.Writer) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var bar *progress
+	if !quiet {
+		bar = newProgress(os.Stderr, "sampling")
+		job.Progress = bar.update
+	}
+	sum, err := pipeline.Run(ctx, job)
+	if bar != nil {
+		bar.finish()
+	}
+	if err != nil {
+		if errors.Is(err, context.Canceled) {
+			return fmt.Errorf("interrupted; run again with --resume to continue from the checkpoints in %s", job.OutDir)
+		}
+		return err
+	}
+	if !quiet {
+		fmt.Fprintf(out, "%d kept samples, mean N = %.1f, R-hat(N) = %.3f, %d condensed sources, %.1f s; outputs in %s\n",
+			sum.Kept, sum.MeanN, sum.RHatN, sum.Condensed, sum.Wall.Seconds(), job.OutDir)
+	}
+	return nil
+}
+
+// progress shows a bar on a terminal and a line every 10 % (or 30 s) otherwise.
+type progress struct {
+	mu       sync.Mutex
+	w        io.Writer
+	label    string
+	tty      bool
+	start    time.Time
+	last     time.Time
+	lastFrac float64
+}
+
+func newProgress(w *os.File, label string) *progress {
+	return &progress{w: w, label: label, tty: term.IsTerminal(int(w.Fd())), start: time.Now()}
+}
+
+func (p *progress) update(done, total int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	frac := float64(done) / float64(max(total, 1))
+	now := time.Now()
+	el := now.Sub(p.start)
+	eta := "?"
+	if frac > 0 {
+		eta = (time.Duration(float64(el)/frac) - el).Round(time.Second).String()
+	}
+	if p.tty {
+		if now.Sub(p.last) < 100*time.Millisecond && done < total {
+			return
+		}
+		const width = 30
+		n := int(frac * width)
+		fmt.Fprintf(p.w, "\r%s [%s%s] %3.0f%% %d/%d samples, ETA %s   ", p.label,
+			strings.Repeat("#", n), strings.Repeat(" ", width-n), 100*frac, done, total, eta)
+		p.last = now
+		return
+	}
+	if frac-p.lastFrac >= 0.1 || now.Sub(p.last) >= 30*time.Second || done == total {
+		fmt.Fprintf(p.w, "%s: %d/%d samples (%.0f%%), %s elapsed, ETA %s\n", p.label, done, total, 100*frac, el.Round(time.Second), eta)
+		p.lastFrac, p.last = frac, now
+	}
+}
+
+func (p *progress) finish() {
+	if p.tty {
+		fmt.Fprintln(p.w)
+	}
+}

@@ -1,0 +1,156 @@
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/probcat/probcat/catalogue"
+)
+
+func init() {
+	register(&command{
+		name: "score",
+		summary: `Score a catalogue against a reference (truth) catalogue.
+CATALOGUE is an ensemble (ensemble.parquet: scored sample by sample and averaged), a condensed
+catalogue (Parquet) or a text file of x y flux rows; TRUTH is a Parquet catalogue with x, y,
+flux columns (e.g. truth.parquet from probcat simulate) or a text file of x y flux rows (PCAT's
+*_tru.txt). Prints JSON with overall tpr, ppv, f1 and per-magnitude-bin values.
+Rules: pcat (separation < 0.75 px, |Δmag| < 0.5, 2.5 px border) or starnet (|Δx|, |Δy| < 0.5 px,
+|Δmag| < 0.5, 5 px border).`,
+		usage: "CATALOGUE --truth TRUTH [flags]",
+		run:   runScore,
+	})
+	register(&command{
+		name: "condense",
+		summary: `Condense an ensemble into one catalogue with a prevalence per source.
+Links sources across samples within --radius (PCAT's procedure: seeds by how many samples agree,
+each seed takes the brightest unused source within the radius in every other sample) and
+writes x, y, flux, their 16–84 % half-widths and the prevalence to OUT (.parquet or .fits).`,
+		usage: "ENSEMBLE --out OUT [flags]",
+		run:   runCondense,
+	})
+}
+
+func runScore(fs *flag.FlagSet, args []string, out io.Writer) error {
+	truthPath := fs.String("truth", "", "reference catalogue (required)")
+	rule := fs.String("rule", "starnet", "scoring rule: pcat or starnet")
+	zp := fs.Float64("zero-point", 22.5, "zero point turning fluxes into magnitudes (both catalogues)")
+	frame := fs.String("frame", "", "image box X0,Y0,W,H in the catalogues' pixel frame, for the border cut (default: from the truth's extent)")
+	bright := fs.Float64("bright", 0, "keep sources fainter than this magnitude (0: no limit)")
+	faint := fs.Float64("faint", 0, "keep sources brighter than this magnitude (0: no limit)")
+	plotPath := fs.String("plot", "", "also write completeness and purity by magnitude to this PNG")
+	if err := parse(fs, args, 1, 1); err != nil {
+		return err
+	}
+	if *truthPath == "" {
+		return fmt.Errorf("--truth TRUTH is required")
+	}
+	r, err := catalogue.RuleByName(*rule)
+	if err != nil {
+		return err
+	}
+	est, _, err := catalogue.ReadEstimates(fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	tru, _, err := catalogue.ReadEstimates(*truthPath)
+	if err != nil {
+		return err
+	}
+	if len(tru) != 1 {
+		return fmt.Errorf("%s: the truth must be a single catalogue, not an ensemble", *truthPath)
+	}
+	t := tru[0]
+	fr, err := parseFrame(*frame, t.X, t.Y)
+	if err != nil {
+		return err
+	}
+	s, err := catalogue.ScoreEnsemble(catalogue.NewReference(t.X, t.Y, t.Flux, *zp), est,
+		catalogue.ScoreOptions{Rule: r, Frame: fr, ZeroPoint: *zp, BrightLimit: *bright, FaintLimit: *faint})
+	if err != nil {
+		return err
+	}
+	js, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(out, string(js))
+	if *plotPath != "" {
+		return catalogue.PlotScores(*plotPath, []catalogue.Labelled{{Label: "probcat", Score: s}}, nil, nil)
+	}
+	return nil
+}
+
+// parseFrame reads X0,Y0,W,H, or derives the frame from the truth's extent: pixel centres
+// from ⌊min⌉ to ⌊max⌉.
+func parseFrame(s string, x, y []float64) (catalogue.Frame, error) {
+	if s == "" {
+		if len(x) == 0 {
+			return catalogue.Frame{}, fmt.Errorf("empty truth catalogue and no --frame")
+		}
+		x0, x1, y0, y1 := math.Inf(1), math.Inf(-1), math.Inf(1), math.Inf(-1)
+		for i := range x {
+			x0, x1 = math.Min(x0, x[i]), math.Max(x1, x[i])
+			y0, y1 = math.Min(y0, y[i]), math.Max(y1, y[i])
+		}
+		fx0, fy0 := math.Round(x0), math.Round(y0)
+		return catalogue.Frame{X0: fx0, Y0: fy0, W: int(math.Round(x1)-fx0) + 1, H: int(math.Round(y1)-fy0) + 1}, nil
+	}
+	parts := strings.Split(s, ",")
+	if len(parts) != 4 {
+		return catalogue.Frame{}, fmt.Errorf("--frame wants X0,Y0,W,H, got %q", s)
+	}
+	var v [4]float64
+	for i, p := range parts {
+		f, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
+		if err != nil {
+			return catalogue.Frame{}, fmt.Errorf("--frame: %q is not a number", p)
+		}
+		v[i] = f
+	}
+	if v[2] < 1 || v[3] < 1 {
+		return catalogue.Frame{}, fmt.Errorf("--frame: width and height must be positive")
+	}
+	return catalogue.Frame{X0: v[0], Y0: v[1], W: int(v[2]), H: int(v[3])}, nil
+}
+
+func runCondense(fs *flag.FlagSet, args []string, out io.Writer) error {
+	outPath := fs.String("out", "", "output catalogue, .parquet or .fits (required)")
+	radius := fs.Float64("radius", 0.75, "link radius in pixels")
+	minPrev := fs.Float64("min-prevalence", 0, "drop sources present in fewer than this fraction of samples")
+	if err := parse(fs, args, 1, 1); err != nil {
+		return err
+	}
+	if *outPath == "" {
+		return fmt.Errorf("--out OUT is required")
+	}
+	samples, ensemble, err := catalogue.ReadEstimates(fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	if !ensemble {
+		return fmt.Errorf("%s: not an ensemble (no chain and sample columns)", fs.Arg(0))
+	}
+	cs, err := catalogue.Condense(samples, *radius, *minPrev)
+	if err != nil {
+		return err
+	}
+	switch {
+	case strings.HasSuffix(*outPath, ".parquet"):
+		err = catalogue.WriteCondensedParquet(*outPath, cs, catalogue.Derived{}, nil)
+	case strings.HasSuffix(*outPath, ".fits"), strings.HasSuffix(*outPath, ".fit"):
+		err = catalogue.WriteCondensedFITS(*outPath, cs, catalogue.Derived{}, nil)
+	default:
+		return fmt.Errorf("%s: output must end in .parquet or .fits", *outPath)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "%d condensed sources from %d samples written to %s\n", len(cs), len(samples), *outPath)
+	return nil
+}

@@ -1,0 +1,167 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/probcat/probcat/model"
+	"github.com/probcat/probcat/psf"
+	"github.com/probcat/probcat/sampler"
+)
+
+// Job is one sampling run: an image, a PSF, the sampler's settings and where to write.
+type Job struct {
+	Image *model.Image
+	PSF   *psf.PSF
+	// Flux is the flux prior of the point sources.
+	Flux model.FluxPrior
+	// Config holds the sampler settings; Threads 0 means all cores.
+	Config sampler.Config
+	// OutDir receives the output files.
+	OutDir string
+	// Resume continues from the checkpoints in OutDir instead of starting afresh.
+	Resume bool
+	// CondenseRadius links sources across samples (pixels); MinPrevalence drops condensed
+	// sources present in fewer samples.
+	CondenseRadius, MinPrevalence float64
+	// Settings are recorded verbatim in run.json (inputs and command-line flags).
+	Settings map[string]any
+	// Progress, if set, is told after every sample how many of the total are done.
+	Progress func(done, total int)
+	// NoPlots skips diagnostics.png (used by tiles, whose plots nobody reads).
+	NoPlots bool
+}
+
+// Summary is what a finished job reports.
+type Summary struct {
+	Kept      int     // kept samples over all chains
+	MeanN     float64 // posterior mean number of sources
+	RHatN     float64 // split R-hat of N across chains
+	Condensed int     // sources in the condensed catalogue
+	Wall      time.Duration
+}
+
+const checkpointDir = ".probcat-checkpoint"
+
+// Run samples the job's image and writes its outputs. It is safe to kill at any moment: with
+// Resume set, a later Run continues from the last checkpoint of every chain.
+func Run(ctx context.Context, job *Job) (*Summary, error) {
+	start := time.Now()
+	if err := job.validate(); err != nil {
+		return nil, err
+	}
+	created, err := makeDir(job.OutDir)
+	if err != nil {
+		return nil, err
+	}
+	ok := false
+	defer func() {
+		if !ok && created {
+			os.RemoveAll(job.OutDir)
+		}
+	}()
+	kind := &model.PointSource{PSF: job.PSF, Flux: job.Flux}
+	cfg := job.Config
+	threads := cfg.Threads
+	if threads <= 0 {
+		threads = runtime.NumCPU()
+	}
+	// Validate by building chain 0 before anything is written.
+	if _, err := sampler.NewChain(job.Image, kind, withThreads(cfg, 1), 0); err != nil {
+		return nil, err
+	}
+	ckdir := filepath.Join(job.OutDir, checkpointDir)
+	if err := os.MkdirAll(ckdir, 0o755); err != nil {
+		return nil, err
+	}
+	fp := fingerprint(job)
+	total := cfg.Chains * (cfg.BurnIn + cfg.Samples)
+	var mu sync.Mutex
+	done := 0
+	tick := func() {
+		mu.Lock()
+		done++
+		d := done
+		mu.Unlock()
+		if job.Progress != nil {
+			job.Progress(d, total)
+		}
+	}
+	// Chains run concurrently, each on threads/parallel goroutines; the sampler guarantees
+	// that the split of threads does not change any chain's samples.
+	parallel := min(threads, cfg.Chains)
+	perChain := max(1, threads/parallel)
+	errs := make([]error, cfg.Chains)
+	sem := make(chan struct{}, parallel)
+	var wg sync.WaitGroup
+	for c := 0; c < cfg.Chains; c++ {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func(c int) {
+			defer wg.Done()
+			defer func() { <-sem }()
+			errs[c] = runChain(ctx, job, kind, withThreads(cfg, perChain), c, ckdir, fp, tick)
+		}(c)
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	sum, err := writeOutputs(job, kind, ckdir, start)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.RemoveAll(ckdir); err != nil {
+		return nil, err
+	}
+	ok = true
+	sum.Wall = time.Since(start)
+	return sum, nil
+}
+
+func withThreads(c sampler.Config, t int) sampler.Config {
+	c.Threads = t
+	return c
+}
+
+func (job *Job) validate() error {
+	if job.Image == nil || job.PSF == nil {
+		return errors.New("no image or PSF")
+	}
+	if job.OutDir == "" {
+		return errors.New("no output folder given")
+	}
+	if err := job.Config.Validate(); err != nil {
+		return err
+	}
+	if err := job.Flux.Validate(); err != nil {
+		return err
+	}
+	if !(job.CondenseRadius > 0) {
+		return fmt.Errorf("condense radius must be positive, got %g", job.CondenseRadius)
+	}
+	if job.MinPrevalence < 0 || job.MinPrevalence > 1 {
+		return fmt.Errorf("minimum prevalence must lie in [0, 1], got %g", job.MinPrevalence)
+	}
+	return job.Image.Validate()
+}
+
+// makeDir creates dir if needed and reports whether it did.
+func makeDir(dir string) (bool, error) {
+	if st, err := os.Stat(dir); err == nil {
+		if !st.IsDir() {
+			return false, fmt.Errorf("%s exists and is not a folder", dir)
+		}
+		return false, nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return false, err
+	}
+	return true, nil
+}

@@ -1,0 +1,129 @@
+package pipeline
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+
+	"github.com/probcat/probcat/sampler"
+)
+
+// record is one kept sample as stored in a chain's sample log: the statistics the outputs
+// need and the catalogue of point sources.
+type record struct {
+	Chain, Index       int
+	LogLike, LogPrior  float64
+	Background, Slope  float64
+	Accept             [sampler.NumMoveTypes]float64
+	X, Y, Flux, Params []float64 // Params: extra kind parameters, flattened per source
+}
+
+func newRecord(s sampler.Sample, keep int) record {
+	r := record{Chain: s.Chain, Index: keep, LogLike: s.LogLike, LogPrior: s.LogPrior,
+		Background: s.Background, Slope: s.FluxSlope}
+	for m := range r.Accept {
+		r.Accept[m] = s.Moves[m].Rate()
+	}
+	c := s.Catalogue
+	r.X, r.Y, r.Flux = c.X, c.Y, c.Flux
+	for i := range c.X {
+		for _, e := range c.Extra {
+			r.Params = append(r.Params, e[i])
+		}
+	}
+	return r
+}
+
+const recordMagic = 0x70636c67 // "pclg"
+
+// writeRecord appends r to w in a little-endian binary layout.
+func writeRecord(w io.Writer, r *record) error {
+	n := len(r.X)
+	head := []uint64{recordMagic, uint64(r.Chain), uint64(r.Index), uint64(n), uint64(len(r.Params))}
+	vals := []float64{r.LogLike, r.LogPrior, r.Background, r.Slope}
+	vals = append(vals, r.Accept[:]...)
+	if err := binary.Write(w, binary.LittleEndian, head); err != nil {
+		return err
+	}
+	if err := binary.Write(w, binary.LittleEndian, vals); err != nil {
+		return err
+	}
+	for _, s := range [][]float64{r.X, r.Y, r.Flux, r.Params} {
+		if err := binary.Write(w, binary.LittleEndian, s); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// readRecord reads one record; io.EOF at a clean end.
+func readRecord(rd io.Reader) (record, error) {
+	var r record
+	head := make([]uint64, 5)
+	if err := binary.Read(rd, binary.LittleEndian, head); err != nil {
+		return r, err
+	}
+	if head[0] != recordMagic || head[3] > 1<<28 || head[4] > 1<<30 {
+		return r, errors.New("corrupt sample log record")
+	}
+	r.Chain, r.Index = int(head[1]), int(head[2])
+	vals := make([]float64, 4+sampler.NumMoveTypes)
+	if err := binary.Read(rd, binary.LittleEndian, vals); err != nil {
+		return r, noEOF(err)
+	}
+	r.LogLike, r.LogPrior, r.Background, r.Slope = vals[0], vals[1], vals[2], vals[3]
+	copy(r.Accept[:], vals[4:])
+	n := int(head[3])
+	r.X, r.Y, r.Flux = make([]float64, n), make([]float64, n), make([]float64, n)
+	r.Params = make([]float64, head[4])
+	for _, s := range [][]float64{r.X, r.Y, r.Flux, r.Params} {
+		if err := binary.Read(rd, binary.LittleEndian, s); err != nil {
+			return r, noEOF(err)
+		}
+	}
+	return r, nil
+}
+
+func noEOF(err error) error {
+	if err == io.EOF {
+		return io.ErrUnexpectedEOF
+	}
+	return err
+}
+
+// readLog calls fn for every record of the sample log at path.
+func readLog(path string, fn func(*record) error) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	br := bufio.NewReaderSize(f, 1<<20)
+	for {
+		r, err := readRecord(br)
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %v", path, err)
+		}
+		if err := fn(&r); err != nil {
+			return err
+		}
+	}
+}
+
+// totalFlux sums a record's fluxes.
+func (r *record) totalFlux() float64 {
+	s := 0.0
+	for _, f := range r.Flux {
+		s += f
+	}
+	return s
+}
+
+func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }

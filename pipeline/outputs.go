@@ -1,0 +1,311 @@
+package pipeline
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"time"
+
+	"github.com/probcat/probcat/catalogue"
+	"github.com/probcat/probcat/fits"
+	"github.com/probcat/probcat/model"
+	"github.com/probcat/probcat/render"
+	"github.com/probcat/probcat/sampler"
+	"github.com/probcat/probcat/survey"
+)
+
+// Output file names inside the job's folder.
+const (
+	EnsembleFile    = "ensemble.parquet"
+	SamplesFile     = "samples.parquet"
+	CondensedFITS   = "condensed.fits"
+	CondensedParq   = "condensed.parquet"
+	ModelFile       = "model.fits"
+	DiagnosticsFile = "diagnostics.png"
+	RunFile         = "run.json"
+)
+
+// loadRecords reads every chain's kept samples in (chain, sample) order.
+func loadRecords(dir string, chains int) ([][]record, error) {
+	out := make([][]record, chains)
+	for c := range out {
+		_, logPath := chainPaths(dir, c)
+		if err := readLog(logPath, func(r *record) error {
+			out[c] = append(out[c], *r)
+			return nil
+		}); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// frameDerived gives the magnitude and sky columns for positions in the parent frame.
+func frameDerived(im *model.Image) catalogue.Derived {
+	var d catalogue.Derived
+	if im.HasZeroPoint {
+		d.Magnitude = im.Magnitude
+	}
+	if im.WCS != nil {
+		d.Sky = im.WCS.PixelToSky
+	}
+	return d
+}
+
+// writeOutputs turns the chains' sample logs into the job's output files. Files are first
+// written in a staging folder and moved into place together at the end.
+func writeOutputs(job *Job, kind model.SourceKind, ckdir string, start time.Time) (*Summary, error) {
+	cfg := job.Config
+	recs, err := loadRecords(ckdir, cfg.Chains)
+	if err != nil {
+		return nil, err
+	}
+	stage := filepath.Join(ckdir, "staging")
+	if err := os.MkdirAll(stage, 0o755); err != nil {
+		return nil, err
+	}
+	im := job.Image
+	x0, y0 := float64(im.X0), float64(im.Y0)
+	d := frameDerived(im)
+	meta := map[string]string{"probcat.version": Version(), "probcat.seed": fmt.Sprint(cfg.Seed)}
+
+	// Ensemble and per-sample statistics.
+	ens, err := catalogue.CreateEnsemble(filepath.Join(stage, EnsembleFile), d, meta)
+	if err != nil {
+		return nil, err
+	}
+	moves := make([]string, sampler.NumMoveTypes)
+	for m := range moves {
+		moves[m] = sampler.MoveType(m).String()
+	}
+	sw, err := catalogue.CreateSamples(filepath.Join(stage, SamplesFile), moves, meta)
+	if err != nil {
+		ens.Abort()
+		return nil, err
+	}
+	var all []catalogue.Sample
+	for _, rs := range recs {
+		for i := range rs {
+			r := &rs[i]
+			s := catalogue.Sample{Chain: r.Chain, Index: r.Index, X: shift(r.X, x0), Y: shift(r.Y, y0), Flux: r.Flux}
+			if err := ens.Write(&s); err != nil {
+				ens.Abort()
+				sw.Abort()
+				return nil, err
+			}
+			all = append(all, s)
+			if err := sw.Write(catalogue.SampleStats{Chain: r.Chain, Index: r.Index, N: len(r.X),
+				LogLike: r.LogLike, LogPrior: r.LogPrior, Background: r.Background, Acceptance: r.Accept[:]}); err != nil {
+				ens.Abort()
+				sw.Abort()
+				return nil, err
+			}
+		}
+	}
+	if err := ens.Close(); err != nil {
+		sw.Abort()
+		return nil, err
+	}
+	if err := sw.Close(); err != nil {
+		return nil, err
+	}
+
+	// Condensed catalogue.
+	cond, err := catalogue.Condense(all, job.CondenseRadius, job.MinPrevalence)
+	if err != nil {
+		return nil, err
+	}
+	if err := catalogue.WriteCondensedParquet(filepath.Join(stage, CondensedParq), cond, d, meta); err != nil {
+		return nil, err
+	}
+	hdr := fits.NewHeader()
+	hdr.Set("PCVERS", Version(), "probcat version")
+	hdr.Set("PCSEED", int64(cfg.Seed), "probcat seed")
+	hdr.Set("CONDRAD", job.CondenseRadius, "link radius, pixels")
+	hdr.Set("MINPREV", job.MinPrevalence, "minimum prevalence kept")
+	if err := catalogue.WriteCondensedFITS(filepath.Join(stage, CondensedFITS), cond, d, hdr); err != nil {
+		return nil, err
+	}
+
+	// Posterior-mean model and residual.
+	mean, meanBg := meanModel(job, kind, recs)
+	if err := writeModel(filepath.Join(stage, ModelFile), im, mean, meanBg); err != nil {
+		return nil, err
+	}
+
+	// Convergence diagnostics.
+	nSeries := make([][]float64, len(recs))
+	fSeries := make([][]float64, len(recs))
+	kept, sumN := 0, 0.0
+	for c, rs := range recs {
+		for i := range rs {
+			nSeries[c] = append(nSeries[c], float64(len(rs[i].X)))
+			fSeries[c] = append(fSeries[c], rs[i].totalFlux())
+			sumN += float64(len(rs[i].X))
+			kept++
+		}
+	}
+	rhatN := sampler.SplitRHat(nSeries)
+	sum := &Summary{Kept: kept, MeanN: sumN / float64(max(kept, 1)), RHatN: rhatN, Condensed: len(cond)}
+
+	if !job.NoPlots {
+		if err := plotDiagnostics(filepath.Join(stage, DiagnosticsFile), recs, im, mean); err != nil {
+			return nil, err
+		}
+	}
+	rec := map[string]any{
+		"probcat_version": Version(),
+		"go_version":      runtime.Version(),
+		"kernel":          render.Path(),
+		"settings":        job.Settings,
+		"seed":            cfg.Seed,
+		"sampler":         configRecord(cfg),
+		"flux_prior":      map[string]float64{"min": job.Flux.Min, "slope": job.Flux.Slope},
+		"image": map[string]any{"width": im.Width, "height": im.Height, "gain": im.Gain, "bias": im.Bias,
+			"background": im.Background, "read_noise": im.ReadNoise, "noise": im.Noise.String(),
+			"x0": im.X0, "y0": im.Y0, "zero_point": nullable(im.ZeroPoint, im.HasZeroPoint)},
+		"psf":       map[string]any{"size": job.PSF.Size, "oversample": job.PSF.Factor},
+		"kept":      kept,
+		"mean_n":    sum.MeanN,
+		"condensed": len(cond),
+		"convergence": map[string]any{
+			"n": map[string]float64{"rhat": jsonNum(rhatN), "ess": jsonNum(sampler.EffectiveSampleSize(nSeries))},
+			"total_flux": map[string]float64{"rhat": jsonNum(sampler.SplitRHat(fSeries)),
+				"ess": jsonNum(sampler.EffectiveSampleSize(fSeries))},
+		},
+		"timings": map[string]any{"started": start.UTC().Format(time.RFC3339), "wall_seconds": time.Since(start).Seconds()},
+	}
+	js, err := json.MarshalIndent(rec, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	if err := writeAtomic(filepath.Join(stage, RunFile), append(js, '\n')); err != nil {
+		return nil, err
+	}
+
+	// Move everything into place.
+	for _, f := range []string{EnsembleFile, SamplesFile, CondensedParq, CondensedFITS, ModelFile, DiagnosticsFile, RunFile} {
+		src := filepath.Join(stage, f)
+		if _, err := os.Stat(src); err != nil {
+			continue
+		}
+		if err := os.Rename(src, filepath.Join(job.OutDir, f)); err != nil {
+			return nil, err
+		}
+	}
+	return sum, nil
+}
+
+func shift(v []float64, d float64) []float64 {
+	if d == 0 {
+		return v
+	}
+	out := make([]float64, len(v))
+	for i, x := range v {
+		out[i] = x + d
+	}
+	return out
+}
+
+// meanModel renders every kept sample and returns the mean source model (counts above the
+// background) and the mean background.
+func meanModel(job *Job, kind model.SourceKind, recs [][]record) ([]float32, float64) {
+	im := job.Image
+	acc := make([]float32, im.Width*im.Height)
+	box := model.Box{Pix: acc, Stride: im.Width, W: im.Width, H: im.Height}
+	n, bg := 0, 0.0
+	params := []float64{0}
+	for _, rs := range recs {
+		for i := range rs {
+			r := &rs[i]
+			for k := range r.X {
+				params[0] = r.Flux[k]
+				kind.Render(box, r.X[k], r.Y[k], params, 1)
+			}
+			bg += r.Background
+			n++
+		}
+	}
+	if n > 0 {
+		for i := range acc {
+			acc[i] /= float32(n)
+		}
+		bg /= float64(n)
+	}
+	return acc, bg
+}
+
+// writeModel writes the posterior-mean model image (counts, bias and background included),
+// the residual data − model, and the residual in units of σ.
+func writeModel(path string, im *model.Image, mean []float32, bg float64) error {
+	n := len(mean)
+	mod := make([]float32, n)
+	res := make([]float32, n)
+	chi := make([]float32, n)
+	w := im.InverseVariance(mean)
+	for i := range mean {
+		mod[i] = float32(im.Bias+bg) + mean[i]
+		res[i] = im.Pix[i] - mod[i]
+		chi[i] = res[i] * float32(math.Sqrt(float64(w[i])))
+		if im.Mask != nil && im.Mask[i] {
+			res[i], chi[i] = float32(math.NaN()), float32(math.NaN())
+		}
+	}
+	h := survey.Cards(im)
+	h.Set("BKG", bg, "posterior-mean sky level above the bias, counts")
+	rh := fits.NewHeader()
+	rh.Set("BUNIT", "counts", "data minus posterior-mean model")
+	ch := fits.NewHeader()
+	ch.Set("BUNIT", "sigma", "residual divided by the noise")
+	return fits.Write(path,
+		fits.ImageHDU{Name: "MODEL", Header: h, Width: im.Width, Height: im.Height, Data: mod},
+		fits.ImageHDU{Name: "RESIDUAL", Header: rh, Width: im.Width, Height: im.Height, Data: res},
+		fits.ImageHDU{Name: "CHI", Header: ch, Width: im.Width, Height: im.Height, Data: chi})
+}
+
+func configRecord(c sampler.Config) map[string]any {
+	return map[string]any{
+		"proposals_per_sample": c.Proposals, "burn_in": c.BurnIn, "samples": c.Samples,
+		"chains": c.Chains, "threads": c.Threads, "region_size": c.RegionSize,
+		"weights":     map[string]float64{"move": c.Weights.Move, "birth_death": c.Weights.BirthDeath, "split_merge": c.Weights.SplitMerge},
+		"count_prior": c.CountPrior.String(), "sample_background": c.SampleBackground,
+		"sample_slope": c.SampleSlope, "residual_births": c.ResidualBirths,
+	}
+}
+
+func nullable(v float64, ok bool) any {
+	if !ok {
+		return nil
+	}
+	return v
+}
+
+// jsonNum maps non-finite values (which JSON cannot hold) to -1.
+func jsonNum(v float64) float64 {
+	if !finite(v) {
+		return -1
+	}
+	return v
+}
+
+// Version returns probcat's version: the module version when built from a tagged module,
+// else the VCS revision, else "devel".
+func Version() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "devel"
+	}
+	if v := bi.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	for _, s := range bi.Settings {
+		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+			return "devel-" + s.Value[:12]
+		}
+	}
+	return "devel"
+}
