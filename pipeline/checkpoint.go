@@ -47,7 +47,9 @@ func readCheckpoint(path string) (*checkpoint, error) {
 	if err != nil {
 		return nil, err
 	}
-	bad := func(why string) error { return fmt.Errorf("%s: corrupt checkpoint (%s); delete the folder to start afresh", path, why) }
+	bad := func(why string) error {
+		return fmt.Errorf("%s: corrupt checkpoint (%s); delete the folder to start afresh", path, why)
+	}
 	if len(data) < len(stateMagic)+32+24+4 || string(data[:len(stateMagic)]) != stateMagic {
 		return nil, bad("not a probcat checkpoint")
 	}
