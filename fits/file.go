@@ -1,6 +1,7 @@
 package fits
 
 import (
+	"bufio"
 	"bytes"
 	"compress/bzip2"
 	"compress/gzip"
@@ -60,48 +61,74 @@ type hdu struct {
 // Open reads a FITS file and splits it into HDUs. Errors name the file and say whether it is
 // missing, not FITS, truncated or malformed.
 func Open(path string) (*File, error) {
-	raw, err := os.ReadFile(path)
+	r, closeFile, err := openStream(path)
 	if err != nil {
-		return nil, fmt.Errorf("fits: %w", err)
+		return nil, err
 	}
-	buf, err := decompress(raw)
+	defer closeFile()
+	buf, err := io.ReadAll(r)
 	if err != nil {
-		return nil, fmt.Errorf("fits: %s: %v", path, err)
+		return nil, fmt.Errorf("fits: %s: %v", path, r.describe(err))
 	}
 	f := &File{Path: path}
-	if err := f.split(buf); err != nil {
+	if err := f.split(buf, -1); err != nil {
 		return nil, fmt.Errorf("fits: %s: %v", path, err)
 	}
 	return f, nil
 }
 
-func decompress(raw []byte) ([]byte, error) {
-	switch {
-	case len(raw) == 0:
-		return nil, errors.New("empty file, not FITS")
-	case bytes.HasPrefix(raw, []byte{0x1f, 0x8b}):
-		zr, err := gzip.NewReader(bytes.NewReader(raw))
-		if err != nil {
-			return nil, fmt.Errorf("corrupt gzip data: %v", err)
-		}
-		out, err := io.ReadAll(zr)
-		if err != nil {
-			return nil, fmt.Errorf("corrupt or truncated gzip data: %v", err)
-		}
-		return out, nil
-	case bytes.HasPrefix(raw, []byte("BZh")):
-		out, err := io.ReadAll(bzip2.NewReader(bytes.NewReader(raw)))
-		if err != nil {
-			return nil, fmt.Errorf("corrupt or truncated bzip2 data: %v", err)
-		}
-		return out, nil
+// stream reads a file, decompressing gzip or bzip2 as its magic bytes say.
+type stream struct {
+	io.Reader
+	codec string // "", "gzip" or "bzip2"
+}
+
+func (s stream) describe(err error) error {
+	if s.codec == "" {
+		return err
 	}
-	return raw, nil
+	return fmt.Errorf("corrupt or truncated %s data: %v", s.codec, err)
+}
+
+func openStream(path string) (stream, func(), error) {
+	file, err := os.Open(path)
+	if err != nil {
+		return stream{}, nil, fmt.Errorf("fits: %w", err)
+	}
+	br := bufio.NewReaderSize(file, 1<<16)
+	magic, _ := br.Peek(3)
+	s := stream{Reader: br}
+	switch {
+	case len(magic) == 0:
+		file.Close()
+		return stream{}, nil, fmt.Errorf("fits: %s: empty file, not FITS", path)
+	case bytes.HasPrefix(magic, []byte{0x1f, 0x8b}):
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			file.Close()
+			return stream{}, nil, fmt.Errorf("fits: %s: corrupt gzip data: %v", path, err)
+		}
+		s = stream{Reader: zr, codec: "gzip"}
+	case bytes.HasPrefix(magic, []byte("BZh")):
+		s = stream{Reader: bzip2.NewReader(br), codec: "bzip2"}
+	}
+	return s, func() { file.Close() }, nil
+}
+
+// errTruncated marks errors caused by the data ending early, which ReadHeader answers by reading
+// more of the file.
+type errTruncated struct{ msg string }
+
+func (e *errTruncated) Error() string { return "truncated file: " + e.msg }
+
+func truncated(format string, args ...any) error {
+	return &errTruncated{msg: fmt.Sprintf(format, args...)}
 }
 
 // split walks the HDUs. fitsio parses each header; the sizes and bounds are checked here so that
 // truncation is reported precisely and never read as zeros.
-func (f *File) split(buf []byte) error {
+// split stops after HDU last's header when last ≥ 0 (that HDU then has no data).
+func (f *File) split(buf []byte, last int) error {
 	if !bytes.HasPrefix(buf, []byte("SIMPLE  =")) {
 		return errors.New("not a FITS file (it does not start with SIMPLE)")
 	}
@@ -114,23 +141,30 @@ func (f *File) split(buf []byte) error {
 		}
 		hlen, err := headerLength(buf[off:])
 		if err != nil {
-			return fmt.Errorf("HDU %d: %v", i, err)
+			return fmt.Errorf("HDU %d: %w", i, err)
 		}
-		if n := rawDataSize(buf[off : off+hlen]); n > int64(len(buf)-off-hlen) {
-			return fmt.Errorf("truncated file: HDU %d needs %d data bytes, only %d remain", i, n, len(buf)-off-hlen)
+		if n := rawDataSize(buf[off : off+hlen]); n > int64(len(buf)-off-hlen) && i != last {
+			return truncated("HDU %d needs %d data bytes, only %d remain", i, n, len(buf)-off-hlen)
 		}
 		h, err := decodeHDU(buf[off:], hlen)
 		if err != nil {
 			return fmt.Errorf("HDU %d: %v", i, err)
 		}
 		h.header.Source = fmt.Sprintf("%s HDU %d", f.Path, i)
+		if g, err := h.header.Bool("GROUPS"); err == nil && g && i == 0 {
+			return errors.New("random-groups FITS (GROUPS = T) is not supported")
+		}
 		size, err := dataSize(h)
 		if err != nil {
 			return fmt.Errorf("HDU %d: %v", i, err)
 		}
+		if i == last {
+			f.hdus = append(f.hdus, *h)
+			return nil
+		}
 		start := off + hlen
 		if start+size > len(buf) {
-			return fmt.Errorf("truncated file: HDU %d needs %d data bytes, only %d remain", i, size, len(buf)-start)
+			return truncated("HDU %d needs %d data bytes, only %d remain", i, size, len(buf)-start)
 		}
 		h.data = buf[start : start+size]
 		f.hdus = append(f.hdus, *h)
@@ -138,7 +172,7 @@ func (f *File) split(buf []byte) error {
 		if off > len(buf) {
 			// The standard requires the padding; its absence is how a cut-off download looks
 			// when the cut falls after the last data byte of an HDU.
-			return fmt.Errorf("truncated file: HDU %d is not padded to a whole 2880-byte block (%d bytes missing)", i, off-len(buf))
+			return truncated("HDU %d is not padded to a whole 2880-byte block (%d bytes missing)", i, off-len(buf))
 		}
 	}
 	return nil
@@ -152,12 +186,12 @@ func headerLength(buf []byte) (int, error) {
 			return (pos/blockSize + 1) * blockSize, checkLength(buf, pos)
 		}
 	}
-	return 0, errors.New("truncated file: header has no END card")
+	return 0, truncated("header has no END card")
 }
 
 func checkLength(buf []byte, endPos int) error {
 	if n := (endPos/blockSize + 1) * blockSize; n > len(buf) {
-		return fmt.Errorf("truncated file: header block ends at byte %d, file has %d", n, len(buf))
+		return truncated("header block ends at byte %d, file has %d", n, len(buf))
 	}
 	return nil
 }
@@ -367,11 +401,37 @@ func (f *File) Index(name string) (int, error) {
 	return 0, fmt.Errorf("fits: %s: no HDU named %q", f.Path, name)
 }
 
-// ReadHeader returns the header of HDU hdu of the file at path.
+// ReadHeader returns the header of HDU hdu of the file at path. It decompresses and reads only as
+// far as that header, so reading the primary header of a large compressed frame is quick.
 func ReadHeader(path string, hdu int) (*Header, error) {
-	f, err := Open(path)
+	r, closeFile, err := openStream(path)
 	if err != nil {
 		return nil, err
 	}
-	return f.Header(hdu)
+	defer closeFile()
+	var buf []byte
+	chunk := 16 * blockSize
+	for {
+		n := len(buf)
+		buf = append(buf, make([]byte, chunk)...)
+		got, rerr := io.ReadFull(r, buf[n:])
+		buf = buf[:n+got]
+		eof := rerr == io.EOF || rerr == io.ErrUnexpectedEOF
+		if rerr != nil && !eof {
+			return nil, fmt.Errorf("fits: %s: %v", path, r.describe(rerr))
+		}
+		f := &File{Path: path}
+		err := f.split(buf, max(hdu, 0))
+		var short *errTruncated
+		switch {
+		case err == nil && len(f.hdus) > hdu:
+			return f.Header(hdu)
+		case !eof && (err == nil || errors.As(err, &short)):
+			chunk *= 2 // read more and walk again
+		case err != nil:
+			return nil, fmt.Errorf("fits: %s: %v", path, err)
+		default:
+			return f.Header(hdu)
+		}
+	}
 }

@@ -247,3 +247,31 @@ func equalFloats(a, b []float64, tol float64) bool {
 	}
 	return true
 }
+
+// ReadHeader stops reading at the wanted header but gives the same cards as Open.
+func TestReadHeaderMatchesOpen(t *testing.T) {
+	for _, name := range []string{"multi.fits", "multi.fits.gz", "multi.fits.bz2"} {
+		f, err := Open(fixture(name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range f.NumHDU() {
+			want, _ := f.Header(i)
+			got, err := ReadHeader(fixture(name), i)
+			if err != nil {
+				t.Fatalf("%s HDU %d: %v", name, i, err)
+			}
+			if len(got.Cards()) != len(want.Cards()) || got.Source != want.Source {
+				t.Fatalf("%s HDU %d: %d cards, want %d", name, i, len(got.Cards()), len(want.Cards()))
+			}
+			for k, c := range want.Cards() {
+				if got.Cards()[k] != c {
+					t.Fatalf("%s HDU %d card %d: %+v, want %+v", name, i, k, got.Cards()[k], c)
+				}
+			}
+		}
+		if _, err := ReadHeader(fixture(name), 3); err == nil {
+			t.Errorf("%s: HDU 3 read", name)
+		}
+	}
+}

@@ -93,7 +93,7 @@ type WCS struct {
 }
 
 // FromHeader builds the WCS from FITS header cards: CTYPEi (RA---TAN / DEC--TAN, with -SIP for
-// distortion), CRPIXi, CRVALi, and CDi_j, or PCi_j with CDELTi, or CDELTi with CROTA2; LONPOLE;
+// distortion; SIP cards without the suffix are applied too, as astropy does), CRPIXi, CRVALi, and CDi_j, or PCi_j with CDELTi, or CDELTi with CROTA2; LONPOLE;
 // A_ORDER/A_p_q, B_ORDER/B_p_q and optional AP_ORDER/AP_p_q, BP_ORDER/BP_p_q.
 func FromHeader(h Header) (*WCS, error) {
 	var w WCS
@@ -103,7 +103,8 @@ func FromHeader(h Header) (*WCS, error) {
 		return nil, errors.New("wcs: no CTYPE1/CTYPE2 cards (the header has no celestial WCS)")
 	}
 	c1, c2 = strings.ToUpper(strings.TrimSpace(c1)), strings.ToUpper(strings.TrimSpace(c2))
-	sip := strings.HasSuffix(c1, "-SIP") && strings.HasSuffix(c2, "-SIP")
+	// Like astropy, apply SIP polynomials when present even if CTYPE lacks the -SIP suffix.
+	sip := strings.HasSuffix(c1, "-SIP") && strings.HasSuffix(c2, "-SIP") || h.Has("A_ORDER") && h.Has("B_ORDER")
 	base1, base2 := strings.TrimSuffix(c1, "-SIP"), strings.TrimSuffix(c2, "-SIP")
 	switch {
 	case base1 == "RA---TAN" && base2 == "DEC--TAN":

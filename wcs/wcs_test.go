@@ -224,6 +224,13 @@ func TestSetCardsRoundTrip(t *testing.T) {
 func TestAstropyReadsWrittenCards(t *testing.T) {
 	py := shareddata.Python(t, "astropy", "numpy")
 	dir := t.TempDir()
+	type job struct {
+		Path   string       `json:"path"`
+		Points [][2]float64 `json:"points"`
+	}
+	var jobs []job
+	var cuts []*WCS
+	var names []string
 	for _, f := range loadFixtures(t) {
 		w, err := FromHeader(f.header())
 		if err != nil {
@@ -237,35 +244,64 @@ func TestAstropyReadsWrittenCards(t *testing.T) {
 		if err := fits.Write(path, fits.ImageHDU{Header: h, Width: 3, Height: 2, Data: make([]float32, 6)}); err != nil {
 			t.Fatal(err)
 		}
-		pts := make([][2]float64, 0, 20)
+		j := job{Path: path}
 		for i := 0; i < len(f.X); i += len(f.X) / 20 {
-			pts = append(pts, [2]float64{f.X[i] - x0, f.Y[i] - y0})
+			j.Points = append(j.Points, [2]float64{f.X[i] - x0, f.Y[i] - y0})
 		}
-		in, _ := json.Marshal(pts)
-		out, err := exec.Command(py, "-c", `
+		jobs, cuts, names = append(jobs, j), append(cuts, cut), append(names, f.Name)
+	}
+	in, _ := json.Marshal(jobs)
+	cmd := exec.Command(py, "-c", `
 import json, sys, warnings
 import numpy as np
 from astropy.io import fits
 from astropy.wcs import WCS
 warnings.simplefilter("ignore")
-p = np.array(json.loads(sys.argv[2]))
-w = WCS(fits.getheader(sys.argv[1]))
-world = w.all_pix2world(p[:, 0], p[:, 1], 0)
-json.dump([world[w.wcs.lng].tolist(), world[w.wcs.lat].tolist()], sys.stdout)
-`, path, string(in)).Output()
-		if err != nil {
-			t.Fatalf("%s: astropy: %v", f.Name, err)
-		}
-		var sky [2][]float64
-		if err := json.Unmarshal(out, &sky); err != nil {
-			t.Fatal(err)
-		}
-		for i, p := range pts {
-			ra, dec := cut.PixelToSky(p[0], p[1])
-			if s := separation(ra, dec, sky[0][i], sky[1][i]); s > skyTol {
-				t.Errorf("%s: astropy reads our cards %g deg away at (%v, %v)", f.Name, s, p[0], p[1])
+out = []
+for job in json.load(sys.stdin):
+    p = np.array(job["points"])
+    w = WCS(fits.getheader(job["path"]))
+    world = w.all_pix2world(p[:, 0], p[:, 1], 0)
+    out.append([world[w.wcs.lng].tolist(), world[w.wcs.lat].tolist()])
+json.dump(out, sys.stdout)
+`)
+	cmd.Stdin = strings.NewReader(string(in))
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("astropy: %v", err)
+	}
+	var sky [][2][]float64
+	if err := json.Unmarshal(out, &sky); err != nil || len(sky) != len(jobs) {
+		t.Fatalf("astropy output: %v", err)
+	}
+	for k, j := range jobs {
+		for i, p := range j.Points {
+			ra, dec := cuts[k].PixelToSky(p[0], p[1])
+			if s := separation(ra, dec, sky[k][0][i], sky[k][1][i]); s > skyTol {
+				t.Errorf("%s: astropy reads our cards %g deg away at (%v, %v)", names[k], s, p[0], p[1])
 			}
 		}
+	}
+}
+
+// SIP cards are applied even when CTYPE lacks -SIP, as astropy does (with a warning).
+func TestSIPWithoutSuffix(t *testing.T) {
+	for _, f := range loadFixtures(t) {
+		h := f.header()
+		if !h.Has("A_ORDER") {
+			continue
+		}
+		for _, k := range []string{"CTYPE1", "CTYPE2"} {
+			h[k] = strings.TrimSuffix(h[k].(string), "-SIP")
+		}
+		w, err := FromHeader(h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if w.A == nil {
+			t.Fatalf("%s: SIP ignored without the -SIP suffix", f.Name)
+		}
+		checkAgainstFixture(t, w, f)
 	}
 }
 
