@@ -1,8 +1,10 @@
 package catalogue
 
 import (
+	"fmt"
 	"io"
 	"os"
+	"strings"
 )
 
 // condensedColumns are the fixed columns of a condensed catalogue file, in file order.
@@ -57,10 +59,18 @@ func ReadCondensedParquet(path string) ([]CondensedSource, error) {
 
 // ReadEstimates reads any catalogue probcat can score: an ensemble Parquet file (it has chain
 // and sample columns) gives its samples; another Parquet file with x, y, flux columns (a
-// condensed catalogue), or a text file of x y flux rows, gives one sample. ensemble reports
-// which it was.
+// condensed catalogue), a FITS binary table with those columns, or a text file of x y flux rows,
+// gives one sample. ensemble reports which it was.
 func ReadEstimates(path string) (samples []Sample, ensemble bool, err error) {
-	if !isParquet(path) {
+	switch magic(path) {
+	case "SIMPLE":
+		cs, err := ReadCondensedFITS(path)
+		if err != nil {
+			return nil, false, err
+		}
+		return SingleSample(cs), false, nil
+	case "PAR1":
+	default:
 		x, y, f, err := ReadXYFlux(path)
 		if err != nil {
 			return nil, false, err
@@ -81,14 +91,41 @@ func ReadEstimates(path string) (samples []Sample, ensemble bool, err error) {
 	return []Sample{s}, false, nil
 }
 
-// isParquet reports whether the file starts with Parquet's magic bytes.
-func isParquet(path string) bool {
+// ReadReference reads a truth catalogue: HST truth for M2 in StarNet's NumPy archive (see
+// ReadHubbleM2; its magnitudes come from its own calibration), or any catalogue ReadEstimates
+// reads as a single catalogue, whose fluxes zp turns into magnitudes.
+func ReadReference(path string, zp float64) (Reference, error) {
+	if magic(path) == "PK" {
+		return ReadHubbleM2(path)
+	}
+	s, ens, err := ReadEstimates(path)
+	if err != nil {
+		return Reference{}, err
+	}
+	if ens {
+		return Reference{}, fmt.Errorf("%s: a reference must be a single catalogue, not an ensemble", path)
+	}
+	return NewReference(s[0].X, s[0].Y, s[0].Flux, zp), nil
+}
+
+// magic names the kind of file from its first bytes: "PAR1" (Parquet), "SIMPLE" (uncompressed
+// FITS), "PK" (zip, as NumPy .npz) or "" for anything else (taken as text).
+func magic(path string) string {
 	f, err := os.Open(path)
 	if err != nil {
-		return false
+		return ""
 	}
 	defer f.Close()
-	var b [4]byte
-	_, err = io.ReadFull(f, b[:])
-	return err == nil && string(b[:]) == "PAR1"
+	var b [9]byte
+	n, _ := io.ReadFull(f, b[:])
+	h := string(b[:n])
+	switch {
+	case strings.HasPrefix(h, "PAR1"):
+		return "PAR1"
+	case strings.HasPrefix(h, "SIMPLE  ="):
+		return "SIMPLE"
+	case strings.HasPrefix(h, "PK\x03\x04"):
+		return "PK"
+	}
+	return ""
 }

@@ -65,6 +65,9 @@ func TestCondensedParquetRoundTrip(t *testing.T) {
 	if err != nil || !ens || !reflect.DeepEqual(s, samples) {
 		t.Errorf("ReadEstimates(ensemble): %v %v", err, ens)
 	}
+	if _, err := ReadReference(e, testZP); err == nil {
+		t.Error("an ensemble was accepted as a reference")
+	}
 	txt := filepath.Join(dir, "cat.txt")
 	os.WriteFile(txt, []byte("1 2 300\n3 4 500 extra\n"), 0o644)
 	s, ens, err = ReadEstimates(txt)
@@ -93,6 +96,14 @@ func TestCondensedFITS(t *testing.T) {
 	q := filepath.Join(dir, "plain.fits")
 	if err := WriteCondensedFITS(q, cs[:1], Derived{}, nil); err != nil {
 		t.Fatal(err)
+	}
+	s, ens, err := ReadEstimates(p)
+	if err != nil || ens || !reflect.DeepEqual(s, SingleSample(cs)) {
+		t.Errorf("ReadEstimates(FITS): %v %v", err, ens)
+	}
+	ref, err := ReadReference(p, testZP)
+	if err != nil || ref.Mag[0] != Magnitude(cs[0].Flux, testZP) {
+		t.Errorf("ReadReference(FITS): %v %+v", err, ref)
 	}
 	if _, err := ReadCondensedFITS(filepath.Join(dir, "absent.fits")); err == nil {
 		t.Error("absent file read")

@@ -46,7 +46,7 @@ func TestReadHubbleM2(t *testing.T) {
 		t.Errorf("median magnitude difference from PCAT's truth %+.3f, want 0.10..0.20", med)
 	}
 	// The later .npz has the same layout.
-	ref2, err := ReadHubbleM2(shareddata.Path(t, "m2-sdss-2583-2-136/true_hubble_m2.npz"))
+	ref2, err := ReadReference(shareddata.Path(t, "m2-sdss-2583-2-136/true_hubble_m2.npz"), 0)
 	if err != nil || len(ref2.X) != 1114 {
 		t.Fatalf("npz: %d stars, %v", len(ref2.X), err)
 	}
