@@ -28,8 +28,9 @@ type ImageOptions struct {
 	// Factor is the image's sampling in samples per native pixel: 1 (or 0) for a PSF
 	// sampled like the data, more for an oversampled effective PSF.
 	Factor int
-	// Size is the native stamp side to build (odd); 0 chooses the smallest stamp that
-	// holds all but MaxTruncatedLight of the image's absolute light about the centre.
+	// Size is the native stamp side to build (odd, at most MaxSize); 0 chooses the
+	// smallest stamp that holds all but MaxTruncatedLight of the image's absolute light
+	// about the centre (at most MaxSize).
 	Size int
 	// Centre chooses where the source lies.
 	Centre Centre
@@ -91,8 +92,8 @@ func FromImage(img []float64, w, h int, opt ImageOptions) (*PSF, error) {
 	if size == 0 {
 		size = imageSize(img, w, h, in, cx, cy, abstotal)
 	}
-	if size < 1 || size%2 == 0 {
-		return nil, fmt.Errorf("PSF stamp size must be odd and positive, got %d", size)
+	if size < 1 || size%2 == 0 || size > MaxSize {
+		return nil, fmt.Errorf("PSF stamp size must be odd, positive and at most %d, got %d", MaxSize, size)
 	}
 	out := in
 	if out < MinFactor {
@@ -151,22 +152,26 @@ func centre(img []float64, w, h int, opt ImageOptions) (float64, float64, error)
 
 // imageSize returns the smallest odd native stamp side 2c+1 such that the samples farther
 // than c − ½ native pixels from the centre (in x or y) hold at most MaxTruncatedLight of
-// the absolute light, the same rule as for analytic profiles.
+// the absolute light, the same rule as for analytic profiles; at most MaxSize, and no
+// larger than the image reaches.
 func imageSize(img []float64, w, h, factor int, cx, cy, abstotal float64) int {
 	f := float64(factor)
 	reach := math.Max(math.Max(cx, float64(w-1)-cx), math.Max(cy, float64(h-1)-cy)) / f
-	cmax := max(1, int(math.Round(reach)))
-	for c := 1; c < cmax; c++ {
-		lim := (float64(c) - 0.5) * f
-		out := 0.0
-		for j := 0; j < h; j++ {
-			for i := 0; i < w; i++ {
-				if math.Abs(float64(i)-cx) > lim || math.Abs(float64(j)-cy) > lim {
-					out += math.Abs(img[j*w+i])
-				}
-			}
+	cmax := min(MaxSize/2, max(1, int(math.Round(reach))))
+	// light[k]: absolute light of the samples that a stamp of half-width c holds only
+	// when c ≥ k, i.e. those at a distance d with k − 1 − ½ < d ≤ k − ½
+	light := make([]float64, cmax+2)
+	for j := 0; j < h; j++ {
+		for i := 0; i < w; i++ {
+			d := math.Max(math.Abs(float64(i)-cx), math.Abs(float64(j)-cy)) / f
+			k := min(cmax+1, int(math.Ceil(d+0.5)))
+			light[k] += math.Abs(img[j*w+i])
 		}
-		if out <= MaxTruncatedLight*abstotal {
+	}
+	out := abstotal
+	for c := 0; c < cmax; c++ {
+		out -= light[c]
+		if c >= 1 && out <= MaxTruncatedLight*abstotal {
 			return 2*c + 1
 		}
 	}

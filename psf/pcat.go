@@ -48,7 +48,7 @@ func ReadPCAT(r io.Reader) (*PSF, error) {
 		return nil, fmt.Errorf("line %d: header %q must hold two positive integers, size and oversampling factor", line, head)
 	}
 	n := size * factor
-	fine := make([]float64, 0, n*n)
+	fine := make([]float64, 0, min(n*n, 1<<16)) // grows only as the file delivers
 	for a := 0; a < n; a++ {
 		s, ok := next()
 		if !ok {

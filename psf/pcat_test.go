@@ -117,3 +117,21 @@ func TestReadPCATErrors(t *testing.T) {
 		}
 	}
 }
+
+// FuzzReadPCAT checks that no input makes ReadPCAT panic, and that what it accepts is a
+// usable PSF.
+func FuzzReadPCAT(f *testing.F) {
+	f.Add("1 3\n0 0 0\n0 1 0\n0 0 0\n")
+	f.Add("3 3\n" + strings.Repeat(strings.Repeat("0.01 ", 9)+"\n", 9))
+	f.Add("25\t5\n-1e-5 2\n")
+	f.Add("1 3\n1 NaN 1\n1 1 1\n1 1 1\n")
+	f.Fuzz(func(t *testing.T, text string) {
+		p, err := ReadPCAT(strings.NewReader(text))
+		if err != nil {
+			return
+		}
+		if p.Size%2 != 1 || len(p.Coeffs) != 10*p.Size*p.Size {
+			t.Fatalf("accepted a PSF of size %d with %d coefficients", p.Size, len(p.Coeffs))
+		}
+	})
+}
