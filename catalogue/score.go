@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"sort"
 	"strings"
 )
 
@@ -156,11 +157,14 @@ type Score struct {
 	Samples int  `json:"samples"`
 	// NTruth is the number of true sources kept (inside the border and magnitude limits).
 	NTruth int `json:"n_truth"`
-	// NEstimated is the mean number of estimated sources kept per sample.
-	NEstimated float64 `json:"n_estimated"`
-	TPR        Ratio   `json:"tpr"`
-	PPV        Ratio   `json:"ppv"`
-	F1         Ratio   `json:"f1"`
+	// NEstimated is the mean number of estimated sources kept per sample, and NInterval the
+	// 5th and 95th percentiles of that number over the samples (the posterior's 90 % interval
+	// of N inside the border and magnitude limits).
+	NEstimated float64    `json:"n_estimated"`
+	NInterval  [2]float64 `json:"n_estimated_5_95"`
+	TPR        Ratio      `json:"tpr"`
+	PPV        Ratio      `json:"ppv"`
+	F1         Ratio      `json:"f1"`
 	// Bins holds completeness by true magnitude and purity by estimated magnitude.
 	Bins []ScoreBin `json:"bins"`
 }
@@ -289,8 +293,10 @@ func ScoreEnsemble(truth Reference, samples []Sample, opt ScoreOptions) (*Score,
 	g := newGrid(tx, ty, opt.Rule.reach())
 	hit := make([]bool, len(tx))
 	var rs [][2]int32
+	counts := make([]float64, len(ests))
 	for s := range ests {
 		e := &ests[s]
+		counts[s] = float64(len(e.x))
 		clear(hit)
 		for i := range e.x {
 			ok := false
@@ -330,6 +336,8 @@ func ScoreEnsemble(truth Reference, samples []Sample, opt ScoreOptions) (*Score,
 		Rule: opt.Rule, Samples: len(samples), NTruth: len(tx), NEstimated: estAll / ns,
 		TPR: ratio(foundAll, ns*float64(len(tx))), PPV: ratio(correctAll, estAll),
 	}
+	sort.Float64s(counts)
+	sc.NInterval = [2]float64{percentile(counts, 5), percentile(counts, 95)}
 	sc.F1 = ratio(2*float64(sc.TPR)*float64(sc.PPV), float64(sc.TPR)+float64(sc.PPV))
 	if sc.TPR == 0 && sc.PPV == 0 {
 		sc.F1 = 0

@@ -93,8 +93,9 @@ func TestScoreByHand(t *testing.T) {
 	}
 	// An ensemble: the same sample plus an empty one halves completeness, keeps purity.
 	sc2, _ := ScoreEnsemble(truth, []Sample{est, {}}, ScoreOptions{Rule: PCATRule, Frame: frame, ZeroPoint: testZP})
-	if !near(sc2.TPR, 0.375) || !near(sc2.PPV, 0.6) || sc2.NEstimated != 2.5 || sc2.Samples != 2 {
-		t.Errorf("ensemble of two: got tpr %g ppv %g n %g", sc2.TPR, sc2.PPV, sc2.NEstimated)
+	// N per sample is 0 and 5: numpy's linear percentiles give 0.25 and 4.75.
+	if !near(sc2.TPR, 0.375) || !near(sc2.PPV, 0.6) || sc2.NEstimated != 2.5 || sc2.Samples != 2 || sc2.NInterval != [2]float64{0.25, 4.75} {
+		t.Errorf("ensemble of two: got tpr %g ppv %g n %g %v", sc2.TPR, sc2.PPV, sc2.NEstimated, sc2.NInterval)
 	}
 	// JSON: undefined ratios are null, and it reads back.
 	b, err := json.Marshal(sc)
