@@ -22,6 +22,7 @@ import (
 	"github.com/probcat/probcat/psf"
 	"github.com/probcat/probcat/sampler"
 	"github.com/probcat/probcat/survey"
+	"github.com/probcat/probcat/survey/sdss"
 	"golang.org/x/term"
 )
 
@@ -30,17 +31,21 @@ func init() {
 		name: "sample",
 		summary: `Sample the posterior over catalogues of an image.
 IMAGE is a FITS image in counts (probcat simulate writes one; header cards GAIN, BIAS, BKG,
-NOISE, RDNOISE, MAGZP, FMIN are read when present) or PCAT's text image (*_cts.txt, with --pix).
+NOISE, RDNOISE, MAGZP, FMIN are read when present), PCAT's text image (*_cts.txt, with --pix),
+or, with --sdss, a cutout of an SDSS calibrated frame with its psField PSF (outputs keep the
+frame's pixel coordinates and carry ra, dec and mag).
 Writes into DIR: ensemble.parquet, samples.parquet, condensed.fits, condensed.parquet,
 model.fits, diagnostics.png and run.json. Ctrl-C or a kill leaves checkpoints; run again with
 --resume to continue.`,
-		usage: "IMAGE [--out DIR] [flags]",
+		usage: "IMAGE [--out DIR] [flags]  |  --sdss FRAME --psfield PSFIELD [--cutout X0,Y0,W,H] [flags]",
 		run:   runSample,
 	})
 }
 
 // sampleFlags are the flags shared by sample, demo and plan.
 type sampleFlags struct {
+	sdssFrame, psField, cutout, radec         string
+	tile                                      int
 	out, psfSpec, pix                         string
 	samples, burnIn, chains, threads          int
 	proposals, regionSize                     int
@@ -59,6 +64,11 @@ func (f *sampleFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.out, "out", "", "output folder (default: IMAGE's name without extension, plus .probcat)")
 	fs.StringVar(&f.psfSpec, "psf", "", "PSF: a file (PCAT .txt, FITS) or a spec such as gaussian:fwhm=2.2 (default: psf.fits beside IMAGE)")
 	fs.StringVar(&f.pix, "pix", "", "PCAT calibration file (*_pix.txt) when IMAGE is a PCAT text image")
+	fs.StringVar(&f.sdssFrame, "sdss", "", "SDSS calibrated frame (frame-*.fits.bz2) to sample instead of IMAGE; needs --psfield")
+	fs.StringVar(&f.psField, "psfield", "", "SDSS psField file giving the PSF (reconstructed at the cutout centre) for --sdss")
+	fs.StringVar(&f.cutout, "cutout", "", "with --sdss: the frame pixel box X0,Y0,W,H to sample (default: the whole frame)")
+	fs.StringVar(&f.radec, "radec", "", "with --sdss: a cutout centred on RA,DEC (degrees) of W×H pixels, as RA,DEC,W,H")
+	fs.IntVar(&f.tile, "tile", 0, "cut the image into tiles of this many pixels (plus margins) sampled one after another on all cores; 0 samples the image whole")
 	fs.IntVar(&f.samples, "samples", d.Samples, "kept samples per chain")
 	fs.IntVar(&f.burnIn, "burn-in", d.BurnIn, "samples discarded at the start of each chain")
 	fs.IntVar(&f.chains, "chains", d.Chains, "independent chains with different seeds")
@@ -90,13 +100,25 @@ func (f *sampleFlags) register(fs *flag.FlagSet) {
 func runSample(fs *flag.FlagSet, args []string, out io.Writer) error {
 	var f sampleFlags
 	f.register(fs)
-	if err := parse(fs, args, 1, 1); err != nil {
+	if err := parse(fs, args, 0, 1); err != nil {
 		return err
 	}
-	imagePath := fs.Arg(0)
-	job, err := f.job(imagePath)
+	var job *pipeline.Job
+	var err error
+	switch {
+	case f.sdssFrame != "" && fs.NArg() == 0:
+		job, err = f.sdssJob()
+	case f.sdssFrame == "" && fs.NArg() == 1:
+		job, err = f.job(fs.Arg(0))
+	default:
+		fs.Usage()
+		return fmt.Errorf("give either IMAGE or --sdss FRAME --psfield PSFIELD")
+	}
 	if err != nil {
 		return err
+	}
+	if f.tile > 0 {
+		return runTiled(job, f.tile, f.quiet, out)
 	}
 	return runJob(job, f.quiet, out)
 }
@@ -135,6 +157,48 @@ func (f *sampleFlags) job(imagePath string) (*pipeline.Job, error) {
 		}
 	}
 	return f.finish(imagePath, im, p, fmin)
+}
+
+// sdssJob builds the job for a cutout of an SDSS frame.
+func (f *sampleFlags) sdssJob() (*pipeline.Job, error) {
+	if f.psField == "" {
+		return nil, fmt.Errorf("--sdss needs --psfield (the frame's psField file)")
+	}
+	fr, err := sdss.ReadFrame(f.sdssFrame)
+	if err != nil {
+		return nil, err
+	}
+	var opts sdss.Options
+	switch {
+	case f.cutout != "" && f.radec != "":
+		return nil, fmt.Errorf("give --cutout or --radec, not both")
+	case f.cutout != "":
+		if opts.Box, err = sdss.ParseBox(f.cutout); err != nil {
+			return nil, err
+		}
+	case f.radec != "":
+		var ra, dec, w, h float64
+		if n, _ := fmt.Sscanf(strings.ReplaceAll(f.radec, ",", " "), "%g %g %g %g", &ra, &dec, &w, &h); n != 4 {
+			return nil, fmt.Errorf("--radec wants RA,DEC,W,H, got %q", f.radec)
+		}
+		if opts.Box, err = sdss.BoxAround(fr, ra, dec, int(w), int(h)); err != nil {
+			return nil, err
+		}
+	}
+	c, err := fr.Cutout(f.psField, opts)
+	if err != nil {
+		return nil, err
+	}
+	if f.out == "" {
+		f.out = "sdss-" + c.Box.String() + ".probcat"
+	}
+	if f.psfSpec != "" {
+		if c.PSF, err = psf.Parse(f.psfSpec); err != nil {
+			return nil, err
+		}
+	}
+	f.psfSpec = f.psField
+	return f.finish(f.sdssFrame, c.Image, c.PSF, 250)
 }
 
 // finish applies the flags to an image read from imagePath and assembles the job.

@@ -1,0 +1,143 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/probcat/probcat/fits"
+	"github.com/probcat/probcat/internal/shareddata"
+)
+
+// probcat runs the CLI in-process and returns its exit status, stdout and stderr.
+func probcat(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestHelpForEveryCommand(t *testing.T) {
+	for name := range commands {
+		code, out, _ := probcat(t, name, "--help")
+		if code != 0 {
+			t.Errorf("%s --help: exit %d", name, code)
+		}
+		_, out2, _ := probcat(t, "help", name)
+		if !strings.Contains(out2, "usage: probcat "+name) {
+			t.Errorf("help %s: %q", name, out+out2)
+		}
+	}
+	if code, _, _ := probcat(t, "nonsense"); code != 2 {
+		t.Errorf("unknown command: exit %d, want 2", code)
+	}
+}
+
+// simulateSmall writes a small simulated field into dir.
+func simulateSmall(t *testing.T, dir string) {
+	t.Helper()
+	if code, _, e := probcat(t, "simulate", "--out", dir, "--width", "32", "--height", "32", "--density", "0.03", "--seed", "3"); code != 0 {
+		t.Fatalf("simulate: exit %d: %s", code, e)
+	}
+}
+
+func TestSimulateOutputsOpenInAstropy(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "sim")
+	simulateSmall(t, dir)
+	py := shareddata.Python(t, "astropy")
+	script := `
+import sys
+from astropy.io import fits
+from astropy.table import Table
+d = sys.argv[1]
+im = fits.open(d + "/image.fits")
+h = im[0].header
+assert im[0].data.shape == (32, 32), im[0].data.shape
+assert h["GAIN"] == 4.62 and h["BIAS"] == 1044 and h["BKG"] == 179 and h["NOISE"] == "data", h
+p = fits.getdata(d + "/psf.fits")
+assert abs(p.sum() - 1) < 1e-3, p.sum()
+t = Table.read(d + "/truth.fits")
+assert t.colnames[:3] == ["x", "y", "flux"], t.colnames
+assert len(t) == h["NTRUE"], (len(t), h["NTRUE"])
+assert (t["flux"] >= 250).all()
+print("ok", len(t))
+`
+	out, err := exec.Command(py, "-c", script, dir).CombinedOutput()
+	if err != nil || !strings.HasPrefix(string(out), "ok") {
+		t.Fatalf("astropy: %v\n%s", err, out)
+	}
+}
+
+// badInputs are files that every reading command must refuse with exit status 2.
+func badInputs(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	write := func(name string, b []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	good := filepath.Join(dir, "sim", "image.fits")
+	b, err := os.ReadFile(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nan := make([]float32, 16*16)
+	for i := range nan {
+		nan[i] = float32(0) / float32(len(nan)-len(nan))
+	}
+	nanPath := filepath.Join(dir, "nan.fits")
+	h := fits.NewHeader()
+	h.Set("GAIN", 4.0, "")
+	if err := fits.Write(nanPath, fits.ImageHDU{Header: h, Width: 16, Height: 16, Data: nan}); err != nil {
+		t.Fatal(err)
+	}
+	return map[string]string{
+		"missing file":   filepath.Join(dir, "no-such.fits"),
+		"truncated FITS": write("trunc.fits", b[:len(b)/2]),
+		"not FITS":       write("text.fits", []byte("hello, this is not FITS\n")),
+		"only NaNs":      nanPath,
+	}
+}
+
+func TestBadInputExitsTwoWithoutOutputs(t *testing.T) {
+	dir := t.TempDir()
+	simulateSmall(t, filepath.Join(dir, "sim"))
+	psfPath := filepath.Join(dir, "sim", "psf.fits")
+	for what, path := range badInputs(t, dir) {
+		out := filepath.Join(dir, "out-"+strings.ReplaceAll(what, " ", "-"))
+		code, _, e := probcat(t, "sample", path, "--psf", psfPath, "--out", out, "--quiet")
+		if code != 2 || !strings.Contains(e, filepath.Base(path)) || strings.Count(strings.TrimSpace(e), "\n") != 0 {
+			t.Errorf("%s: exit %d, stderr %q: want 2 and one line naming the file", what, code, e)
+		}
+		if _, err := os.Stat(out); err == nil {
+			t.Errorf("%s: output folder %s left behind", what, out)
+		}
+	}
+	zeroPSF := filepath.Join(dir, "zero-psf.fits")
+	if err := fits.Write(zeroPSF, fits.ImageHDU{Width: 5, Height: 5, Data: make([]float32, 25)}); err != nil {
+		t.Fatal(err)
+	}
+	img := filepath.Join(dir, "sim", "image.fits")
+	for what, args := range map[string][]string{
+		"PSF summing to 0":          {"sample", img, "--psf", zeroPSF},
+		"negative gain":             {"sample", img, "--gain", "-1"},
+		"zero gain":                 {"sample", img, "--gain", "0"},
+		"zero samples":              {"sample", img, "--samples", "0"},
+		"PSF wider than image":      {"sample", img, "--psf", "gaussian:fwhm=9"},
+		"negative gain in simulate": {"simulate", "--gain", "-2"},
+	} {
+		out := filepath.Join(dir, "out-"+strings.ReplaceAll(what, " ", "-"))
+		code, _, e := probcat(t, append(args, "--out", out)...)
+		if code != 2 || e == "" || strings.Count(strings.TrimSpace(e), "\n") != 0 {
+			t.Errorf("%s: exit %d, stderr %q: want 2 and a one-line message", what, code, e)
+		}
+		if _, err := os.Stat(out); err == nil {
+			t.Errorf("%s: output folder %s left behind", what, out)
+		}
+	}
+}
