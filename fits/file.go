@@ -126,8 +126,8 @@ func truncated(format string, args ...any) error {
 }
 
 // split walks the HDUs. fitsio parses each header; the sizes and bounds are checked here so that
-// truncation is reported precisely and never read as zeros.
-// split stops after HDU last's header when last ≥ 0 (that HDU then has no data).
+// truncation is reported precisely and never read as zeros. When last ≥ 0, split stops after the
+// header of HDU last, which then has no data.
 func (f *File) split(buf []byte, last int) error {
 	if !bytes.HasPrefix(buf, []byte("SIMPLE  =")) {
 		return errors.New("not a FITS file (it does not start with SIMPLE)")
@@ -239,25 +239,39 @@ func decodeHDU(buf []byte, hlen int) (h *hdu, err error) {
 			h, err = nil, fmt.Errorf("malformed header: %v", r)
 		}
 	}()
-	// fitsio also reads the data array; it is given zeros instead, and the real bytes are
-	// bounds-checked and sliced by split.
+	// fitsio v0.4.0 reads the data with the header. It is given a copy of the header in which
+	// the sizes (NAXISn, PCOUNT) are 0, so it reads and allocates nothing; the real values are
+	// restored below, and split bounds-checks and slices the real bytes.
 	//
-	// fitsio v0.4.0 misplaces the heap when THEAP is present (it slices past the data, and
-	// panics for SDSS fpM masks); the heap is located here instead, so THEAP is hidden from
-	// fitsio under another key and restored below.
+	// It also misplaces the heap when THEAP is present (it slices past the data, and panics for
+	// SDSS fpM masks), so THEAP is hidden from it under another key and restored below; this
+	// package locates the heap itself.
 	hb := bytes.Clone(buf[:hlen])
+	sizes := map[string]Card{}
 	for pos := 0; pos+80 <= hlen; pos += 80 {
-		if bytes.Equal(hb[pos:pos+10], []byte("THEAP   = ")) {
-			copy(hb[pos:], hiddenTHEAP)
+		line := hb[pos : pos+80]
+		key := strings.TrimSpace(string(line[:8]))
+		switch {
+		case string(line[:10]) == "THEAP   = ":
+			copy(line, hiddenTHEAP)
+		case string(line[8:10]) == "= " && (key == "PCOUNT" || strings.HasPrefix(key, "NAXIS") && key != "NAXIS"):
+			val, com, _ := strings.Cut(string(line[10:]), "/")
+			v, err := strconv.ParseInt(strings.TrimSpace(val), 10, 64)
+			if err != nil {
+				return nil, fmt.Errorf("malformed header: %s is not an integer", key)
+			}
+			if _, dup := sizes[key]; !dup {
+				sizes[key] = Card{Key: key, Value: v, Comment: strings.TrimSpace(com)}
+			}
+			copy(line[10:], fmt.Sprintf("%20d%50s", 0, ""))
 		}
 	}
-	dec := fitsio.NewDecoder(io.MultiReader(bytes.NewReader(hb), zeros{}))
-	u, err := dec.DecodeHDU()
+	u, err := fitsio.NewDecoder(bytes.NewReader(hb)).DecodeHDU()
 	if err != nil {
 		return nil, fmt.Errorf("malformed header: %v", strings.TrimPrefix(err.Error(), "fitsio: "))
 	}
 	fh := u.Header()
-	h = &hdu{header: &Header{}, bitpix: fh.Bitpix(), axes: fh.Axes()}
+	h = &hdu{header: &Header{}, bitpix: fh.Bitpix()}
 	for i := 0; ; i++ {
 		c := cardAt(fh, i)
 		if c == nil {
@@ -266,11 +280,21 @@ func decodeHDU(buf []byte, hlen int) (h *hdu, err error) {
 		if c.Name == "END" {
 			continue
 		}
-		name := c.Name
-		if name == strings.TrimSpace(hiddenTHEAP) {
-			name = "THEAP"
+		card := Card{Key: c.Name, Value: cardValue(c.Value), Comment: c.Comment}
+		if card.Key == strings.TrimSpace(hiddenTHEAP) {
+			card.Key = "THEAP"
 		}
-		h.header.cards = append(h.header.cards, Card{Key: name, Value: cardValue(c.Value), Comment: c.Comment})
+		if orig, ok := sizes[card.Key]; ok {
+			card = orig
+		}
+		h.header.cards = append(h.header.cards, card)
+	}
+	for k := range fh.Axes() {
+		n, err := h.header.Int(fmt.Sprintf("NAXIS%d", k+1))
+		if err != nil {
+			return nil, fmt.Errorf("malformed header: %v", err)
+		}
+		h.axes = append(h.axes, int(n))
 	}
 	switch fh.Type() {
 	case fitsio.IMAGE_HDU:
@@ -297,15 +321,6 @@ func cardAt(h *fitsio.Header, i int) (c *fitsio.Card) {
 		}
 	}()
 	return h.Card(i)
-}
-
-// zeros stands in for the data array while fitsio parses a header: the bounds are checked
-// separately against the real bytes, so fitsio never hides a truncation.
-type zeros struct{}
-
-func (zeros) Read(p []byte) (int, error) {
-	clear(p)
-	return len(p), nil
 }
 
 func cardValue(v any) any {
