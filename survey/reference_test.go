@@ -242,3 +242,81 @@ func TestReferenceErrors(t *testing.T) {
 		t.Error("unknown layout accepted")
 	}
 }
+
+// centroidOffsets returns the median offset (image centroid − catalogue position) of the n
+// brightest catalogue stars, with 5×5-pixel centroids above the image's median on PCAT's M2
+// cutout.
+func centroidOffsets(t *testing.T, r *Reference, n int) (float64, float64) {
+	t.Helper()
+	im, err := PCATImage(shareddata.Path(t, "m2-pcat-cutout/sdss.0921_cts.txt"), shareddata.Path(t, "m2-pcat-cutout/sdss.0921_pix.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pix := make([]float64, len(im.Pix))
+	for i, v := range im.Pix {
+		pix[i] = float64(v)
+	}
+	bg := median(pix)
+	idx := make([]int, r.Len())
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortFunc(idx, func(a, b int) int { return -cmpFloat(r.Flux[a], r.Flux[b]) })
+	var dx, dy []float64
+	for _, i := range idx {
+		cx, cy := int(math.Round(r.X[i])), int(math.Round(r.Y[i]))
+		if cx < 2 || cy < 2 || cx > 97 || cy > 97 {
+			continue
+		}
+		s, sx, sy := 0.0, 0.0, 0.0
+		for y := cy - 2; y <= cy+2; y++ {
+			for x := cx - 2; x <= cx+2; x++ {
+				v := pix[y*100+x] - bg
+				s, sx, sy = s+v, sx+v*float64(x), sy+v*float64(y)
+			}
+		}
+		dx, dy = append(dx, sx/s-r.X[i]), append(dy, sy/s-r.Y[i])
+		if len(dx) == n {
+			break
+		}
+	}
+	return median(dx), median(dy)
+}
+
+func cmpFloat(a, b float64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// With the documented offsets applied, bright stars of every reference file sit on their
+// image centroids (PROVENANCE.md: about 0.1 px), while the raw DAOPHOT rows are a pixel off.
+func TestReferenceOnImage(t *testing.T) {
+	gri, err := ReadDAOPHOT(shareddata.Path(t, "m2-pcat-cutout/idR-002583-2-0136-tru.txt"), DAOPHOTGRI, M2NMGY)
+	if err != nil {
+		t.Fatal(err)
+	}
+	riz, err := ReadDAOPHOT(shareddata.Path(t, "m2-pcat-cutout/idR-002583-2-0136-tru_3_riz1.txt"), DAOPHOTRIZ, M2NMGY)
+	if err != nil {
+		t.Fatal(err)
+	}
+	npy, err := ReadNPZTruth(shareddata.Path(t, "m2-sdss-2583-2-136/true_hubble_m2.npy"), 4.6)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, r := range map[string]*Reference{"HST sdss.0921_tru.txt": readPCATTruth(t), "HST .npy": npy, "DAOPHOT gri": gri, "DAOPHOT riz": riz} {
+		dx, dy := centroidOffsets(t, r, 17)
+		t.Logf("%s: 17 brightest stars, median centroid − position = (%+.2f, %+.2f) px", name, dx, dy)
+		if math.Hypot(dx, dy) > 0.25 {
+			t.Errorf("%s: bright stars are (%+.2f, %+.2f) px from their centroids", name, dx, dy)
+		}
+	}
+	gri.Translate(0, 1) // undo the documented y − 1
+	if _, dy := centroidOffsets(t, gri, 17); dy > -0.7 {
+		t.Errorf("raw DAOPHOT y is only %.2f px off: the check cannot see the offset", dy)
+	}
+}
