@@ -153,6 +153,14 @@ func (h *Header) Set(key string, value any, comment string) {
 	h.cards = append(h.cards, c)
 }
 
+// Append adds a card at the end, even if its key is already present (as COMMENT, HISTORY and
+// blank cards usually are). The key is upper-cased and the value normalised as in Set.
+func (h *Header) Append(c Card) {
+	c.Key = strings.ToUpper(strings.TrimSpace(c.Key))
+	c.Value = normalise(c.Value)
+	h.cards = append(h.cards, c)
+}
+
 // Delete removes every card with this key.
 func (h *Header) Delete(key string) {
 	key = strings.ToUpper(strings.TrimSpace(key))
@@ -196,6 +204,14 @@ func normalise(v any) any {
 		return int64(v)
 	case uint32:
 		return int64(v)
+	case uint:
+		if uint64(v) <= math.MaxInt64 {
+			return int64(v)
+		}
+	case uint64:
+		if v <= math.MaxInt64 {
+			return int64(v)
+		}
 	case float32:
 		return float64(v)
 	case complex64:

@@ -86,7 +86,7 @@ func Write(path string, hdus ...HDU) error {
 func writeAtomic(path string, data []byte) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
 	if err != nil {
-		return fmt.Errorf("fits: %w", err)
+		return fmt.Errorf("fits: cannot write %s: %w", path, err)
 	}
 	fail := func(err error) error {
 		tmp.Close()

@@ -320,8 +320,9 @@ func TestWriteErrorsLeaveNoFile(t *testing.T) {
 			t.Errorf("case %d: error %v does not name %s", i, err, path)
 		}
 	}
-	if err := Write(filepath.Join(dir, "missing", "x.fits"), ImageHDU{Width: 1, Height: 1, Data: []float32{1}}); err == nil {
-		t.Error("writing into a missing folder succeeded")
+	missing := filepath.Join(dir, "missing", "x.fits")
+	if err := Write(missing, ImageHDU{Width: 1, Height: 1, Data: []float32{1}}); err == nil || !strings.Contains(err.Error(), missing) {
+		t.Errorf("writing into a missing folder: %v", err)
 	}
 	entries, _ := os.ReadDir(dir)
 	if len(entries) != 0 {
