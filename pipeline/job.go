@@ -80,6 +80,8 @@ func Run(ctx context.Context, job *Job) (*Summary, error) {
 	if err := os.MkdirAll(ckdir, 0o755); err != nil {
 		return nil, err
 	}
+	// From here on a failure keeps the folder: its checkpoints let --resume continue.
+	ok = true
 	fp := fingerprint(job)
 	total := cfg.Chains * (cfg.BurnIn + cfg.Samples)
 	var mu sync.Mutex
@@ -120,7 +122,6 @@ func Run(ctx context.Context, job *Job) (*Summary, error) {
 	if err := os.RemoveAll(ckdir); err != nil {
 		return nil, err
 	}
-	ok = true
 	sum.Wall = time.Since(start)
 	return sum, nil
 }
