@@ -4,7 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"path/filepath"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/probcat/probcat/fits"
@@ -18,8 +21,14 @@ type Frame struct {
 	Path string
 	// Band is the filter letter (u, g, r, i or z) from the FILTER card.
 	Band string
-	// Run, Camcol and Field identify the frame (RUN, CAMCOL and FRAME cards).
-	Run, Camcol, Field int
+	// Run and Camcol are the RUN and CAMCOL cards.
+	Run, Camcol int
+	// Field is the field number, from the file name frame-BAND-RUN6-CAMCOL-FIELD4 (the
+	// psField, photoField and fpM files use it). The FRAME card equals it only for r: the
+	// other filters' CCDs see the same sky in later frames (2583-2-136: i 138, u 140, z 142,
+	// g 144). For a file not named the SDSS way Field is the FRAME card for r and 0
+	// (unknown) otherwise.
+	Field int
 	// Width and Height are the frame's size in pixels (2048 × 1489 for SDSS).
 	Width, Height int
 	// Image is HDU0: sky-subtracted, calibrated nanomaggies, row-major (Image[y*Width+x]).
@@ -39,6 +48,9 @@ type Frame struct {
 	// WCS is the frame's TAN WCS (from Header), in 0-based frame pixels.
 	WCS *wcs.WCS
 }
+
+// frameName matches SDSS frame file names: band, run, camcol, field.
+var frameName = regexp.MustCompile(`^frame-([ugriz])-(\d{6})-(\d)-(\d{4})\.fits`)
 
 // ReadFrame reads a calibrated frame, plain or compressed (gzip or bzip2, as distributed).
 // Errors name the file and the problem.
@@ -69,12 +81,26 @@ func ReadFrame(path string) (*Frame, error) {
 	for _, c := range []struct {
 		key string
 		v   *int
-	}{{"RUN", &fr.Run}, {"CAMCOL", &fr.Camcol}, {"FRAME", &fr.Field}} {
+	}{{"RUN", &fr.Run}, {"CAMCOL", &fr.Camcol}} {
 		v, err := h.Int(c.key)
 		if err != nil {
 			return nil, bad("%v", err)
 		}
 		*c.v = int(v)
+	}
+	if m := frameName.FindStringSubmatch(filepath.Base(path)); m != nil {
+		run, _ := strconv.Atoi(m[2])
+		camcol, _ := strconv.Atoi(m[3])
+		if m[1] != fr.Band || run != fr.Run || camcol != fr.Camcol {
+			return nil, bad("the name says band %s, run %d, camcol %d but the header says %s, %d, %d", m[1], run, camcol, fr.Band, fr.Run, fr.Camcol)
+		}
+		fr.Field, _ = strconv.Atoi(m[4])
+	} else if fr.Band == "r" {
+		v, err := h.Int("FRAME")
+		if err != nil {
+			return nil, bad("%v", err)
+		}
+		fr.Field = int(v)
 	}
 	if fr.NMGY, err = h.Float("NMGY"); err != nil {
 		return nil, bad("%v", err)

@@ -5,6 +5,8 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 
 	"github.com/probcat/probcat/model"
 	"github.com/probcat/probcat/psf"
@@ -16,9 +18,10 @@ const DefaultPSFSize = 25
 
 // Options says what Load reads besides the frame and psField, and which part of the frame.
 type Options struct {
-	// Box is the cutout in frame pixels; the zero Box means the whole frame (see BoxAround
-	// for a cutout by RA and Dec).
+	// Box is the cutout in frame pixels; the zero Box means the whole frame.
 	Box Box
+	// Around, when set, chooses the box by sky position instead of Box (see BoxAround).
+	Around *SkyBox
 	// PhotoField is the photoField file that gives the gain and dark variance. When empty,
 	// photoField-RUN6-CAMCOL.fits is looked for next to the frame and the psField; without
 	// one, psField HDU6 gives them (the values are the same).
@@ -105,6 +108,12 @@ func Open(framePath, psFieldPath string, opts Options) (*Cutout, error) {
 func (fr *Frame) Cutout(psFieldPath string, opts Options) (*Cutout, error) {
 	framePath := fr.Path
 	b := opts.Box
+	if opts.Around != nil {
+		var err error
+		if b, err = BoxAround(fr, opts.Around.RA, opts.Around.Dec, opts.Around.W, opts.Around.H); err != nil {
+			return nil, err
+		}
+	}
 	if b == (Box{}) {
 		b = Box{0, 0, fr.Width, fr.Height}
 	}
@@ -116,10 +125,13 @@ func (fr *Frame) Cutout(psFieldPath string, opts Options) (*Cutout, error) {
 
 	dirs := []string{filepath.Dir(framePath), filepath.Dir(psFieldPath)}
 	photoField := opts.PhotoField
-	if photoField == "" {
+	if photoField == "" && fr.Field > 0 {
 		photoField = find(dirs, fmt.Sprintf("photoField-%06d-%d", fr.Run, fr.Camcol), ".fits", ".fits.gz", ".fit", ".fit.gz")
 	}
 	if photoField != "" {
+		if fr.Field <= 0 {
+			return nil, fmt.Errorf("%s: the field number is unknown (the file is not named frame-BAND-RUN6-CAMCOL-FIELD4.fits), so %s cannot be used", framePath, photoField)
+		}
 		c.Params, err = ReadPhotoFieldParams(photoField, fr.Field, fr.Band)
 	} else {
 		c.Params, err = ReadPsFieldParams(psFieldPath, fr.Band)
@@ -153,7 +165,7 @@ func (fr *Frame) Cutout(psFieldPath string, opts Options) (*Cutout, error) {
 
 	if !opts.NoMask {
 		c.MaskPath = opts.Mask
-		if c.MaskPath == "" {
+		if c.MaskPath == "" && fr.Field > 0 {
 			c.MaskPath = find(dirs, fmt.Sprintf("fpM-%06d-%s%d-%04d", fr.Run, fr.Band, fr.Camcol, fr.Field), ".fit", ".fit.gz", ".fits", ".fits.gz")
 		}
 		if c.MaskPath != "" {
@@ -212,6 +224,41 @@ func find(dirs []string, base string, exts ...string) string {
 		}
 	}
 	return ""
+}
+
+// SkyBox is a cutout by sky position: W×H pixels centred on RA, Dec (degrees).
+type SkyBox struct {
+	RA, Dec float64
+	W, H    int
+}
+
+// ParseSkyBox reads a cutout by sky position written "RA,DEC,W,H" (degrees, then pixels).
+func ParseSkyBox(s string) (SkyBox, error) {
+	parts := strings.Split(s, ",")
+	if len(parts) != 4 {
+		return SkyBox{}, fmt.Errorf("sky cutout %q: want RA,DEC,W,H", s)
+	}
+	var deg [2]float64
+	for i, p := range parts[:2] {
+		v, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
+		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+			return SkyBox{}, fmt.Errorf("sky cutout %q: %q is not a number of degrees", s, p)
+		}
+		deg[i] = v
+	}
+	var size [2]int
+	for i, p := range parts[2:] {
+		v, err := strconv.Atoi(strings.TrimSpace(p))
+		if err != nil || v <= 0 {
+			return SkyBox{}, fmt.Errorf("sky cutout %q: size %q must be a positive integer", s, p)
+		}
+		size[i] = v
+	}
+	sb := SkyBox{RA: deg[0], Dec: deg[1], W: size[0], H: size[1]}
+	if sb.Dec < -90 || sb.Dec > 90 {
+		return SkyBox{}, fmt.Errorf("sky cutout %q: Dec %g is not in −90..90", s, sb.Dec)
+	}
+	return sb, nil
 }
 
 // BoxAround returns the w×h box of frame pixels centred as nearly as possible on RA, Dec

@@ -3,6 +3,7 @@ package sdss
 import (
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -62,6 +63,18 @@ func TestOpenM2(t *testing.T) {
 	}
 	if b, err := BoxAround(fr, ra, dec, 100, 100); err != nil || b != m2Box {
 		t.Errorf("BoxAround(%g, %g) = %v, %v; want %v", ra, dec, b, err, m2Box)
+	}
+	sb, err := ParseSkyBox(strconv.FormatFloat(ra, 'g', -1, 64) + "," + strconv.FormatFloat(dec, 'g', -1, 64) + ",100,100")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c2, err := fr.Cutout(ps, Options{Around: &sb, Box: Box{0, 0, 5, 5}}); err != nil || c2.Box != m2Box {
+		t.Errorf("cutout around %+v: %v, %v", sb, c2.Box, err)
+	}
+	for _, s := range []string{"1,2,3", "x,0,10,10", "10,95,10,10", "10,0,0,10", "10,0,10,2.5"} {
+		if _, err := ParseSkyBox(s); err == nil {
+			t.Errorf("ParseSkyBox(%q) gave no error", s)
+		}
 	}
 	if _, err := BoxAround(fr, wra+1, wdec, 100, 100); err == nil {
 		t.Error("BoxAround one degree off the frame gave no error")

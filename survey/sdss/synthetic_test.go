@@ -2,6 +2,7 @@ package sdss
 
 import (
 	"math"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -146,5 +147,41 @@ func TestSyntheticFrameErrors(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: error %v, want one naming the file and %q", name, err, c.want)
 		}
+	}
+}
+
+// The field number comes from the SDSS file name; FRAME equals it only for r.
+func TestFrameFieldNumber(t *testing.T) {
+	s := newSynthFrame()
+	s.header["FRAME"] = int64(138) // an i frame of field 136
+	src := s.write(t)
+	data, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	read := func(name string) (*Frame, error) {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return ReadFrame(p)
+	}
+	if fr, err := read("frame-i-002583-2-0136.fits"); err != nil || fr.Field != 136 {
+		t.Errorf("SDSS name: field %v, %v", fr, err)
+	}
+	if fr, err := read("renamed.fits"); err != nil || fr.Field != 0 {
+		t.Errorf("renamed i frame: field %v, %v; want 0 (unknown)", fr, err)
+	}
+	if _, err := read("frame-g-002583-2-0136.fits"); err == nil || !strings.Contains(err.Error(), "band g") {
+		t.Errorf("name and header disagree: %v", err)
+	}
+	s.header["FILTER"] = "r"
+	src = s.write(t)
+	if data, err = os.ReadFile(src); err != nil {
+		t.Fatal(err)
+	}
+	if fr, err := read("renamed-r.fits"); err != nil || fr.Field != 138 {
+		t.Errorf("renamed r frame: field %v, %v; want FRAME = 138", fr, err)
 	}
 }
