@@ -22,6 +22,7 @@ import (
 
 const spansSig = "func(dst []float32, stride int, tab []float32, termStride, rowStride int, geo []int32, wts []float32)"
 const deltaSpansSig = "func(resid, weight []float32, stride int, tab []float32, termStride, rowStride int, geo []int32, wts []float32) float64"
+const pairsSig = spansSig
 const deltaBoxSig = "func(resid, weight []float32, rstride int, delta []float32, dstride, w, h int) float64"
 const applySig = "func(resid []float32, rstride int, delta []float32, dstride, w, h int)"
 
@@ -66,6 +67,7 @@ func main() {
 		deltaBox(s)
 		applyBox(s)
 	}
+	addPairs()
 	fmaPeak("fmaPeak512", ZMM, 16)
 	fmaPeak("fmaPeak256", YMM, 8)
 	Generate()
@@ -257,6 +259,120 @@ func addSpans(s isa) {
 			VMOVUPS(a, addr)
 		}
 	})
+	VZEROUPPER()
+	RET()
+}
+
+// addPairs emits addPairsAVX512: like addSpans, but for pairs of stamps with the same clipped
+// geometry (the same table offset, columns and rows) at two places in dst, so that each
+// coefficient load serves two sources. geo holds eight int32 per pair (dst offset of A and of
+// B, table offset, columns, rows, three unused), wts twenty weights (A's then B's). B's
+// pixels are read after A's are written, so the two stamps may overlap.
+func addPairs() {
+	const name = "addPairsAVX512"
+	TEXT(name, NOSPLIT, pairsSig)
+	Pragma("noescape")
+	Doc(name+" adds pairs of same-geometry stamps into dst (AVX512), sharing coefficient loads.", "")
+	stride := Load(Param("stride"), GP64())
+	SHLQ(U8(2), stride)
+	p := Load(Param("termStride"), GP64())
+	SHLQ(U8(2), p)
+	rs := Load(Param("rowStride"), GP64())
+	SHLQ(U8(2), rs)
+	geo := Load(Param("geo").Base(), GP64())
+	wts := Load(Param("wts").Base(), GP64())
+	n := Load(Param("geo").Len(), GP64())
+	SHRQ(U8(3), n)
+	count := AllocLocal(8)
+	MOVQ(n, count)
+	TESTQ(n, n)
+	JZ(LabelRef(name + "_done"))
+
+	Label(name + "_pair")
+	wa := make([]VecVirtual, 10)
+	wb := make([]VecVirtual, 10)
+	for t := range wa {
+		wa[t], wb[t] = ZMM(), ZMM()
+		VBROADCASTSS(Mem{Base: wts, Disp: 4 * t}, wa[t])
+		VBROADCASTSS(Mem{Base: wts, Disp: 40 + 4*t}, wb[t])
+	}
+	cols := GP64()
+	MOVLQSX(Mem{Base: geo, Disp: 12}, cols)
+	j := GP64()
+	XORQ(j, j)
+	tb := table{c0: GP64(), c1: GP64(), c6: GP64(), p: p}
+	offA, offB, rows := GP64(), GP64(), GP64()
+
+	Label(name + "_chunk")
+	m := GP32()
+	MOVL(U32(16), m)
+	CMPQ(cols, U8(16))
+	CMOVLLT(cols.As32(), m)
+	ones := GP32()
+	MOVL(U32(0xffff), ones)
+	BZHIL(m, ones, ones)
+	KMOVW(ones, K1)
+	base := Load(Param("dst").Base(), GP64())
+	for i, off := range []GPVirtual{offA, offB} {
+		MOVLQSX(Mem{Base: geo, Disp: 4 * i}, off)
+		SHLQ(U8(2), off)
+		ADDQ(j, off)
+		ADDQ(base, off)
+	}
+	MOVLQSX(Mem{Base: geo, Disp: 8}, tb.c0)
+	SHLQ(U8(2), tb.c0)
+	ADDQ(j, tb.c0)
+	tab := Load(Param("tab").Base(), GP64())
+	ADDQ(tab, tb.c0)
+	MOVLQSX(Mem{Base: geo, Disp: 16}, rows)
+
+	Label(name + "_row")
+	tb.setBases()
+	aa, ba, ab, bb := ZMM(), ZMM(), ZMM(), ZMM()
+	for t := 0; t < 10; t++ {
+		c := ZMM()
+		VMOVUPS(tb.mem(t), c)
+		switch t {
+		case 0:
+			VMULPS(c, wa[0], aa)
+			VMULPS(c, wb[0], ab)
+		case 1:
+			VMULPS(c, wa[1], ba)
+			VMULPS(c, wb[1], bb)
+		default:
+			if t%2 == 0 {
+				VFMADD231PS(c, wa[t], aa)
+				VFMADD231PS(c, wb[t], ab)
+			} else {
+				VFMADD231PS(c, wa[t], ba)
+				VFMADD231PS(c, wb[t], bb)
+			}
+		}
+	}
+	for _, s := range []struct {
+		a, b VecVirtual
+		off  GPVirtual
+	}{{aa, ba, offA}, {ab, bb, offB}} {
+		d := ZMM()
+		VADDPS(s.b, s.a, s.a)
+		VMOVUPS_Z(Mem{Base: s.off}, K1, d)
+		VADDPS(d, s.a, s.a)
+		VMOVUPS(s.a, K1, Mem{Base: s.off})
+	}
+	ADDQ(stride, offA)
+	ADDQ(stride, offB)
+	ADDQ(rs, tb.c0)
+	DECQ(rows)
+	JNZ(LabelRef(name + "_row"))
+	ADDQ(U8(64), j)
+	SUBQ(U8(16), cols)
+	JG(LabelRef(name + "_chunk"))
+
+	ADDQ(U8(32), geo)
+	ADDQ(U8(80), wts)
+	DECQ(count)
+	JNZ(LabelRef(name + "_pair"))
+	Label(name + "_done")
 	VZEROUPPER()
 	RET()
 }

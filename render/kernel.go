@@ -8,20 +8,24 @@ import (
 )
 
 // kernels is one implementation of the hot loops (a "path"): pure Go, or assembly for one
-// instruction set. All share the span form of span.go.
+// instruction set. All share the span form of span.go. The per-path methods addSpans,
+// deltaSpans, deltaBox and applyBox (path_*.go) switch on isa with direct calls, so that
+// escape analysis keeps the span buffers on the stack.
 type kernels struct {
 	name string
-	// addSpans adds every span's stamp into dst.
-	addSpans func(dst []float32, stride int, tab []float32, termStride, rowStride int, geo []int32, wts []float32)
-	// deltaSpans returns Σ w·δ·(r − δ/2) over non-overlapping spans, δ being each stamp.
-	deltaSpans func(resid, weight []float32, stride int, tab []float32, termStride, rowStride int, geo []int32, wts []float32) float64
-	// deltaBox returns Σ w·δ·(r − δ/2) over a box; resid and weight share rstride.
-	deltaBox func(resid, weight []float32, rstride int, delta []float32, dstride, w, h int) float64
-	// applyBox subtracts delta from resid over a box.
-	applyBox func(resid []float32, rstride int, delta []float32, dstride, w, h int)
+	isa  isa
 }
 
-var generic = &kernels{name: "generic", addSpans: addSpansGo, deltaSpans: deltaSpansGo, deltaBox: deltaBoxGo, applyBox: applyBoxGo}
+// isa names the instruction set of a path.
+type isa int
+
+const (
+	isaGo isa = iota
+	isaAVX2
+	isaAVX512
+)
+
+var generic = &kernels{name: "generic", isa: isaGo}
 
 // paths lists the paths this machine can run, slowest first; active is the one in use.
 var (
@@ -132,8 +136,7 @@ func (k *kernels) render(dst []float32, stride, w, h int, t *Table, src []Source
 	for i := range src {
 		b.add(l, &src[i], scale, 0, 0, stride, w, h)
 		if b.full() || i == len(src)-1 {
-			k.addSpans(dst, stride, t.c, l.termStride, l.rowStride, b.geo[:4*b.n], b.wts[:NumCoeffs*b.n])
-			b.n = 0
+			k.addBatch(dst, stride, t, &b)
 		}
 	}
 }
@@ -168,7 +171,7 @@ func (k *kernels) deltaSources(resid, weight []float32, stride, w, h int, t *Tab
 			continue
 		}
 		for j := 0; j < b.n-1; j++ {
-			if b.rects[j].overlaps(b.rects[b.n-1]) {
+			if b.rects[j].overlaps(b.last()) {
 				disjoint = false
 				break
 			}
@@ -186,7 +189,7 @@ func (k *kernels) deltaSources(resid, weight []float32, stride, w, h int, t *Tab
 	for i := range src {
 		b.n = 0
 		if b.add(l, &src[i], 1, 0, 0, stride, w, h) {
-			r := b.rects[0]
+			r := b.last()
 			box = rect{min(box.x0, r.x0), min(box.y0, r.y0), max(box.x1, r.x1), max(box.y1, r.y1)}
 		}
 	}
@@ -200,8 +203,7 @@ func (k *kernels) deltaSources(resid, weight []float32, stride, w, h int, t *Tab
 	for i := range src {
 		b.add(l, &src[i], 1, box.x0, box.y0, bw, bw, bh)
 		if b.full() || i == len(src)-1 {
-			k.addSpans(d, bw, t.c, l.termStride, l.rowStride, b.geo[:4*b.n], b.wts[:NumCoeffs*b.n])
-			b.n = 0
+			k.addBatch(d, bw, t, &b)
 		}
 	}
 	o := box.y0*stride + box.x0

@@ -249,13 +249,15 @@ func overlapping(t *Table, src []Source, stride, w, h int) bool {
 		return true
 	}
 	var b spans
+	var rects []rect
 	for i := range src {
 		if b.add(t.layout(), &src[i], 1, 0, 0, stride, w, h) {
-			for j := 0; j < b.n-1; j++ {
-				if b.rects[j].overlaps(b.rects[b.n-1]) {
+			for _, r := range rects {
+				if r.overlaps(b.last()) {
 					return true
 				}
 			}
+			rects = append(rects, b.last())
 		}
 	}
 	return false

@@ -46,6 +46,11 @@ func deltaBoxAVX2(resid []float32, weight []float32, rstride int, delta []float3
 //go:noescape
 func applyBoxAVX2(resid []float32, rstride int, delta []float32, dstride int, w int, h int)
 
+// addPairsAVX512 adds pairs of same-geometry stamps into dst (AVX512), sharing coefficient loads.
+//
+//go:noescape
+func addPairsAVX512(dst []float32, stride int, tab []float32, termStride int, rowStride int, geo []int32, wts []float32)
+
 // fmaPeak512 runs n iterations of 12 independent 16-lane FMAs (384 flops each).
 //
 //go:noescape

@@ -6,19 +6,108 @@ import "github.com/klauspost/cpuid/v2"
 
 //go:generate sh -c "cd ../_generate && go run . -out ../render/kernels_amd64.s -stubs ../render/kernels_amd64.go -pkg render"
 
-var (
-	avx2Kernels   = &kernels{name: "avx2", addSpans: addSpansAVX2, deltaSpans: deltaSpansAVX2, deltaBox: deltaBoxAVX2, applyBox: applyBoxAVX2}
-	avx512Kernels = &kernels{name: "avx512", addSpans: addSpansAVX512, deltaSpans: deltaSpansAVX512, deltaBox: deltaBoxAVX512, applyBox: applyBoxAVX512}
-)
-
 // accelerated returns the assembly paths this CPU supports, slowest first.
 func accelerated() []*kernels {
 	var ks []*kernels
 	if cpuid.CPU.Supports(cpuid.AVX, cpuid.AVX2, cpuid.FMA3, cpuid.BMI2) {
-		ks = append(ks, avx2Kernels)
+		ks = append(ks, &kernels{name: "avx2", isa: isaAVX2})
 		if cpuid.CPU.Supports(cpuid.AVX512F, cpuid.AVX512DQ) {
-			ks = append(ks, avx512Kernels)
+			ks = append(ks, &kernels{name: "avx512", isa: isaAVX512})
 		}
 	}
 	return ks
+}
+
+// addBatch adds the batch's stamps into dst and empties it. On AVX-512, stamps of the same
+// clipped geometry that do not overlap are rendered in pairs, sharing coefficient loads.
+func (k *kernels) addBatch(dst []float32, stride int, t *Table, b *spans) {
+	l := t.layout()
+	if k.isa == isaAVX512 && b.n > 1 {
+		var pairs struct {
+			n   int
+			geo [8 * maxSpans / 2]int32
+			wts [2 * NumCoeffs * maxSpans / 2]float32
+		}
+		var paired [maxSpans]bool
+		single := 0
+		for i := 0; i < b.n; i++ {
+			if paired[i] {
+				continue
+			}
+			gi := b.geo[4*i : 4*i+4]
+			j := i + 1
+			for ; j < b.n; j++ {
+				gj := b.geo[4*j : 4*j+4]
+				if !paired[j] && gi[1] == gj[1] && gi[2] == gj[2] && gi[3] == gj[3] && !b.rects[i].overlaps(b.rects[j]) {
+					break
+				}
+			}
+			if j < b.n {
+				paired[j] = true
+				pg := pairs.geo[8*pairs.n : 8*pairs.n+8]
+				pg[0], pg[1], pg[2], pg[3], pg[4] = gi[0], b.geo[4*j], gi[1], gi[2], gi[3]
+				copy(pairs.wts[2*NumCoeffs*pairs.n:], b.wts[NumCoeffs*i:NumCoeffs*i+NumCoeffs])
+				copy(pairs.wts[2*NumCoeffs*pairs.n+NumCoeffs:], b.wts[NumCoeffs*j:NumCoeffs*j+NumCoeffs])
+				pairs.n++
+				continue
+			}
+			copy(b.geo[4*single:4*single+4], gi)
+			copy(b.wts[NumCoeffs*single:NumCoeffs*single+NumCoeffs], b.wts[NumCoeffs*i:NumCoeffs*i+NumCoeffs])
+			single++
+		}
+		if pairs.n > 0 {
+			addPairsAVX512(dst, stride, t.c, l.termStride, l.rowStride, pairs.geo[:8*pairs.n], pairs.wts[:2*NumCoeffs*pairs.n])
+		}
+		b.n = single
+	}
+	if b.n > 0 {
+		k.addSpans(dst, stride, t.c, l.termStride, l.rowStride, b.geo[:4*b.n], b.wts[:NumCoeffs*b.n])
+	}
+	b.n = 0
+}
+
+// addSpans adds every span's stamp into dst.
+func (k *kernels) addSpans(dst []float32, stride int, tab []float32, termStride, rowStride int, geo []int32, wts []float32) {
+	switch k.isa {
+	case isaAVX512:
+		addSpansAVX512(dst, stride, tab, termStride, rowStride, geo, wts)
+	case isaAVX2:
+		addSpansAVX2(dst, stride, tab, termStride, rowStride, geo, wts)
+	default:
+		addSpansGo(dst, stride, tab, termStride, rowStride, geo, wts)
+	}
+}
+
+// deltaSpans returns Σ w·δ·(r − δ/2) over non-overlapping spans, δ being each stamp.
+func (k *kernels) deltaSpans(resid, weight []float32, stride int, tab []float32, termStride, rowStride int, geo []int32, wts []float32) float64 {
+	switch k.isa {
+	case isaAVX512:
+		return deltaSpansAVX512(resid, weight, stride, tab, termStride, rowStride, geo, wts)
+	case isaAVX2:
+		return deltaSpansAVX2(resid, weight, stride, tab, termStride, rowStride, geo, wts)
+	}
+	return deltaSpansGo(resid, weight, stride, tab, termStride, rowStride, geo, wts)
+}
+
+// deltaBox returns Σ w·δ·(r − δ/2) over a box; resid and weight share rstride.
+func (k *kernels) deltaBox(resid, weight []float32, rstride int, delta []float32, dstride, w, h int) float64 {
+	switch k.isa {
+	case isaAVX512:
+		return deltaBoxAVX512(resid, weight, rstride, delta, dstride, w, h)
+	case isaAVX2:
+		return deltaBoxAVX2(resid, weight, rstride, delta, dstride, w, h)
+	}
+	return deltaBoxGo(resid, weight, rstride, delta, dstride, w, h)
+}
+
+// applyBox subtracts delta from resid over a box.
+func (k *kernels) applyBox(resid []float32, rstride int, delta []float32, dstride, w, h int) {
+	switch k.isa {
+	case isaAVX512:
+		applyBoxAVX512(resid, rstride, delta, dstride, w, h)
+	case isaAVX2:
+		applyBoxAVX2(resid, rstride, delta, dstride, w, h)
+	default:
+		applyBoxGo(resid, rstride, delta, dstride, w, h)
+	}
 }

@@ -4,3 +4,32 @@ package render
 
 // accelerated returns no assembly paths: this build is portable Go only.
 func accelerated() []*kernels { return nil }
+
+// addBatch adds the batch's stamps into dst and empties it.
+func (k *kernels) addBatch(dst []float32, stride int, t *Table, b *spans) {
+	if b.n > 0 {
+		l := t.layout()
+		addSpansGo(dst, stride, t.c, l.termStride, l.rowStride, b.geo[:4*b.n], b.wts[:NumCoeffs*b.n])
+	}
+	b.n = 0
+}
+
+// addSpans adds every span's stamp into dst.
+func (k *kernels) addSpans(dst []float32, stride int, tab []float32, termStride, rowStride int, geo []int32, wts []float32) {
+	addSpansGo(dst, stride, tab, termStride, rowStride, geo, wts)
+}
+
+// deltaSpans returns Σ w·δ·(r − δ/2) over non-overlapping spans, δ being each stamp.
+func (k *kernels) deltaSpans(resid, weight []float32, stride int, tab []float32, termStride, rowStride int, geo []int32, wts []float32) float64 {
+	return deltaSpansGo(resid, weight, stride, tab, termStride, rowStride, geo, wts)
+}
+
+// deltaBox returns Σ w·δ·(r − δ/2) over a box; resid and weight share rstride.
+func (k *kernels) deltaBox(resid, weight []float32, rstride int, delta []float32, dstride, w, h int) float64 {
+	return deltaBoxGo(resid, weight, rstride, delta, dstride, w, h)
+}
+
+// applyBox subtracts delta from resid over a box.
+func (k *kernels) applyBox(resid []float32, rstride int, delta []float32, dstride, w, h int) {
+	applyBoxGo(resid, rstride, delta, dstride, w, h)
+}

@@ -2,8 +2,9 @@ package render
 
 import "fmt"
 
-// maxSpans is how many sources are handed to a kernel per call.
-const maxSpans = 32
+// maxSpans is how many sources are handed to a kernel per call: few, so that the buffer a
+// call zeroes on the stack stays small.
+const maxSpans = 8
 
 // rect is a clipped stamp's pixel rectangle in box coordinates, [x0, x1) × [y0, y1).
 type rect struct{ x0, y0, x1, y1 int }
@@ -19,7 +20,7 @@ type spans struct {
 	n     int
 	geo   [4 * maxSpans]int32
 	wts   [NumCoeffs * maxSpans]float32
-	rects [maxSpans]rect
+	rects [maxSpans]rect // clipped rectangles in the sources' frame
 }
 
 // add clips source s to the w×h box whose pixel (0, 0) is box pixel (ox, oy) of the source's
@@ -48,6 +49,9 @@ func (b *spans) add(l layout, s *Source, scale float32, ox, oy, stride, w, h int
 	b.n++
 	return true
 }
+
+// last returns the clipped rectangle of the latest span.
+func (b *spans) last() rect { return b.rects[b.n-1] }
 
 // full reports whether the batch must be handed to a kernel before another add.
 func (b *spans) full() bool { return b.n == maxSpans }
