@@ -107,6 +107,20 @@ func (f *File) Table(i int) (*Table, error) {
 		return nil, fmt.Errorf("fits: %s: THEAP %d outside the data (%d bytes)", src, heapStart, len(h.data))
 	}
 	heap := h.data[heapStart:]
+	width := 0
+	for k, fc := range h.cols {
+		_, _, _, w, err := parseTForm(fc.Format)
+		if err != nil {
+			return nil, fmt.Errorf("fits: %s: column %d (%s): %v", src, k+1, fc.Name, err)
+		}
+		width += w
+	}
+	if width != rowLen {
+		return nil, fmt.Errorf("fits: %s: columns take %d bytes per row but NAXIS1 = %d", src, width, rowLen)
+	}
+	if rowLen == 0 && nrows > 1<<20 {
+		return nil, fmt.Errorf("fits: %s: %d rows of zero width", src, nrows)
+	}
 	t := &Table{Header: h.header, Rows: nrows}
 	off := 0
 	for k, fc := range h.cols {
@@ -129,9 +143,6 @@ func (f *File) Table(i int) (*Table, error) {
 				return nil, fmt.Errorf("fits: %s: column %s: TNULL %q is not an integer", src, c.Name, fc.Null)
 			}
 			c.HasNull = true
-		}
-		if off+width > rowLen {
-			return nil, fmt.Errorf("fits: %s: columns are wider than the row (NAXIS1 = %d)", src, rowLen)
 		}
 		c.cells = make([][]byte, nrows)
 		for r := range nrows {

@@ -1,13 +1,17 @@
 #!/usr/bin/python3
 """Writes small FITS fixtures with astropy, and expected.json with what astropy reads back.
 
-Run from this folder with Debian's python3 (python3-astropy):  /usr/bin/python3 make_fixtures.py
-The Go tests in fits/ read the fixtures and compare with expected.json.
+Run from this folder with Debian's python3 (python3-astropy):
+    /usr/bin/python3 make_fixtures.py [path/to/frame-r-002583-2-0136.fits.bz2]
+The Go tests in fits/ read the fixtures and compare with expected.json. The frame path defaults
+to ../../../shared/data/m2-sdss-2583-2-136/frame-r-002583-2-0136.fits.bz2; from it only a few
+numbers (pixel sum and samples) are stored, for the test that reads the real frame.
 """
 import bz2
 import gzip
 import json
 import math
+import sys
 
 import numpy as np
 from astropy.io import fits
@@ -127,6 +131,19 @@ raw = open("multi.fits", "rb").read()
 open("multi.fits.gz", "wb").write(gzip.compress(raw, mtime=0))
 open("multi.fits.bz2", "wb").write(bz2.compress(raw))
 open("multi-gzip-named-plain.fits", "wb").write(gzip.compress(raw, mtime=0))
+
+# A few numbers astropy reads from the real SDSS r frame (the frame itself is never copied here).
+frame = sys.argv[1] if len(sys.argv) > 1 else \
+    "../../../shared/data/m2-sdss-2583-2-136/frame-r-002583-2-0136.fits.bz2"
+with fits.open(frame) as f:
+    d, sky = f[0].data, f[2].data
+    expected["sdss_frame"] = {
+        "sum": float(np.sum(d, dtype=np.float64)),
+        "p": [float(d[630, 310]), float(d[0, 2047]), float(d[1488, 0])],
+        "calib": [float(f[1].data[0]), float(f[1].data[2047])],
+        "allsky": [float(sky["ALLSKY"][0][0, 0]), float(sky["ALLSKY"][0][191, 255]),
+                   float(sky["ALLSKY"][0][10, 20])],
+    }
 
 with open("expected.json", "w") as f:
     json.dump(expected, f, indent=0, sort_keys=True)
