@@ -56,16 +56,17 @@ type CountPrior interface {
 }
 
 // Penalty is PCAT's prior on N: every source costs a fixed log-prior penalty (½ × parameters
-// per source = 1.5 for a point source), with the uniform position density 1/area supplied
-// by the sampler. It is improper in N but the likelihood makes the posterior proper.
+// per source = 1.5 for a point source), p(N) ∝ exp(−PerSource·N), on top of the uniform
+// position density 1/area per source that the sampler supplies (PCAT's split/merge ratio
+// carries that 1/area explicitly and its birth ratio is exp(−penalty) × the likelihood
+// ratio, which is what this gives). For PerSource > 0 it is a proper geometric prior.
 type Penalty struct {
 	PerSource float64
 }
 
-// LogPrior returns −PerSource·N + N·ln(area): the penalty with the positional normalisation
-// undone, so that p(N) · Π(1/area) over positions gives exactly PCAT's exp(−PerSource·N).
+// LogPrior returns −PerSource·N (the area does not enter).
 func (p Penalty) LogPrior(n int, area float64) float64 {
-	return float64(n) * (math.Log(area) - p.PerSource)
+	return -float64(n) * p.PerSource
 }
 
 // String implements CountPrior.

@@ -7,11 +7,13 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
 
 	"github.com/probcat/probcat/model"
+	"github.com/probcat/probcat/psf"
 	"github.com/probcat/probcat/render"
 )
 
@@ -102,14 +104,21 @@ type Chain struct {
 	// step sizes
 	sigF2, posFac, fmin float64
 
+	// point sources with a tabulated PSF go through the fused kernels
+	psf         *psf.PSF
+	table       *render.Table
+	noiseSigma  float64 // typical pixel noise, for truncating faint sources' stamps
+	guessRadius int     // stamp radius of the birth flux guess
+	srcBuf      []render.Source
+
 	// work
 	threads  int
 	workers  []*worker
 	regions  []region
 	cellReg  []int32
-	srcReg   []int32
-	nx2, ny2 []float64
-	nth2     []float64
+	colCell  []int32
+	rowCell  []int32
+	holes    []int32
 	passRNG  *rand.Rand
 	passPCG  *rand.PCG
 	nextReg  atomic.Int64
@@ -190,6 +199,19 @@ func NewChain(img *model.Image, kind model.SourceKind, cfg Config, index int) (*
 	c.computeWeights()
 	if err := c.stepConstants(); err != nil {
 		return nil, err
+	}
+	if c.point != nil {
+		if p, ok := c.point.PSF.(*psf.PSF); ok {
+			t, err := render.NewTable(p.Coeffs, p.Size)
+			if err != nil {
+				return nil, err
+			}
+			c.psf, c.table = p, t
+			if !cfg.ExactStamps {
+				c.noiseSigma = math.Sqrt(c.sigF2 * sumSq(p))
+			}
+			c.guessRadius = c.radiusFor(10 * c.fmin)
+		}
 	}
 	threads := cfg.Threads
 	if threads == 0 {
@@ -284,6 +306,22 @@ func (c *Chain) stepConstants() error {
 	return nil
 }
 
+// sumSq returns Σψ² of the PSF's centred stamp.
+func sumSq(p *psf.PSF) float64 {
+	s := 0.0
+	for _, v := range p.Stamp(0, 0) {
+		s += v * v
+	}
+	return s
+}
+
+// radiusFor is the stamp radius with which the model renders a point source of flux f: the
+// whole stamp with Config.ExactStamps, otherwise the part outside which no pixel gets more
+// than 0.1 of the typical pixel noise (psf.PSF.RadiusFor).
+func (c *Chain) radiusFor(f float64) int {
+	return c.psf.RadiusFor(math.Abs(f), c.noiseSigma)
+}
+
 // fluxSigma is the flux step for a source of flux f.
 func (c *Chain) fluxSigma(f float64) float64 {
 	return c.cfg.StepScale * math.Sqrt(c.sigF2+math.Max(f, 0)/c.img.Gain)
@@ -298,10 +336,18 @@ func (c *Chain) posSigma(f float64) float64 {
 // refresh recomputes the model image and the residual from scratch.
 func (c *Chain) refresh() {
 	clear(c.modelImg)
-	box := model.Box{Pix: c.modelImg, Stride: c.w, W: c.w, H: c.h}
 	p := c.nparam
-	for i := range c.xs {
-		c.kind.Render(box, c.xs[i], c.ys[i], c.th[i*p:(i+1)*p], 1)
+	if c.table != nil {
+		c.srcBuf = c.srcBuf[:0]
+		for i := range c.xs {
+			c.srcBuf = append(c.srcBuf, render.NewSource(c.xs[i], c.ys[i], c.th[i*p], c.radiusFor(c.th[i*p])))
+		}
+		render.Render(c.modelImg, c.w, c.w, c.h, c.table, c.srcBuf)
+	} else {
+		box := model.Box{Pix: c.modelImg, Stride: c.w, W: c.w, H: c.h}
+		for i := range c.xs {
+			c.kind.Render(box, c.xs[i], c.ys[i], c.th[i*p:(i+1)*p], 1)
+		}
 	}
 	bg := float32(c.bg)
 	for i, d := range c.data {
@@ -480,20 +526,30 @@ func (c *Chain) pass() {
 			nreg++
 		}
 	}
-	// assign sources to the active regions
+	// assign sources to the active regions through per-pass lookup tables of cell columns and
+	// rows (positions are ≥ −½, so int(x+½) is the pixel)
+	if cap(c.colCell) < c.w {
+		c.colCell = make([]int32, c.w)
+	}
+	if cap(c.rowCell) < c.h {
+		c.rowCell = make([]int32, c.h)
+	}
+	colCell, rowCell := c.colCell[:c.w], c.rowCell[:c.h]
+	for px := range colCell {
+		colCell[px] = int32((px - ox + S) / S)
+	}
+	for py := range rowCell {
+		rowCell[py] = int32(((py - oy + S) / S) * na)
+	}
 	n := len(c.xs)
 	p := c.nparam
-	if cap(c.srcReg) < n {
-		c.srcReg = make([]int32, n, 2*n)
-	}
-	src := c.srcReg[:n]
 	for i := 0; i < n; i++ {
-		px := min(max(int(math.Floor(c.xs[i]+0.5)), 0), c.w-1)
-		py := min(max(int(math.Floor(c.ys[i]+0.5)), 0), c.h-1)
-		ri := cells[((py-oy+S)/S)*na+(px-ox+S)/S]
-		src[i] = ri
-		if ri >= 0 {
-			c.regions[ri].add(c.xs[i], c.ys[i], c.th[i*p:(i+1)*p])
+		px := min(int(c.xs[i]+0.5), c.w-1)
+		py := min(int(c.ys[i]+0.5), c.h-1)
+		if ri := cells[rowCell[py]+colCell[px]]; ri >= 0 {
+			r := &c.regions[ri]
+			r.add(c.xs[i], c.ys[i], c.th[i*p:(i+1)*p])
+			r.slots = append(r.slots, int32(i))
 		}
 	}
 	for ri := 0; ri < nreg; ri++ {
@@ -515,29 +571,46 @@ func (c *Chain) pass() {
 	} else {
 		c.drainRegions(c.workers[0])
 	}
-	// rebuild the catalogue: untouched sources in order, then each region's
-	c.nx2, c.ny2, c.nth2 = c.nx2[:0], c.ny2[:0], c.nth2[:0]
-	for i := 0; i < n; i++ {
-		if src[i] < 0 {
-			c.nx2 = append(c.nx2, c.xs[i])
-			c.ny2 = append(c.ny2, c.ys[i])
-			c.nth2 = append(c.nth2, c.th[i*p:(i+1)*p]...)
-		}
-	}
+	// write the regions' sources back into their slots, in region order; extra sources go
+	// to the end, and slots left empty are filled from the end
+	holes := c.holes[:0]
 	for ri := 0; ri < nreg; ri++ {
 		r := &c.regions[ri]
-		c.nx2 = append(c.nx2, r.x...)
-		c.ny2 = append(c.ny2, r.y...)
-		c.nth2 = append(c.nth2, r.th...)
+		m := min(r.n, len(r.slots))
+		for k := 0; k < m; k++ {
+			i := int(r.slots[k])
+			c.xs[i], c.ys[i] = r.x[k], r.y[k]
+			copy(c.th[i*p:(i+1)*p], r.th[k*p:(k+1)*p])
+		}
+		if r.n > m {
+			c.xs = append(c.xs, r.x[m:]...)
+			c.ys = append(c.ys, r.y[m:]...)
+			c.th = append(c.th, r.th[m*p:]...)
+		} else {
+			holes = append(holes, r.slots[m:]...)
+		}
 		for t := range r.stats {
 			c.stats[t].Proposed += r.stats[t].Proposed
 			c.stats[t].Accepted += r.stats[t].Accepted
 		}
 		c.regionProps += int64(c.cfg.RegionProposals)
 	}
-	c.xs, c.nx2 = c.nx2, c.xs
-	c.ys, c.ny2 = c.ny2, c.ys
-	c.th, c.nth2 = c.nth2, c.th
+	if len(holes) > 0 {
+		slices.Sort(holes)
+		for len(holes) > 0 {
+			last := len(c.xs) - 1
+			if int(holes[len(holes)-1]) == last {
+				holes = holes[:len(holes)-1]
+			} else {
+				i := int(holes[0])
+				holes = holes[1:]
+				c.xs[i], c.ys[i] = c.xs[last], c.ys[last]
+				copy(c.th[i*p:(i+1)*p], c.th[last*p:])
+			}
+			c.xs, c.ys, c.th = c.xs[:last], c.ys[:last], c.th[:last*p]
+		}
+	}
+	c.holes = holes
 	c.passes++
 	c.passesNS++
 }

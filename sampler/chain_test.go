@@ -229,3 +229,40 @@ func TestDiagnostics(t *testing.T) {
 		t.Error("constant chains should give NaN")
 	}
 }
+
+// TestResidualConsistent checks that the residual maintained by accepted proposals agrees
+// with one computed from scratch from the catalogue, for the point-source kernels and for the
+// generic kind path, with the background and slope updates on.
+func TestResidualConsistent(t *testing.T) {
+	img, _, kind := testField(t, 64, 64, 0.05, 12)
+	blobKind := &blob{flux: model.FluxPrior{Min: 250, Slope: 2}, minW: 0.5, maxW: 2, psfS: 0.93}
+	for _, k := range []model.SourceKind{kind, blobKind} {
+		cfg := smallRun(2, 1)
+		cfg.SampleSlope = k == model.SourceKind(kind)
+		cfg.RegionProposals = 3
+		c, err := NewChain(img, k, cfg, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < 3; i++ {
+			if _, err := c.Next(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		stop := c.startHelpers()
+		for i := 0; i < 300; i++ {
+			c.pass()
+		}
+		stop()
+		kept := append([]float32(nil), c.resid...)
+		c.refresh()
+		worst := 0.0
+		for i := range kept {
+			worst = math.Max(worst, math.Abs(float64(kept[i]-c.resid[i])))
+		}
+		t.Logf("%s: %d sources, largest difference %.3g counts", k.Name(), len(c.xs), worst)
+		if len(c.xs) == 0 || worst > 0.05 {
+			t.Errorf("%s: maintained residual differs from a fresh one by %.3g counts (%d sources)", k.Name(), worst, len(c.xs))
+		}
+	}
+}

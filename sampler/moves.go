@@ -16,6 +16,7 @@ type region struct {
 	area               float64
 	n, n0, nStart, np  int // sources now, at pass start, and in the whole image at pass start
 	x, y, th           []float64
+	slots              []int32 // the catalogue indices of the sources at pass start
 	mapSum             float64 // Σ over the interior of the birth map m(r)
 	mapOK              bool
 	stats              [NumMoveTypes]MoveStats
@@ -25,7 +26,7 @@ func (r *region) reset(x0, y0, x1, y1, np int) {
 	r.px0, r.py0, r.px1, r.py1 = x0, y0, x1, y1
 	r.area = float64((x1 - x0) * (y1 - y0))
 	r.n, r.np = 0, np
-	r.x, r.y, r.th = r.x[:0], r.y[:0], r.th[:0]
+	r.x, r.y, r.th, r.slots = r.x[:0], r.y[:0], r.th[:0], r.slots[:0]
 	r.mapOK = false
 	r.stats = [NumMoveTypes]MoveStats{}
 }
@@ -63,6 +64,20 @@ type worker struct {
 	bx0, by0, bx1, by1 int       // the box of δ, [bx0, bx1) × [by0, by1)
 	t0, t1             []float64
 	start              chan bool
+
+	// the change a proposal makes: up to three sources added (sign +1) or removed (−1)
+	nch   int
+	chx   [3]float64
+	chy   [3]float64
+	chth  [3][]float64
+	chs   [3]float64
+	src   [3]render.Source // the change for the point-source kernels, merged by anchor pixel
+	nsrc  int
+	ks    []float32        // the kernels' scratch for overlapping stamps
+	inBox bool             // δ is rendered in scratch (else it is only in src)
+	mapD      float64 // the map total's change under δ, when mapDKnown
+	mapDKnown bool
+	tmp   []float32        // ψ·w of the flux-guess stamp
 }
 
 func newWorker(c *Chain) *worker {
@@ -70,6 +85,10 @@ func newWorker(c *Chain) *worker {
 	w.rng = rand.New(w.pcg)
 	w.t0 = make([]float64, c.nparam)
 	w.t1 = make([]float64, c.nparam)
+	if c.table != nil {
+		side := c.size + 2*c.radius + 2
+		w.ks = make([]float32, side*side)
+	}
 	return w
 }
 
@@ -112,6 +131,55 @@ func (w *worker) accept(la float64) bool {
 	return math.Log(w.rng.Float64()) < la
 }
 
+// begin starts a new change; add records a source added (sign +1) or removed (−1).
+func (w *worker) begin() { w.nch, w.mapDKnown = 0, false }
+
+func (w *worker) add(x, y float64, th []float64, sign float64) {
+	w.chx[w.nch], w.chy[w.nch], w.chth[w.nch], w.chs[w.nch] = x, y, th, sign
+	w.nch++
+}
+
+// eval returns the change of ln L that the recorded change would make. With box true (or for
+// kinds other than point sources) it renders δ into scratch, as the birth map needs;
+// otherwise point sources go straight to the fused kernel.
+func (w *worker) eval(box bool) float64 {
+	c := w.c
+	if c.table != nil && !box {
+		w.inBox = false
+		for k := 0; k < w.nch; k++ {
+			f := w.chth[k][0]
+			w.src[k] = render.NewSource(w.chx[k], w.chy[k], w.chs[k]*f, c.radiusFor(f))
+		}
+		w.nsrc = len(render.Merge(w.src[:w.nch]))
+		if c.cfg.NoLikelihood {
+			return 0
+		}
+		return render.DeltaLogLikeSources(c.resid, c.weight, c.w, c.w, c.h, c.table, w.src[:w.nsrc], w.ks)
+	}
+	w.inBox = true
+	w.resetBox()
+	for k := 0; k < w.nch; k++ {
+		w.grow(w.chx[k], w.chy[k])
+	}
+	w.clearBox()
+	for k := 0; k < w.nch; k++ {
+		w.draw(w.chx[k], w.chy[k], w.chth[k], w.chs[k])
+	}
+	return w.deltaLL()
+}
+
+// commit applies the evaluated change to the residual, keeping the region's map total
+// current (or marking it stale when δ was never rendered).
+func (w *worker) commit(r *region) {
+	c := w.c
+	if !w.inBox {
+		r.mapOK = false
+		render.Subtract(c.resid, c.w, c.w, c.h, c.table, w.src[:w.nsrc])
+		return
+	}
+	w.apply(r)
+}
+
 // resetBox empties the box of δ; grow extends it to hold the light of a source at (x, y).
 func (w *worker) resetBox() { w.bx0, w.by0, w.bx1, w.by1 = w.c.w, w.c.h, 0, 0 }
 
@@ -139,19 +207,13 @@ func (w *worker) draw(x, y float64, th []float64, sign float64) {
 		return
 	}
 	W := w.c.w
+	if c := w.c; c.table != nil {
+		w.src[0] = render.NewSource(x, y, sign*th[0], c.radiusFor(th[0]))
+		render.Render(w.scratch, W, W, c.h, c.table, w.src[:1])
+		return
+	}
 	b := model.Box{Pix: w.scratch[w.by0*W+w.bx0:], Stride: W, X0: w.bx0, Y0: w.by0, W: w.bx1 - w.bx0, H: w.by1 - w.by0}
 	w.c.kind.Render(b, x, y, th, sign)
-}
-
-// scale multiplies δ by s.
-func (w *worker) scale(s float32) {
-	W := w.c.w
-	for y := w.by0; y < w.by1; y++ {
-		row := w.scratch[y*W+w.bx0 : y*W+w.bx1]
-		for i := range row {
-			row[i] *= s
-		}
-	}
 }
 
 // deltaLL is the change of ln L when the model grows by δ.
@@ -164,28 +226,70 @@ func (w *worker) deltaLL() float64 {
 	return render.DeltaLogLike(c.resid[off:], w.scratch[off:], c.weight[off:], c.w, w.bx1-w.bx0, w.by1-w.by0)
 }
 
-// unitSums returns Σ ψ w r and Σ ψ² w over the box for δ = ψ, the optimal-flux numerator and
-// denominator of a source whose unit-flux light is ψ.
-func (w *worker) unitSums() (spr, spp float64) {
+// unitSums returns Σ ψ w r and Σ ψ² w for the guess stamp ψ of a unit point source at
+// (x, y): the numerator and denominator of its optimal flux on the current residual.
+func (w *worker) unitSums(x, y float64) (spr, spp float64) {
+	spr, spp, _ = w.unitSumsWith(x, y, 0)
+	return spr, spp
+}
+
+// unitSumsWith is unitSums that also returns Σ ψ w ψ_f, where ψ_f is the unit light of a
+// source of flux f as the model renders it (stamp truncated at radiusFor(f); f = 0 skips it).
+func (w *worker) unitSumsWith(x, y, f float64) (spr, spp, spq float64) {
 	c := w.c
-	for y := w.by0; y < w.by1; y++ {
-		for i := y*c.w + w.bx0; i < y*c.w+w.bx1; i++ {
+	W := c.w
+	w.resetBox()
+	w.grow(x, y)
+	x0, y0, x1, y1 := w.bx0, w.by0, w.bx1, w.by1
+	w.clearBox()
+	w.src[0] = render.NewSource(x, y, 1, c.guessRadius)
+	render.Render(w.scratch, W, W, c.h, c.table, w.src[:1])
+	w.tmp = w.tmp[:0]
+	for yy := y0; yy < y1; yy++ {
+		for i := yy*W + x0; i < yy*W+x1; i++ {
 			p := float64(w.scratch[i])
 			pw := p * float64(c.weight[i])
 			spr += pw * float64(c.resid[i])
 			spp += pw * p
+			w.tmp = append(w.tmp, float32(pw))
 		}
 	}
-	return spr, spp
+	if f > 0 {
+		w.clearBox()
+		w.src[0] = render.NewSource(x, y, 1, c.radiusFor(f))
+		render.Render(w.scratch, W, W, c.h, c.table, w.src[:1])
+		k := 0
+		for yy := y0; yy < y1; yy++ {
+			for i := yy*W + x0; i < yy*W+x1; i++ {
+				spq += float64(w.tmp[k]) * float64(w.scratch[i])
+				k++
+			}
+		}
+	}
+	return spr, spp, spq
 }
 
 // mapValue is the birth map at a pixel: the squared positive signal-to-noise of the residual.
 func mapValue(r, sw float32) float64 {
-	v := float64(r) * float64(sw)
+	v := r * sw
 	if v <= 0 {
 		return 0
 	}
-	return v * v
+	return float64(v * v)
+}
+
+// mapRow returns the birth-map total of one row segment, summed in float32 (a row holds at
+// most a region's width of values) and returned as float64.
+func mapRow(r, sw []float32) float64 {
+	var s float32
+	sw = sw[:len(r)]
+	for i, v := range r {
+		v *= sw[i]
+		if v > 0 {
+			s += v * v
+		}
+	}
+	return float64(s)
 }
 
 // ensureMap computes the region's birth-map total from the residual.
@@ -196,9 +300,7 @@ func (w *worker) ensureMap(r *region) {
 	c := w.c
 	s := 0.0
 	for y := r.py0; y < r.py1; y++ {
-		for i := y*c.w + r.px0; i < y*c.w+r.px1; i++ {
-			s += mapValue(c.resid[i], c.sqrtw[i])
-		}
+		s += mapRow(c.resid[y*c.w+r.px0:y*c.w+r.px1], c.sqrtw[y*c.w+r.px0:y*c.w+r.px1])
 	}
 	r.mapSum, r.mapOK = s, true
 }
@@ -215,11 +317,16 @@ func (w *worker) mapDelta(r *region) float64 {
 	return d
 }
 
-// apply subtracts δ from the residual (the model grows by δ), keeping the map total current.
+// apply subtracts δ from the residual (the model grows by δ), keeping the map total current
+// (with the change computed for this δ by the proposal, when it did).
 func (w *worker) apply(r *region) {
 	c := w.c
 	if r.mapOK {
-		r.mapSum += w.mapDelta(r)
+		if w.mapDKnown {
+			r.mapSum += w.mapD
+		} else {
+			r.mapSum += w.mapDelta(r)
+		}
 	}
 	for y := w.by0; y < w.by1; y++ {
 		res := c.resid[y*c.w+w.bx0 : y*c.w+w.bx1]
@@ -322,17 +429,14 @@ func (w *worker) move(r *region) bool {
 	sx2 := c.posSigma(nw[0])
 	d2 := (x2-x)*(x2-x) + (y2-y)*(y2-y)
 	hastings += -2*math.Log(sx2) - d2/(2*sx2*sx2) + 2*math.Log(sx) + d2/(2*sx*sx)
-	w.resetBox()
-	w.grow(x, y)
-	w.grow(x2, y2)
-	w.clearBox()
-	w.draw(x, y, old, -1)
-	w.draw(x2, y2, nw, 1)
-	la := w.deltaLL() + lp2 - c.kind.LogPrior(old) + hastings
+	w.begin()
+	w.add(x, y, old, -1)
+	w.add(x2, y2, nw, 1)
+	la := w.eval(false) + lp2 - c.kind.LogPrior(old) + hastings
 	if !w.accept(la) {
 		return false
 	}
-	w.apply(r)
+	w.commit(r)
 	r.x[k], r.y[k] = x2, y2
 	copy(old, nw)
 	return true
@@ -375,14 +479,9 @@ func (w *worker) birth(r *region) bool {
 	}
 	lnb := c.lnBirthPos(r, m, M)
 	th := w.t0[:p]
-	w.resetBox()
-	w.grow(x, y)
-	w.clearBox()
 	var lp, lnbth float64
-	if c.point != nil {
-		th[0] = 1
-		w.draw(x, y, th, 1)
-		mu, tau := c.fluxGuess(w.unitSums())
+	if c.table != nil {
+		mu, tau := c.fluxGuess(w.unitSums(x, y))
 		if w.rng.Float64() < c.cfg.ResidualFluxes {
 			th[0] = math.Exp(mu + tau*w.rng.NormFloat64())
 		} else {
@@ -393,19 +492,19 @@ func (w *worker) birth(r *region) bool {
 			return false
 		}
 		lnbth = c.lnBirthFlux(th[0], lp, mu, tau)
-		w.scale(float32(th[0]))
 	} else {
 		c.kind.SamplePrior(w.rng, th)
 		lp = c.kind.LogPrior(th)
 		lnbth = lp
-		w.draw(x, y, th, 1)
 	}
-	la := w.deltaLL() + c.dLogCount(N, 1) + lp - math.Log(c.area) +
+	w.begin()
+	w.add(x, y, th, 1)
+	la := w.eval(eps > 0) + c.dLogCount(N, 1) + lp - math.Log(c.area) +
 		math.Log(float64(N+1)) - math.Log(float64(r.n+1)) - lnb - lnbth
 	if !w.accept(la) {
 		return false
 	}
-	w.apply(r)
+	w.commit(r)
 	r.add(x, y, th)
 	return true
 }
@@ -449,38 +548,35 @@ func (w *worker) death(r *region) bool {
 	x, y := r.x[k], r.y[k]
 	th := r.th[k*p : (k+1)*p]
 	lp := c.kind.LogPrior(th)
-	w.resetBox()
-	w.grow(x, y)
-	w.clearBox()
-	var lnbth float64
-	if c.point != nil {
-		unit := w.t1[:1]
-		unit[0] = 1
-		w.draw(x, y, unit, 1)
-		spr, spp := w.unitSums()
+	lnbth := lp
+	if c.table != nil {
+		// the flux guess on the residual without the source: r + f·ψ, where ψ is the source's
+		// light as the model renders it (truncated at radiusFor(f)) seen through the
+		// guess's own stamp ψ_u, so Σψ_u w (r + fψ) = Σψ_u w r + f Σψ_u w ψ
 		f := th[0]
-		mu, tau := c.fluxGuess(spr+f*spp, spp)
+		spr, spp, spq := w.unitSumsWith(x, y, f)
+		mu, tau := c.fluxGuess(spr+f*spq, spp)
 		lnbth = c.lnBirthFlux(f, lp, mu, tau)
-		w.scale(float32(-f))
-	} else {
-		w.draw(x, y, th, -1)
-		lnbth = lp
 	}
+	w.begin()
+	w.add(x, y, th, -1)
+	dll := w.eval(c.cfg.ResidualBirths > 0)
 	var lnb float64
 	if c.cfg.ResidualBirths > 0 {
 		w.ensureMap(r)
-		M := r.mapSum + w.mapDelta(r)
+		w.mapD, w.mapDKnown = w.mapDelta(r), true
+		M := r.mapSum + w.mapD
 		i := pixelOf(y)*c.w + pixelOf(x)
 		lnb = c.lnBirthPos(r, mapValue(c.resid[i]-w.scratch[i], c.sqrtw[i]), M)
 	} else {
 		lnb = -math.Log(r.area)
 	}
-	la := w.deltaLL() + c.dLogCount(N, -1) - lp + math.Log(c.area) -
+	la := dll + c.dLogCount(N, -1) - lp + math.Log(c.area) -
 		math.Log(float64(N)) + math.Log(float64(r.n)) + lnb + lnbth
 	if !w.accept(la) {
 		return false
 	}
-	w.apply(r)
+	w.commit(r)
 	r.remove(k)
 	return true
 }
@@ -542,21 +638,17 @@ func (w *worker) split(r *region) bool {
 	}
 	d2 := dx*dx + dy*dy
 	lng := -math.Log(2*math.Pi*s*s) - d2/(2*s*s)
-	w.resetBox()
-	w.grow(x, y)
-	w.grow(x1, y1)
-	w.grow(x2, y2)
-	w.clearBox()
-	w.draw(x, y, r.th[k:k+1], -1)
-	w.draw(x1, y1, t0, 1)
-	w.draw(x2, y2, t1, 1)
-	la := w.deltaLL() + c.dLogCount(N, 1) + lp1 + lp2 - c.kind.LogPrior(r.th[k:k+1]) - math.Log(c.area) +
+	w.begin()
+	w.add(x, y, r.th[k:k+1], -1)
+	w.add(x1, y1, t0, 1)
+	w.add(x2, y2, t1, 1)
+	la := w.eval(false) + c.dLogCount(N, 1) + lp1 + lp2 - c.kind.LogPrior(r.th[k:k+1]) - math.Log(c.area) +
 		math.Log(float64(N+1)) + math.Log(float64(r.n)) - math.Log(float64(r.n+1)) +
 		math.Log(g12/tot) - lng + math.Log(f) + math.Log(1-2*a)
 	if !w.accept(la) {
 		return false
 	}
-	w.apply(r)
+	w.commit(r)
 	r.x[k], r.y[k], r.th[k] = x1, y1, t0[0]
 	r.add(x2, y2, t1)
 	return true
@@ -615,21 +707,17 @@ func (w *worker) merge(r *region) bool {
 	d2 := dx*dx + dy*dy
 	lng := -math.Log(2*math.Pi*sc*sc) - d2/(2*sc*sc)
 	lnP := math.Log(c.partnerWeight(r.x[i], r.y[i], r.x[j], r.y[j]) / tot)
-	w.resetBox()
-	w.grow(r.x[i], r.y[i])
-	w.grow(r.x[j], r.y[j])
-	w.grow(x, y)
-	w.clearBox()
-	w.draw(r.x[i], r.y[i], r.th[i:i+1], -1)
-	w.draw(r.x[j], r.y[j], r.th[j:j+1], -1)
-	w.draw(x, y, t0, 1)
-	la := w.deltaLL() + c.dLogCount(N, -1) + lp - c.kind.LogPrior(r.th[i:i+1]) - c.kind.LogPrior(r.th[j:j+1]) +
+	w.begin()
+	w.add(r.x[i], r.y[i], r.th[i:i+1], -1)
+	w.add(r.x[j], r.y[j], r.th[j:j+1], -1)
+	w.add(x, y, t0, 1)
+	la := w.eval(false) + c.dLogCount(N, -1) + lp - c.kind.LogPrior(r.th[i:i+1]) - c.kind.LogPrior(r.th[j:j+1]) +
 		math.Log(c.area) - math.Log(float64(N)) - math.Log(float64(r.n-1)) + math.Log(float64(r.n)) -
 		lnP + lng - math.Log(f) - math.Log(1-2*a)
 	if !w.accept(la) {
 		return false
 	}
-	w.apply(r)
+	w.commit(r)
 	r.x[i], r.y[i], r.th[i] = x, y, f
 	r.remove(j)
 	return true

@@ -142,13 +142,14 @@ func TestPriorRecoverySplitMerge(t *testing.T) {
 	checkFluxes(t, kept, kind.Flux)
 }
 
-// TestPriorRecoveryPenalty checks PCAT's penalty prior, which is improper in N: the count is
-// capped (MaxSources) and the image fits in one region per pass, so the cap is exact. With a
-// penalty of ln(area) per source, P(N) ∝ (A e^{−penalty})^N is flat on 0 … MaxSources, which
-// lets the chain mix: N must be uniform there and fluxes must follow the power law.
+// TestPriorRecoveryPenalty checks PCAT's penalty prior p(N) ∝ exp(−penalty·N): capped at
+// MaxSources (so that it stays a test of the acceptance ratios, not of a prior concentrated
+// at N = 0), with the image in one region per pass so that the cap is exact. N must follow
+// the truncated geometric distribution and fluxes the power law.
 func TestPriorRecoveryPenalty(t *testing.T) {
 	img, _, kind := testField(t, 30, 30, 0.01, 6)
-	cfg := priorConfig(model.Penalty{PerSource: math.Log(900)})
+	const pen = 0.15
+	cfg := priorConfig(model.Penalty{PerSource: pen})
 	cfg.MaxSources = 15
 	cfg.RegionSize = 31
 	samples := collect(t, img, kind, cfg, 4000)
@@ -162,13 +163,18 @@ func TestPriorRecoveryPenalty(t *testing.T) {
 		obs[n]++
 	}
 	exp := make([]float64, len(obs))
+	z := 0.0
 	for i := range exp {
-		exp[i] = float64(len(kept)) / float64(len(obs))
+		exp[i] = math.Exp(-pen * float64(i))
+		z += exp[i]
+	}
+	for i := range exp {
+		exp[i] *= float64(len(kept)) / z
 	}
 	chi2, p := chiSquarePValue(obs, exp)
 	t.Logf("N: chi2 %.1f over %d values, p %.3g", chi2, len(obs), p)
 	if p < 0.001 {
-		t.Errorf("N is not uniform on 0…%d: p = %.3g, counts %v", cfg.MaxSources, p, obs)
+		t.Errorf("N does not follow exp(−%g N) on 0…%d: p = %.3g, counts %v", pen, cfg.MaxSources, p, obs)
 	}
 	checkFluxes(t, kept, kind.Flux)
 }
