@@ -33,13 +33,21 @@ type Reference struct {
 }
 
 // Translate adds (dx, dy) to every position, e.g. the cutout's origin in the frame
-// (310, 630 for PCAT's M2 cutout) to get full-frame pixels.
+// (M2CutoutX0, M2CutoutY0 for PCAT's M2 cutout) to get full-frame pixels.
 func (r *Reference) Translate(dx, dy float64) {
 	for i := range r.X {
 		r.X[i] += dx
 		r.Y[i] += dy
 	}
 }
+
+// M2CutoutX0 and M2CutoutY0 are the frame column and row of pixel (0, 0) of PCAT's M2 r
+// cutout (frame-r-002583-2-0136 rows 630..729, columns 310..409), which the M2 reference
+// files describe: Translate(M2CutoutX0, M2CutoutY0) gives full-frame r pixels.
+const (
+	M2CutoutX0 = 310
+	M2CutoutY0 = 630
+)
 
 // M2NMGY are the nanomaggies per count of the SDSS frames of M2 (run 2583, camcol 2, field
 // 136; the frames' NMGY cards and PCAT's pix files): the calibration with which the M2

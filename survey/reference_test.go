@@ -135,7 +135,7 @@ func TestReferenceHSTAgree(t *testing.T) {
 	}
 	// To full-frame coordinates.
 	x, y := tru.X[b], tru.Y[b]
-	tru.Translate(310, 630)
+	tru.Translate(M2CutoutX0, M2CutoutY0)
 	if tru.X[b] != x+310 || tru.Y[b] != y+630 {
 		t.Errorf("Translate: (%g, %g)", tru.X[b], tru.Y[b])
 	}
