@@ -127,6 +127,25 @@ func TestReadSDSSPsField(t *testing.T) {
 	if best != 25*51+25 {
 		t.Errorf("eigen-PSF 0 peaks at (%d, %d), want (25, 25)", best%51, best/51)
 	}
+	var want struct {
+		RowSums []float64 `json:"row_sums"`
+		Sample  []float64
+	}
+	if err := json.Unmarshal(loadExpected(t)["sdss_psfield_r"], &want); err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range rows {
+		var sum float64
+		for _, v := range r {
+			sum += v
+		}
+		if math.Abs(sum-want.RowSums[i]) > 1e-9*math.Abs(want.RowSums[i]) {
+			t.Errorf("eigen-PSF %d sums to %v, astropy %v", i, sum, want.RowSums[i])
+		}
+	}
+	if rows[0][1300] != want.Sample[0] || rows[3][1300] != want.Sample[1] {
+		t.Errorf("RROWS samples %v %v, astropy %v", rows[0][1300], rows[3][1300], want.Sample)
+	}
 	coef, _ := tab.Column("c")
 	if v, err := coef.Float64s(); err != nil || len(v) != 4*25 || coef.Dim[0] != 5 || coef.Dim[1] != 5 {
 		t.Errorf("c: %d values dim %v, %v", len(v), coef.Dim, err)
@@ -160,6 +179,28 @@ func TestReadSDSSMask(t *testing.T) {
 	for r := range spans {
 		if int64(len(spans[r])) != 6*nspan[r] {
 			t.Fatalf("row %d: %d span bytes for %d spans", r, len(spans[r]), nspan[r])
+		}
+	}
+	var want struct {
+		SpanByteSum int64 `json:"span_byte_sum"`
+		First       []int
+	}
+	if err := json.Unmarshal(loadExpected(t)["sdss_fpm_r1"], &want); err != nil {
+		t.Fatal(err)
+	}
+	var sum int64
+	for _, s := range spans {
+		for _, b := range s {
+			sum += int64(b)
+		}
+	}
+	if sum != want.SpanByteSum {
+		t.Errorf("span bytes sum to %d, astropy %d", sum, want.SpanByteSum)
+	}
+	for i, b := range want.First {
+		if int(spans[0][i]) != b {
+			t.Errorf("first span bytes %v, astropy %v", spans[0][:12], want.First)
+			break
 		}
 	}
 	types, err := f.Table(11)

@@ -145,6 +145,18 @@ with fits.open(frame) as f:
                    float(sky["ALLSKY"][0][10, 20])],
     }
 
+# The r-band KL PSF basis of psField (variable-length RROWS) and the r fpM INTERP plane (span
+# bytes in the heap): sums and samples as astropy reads them.
+data_dir = frame.rsplit("/", 1)[0] + "/"
+with fits.open(data_dir + "psField-002583-2-0136.fit") as f:
+    rr = f[3].data["RROWS"]
+    expected["sdss_psfield_r"] = {"row_sums": [float(np.sum(r, dtype=np.float64)) for r in rr],
+                                  "sample": [float(rr[0][1300]), float(rr[3][1300])]}
+with fits.open(data_dir + "fpM-002583-r2-0136.fit.gz") as f:
+    t = f[1].data
+    expected["sdss_fpm_r1"] = {"span_byte_sum": int(sum(int(np.sum(np.asarray(v, dtype=np.int64))) for v in t["s"])),
+                               "first": [int(v) for v in t["s"][0][:12]]}
+
 with open("expected.json", "w") as f:
     json.dump(expected, f, indent=0, sort_keys=True)
     f.write("\n")
