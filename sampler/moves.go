@@ -66,18 +66,18 @@ type worker struct {
 	start              chan bool
 
 	// the change a proposal makes: up to three sources added (sign +1) or removed (−1)
-	nch   int
-	chx   [3]float64
-	chy   [3]float64
-	chth  [3][]float64
-	chs   [3]float64
-	src   [3]render.Source // the change for the point-source kernels, merged by anchor pixel
-	nsrc  int
-	ks    []float32        // the kernels' scratch for overlapping stamps
-	inBox bool             // δ is rendered in scratch (else it is only in src)
-	mapD      float64 // the map total's change under δ, when mapDKnown
+	nch       int
+	chx       [3]float64
+	chy       [3]float64
+	chth      [3][]float64
+	chs       [3]float64
+	src       [3]render.Source // the change for the point-source kernels, merged by anchor pixel
+	nsrc      int
+	ks        []float32 // the kernels' scratch for overlapping stamps
+	inBox     bool      // δ is rendered in scratch (else it is only in src)
+	mapD      float64   // the map total's change under δ, when mapDKnown
 	mapDKnown bool
-	tmp   []float32        // ψ·w of the flux-guess stamp
+	tmp       []float32 // ψ·w of the flux-guess stamp
 }
 
 func newWorker(c *Chain) *worker {
