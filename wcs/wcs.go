@@ -88,8 +88,6 @@ type WCS struct {
 	// LatFirst is true when the header's first axis is declination (CTYPE1 = 'DEC--TAN'); pixel
 	// x then maps to the second intermediate coordinate.
 	LatFirst bool
-
-	cdInv [2][2]float64
 }
 
 // FromHeader builds the WCS from FITS header cards: CTYPEi (RA---TAN / DEC--TAN, with -SIP for
@@ -233,7 +231,7 @@ func FromHeader(h Header) (*WCS, error) {
 			w.AP, w.BP = nil, nil // half an inverse is no use; Newton's method starts from (U, V)
 		}
 	}
-	if err := w.init(); err != nil {
+	if err := w.validate(); err != nil {
 		return nil, err
 	}
 	return &w, nil
@@ -266,17 +264,17 @@ func readPoly(h Header, name string) (*Poly, error) {
 	return p, nil
 }
 
-func (w *WCS) init() error {
-	det := w.CD[0][0]*w.CD[1][1] - w.CD[0][1]*w.CD[1][0]
-	if det == 0 || math.IsNaN(det) || math.IsInf(det, 0) {
+func (w *WCS) validate() error {
+	if det := w.det(); det == 0 || math.IsNaN(det) || math.IsInf(det, 0) {
 		return errors.New("wcs: singular CD (or PC×CDELT) matrix")
 	}
-	w.cdInv = [2][2]float64{{w.CD[1][1] / det, -w.CD[0][1] / det}, {-w.CD[1][0] / det, w.CD[0][0] / det}}
 	if math.Abs(w.CRVal[1]) > 90 {
 		return fmt.Errorf("wcs: reference declination %v outside ±90°", w.CRVal[1])
 	}
 	return nil
 }
+
+func (w *WCS) det() float64 { return w.CD[0][0]*w.CD[1][1] - w.CD[0][1]*w.CD[1][0] }
 
 const deg = math.Pi / 180
 
@@ -355,8 +353,9 @@ func (w *WCS) SkyToPixel(ra, dec float64) (x, y float64, err error) {
 	rTheta := 180 / math.Pi * cth / sth // R = (180/π) cot θ
 	sphi, cphi := sincosd(phi)
 	xi, eta := rTheta*sphi, -rTheta*cphi
-	u := w.cdInv[0][0]*xi + w.cdInv[0][1]*eta
-	v := w.cdInv[1][0]*xi + w.cdInv[1][1]*eta
+	det := w.det()
+	u := (w.CD[1][1]*xi - w.CD[0][1]*eta) / det
+	v := (-w.CD[1][0]*xi + w.CD[0][0]*eta) / det
 	if w.A != nil {
 		if u, v, err = w.invertSIP(u, v); err != nil {
 			return 0, 0, err
