@@ -103,6 +103,7 @@ func runSample(fs *flag.FlagSet, args []string, out io.Writer) error {
 	if err := parse(fs, args, 0, 1); err != nil {
 		return err
 	}
+	planned := resultFlags(fs) // before building the job changes any flag's value
 	var job *pipeline.Job
 	var err error
 	switch {
@@ -118,7 +119,7 @@ func runSample(fs *flag.FlagSet, args []string, out io.Writer) error {
 		return err
 	}
 	if f.tile > 0 {
-		return runTiled(job, f.tile, f.quiet, out)
+		return runTiled(job, &f, planned, out)
 	}
 	return runJob(job, f.quiet, out)
 }

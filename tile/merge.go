@@ -1,0 +1,383 @@
+package tile
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/probcat/probcat/catalogue"
+	"github.com/probcat/probcat/fits"
+	"github.com/probcat/probcat/pipeline"
+	"github.com/probcat/probcat/sampler"
+	"github.com/probcat/probcat/survey"
+)
+
+// Missing lists the tiles of the plan that have not finished.
+func (m *Manifest) Missing(planDir string) []int {
+	var out []int
+	for i := range m.Tiles {
+		if !Done(planDir, i) {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// Merge stitches the finished tiles of the plan in planDir into the files `probcat sample`
+// writes, in outDir: ensemble.parquet (frame sample k of chain c is the union of sample k of
+// chain c of every tile, each restricted to its core, streamed so that no more than one frame
+// sample is held in memory), samples.parquet (per frame sample: N of the union, sums of the
+// tiles' ln L and ln prior, the core-area-weighted mean background and the mean acceptance
+// rates), the condensed catalogues (the union of the tiles' condensed sources in their cores),
+// model.fits (cores stitched), diagnostics.png and run.json. job is the frame's job (for the
+// magnitude and sky columns and the settings). Nothing is written unless every tile is done;
+// files appear together at the end.
+func Merge(m *Manifest, planDir string, job *pipeline.Job, outDir string) (*pipeline.Summary, error) {
+	start := time.Now()
+	if miss := m.Missing(planDir); len(miss) > 0 {
+		list := make([]string, 0, 5)
+		for _, i := range miss[:min(len(miss), 5)] {
+			list = append(list, strconv.Itoa(i))
+		}
+		more := ""
+		if len(miss) > 5 {
+			more = ", …"
+		}
+		return nil, fmt.Errorf("%s: %d of %d tiles have not finished (tile %s%s); run probcat run-tile %s --index %d",
+			Dir(planDir, miss[0]), len(miss), len(m.Tiles), strings.Join(list, ", "), more, planDir, miss[0])
+	}
+	if err := os.MkdirAll(outDir, 0o755); err != nil {
+		return nil, err
+	}
+	stage := filepath.Join(outDir, ".probcat-merge")
+	if err := os.RemoveAll(stage); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(stage, 0o755); err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(stage)
+	mg := &merger{m: m, planDir: planDir, job: job, stage: stage}
+	sum, err := mg.run()
+	if err != nil {
+		return nil, err
+	}
+	if err := mg.writeRun(start); err != nil {
+		return nil, err
+	}
+	for _, f := range []string{pipeline.EnsembleFile, pipeline.SamplesFile, pipeline.CondensedParq,
+		pipeline.CondensedFITS, pipeline.ModelFile, pipeline.DiagnosticsFile, pipeline.RunFile} {
+		src := filepath.Join(stage, f)
+		if _, err := os.Stat(src); err != nil {
+			continue
+		}
+		if err := os.Rename(src, filepath.Join(outDir, f)); err != nil {
+			return nil, err
+		}
+	}
+	sum.Wall = time.Since(start)
+	return sum, nil
+}
+
+type merger struct {
+	m       *Manifest
+	planDir string
+	job     *pipeline.Job
+	stage   string
+
+	nSeries, fSeries [][]float64
+	sum              pipeline.Summary
+	meanBg           float64
+}
+
+func (mg *merger) run() (*pipeline.Summary, error) {
+	if err := mg.ensemble(); err != nil {
+		return nil, err
+	}
+	if err := mg.condensed(); err != nil {
+		return nil, err
+	}
+	if err := mg.model(); err != nil {
+		return nil, err
+	}
+	return &mg.sum, nil
+}
+
+func (mg *merger) derived() catalogue.Derived {
+	var d catalogue.Derived
+	im := mg.job.Image
+	if im.HasZeroPoint {
+		d.Magnitude = im.Magnitude
+	}
+	if im.WCS != nil {
+		d.Sky = im.WCS.PixelToSky
+	}
+	return d
+}
+
+func (mg *merger) meta() map[string]string {
+	return map[string]string{"probcat.version": pipeline.Version(), "probcat.seed": fmt.Sprint(mg.m.Seed),
+		"probcat.tile": fmt.Sprint(mg.m.Grid.Size)}
+}
+
+// ensemble writes ensemble.parquet and samples.parquet.
+func (mg *merger) ensemble() error {
+	m := mg.m
+	im := mg.job.Image
+	ntile := len(m.Tiles)
+	streams := make([]*ensembleStream, ntile)
+	defer func() {
+		for _, s := range streams {
+			if s != nil {
+				s.close()
+			}
+		}
+	}()
+	stats := make([][]catalogue.SampleStats, ntile)
+	var moves []string
+	want := m.Chains * m.Samples
+	for i := range m.Tiles {
+		dir := Dir(mg.planDir, i)
+		s, err := openEnsemble(filepath.Join(dir, pipeline.EnsembleFile))
+		if err != nil {
+			return err
+		}
+		streams[i] = s
+		if got, exp := s.meta["probcat.seed"], fmt.Sprint(Seed(m.Seed, i)); got != exp {
+			return fmt.Errorf("%s: made with seed %s, but tile %d of this plan has seed %s (a tile of another plan?)", s.path, got, i, exp)
+		}
+		mv, rows, err := catalogue.ReadSamples(filepath.Join(dir, pipeline.SamplesFile))
+		if err != nil {
+			return err
+		}
+		if len(rows) != want {
+			return fmt.Errorf("%s: %d samples, want %d chains × %d", filepath.Join(dir, pipeline.SamplesFile), len(rows), m.Chains, m.Samples)
+		}
+		for k, r := range rows {
+			if r.Chain != k/m.Samples || r.Index != k%m.Samples {
+				return fmt.Errorf("%s: row %d is sample %d of chain %d, out of order", filepath.Join(dir, pipeline.SamplesFile), k, r.Index, r.Chain)
+			}
+		}
+		if i == 0 {
+			moves = mv
+		} else if strings.Join(mv, ",") != strings.Join(moves, ",") {
+			return fmt.Errorf("%s: move types %v differ from tile 0's %v", filepath.Join(dir, pipeline.SamplesFile), mv, moves)
+		}
+		stats[i] = rows
+	}
+	ens, err := catalogue.CreateEnsemble(filepath.Join(mg.stage, pipeline.EnsembleFile), mg.derived(), mg.meta())
+	if err != nil {
+		return err
+	}
+	sw, err := catalogue.CreateSamples(filepath.Join(mg.stage, pipeline.SamplesFile), moves, mg.meta())
+	if err != nil {
+		ens.Abort()
+		return err
+	}
+	fail := func(err error) error {
+		ens.Abort()
+		sw.Abort()
+		return err
+	}
+	area := make([]float64, ntile)
+	totalArea := 0.0
+	for i, t := range m.Tiles {
+		area[i] = float64(t.Core.Dx() * t.Core.Dy())
+		totalArea += area[i]
+	}
+	x0, y0 := float64(im.X0), float64(im.Y0)
+	mg.nSeries = make([][]float64, m.Chains)
+	mg.fSeries = make([][]float64, m.Chains)
+	var frame catalogue.Sample
+	acc := make([]float64, len(moves))
+	sumN, bgSum := 0.0, 0.0
+	for c := 0; c < m.Chains; c++ {
+		for k := 0; k < m.Samples; k++ {
+			frame = catalogue.Sample{Chain: c, Index: k, X: frame.X[:0], Y: frame.Y[:0], Flux: frame.Flux[:0]}
+			st := catalogue.SampleStats{Chain: c, Index: k, Acceptance: acc}
+			clear(acc)
+			flux := 0.0
+			for i := range m.Tiles {
+				t := &m.Tiles[i]
+				err := streams[i].take(c, k, func(x, y, f float64) {
+					if t.Owns(x-x0, y-y0) {
+						frame.X, frame.Y, frame.Flux = append(frame.X, x), append(frame.Y, y), append(frame.Flux, f)
+						flux += f
+					}
+				})
+				if err != nil {
+					return fail(err)
+				}
+				r := &stats[i][c*m.Samples+k]
+				st.LogLike += r.LogLike
+				st.LogPrior += r.LogPrior
+				st.Background += r.Background * area[i] / totalArea
+				for j := range acc {
+					acc[j] += r.Acceptance[j] / float64(ntile)
+				}
+			}
+			st.N = len(frame.X)
+			if err := ens.Write(&frame); err != nil {
+				return fail(err)
+			}
+			if err := sw.Write(st); err != nil {
+				return fail(err)
+			}
+			mg.nSeries[c] = append(mg.nSeries[c], float64(st.N))
+			mg.fSeries[c] = append(mg.fSeries[c], flux)
+			sumN += float64(st.N)
+			bgSum += st.Background
+		}
+	}
+	for _, s := range streams {
+		if err := s.finish(); err != nil {
+			return fail(err)
+		}
+	}
+	if err := ens.Close(); err != nil {
+		sw.Abort()
+		return err
+	}
+	if err := sw.Close(); err != nil {
+		return err
+	}
+	mg.sum.Kept = want
+	mg.sum.MeanN = sumN / float64(want)
+	mg.sum.RHatN = sampler.SplitRHat(mg.nSeries)
+	mg.meanBg = bgSum / float64(want)
+	return nil
+}
+
+// condensed writes the union of the tiles' condensed catalogues, each restricted to its core.
+func (mg *merger) condensed() error {
+	im := mg.job.Image
+	var all []catalogue.CondensedSource
+	for i := range mg.m.Tiles {
+		t := &mg.m.Tiles[i]
+		cs, err := catalogue.ReadCondensedParquet(filepath.Join(Dir(mg.planDir, i), pipeline.CondensedParq))
+		if err != nil {
+			return err
+		}
+		for _, s := range cs {
+			if t.Owns(s.X-float64(im.X0), s.Y-float64(im.Y0)) {
+				all = append(all, s)
+			}
+		}
+	}
+	sort.SliceStable(all, func(a, b int) bool {
+		if all[a].Prevalence != all[b].Prevalence {
+			return all[a].Prevalence > all[b].Prevalence
+		}
+		return all[a].Flux > all[b].Flux
+	})
+	d := mg.derived()
+	if err := catalogue.WriteCondensedParquet(filepath.Join(mg.stage, pipeline.CondensedParq), all, d, mg.meta()); err != nil {
+		return err
+	}
+	hdr := fits.NewHeader()
+	hdr.Set("PCVERS", pipeline.Version(), "probcat version")
+	hdr.Set("PCSEED", int64(mg.m.Seed), "probcat seed")
+	hdr.Set("PCTILE", int64(mg.m.Grid.Size), "tile size, pixels")
+	hdr.Set("CONDRAD", mg.job.CondenseRadius, "link radius, pixels")
+	hdr.Set("MINPREV", mg.job.MinPrevalence, "minimum prevalence kept")
+	mg.sum.Condensed = len(all)
+	return catalogue.WriteCondensedFITS(filepath.Join(mg.stage, pipeline.CondensedFITS), all, d, hdr)
+}
+
+// model stitches the cores of the tiles' model, residual and χ images.
+func (mg *merger) model() error {
+	im := mg.job.Image
+	w, h := im.Width, im.Height
+	planes := [3][]float32{make([]float32, w*h), make([]float32, w*h), make([]float32, w*h)}
+	bg, area := 0.0, 0.0
+	for i := range mg.m.Tiles {
+		t := &mg.m.Tiles[i]
+		path := filepath.Join(Dir(mg.planDir, i), pipeline.ModelFile)
+		for p := range planes {
+			fi, err := fits.ReadImage(path, p)
+			if err != nil {
+				return err
+			}
+			if fi.Width != t.Outer.Dx() || fi.Height != t.Outer.Dy() {
+				return fmt.Errorf("%s: HDU %d is %d×%d, the tile's box is %d×%d", path, p, fi.Width, fi.Height, t.Outer.Dx(), t.Outer.Dy())
+			}
+			if p == 0 {
+				if b, err := fi.Header.Float(survey.CardBkg); err == nil {
+					a := float64(t.Core.Dx() * t.Core.Dy())
+					bg += b * a
+					area += a
+				}
+			}
+			for y := t.Core.Y0; y < t.Core.Y1; y++ {
+				src := fi.Pix[(y-t.Outer.Y0)*fi.Width+t.Core.X0-t.Outer.X0:]
+				copy(planes[p][y*w+t.Core.X0:y*w+t.Core.X1], src[:t.Core.Dx()])
+			}
+		}
+	}
+	hdr := survey.Cards(im)
+	if area > 0 {
+		hdr.Set(survey.CardBkg, bg/area, "posterior-mean sky level above the bias, counts (mean over tiles)")
+	}
+	rh := fits.NewHeader()
+	rh.Set("BUNIT", "counts", "data minus posterior-mean model")
+	ch := fits.NewHeader()
+	ch.Set("BUNIT", "sigma", "residual divided by the noise")
+	return fits.Write(filepath.Join(mg.stage, pipeline.ModelFile),
+		fits.ImageHDU{Name: "MODEL", Header: hdr, Width: w, Height: h, Data: planes[0]},
+		fits.ImageHDU{Name: "RESIDUAL", Header: rh, Width: w, Height: h, Data: planes[1]},
+		fits.ImageHDU{Name: "CHI", Header: ch, Width: w, Height: h, Data: planes[2]})
+}
+
+// writeRun writes run.json.
+func (mg *merger) writeRun(start time.Time) error {
+	m, job := mg.m, mg.job
+	cfg := job.Config
+	tiles := make([]map[string]any, len(m.Tiles))
+	for i, t := range m.Tiles {
+		tiles[i] = map[string]any{"index": i, "core": t.Core.String(), "outer": t.Outer.String(), "seed": Seed(m.Seed, i)}
+	}
+	rec := map[string]any{
+		"probcat_version": pipeline.Version(),
+		"go_version":      runtime.Version(),
+		"settings":        job.Settings,
+		"seed":            m.Seed,
+		"sampler": map[string]any{"proposals_per_sample": cfg.Proposals, "burn_in": cfg.BurnIn,
+			"samples": cfg.Samples, "chains": cfg.Chains, "region_size": cfg.RegionSize,
+			"count_prior": cfg.CountPrior.String(), "sample_background": cfg.SampleBackground,
+			"sample_slope": cfg.SampleSlope},
+		"flux_prior":      map[string]float64{"min": job.Flux.Min, "slope": job.Flux.Slope},
+		"image":           m.Image,
+		"tiling":          map[string]any{"size": m.Grid.Size, "margin": m.Grid.Margin, "offset": []int{m.Grid.OffsetX, m.Grid.OffsetY}, "tiles": tiles},
+		"kept":            mg.sum.Kept,
+		"mean_n":          mg.sum.MeanN,
+		"mean_background": mg.meanBg,
+		"condensed":       mg.sum.Condensed,
+		"convergence": map[string]any{
+			"n": map[string]float64{"rhat": jsonNum(mg.sum.RHatN), "ess": jsonNum(sampler.EffectiveSampleSize(mg.nSeries))},
+			"total_flux": map[string]float64{"rhat": jsonNum(sampler.SplitRHat(mg.fSeries)),
+				"ess": jsonNum(sampler.EffectiveSampleSize(mg.fSeries))},
+		},
+		"timings": map[string]any{"merge_started": start.UTC().Format(time.RFC3339), "merge_seconds": time.Since(start).Seconds()},
+	}
+	js, err := json.MarshalIndent(rec, "", "  ")
+	if err != nil {
+		return err
+	}
+	path := filepath.Join(mg.stage, pipeline.RunFile)
+	return os.WriteFile(path, append(js, '\n'), 0o644)
+}
+
+// jsonNum maps non-finite values (which JSON cannot hold) to -1, as pipeline's run.json does.
+func jsonNum(v float64) float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return -1
+	}
+	return v
+}

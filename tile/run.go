@@ -1,0 +1,125 @@
+package tile
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"sync"
+
+	"github.com/probcat/probcat/pipeline"
+)
+
+// Job returns the sampling job of tile index: job's settings on the tile's outer box, with
+// the tile's own seed, written into outDir. threads is the tile's thread count (0: all cores).
+func (m *Manifest) Job(job *pipeline.Job, index int, outDir string, threads int) (*pipeline.Job, error) {
+	if index < 0 || index >= len(m.Tiles) {
+		return nil, fmt.Errorf("tile index %d out of range: the plan has tiles 0 to %d", index, len(m.Tiles)-1)
+	}
+	t := &m.Tiles[index]
+	sub := *job
+	sub.Image = Cut(job.Image, t)
+	sub.Config.Seed = Seed(m.Seed, index)
+	sub.Config.Threads = threads
+	sub.OutDir = outDir
+	sub.Resume = true
+	sub.NoPlots = true
+	sub.Progress = nil
+	settings := map[string]any{"tile": index, "core": t.Core.String(), "outer": t.Outer.String(), "plan_seed": m.Seed}
+	for k, v := range job.Settings {
+		settings[k] = v
+	}
+	sub.Settings = settings
+	return &sub, nil
+}
+
+// RunTile samples tile index of the plan in planDir and moves its outputs into place in one
+// rename once they are complete. Running a finished tile again does nothing; running an
+// interrupted one resumes from its checkpoints (kept in the tile's .partial folder).
+// progress, if set, is told of every sample of the tile.
+func RunTile(ctx context.Context, m *Manifest, planDir string, job *pipeline.Job, index, threads int, progress func(done, total int)) error {
+	final := Dir(planDir, index)
+	if Done(planDir, index) {
+		return nil
+	}
+	partial := final + ".partial"
+	sub, err := m.Job(job, index, partial, threads)
+	if err != nil {
+		return err
+	}
+	sub.Progress = progress
+	// Made here so that pipeline.Run, which removes folders it created when it fails,
+	// keeps the checkpoints of an interrupted tile.
+	if err := os.MkdirAll(partial, 0o755); err != nil {
+		return err
+	}
+	if _, err := pipeline.Run(ctx, sub); err != nil {
+		return fmt.Errorf("tile %d: %w", index, err)
+	}
+	return os.Rename(partial, final)
+}
+
+// RunAll samples every unfinished tile of the plan in one process: workers tiles at a time
+// (0: one per core), each tile on one thread. progress, if set, is told after every sample
+// how many of all tiles' samples are done.
+func RunAll(ctx context.Context, m *Manifest, planDir string, job *pipeline.Job, workers int, progress func(done, total int)) error {
+	if workers <= 0 {
+		workers = runtime.NumCPU()
+	}
+	per := job.Config.Chains * (job.Config.BurnIn + job.Config.Samples)
+	total := per * len(m.Tiles)
+	var mu sync.Mutex
+	done := 0
+	tick := func(n int) {
+		if progress == nil {
+			return
+		}
+		mu.Lock()
+		done += n
+		d := done
+		mu.Unlock()
+		progress(d, total)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	next := make(chan int)
+	errs := make([]error, len(m.Tiles))
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				if Done(planDir, i) {
+					tick(per)
+					continue
+				}
+				last := 0
+				err := RunTile(ctx, m, planDir, job, i, 1, func(d, _ int) {
+					tick(d - last)
+					last = d
+				})
+				if err != nil {
+					errs[i] = err
+					cancel()
+				}
+			}
+		}()
+	}
+	for i := range m.Tiles {
+		if ctx.Err() != nil {
+			break
+		}
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	// Report the first real failure rather than the cancellations it caused.
+	for _, err := range errs {
+		if err != nil && !errors.Is(err, context.Canceled) {
+			return err
+		}
+	}
+	return errors.Join(errs...)
+}
