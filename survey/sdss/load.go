@@ -62,8 +62,8 @@ type Cutout struct {
 	PSFX, PSFY float64
 }
 
-// Load reads an SDSS frame and its psField and returns the cutout opts.Box as a model.Image in
-// counts and the PSF at its centre; see Open for the details.
+// Load reads an SDSS frame and its psField and returns the cutout (opts.Box or opts.Around)
+// as a model.Image in counts and the PSF at its centre; see Open for the details.
 func Load(framePath, psFieldPath string, opts Options) (*model.Image, *psf.PSF, error) {
 	c, err := Open(framePath, psFieldPath, opts)
 	if err != nil {
@@ -78,8 +78,10 @@ func Load(framePath, psFieldPath string, opts Options) (*model.Image, *psf.PSF, 
 //   - Pix = image/calib + sky + SOFTBIAS (1000 counts): the data numbers of the frame with
 //     SDSS's pedestal, Bias = SOFTBIAS. (PCAT's own M2 cutout has a pedestal of 1036–1040
 //     instead, and lists bias 1044; only differences from Bias matter.)
-//   - Background = the median sky of the cutout in counts; the sky varies by less than 0.1
-//     count across a 100×100 cutout.
+//   - Background = the median sky of the cutout in counts (the sky model is smooth: it
+//     varies by 0.06 count across PCAT's M2 cutout). In a cluster core it is below the
+//     level of unresolved starlight: PCAT's M2 bias + back (1044 + 179..180) sits ~38 counts
+//     above SDSS's sky of 149 once the pedestals are matched.
 //   - Gain from photoField (else psField HDU6); ReadNoise = √dark_variance, so that
 //     NoiseFromModel gives SDSS's variance (counts)/gain + dark_variance. Noise is
 //     NoiseFromData (PCAT's choice), whose (Pix − Bias)/Gain leaves out the dark variance
