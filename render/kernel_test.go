@@ -1,8 +1,13 @@
 package render
 
 import (
+	"errors"
 	"math"
 	"math/rand/v2"
+	"os"
+	"os/exec"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -368,6 +373,12 @@ func TestMerge(t *testing.T) {
 }
 
 func TestPaths(t *testing.T) {
+	if env := os.Getenv("PROBCAT_KERNEL"); env != "" {
+		if Path() != env {
+			t.Fatalf("PROBCAT_KERNEL=%s but the active path is %q", env, Path())
+		}
+		return
+	}
 	if Paths()[0] != "generic" || Path() != Paths()[len(Paths())-1] {
 		t.Fatalf("paths %v, active %q: want generic first and the fastest active", Paths(), Path())
 	}
@@ -378,6 +389,38 @@ func TestPaths(t *testing.T) {
 	for _, name := range Paths() {
 		if err := SetPath(name); err != nil || Path() != name {
 			t.Fatalf("SetPath(%q): %v, now %q", name, err, Path())
+		}
+	}
+}
+
+// TestKernelEnv runs this test binary again with PROBCAT_KERNEL set: every available path is
+// taken, and an unknown or unavailable one stops the program with status 2 and a message.
+func TestKernelEnv(t *testing.T) {
+	if os.Getenv("PROBCAT_KERNEL") != "" {
+		t.Skip("already in a child process")
+	}
+	run := func(name string) (string, error) {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestPaths$")
+		cmd.Env = append(os.Environ(), "PROBCAT_KERNEL="+name)
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	for _, name := range Paths() {
+		if out, err := run(name); err != nil {
+			t.Fatalf("PROBCAT_KERNEL=%s: %v\n%s", name, err, out)
+		}
+	}
+	bad := []string{"sse9"}
+	for _, name := range []string{"avx2", "avx512"} {
+		if !slices.Contains(Paths(), name) {
+			bad = append(bad, name)
+		}
+	}
+	for _, name := range bad {
+		out, err := run(name)
+		var exit *exec.ExitError
+		if !errors.As(err, &exit) || exit.ExitCode() != 2 || !strings.Contains(out, "PROBCAT_KERNEL") {
+			t.Fatalf("PROBCAT_KERNEL=%s: want exit status 2 naming the variable, got %v\n%s", name, err, out)
 		}
 	}
 }
