@@ -168,32 +168,35 @@ func encodeImage(buf *bytes.Buffer, h ImageHDU, primary, extend bool) error {
 	if err := encodeHeader(buf, cards); err != nil {
 		return err
 	}
-	start := buf.Len()
+	size := max(bitpix, -bitpix) / 8
+	out := make([]byte, n*size)
 	be := binary.BigEndian
 	switch d := h.Data.(type) {
 	case []uint8:
-		buf.Write(d)
+		copy(out, d)
 	case []int16:
-		for _, v := range d {
-			buf.Write(be.AppendUint16(nil, uint16(v)))
+		for i, v := range d {
+			be.PutUint16(out[2*i:], uint16(v))
 		}
 	case []int32:
-		for _, v := range d {
-			buf.Write(be.AppendUint32(nil, uint32(v)))
+		for i, v := range d {
+			be.PutUint32(out[4*i:], uint32(v))
 		}
 	case []int64:
-		for _, v := range d {
-			buf.Write(be.AppendUint64(nil, uint64(v)))
+		for i, v := range d {
+			be.PutUint64(out[8*i:], uint64(v))
 		}
 	case []float32:
-		for _, v := range d {
-			buf.Write(be.AppendUint32(nil, math.Float32bits(v)))
+		for i, v := range d {
+			be.PutUint32(out[4*i:], math.Float32bits(v))
 		}
 	case []float64:
-		for _, v := range d {
-			buf.Write(be.AppendUint64(nil, math.Float64bits(v)))
+		for i, v := range d {
+			be.PutUint64(out[8*i:], math.Float64bits(v))
 		}
 	}
+	start := buf.Len()
+	buf.Write(out)
 	pad(buf, buf.Len()-start, 0)
 	return nil
 }

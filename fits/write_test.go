@@ -329,3 +329,15 @@ func TestWriteErrorsLeaveNoFile(t *testing.T) {
 		t.Errorf("failed writes left files: %v", entries)
 	}
 }
+
+// BenchmarkWriteImage writes an SDSS-frame-sized float32 image.
+func BenchmarkWriteImage(b *testing.B) {
+	pix := make([]float32, 2048*1489)
+	path := filepath.Join(b.TempDir(), "bench.fits")
+	b.SetBytes(int64(4 * len(pix)))
+	for b.Loop() {
+		if err := Write(path, ImageHDU{Width: 2048, Height: 1489, Data: pix}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
