@@ -1,0 +1,222 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+
+	"github.com/probcat/probcat/catalogue"
+)
+
+// brightLimit is the magnitude brighter than which the goal asks for TPR ≥ 0.88 with PPV ≥ 0.85.
+const brightLimit = 19.8
+
+// prevalenceCut is the prevalence threshold of the condensed catalogue in the main table;
+// prevalenceCuts are the ones shown beside it.
+const prevalenceCut = 0.5
+
+var prevalenceCuts = []float64{0.3, 0.5, 0.7}
+
+// frame is the main 100×100 region in cutout pixels.
+var frame = catalogue.Frame{W: 100, H: 100}
+
+// truths holds the two HST reference catalogues, in cutout pixels.
+type truths struct {
+	// starnet is StarNet's HST truth (true_hubble_m2.npy, r < 22.3), used with the StarNet rule
+	// as in the published numbers; pcat is PCAT's (sdss.0921_tru.txt), used with the PCAT rule
+	// down to r = 22.5.
+	starnet, pcat catalogue.Reference
+}
+
+func loadTruth(in inputs) (truths, error) {
+	var t truths
+	var err error
+	if t.starnet, err = catalogue.ReadHubbleM2(in.hubble); err != nil {
+		return t, err
+	}
+	x, y, f, err := catalogue.ReadXYFlux(in.pcatTruth)
+	if err != nil {
+		return t, err
+	}
+	t.pcat = catalogue.NewReference(x, y, f, catalogue.ZeroPointM2r)
+	return t, nil
+}
+
+// result is one scored catalogue (or ensemble).
+type result struct {
+	key, label, what string
+	// cut is the prevalence threshold of a condensed catalogue (0 otherwise).
+	cut float64
+	// starnet, bright and pcat are the scores under the StarNet rule (all magnitudes and
+	// brighter than brightLimit) and under the PCAT rule.
+	starnet, bright, pcat *catalogue.Score
+	use                   *usage // nil for catalogues not made here
+	run                   *runInfo
+}
+
+// runInfo is what a probcat run reports about itself.
+type runInfo struct {
+	RHatN, ESSN, MeanN, Background, ChiSq float64
+	Kept                                  int
+}
+
+// score scores one ensemble (or one catalogue as an ensemble of one) under both rules.
+func score(t truths, s []catalogue.Sample) (starnet, bright, pcat *catalogue.Score, err error) {
+	opt := catalogue.ScoreOptions{Rule: catalogue.StarNetRule, Frame: frame, ZeroPoint: catalogue.ZeroPointM2r}
+	if starnet, err = catalogue.ScoreEnsemble(t.starnet, s, opt); err != nil {
+		return
+	}
+	opt.FaintLimit = brightLimit
+	if bright, err = catalogue.ScoreEnsemble(t.starnet, s, opt); err != nil {
+		return
+	}
+	opt = catalogue.ScoreOptions{Rule: catalogue.PCATRule, Frame: frame, ZeroPoint: catalogue.ZeroPointM2r, FaintLimit: 22.5}
+	pcat, err = catalogue.ScoreEnsemble(t.pcat, s, opt)
+	return
+}
+
+func shift(s []catalogue.Sample, dx, dy float64) {
+	for i := range s {
+		for j := range s[i].X {
+			s[i].X[j] += dx
+			s[i].Y[j] += dy
+		}
+	}
+}
+
+// scoreProbcat scores a probcat run's ensemble and its condensed catalogue at each prevalence cut.
+func scoreProbcat(r probcatRun, dir string, t truths, u usage) ([]*result, error) {
+	info, err := readRunInfo(dir)
+	if err != nil {
+		return nil, err
+	}
+	ens, err := catalogue.ReadEnsemble(filepath.Join(dir, "ensemble.parquet"))
+	if err != nil {
+		return nil, err
+	}
+	shift(ens, r.dx, r.dy)
+	res := &result{key: r.key, label: r.label, what: "ensemble", use: &u, run: info}
+	if res.starnet, res.bright, res.pcat, err = score(t, ens); err != nil {
+		return nil, err
+	}
+	out := []*result{res}
+	cs, err := catalogue.ReadCondensedParquet(filepath.Join(dir, "condensed.parquet"))
+	if err != nil {
+		return nil, err
+	}
+	for _, cut := range prevalenceCuts {
+		var kept []catalogue.CondensedSource
+		for _, c := range cs {
+			if c.Prevalence >= cut {
+				kept = append(kept, c)
+			}
+		}
+		s := catalogue.SingleSample(kept)
+		shift(s, r.dx, r.dy)
+		c := &result{key: r.key, label: r.label, what: fmt.Sprintf("condensed, prevalence ≥ %.1f", cut), cut: cut, use: &u, run: info}
+		if c.starnet, c.bright, c.pcat, err = score(t, s); err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// readRunInfo reads convergence from run.json and the sky and χ² from samples.parquet.
+func readRunInfo(dir string) (*runInfo, error) {
+	b, err := os.ReadFile(filepath.Join(dir, "run.json"))
+	if err != nil {
+		return nil, err
+	}
+	var rj struct {
+		Kept        int     `json:"kept"`
+		MeanN       float64 `json:"mean_n"`
+		Convergence struct {
+			N struct{ RHat, ESS float64 } `json:"n"`
+		} `json:"convergence"`
+		Image struct {
+			Width, Height int
+		} `json:"image"`
+	}
+	if err := json.Unmarshal(b, &rj); err != nil {
+		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, "run.json"), err)
+	}
+	info := &runInfo{RHatN: rj.Convergence.N.RHat, ESSN: rj.Convergence.N.ESS, MeanN: rj.MeanN, Kept: rj.Kept}
+	_, rows, err := catalogue.ReadSamples(filepath.Join(dir, "samples.parquet"))
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range rows {
+		info.Background += r.Background / float64(len(rows))
+		// ln L = −½ Σ w (d − m)², so χ² per pixel is −2 ln L / pixels.
+		info.ChiSq += -2 * r.LogLike / float64(rj.Image.Width*rj.Image.Height) / float64(len(rows))
+	}
+	return info, nil
+}
+
+// scoreCatalogue scores a text catalogue (x y flux in cutout pixels and ADU).
+func scoreCatalogue(key, label, path string, t truths, u *usage) (*result, error) {
+	x, y, f, err := catalogue.ReadXYFlux(path)
+	if err != nil {
+		return nil, err
+	}
+	r := &result{key: key, label: label, what: "catalogue", use: u}
+	r.starnet, r.bright, r.pcat, err = score(t, []catalogue.Sample{{X: x, Y: y, Flux: f}})
+	return r, err
+}
+
+// scoreDAOPHOT scores An et al. (2008)'s DAOPHOT stars (not run here).
+func scoreDAOPHOT(in inputs, t truths) (*result, error) {
+	d, err := catalogue.ReadDAOPHOTM2(in.daophot)
+	if err != nil {
+		return nil, err
+	}
+	s := catalogue.Sample{X: d.X, Y: d.Y}
+	for _, m := range d.Mag {
+		s.Flux = append(s.Flux, math.Pow(10, (catalogue.ZeroPointM2r-m)/2.5))
+	}
+	r := &result{key: "daophot", label: "DAOPHOT (An et al. 2008), scored here", what: "catalogue"}
+	r.starnet, r.bright, r.pcat, err = score(t, []catalogue.Sample{s})
+	return r, err
+}
+
+// inPlots reports whether a result gets a line in the plots: the ensemble and the main
+// condensed catalogue of the three main runs, and every baseline.
+func inPlots(r *result) bool {
+	switch r.key {
+	case "a-fixed", "a-sampled", "b-sdss":
+		return r.cut == 0 || r.cut == prevalenceCut
+	}
+	return r.run == nil
+}
+
+func writePlots(out string, results []*result) error {
+	var sn, pc []catalogue.Labelled
+	for _, r := range results {
+		if !inPlots(r) {
+			continue
+		}
+		l := r.label
+		if r.run != nil {
+			l = shortLabel[r.key] + ", " + shortWhat(r)
+		}
+		sn = append(sn, catalogue.Labelled{Label: l, Score: r.starnet})
+		pc = append(pc, catalogue.Labelled{Label: l, Score: r.pcat})
+	}
+	if err := catalogue.PlotScores(filepath.Join(out, "m2_starnet.png"), sn, nil, nil); err != nil {
+		return err
+	}
+	return catalogue.PlotScores(filepath.Join(out, "m2_pcat.png"), pc,
+		[]catalogue.Curve{catalogue.PCATCompletenessM2}, []catalogue.Curve{catalogue.PCATPurityM2})
+}
+
+var shortLabel = map[string]string{"a-fixed": "probcat (a) sky 179", "a-sampled": "probcat (a) sky sampled", "b-sdss": "probcat (b) SDSS"}
+
+func shortWhat(r *result) string {
+	if r.cut > 0 {
+		return fmt.Sprintf("condensed ≥ %.1f", r.cut)
+	}
+	return r.what
+}
