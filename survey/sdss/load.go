@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/probcat/probcat/fits"
 	"github.com/probcat/probcat/model"
 	"github.com/probcat/probcat/psf"
 )
@@ -171,6 +172,9 @@ func (fr *Frame) Cutout(psFieldPath string, opts Options) (*Cutout, error) {
 			c.MaskPath = find(dirs, fmt.Sprintf("fpM-%06d-%s%d-%04d", fr.Run, fr.Band, fr.Camcol, fr.Field), ".fit", ".fit.gz", ".fits", ".fits.gz")
 		}
 		if c.MaskPath != "" {
+			if err := fr.sameField(c.MaskPath); err != nil {
+				return nil, err
+			}
 			m, err := ReadMask(c.MaskPath)
 			if err != nil {
 				return nil, err
@@ -197,6 +201,9 @@ func (fr *Frame) Cutout(psFieldPath string, opts Options) (*Cutout, error) {
 	}
 	c.Image = im
 
+	if err := fr.sameField(psFieldPath); err != nil {
+		return nil, err
+	}
 	klpsf, err := ReadKLPSF(psFieldPath, fr.Band)
 	if err != nil {
 		return nil, err
@@ -213,6 +220,27 @@ func (fr *Frame) Cutout(psFieldPath string, opts Options) (*Cutout, error) {
 		return nil, fmt.Errorf("%s: %v", psFieldPath, err)
 	}
 	return c, nil
+}
+
+// sameField checks that the RUN, CAMCOL and FIELD cards of the primary header of a psField
+// or fpM file, when present, name the frame's field.
+func (fr *Frame) sameField(path string) error {
+	h, err := fits.ReadHeader(path, 0)
+	if err != nil {
+		return err
+	}
+	for _, c := range []struct {
+		key  string
+		want int
+	}{{"RUN", fr.Run}, {"CAMCOL", fr.Camcol}, {"FIELD", fr.Field}} {
+		if c.want <= 0 || !h.Has(c.key) {
+			continue
+		}
+		if v, err := h.Int(c.key); err == nil && int(v) != c.want {
+			return fmt.Errorf("%s has %s = %d but frame %s has %d: the files belong to different fields", path, c.key, v, fr.Path, c.want)
+		}
+	}
+	return nil
 }
 
 // find returns the first existing file dir/base+ext, trying each dir and then each ext, or "".

@@ -2,11 +2,13 @@ package sdss
 
 import (
 	"math"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/probcat/probcat/fits"
 	"github.com/probcat/probcat/internal/shareddata"
 )
 
@@ -107,6 +109,19 @@ func TestOpenOptions(t *testing.T) {
 		if _, err := fr.Cutout(ps, Options{Box: b}); err == nil || !strings.Contains(err.Error(), fr.Path) {
 			t.Errorf("box %v outside the frame: %v", b, err)
 		}
+	}
+	other := filepath.Join(t.TempDir(), "psField-002583-2-0137.fit")
+	h := fits.NewHeader()
+	h.Set("RUN", int64(2583), "")
+	h.Set("FIELD", int64(137), "")
+	if err := fits.Write(other, fits.ImageHDU{Header: h}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fr.Cutout(other, Options{Box: m2Box}); err == nil || !strings.Contains(err.Error(), "FIELD = 137") {
+		t.Errorf("psField of another field: %v", err)
+	}
+	if _, err := fr.Cutout(ps, Options{Box: m2Box, Mask: other}); err == nil || !strings.Contains(err.Error(), other) {
+		t.Errorf("mask of another field: %v", err)
 	}
 	fpM := shareddata.Path(t, dataDir+"fpM-002583-r2-0136.fit.gz")
 	if _, err := fr.Cutout(fpM, Options{Box: m2Box, NoMask: true}); err == nil || !strings.Contains(err.Error(), fpM) {
