@@ -1,0 +1,104 @@
+// Command m2-convergence measures the wall time probcat's sampler needs on PCAT's M2 r-band
+// cutout (100×100 px, PCAT's own image, calibration and PSF; background 179, f_min 250, α 2,
+// penalty 1.5 as PCAT) to reach a converged posterior: the split-R̂ of N over the last
+// Samples kept samples of Chains chains below 1.05. It prints, after every round of samples,
+// the time, N and ln L of each chain and R̂(N), and a summary line.
+//
+//	go run ./experiments/m2-convergence [-chains 4] [-threads 2] [-samples 300] [-proposals 100]
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log"
+	"math"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/probcat/probcat/internal/shareddata"
+	"github.com/probcat/probcat/model"
+	"github.com/probcat/probcat/psf"
+	"github.com/probcat/probcat/render"
+	"github.com/probcat/probcat/sampler"
+	"github.com/probcat/probcat/survey"
+)
+
+func main() {
+	cfg := sampler.DefaultConfig()
+	flag.IntVar(&cfg.Chains, "chains", 4, "chains")
+	flag.IntVar(&cfg.Threads, "threads", 2, "threads")
+	window := flag.Int("samples", 300, "kept samples per chain: R-hat is computed over the last this many")
+	flag.IntVar(&cfg.Proposals, "proposals", 100, "passes (PCAT proposals) per sample")
+	flag.IntVar(&cfg.RegionProposals, "region-proposals", 1, "proposals per active region per pass")
+	flag.Uint64Var(&cfg.Seed, "seed", 1, "seed")
+	maxSamples := flag.Int("max", 3000, "give up after this many samples per chain")
+	every := flag.Int("every", 25, "print a progress line every this many samples")
+	flag.Parse()
+	dir := filepath.Join(shareddata.Dir(), "m2-pcat-cutout")
+	img, err := survey.PCATImage(filepath.Join(dir, "sdss.0921_cts.txt"), filepath.Join(dir, "sdss.0921_pix.txt"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	img.Background = 179
+	p, err := psf.ReadPCATFile(filepath.Join(dir, "sdss.0921_psf.txt"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	kind := &model.PointSource{PSF: p, Flux: model.FluxPrior{Min: 250, Slope: 2}}
+	cfg.BurnIn = 0
+	total := *maxSamples
+	cfg.Samples = total
+	ns := make([][]float64, cfg.Chains)
+	ll := make([]float64, cfg.Chains)
+	passes, regionProps := int64(0), int64(0)
+	fmt.Printf("M2 r cutout, %d chains on %d threads, %d passes × %d proposals per region per sample, kernels %s\n",
+		cfg.Chains, cfg.Threads, cfg.Proposals, cfg.RegionProposals, render.Path())
+	fmt.Println("| samples | wall s | N per chain | ln L per chain | R-hat(N) last window |")
+	fmt.Println("|---|---|---|---|---|")
+	start := time.Now()
+	done := fmt.Errorf("converged")
+	var conv time.Duration
+	convAt := -1
+	err = sampler.Run(context.Background(), img, kind, cfg, func(s sampler.Sample) error {
+		ns[s.Chain] = append(ns[s.Chain], float64(s.Catalogue.Len()))
+		ll[s.Chain] = s.LogLike
+		passes += s.Passes
+		regionProps += s.RegionProposals
+		if s.Chain != cfg.Chains-1 {
+			return nil
+		}
+		k := s.Index + 1
+		rh := math.NaN()
+		if k >= *window {
+			win := make([][]float64, cfg.Chains)
+			for c := range win {
+				win[c] = ns[c][k-*window:]
+			}
+			rh = sampler.SplitRHat(win)
+		}
+		if k%*every == 0 || rh < 1.05 {
+			last := make([]float64, cfg.Chains)
+			for c := range last {
+				last[c] = ns[c][k-1]
+			}
+			fmt.Printf("| %d | %.1f | %v | %.0f | %.3f |\n", k, time.Since(start).Seconds(), last, ll, rh)
+		}
+		if rh < 1.05 {
+			conv, convAt = time.Since(start), k
+			return done
+		}
+		return nil
+	})
+	if err != nil && err != done {
+		log.Fatal(err)
+	}
+	el := time.Since(start)
+	if convAt < 0 {
+		fmt.Printf("\nnot converged after %d samples per chain (%.1f s)\n", total, el.Seconds())
+		os.Exit(1)
+	}
+	fmt.Printf("\nR-hat(N) < 1.05 over the last %d samples of %d chains after %d samples per chain: %.1f s wall (%d passes, %d region proposals in all; %.1f µs per pass per thread)\n",
+		*window, cfg.Chains, convAt, conv.Seconds(), passes, regionProps, conv.Seconds()*1e6*float64(cfg.Threads)/float64(passes))
+}

@@ -1,0 +1,220 @@
+// Command sbc runs simulation-based calibration (Talts et al. 2018) of probcat's sampler on
+// small synthetic fields: for each field it draws a catalogue from the prior (Poisson count,
+// uniform positions, power-law fluxes), renders it through a Gaussian PSF with Gaussian noise
+// of known variance (exactly the sampler's likelihood), samples the posterior, and records the
+// rank of the true N and of the true total flux among the posterior draws. Calibrated
+// posteriors give uniform ranks, and a 90 % interval that holds the truth in 90 % of fields.
+//
+//	go run ./experiments/sbc [-fields 200] [-threads 2]
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log"
+	"math"
+	"math/rand/v2"
+	"os"
+	"runtime"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/probcat/probcat/model"
+	"github.com/probcat/probcat/psf"
+	"github.com/probcat/probcat/sampler"
+	"gonum.org/v1/gonum/stat/distuv"
+)
+
+// setup is the SBC design.
+type setup struct {
+	size              int     // field side in pixels
+	meanN             float64 // Poisson mean number of sources
+	fmin, slope       float64 // flux prior
+	fwhm, bg, gain    float64
+	burn, draws, thin int // samples: burn-in, kept draws, passes between draws
+	regionProposals   int
+	seed              uint64
+	fields, bins      int
+}
+
+// result is one field's ranks and 90 % interval check.
+type result struct {
+	rankN, rankF int
+	covered      bool // the truth lies in [q5, q95] of the draws (conservative for a discrete N)
+	trueN        int
+	essN         float64
+}
+
+func main() {
+	s := setup{size: 32, meanN: 10, fmin: 60, slope: 2, fwhm: 2.2, bg: 179, gain: 4.62,
+		burn: 20, draws: 99, thin: 200, regionProposals: 4, seed: 1, bins: 10}
+	flag.IntVar(&s.fields, "fields", 200, "number of synthetic fields")
+	flag.IntVar(&s.draws, "draws", s.draws, "posterior draws per field (ranks run 0…draws)")
+	flag.IntVar(&s.thin, "thin", s.thin, "passes between draws")
+	flag.IntVar(&s.burn, "burn", s.burn, "burn-in samples (of thin passes)")
+	flag.Uint64Var(&s.seed, "seed", s.seed, "seed")
+	threads := flag.Int("threads", runtime.NumCPU(), "fields sampled at once")
+	flag.Parse()
+	start := time.Now()
+	res, err := run(s, *threads)
+	if err != nil {
+		log.Fatal(err)
+	}
+	report(os.Stdout, s, res, time.Since(start))
+}
+
+func run(s setup, threads int) ([]result, error) {
+	p, err := psf.Gaussian(s.fwhm)
+	if err != nil {
+		return nil, err
+	}
+	res := make([]result, s.fields)
+	errs := make([]error, s.fields)
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for t := 0; t < threads; t++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				res[i], errs[i] = field(s, p, i)
+			}
+		}()
+	}
+	for i := 0; i < s.fields; i++ {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	for _, e := range errs {
+		if e != nil {
+			return nil, e
+		}
+	}
+	return res, nil
+}
+
+// field simulates field i and samples it.
+func field(s setup, p *psf.PSF, i int) (result, error) {
+	rng := rand.New(rand.NewPCG(s.seed, uint64(i)))
+	area := float64(s.size * s.size)
+	fp := model.FluxPrior{Min: s.fmin, Slope: s.slope}
+	n := int(distuv.Poisson{Lambda: s.meanN, Src: rng}.Rand())
+	img := model.NewImage(s.size, s.size)
+	img.Gain, img.Background, img.Noise = s.gain, s.bg, model.NoiseFromModel
+	box := model.Box{Pix: img.Pix, Stride: s.size, W: s.size, H: s.size}
+	total := 0.0
+	for k := 0; k < n; k++ {
+		x := rng.Float64()*float64(s.size) - 0.5
+		y := rng.Float64()*float64(s.size) - 0.5
+		f := fp.Sample(rng)
+		total += f
+		p.AddTo(box, x, y, f)
+	}
+	sigma := math.Sqrt(s.bg / s.gain)
+	for k := range img.Pix {
+		img.Pix[k] += float32(s.bg + sigma*rng.NormFloat64())
+	}
+	cfg := sampler.DefaultConfig()
+	cfg.CountPrior = model.Poisson{Density: s.meanN / area}
+	cfg.WeightsFromBackground = true
+	cfg.ExactStamps = true
+	cfg.Proposals = s.thin
+	cfg.RegionProposals = s.regionProposals
+	cfg.BurnIn = s.burn
+	cfg.Samples = s.draws
+	cfg.Threads = 1
+	cfg.Seed = s.seed*1000003 + uint64(i)
+	c, err := sampler.NewChain(img, &model.PointSource{PSF: p, Flux: fp}, cfg, 0)
+	if err != nil {
+		return result{}, err
+	}
+	var ns, fs []float64
+	for k := 0; k < s.burn+s.draws; k++ {
+		smp, err := c.Next(context.Background())
+		if err != nil {
+			return result{}, err
+		}
+		if smp.BurnIn {
+			continue
+		}
+		ns = append(ns, float64(smp.Catalogue.Len()))
+		t := 0.0
+		for _, f := range smp.Catalogue.Flux {
+			t += f
+		}
+		fs = append(fs, t)
+	}
+	r := result{trueN: n, essN: sampler.EffectiveSampleSize([][]float64{ns})}
+	r.rankN = rank(ns, float64(n), rng)
+	r.rankF = rank(fs, total, rng)
+	sorted := append([]float64(nil), ns...)
+	sort.Float64s(sorted)
+	lo := sorted[int(math.Floor(0.05*float64(len(sorted)-1)))]
+	hi := sorted[int(math.Ceil(0.95*float64(len(sorted)-1)))]
+	r.covered = float64(n) >= lo && float64(n) <= hi
+	return r, nil
+}
+
+// rank counts the draws below the truth, breaking ties at random.
+func rank(draws []float64, truth float64, rng *rand.Rand) int {
+	below, equal := 0, 0
+	for _, d := range draws {
+		switch {
+		case d < truth:
+			below++
+		case d == truth:
+			equal++
+		}
+	}
+	return below + rng.IntN(equal+1)
+}
+
+// uniformity returns the chi-square statistic and p-value of ranks 0…max in bins equal bins.
+func uniformity(ranks []int, max, bins int) (float64, float64, []int) {
+	h := make([]int, bins)
+	for _, r := range ranks {
+		h[r*bins/(max+1)]++
+	}
+	exp := float64(len(ranks)) / float64(bins)
+	chi2 := 0.0
+	for _, o := range h {
+		chi2 += (float64(o) - exp) * (float64(o) - exp) / exp
+	}
+	return chi2, distuv.ChiSquared{K: float64(bins - 1)}.Survival(chi2), h
+}
+
+func report(w *os.File, s setup, res []result, el time.Duration) {
+	var rn, rf []int
+	cov, covRank, ess, meanN := 0, 0, 0.0, 0.0
+	lo, hi := int(math.Round(0.05*float64(s.draws+1))), int(math.Round(0.95*float64(s.draws+1)))
+	for _, r := range res {
+		if r.rankN >= lo && r.rankN < hi {
+			covRank++
+		}
+		rn = append(rn, r.rankN)
+		rf = append(rf, r.rankF)
+		if r.covered {
+			cov++
+		}
+		ess += r.essN
+		meanN += float64(r.trueN)
+	}
+	nf := float64(len(res))
+	c2n, pn, hn := uniformity(rn, s.draws, s.bins)
+	c2f, pf, hf := uniformity(rf, s.draws, s.bins)
+	fmt.Fprintf(w, "SBC: %d fields of %d×%d px, Gaussian PSF FWHM %.1f, background %g, gain %g; Poisson N (mean %g, drawn mean %.2f), flux ≥ %g with slope %g\n",
+		len(res), s.size, s.size, s.fwhm, s.bg, s.gain, s.meanN, meanN/nf, s.fmin, s.slope)
+	fmt.Fprintf(w, "per field: %d burn-in + %d draws, %d passes (× %d proposals per region) between draws; mean ESS of N %.0f\n\n",
+		s.burn, s.draws, s.thin, s.regionProposals, ess/nf)
+	fmt.Fprintf(w, "| quantity | rank histogram (%d bins) | chi-square (df %d) | p |\n|---|---|---|---|\n", s.bins, s.bins-1)
+	fmt.Fprintf(w, "| N | %v | %.1f | %.3f |\n", hn, c2n, pn)
+	fmt.Fprintf(w, "| total flux | %v | %.1f | %.3f |\n", hf, c2f, pf)
+	fmt.Fprintf(w, "\n90 %% interval of N (randomised: tie-broken rank of the truth in the central 90 %% of ranks %d…%d) holds the truth in %d of %d fields (%.1f %%)\n",
+		lo, hi-1, covRank, len(res), 100*float64(covRank)/nf)
+	fmt.Fprintf(w, "inclusive interval [5 %%, 95 %% quantiles of the draws] holds it in %d of %d fields (%.1f %%; above 90 %% because N is discrete)\n",
+		cov, len(res), 100*float64(cov)/nf)
+	fmt.Fprintf(w, "wall time %.1f s\n", el.Seconds())
+}
