@@ -10,7 +10,8 @@ import (
 type NoiseModel int
 
 const (
-	// NoiseFromData is PCAT's choice: σ² = (data − bias)/gain, fixed for the whole run.
+	// NoiseFromData is PCAT's choice: σ² = (data − bias)/gain + readNoise², fixed for the
+	// whole run (PCAT has no read-noise term: its images have ReadNoise 0).
 	NoiseFromData NoiseModel = iota
 	// NoiseFromModel uses the expected counts instead of the observed ones:
 	// σ² = (background + model)/gain + readNoise², where model is the source model.
@@ -54,7 +55,7 @@ type Image struct {
 	// Background is the sky level in counts above the bias: the model is
 	// Bias + Background + Σ sources.
 	Background float64
-	// ReadNoise is the read noise in counts (used only by NoiseFromModel).
+	// ReadNoise is the read noise in counts (SDSS: √dark_variance).
 	ReadNoise float64
 	// Noise selects how the inverse variance is computed.
 	Noise NoiseModel
@@ -132,7 +133,7 @@ func (im *Image) InverseVariance(model []float32) []float32 {
 			}
 			v = m/im.Gain + im.ReadNoise*im.ReadNoise
 		default:
-			v = (float64(d) - im.Bias) / im.Gain
+			v = (float64(d)-im.Bias)/im.Gain + im.ReadNoise*im.ReadNoise
 		}
 		if v < floor {
 			v = floor

@@ -83,10 +83,10 @@ func Load(framePath, psFieldPath string, opts Options) (*model.Image, *psf.PSF, 
 //     varies by 0.06 count across PCAT's M2 cutout). In a cluster core it is below the
 //     level of unresolved starlight: PCAT's M2 bias + back (1044 + 179..180) sits ~38 counts
 //     above SDSS's sky of 149 once the pedestals are matched.
-//   - Gain from photoField (else psField HDU6); ReadNoise = √dark_variance, so that
-//     NoiseFromModel gives SDSS's variance (counts)/gain + dark_variance. Noise is
-//     NoiseFromData (PCAT's choice), whose (Pix − Bias)/Gain leaves out the dark variance
-//     (1 count² in r, 3 % of the sky variance); Cutout.Variance has the full SDSS variance.
+//   - Gain from photoField (else psField HDU6); ReadNoise = √dark_variance, so that both
+//     noise models include the dark variance: NoiseFromData (PCAT's choice, the default)
+//     gives SDSS's per-pixel variance (Pix − Bias)/Gain + dark_variance, the same as
+//     Cutout.Variance.
 //   - ZeroPoint = 22.5 − 2.5 log10(mean calib over the cutout's columns), so that
 //     magnitudes are the frame's nanomaggies. calib varies by 1.2 % (0.013 mag) over the
 //     frame's 2048 columns and by 0.1 % over 100 columns. It differs from the frame's NMGY
