@@ -5,8 +5,8 @@ import "math/rand/v2"
 // Box is a rectangle of pixels of an image buffer: image pixel (x, y) with X0 ≤ x < X0+W and
 // Y0 ≤ y < Y0+H lives at Pix[(y−Y0)*Stride + (x−X0)].
 type Box struct {
-	Pix            []float32
-	Stride         int
+	Pix          []float32
+	Stride       int
 	X0, Y0, W, H int
 }
 
