@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/probcat/probcat/model"
+	"github.com/probcat/probcat/render"
 )
 
 var kindsCache map[string]*PSF
@@ -228,6 +229,64 @@ func TestAddToPlacesSource(t *testing.T) {
 		}
 		if math.Abs(s-1000) > 0.1 || math.Hypot(sx/s-x, sy/s-y) > 0.005 {
 			t.Errorf("source at (%g, %g): flux %.3f at centroid (%.4f, %.4f)", x, y, s, sx/s, sy/s)
+		}
+	}
+}
+
+// pieceStamp evaluates a piecewise table (see PieceCoeffs) at sub-pixel offset (dx, dy).
+func pieceStamp(p *PSF, coeffs []float32, k int, dx, dy float64) []float64 {
+	qx, qy := min(k-1, int(dx*float64(k))), min(k-1, int(dy*float64(k)))
+	np := p.Size * p.Size
+	table := coeffs[(qy*k+qx)*render.NumCoeffs*np:]
+	var b [render.NumCoeffs]float64
+	render.Basis(dx*float64(k)-float64(qx), dy*float64(k)-float64(qy), &b)
+	out := make([]float64, np)
+	for i := range out {
+		for c := 0; c < render.NumCoeffs; c++ {
+			out[i] += b[c] * float64(table[c*np+i])
+		}
+	}
+	return out
+}
+
+// TestPieceCoeffs checks that one piece reproduces Coeffs and that two pieces per axis
+// bring every PSF within 1e−3 of the peak of the reference, except TinyTim's (2e−3).
+func TestPieceCoeffs(t *testing.T) {
+	for name, p := range kinds(t) {
+		peak := peakOf(p.Fine)
+		one, err := p.PieceCoeffs(1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range one {
+			if math.Abs(float64(one[i]-p.Coeffs[i])) > 1e-6*peak {
+				t.Fatalf("%s: one piece differs from Coeffs at %d: %g vs %g", name, i, one[i], p.Coeffs[i])
+			}
+		}
+		two, err := p.PieceCoeffs(2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		worst, sumErr := 0.0, 0.0
+		for _, off := range offsets(100) {
+			s, r := pieceStamp(p, two, 2, off[0], off[1]), p.Reference(off[0], off[1])
+			for i := range s {
+				worst = math.Max(worst, math.Abs(s[i]-r[i])/peak)
+			}
+			sumErr = math.Max(sumErr, math.Abs(sum(s)-1))
+		}
+		bound := 1e-3
+		if name == "real:"+tinytimPSF || name == "gaussian:fwhm=1.5" {
+			bound = 2e-3
+		}
+		t.Logf("%s: 2×2 pieces vs reference: max |Δ| = %.2e of the peak; sum within %.1e of 1", name, worst, sumErr)
+		if worst > bound || sumErr > 1e-4 {
+			t.Errorf("%s: 2×2 pieces differ from the reference by %.2e of the peak (want ≤ %.0e), sum by %.1e", name, worst, bound, sumErr)
+		}
+	}
+	if p, _ := Gaussian(2); p != nil {
+		if _, err := p.PieceCoeffs(0); err == nil {
+			t.Error("0 pieces accepted")
 		}
 	}
 }
