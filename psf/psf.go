@@ -26,7 +26,8 @@ type PSF struct {
 	Factor int
 	// Fine is the oversampled effective PSF, (Size·Factor)² samples, row-major: sample (a, b)
 	// is the light that falls in a native pixel whose centre is displaced by
-	// (b/Factor − Size/2, a/Factor − Size/2) pixels from the source. It sums to Factor².
+	// (b/Factor − Size/2, a/Factor − Size/2) pixels from the source. Each sub-pixel phase
+	// (the Size² samples with the same a mod Factor and b mod Factor) sums to 1.
 	Fine []float64
 	// Coeffs is the cubic sub-pixel table, render.NumCoeffs × Size² float32 values.
 	Coeffs []float32
