@@ -62,7 +62,8 @@ func main() {
 	}
 
 	for _, s := range []isa{avx512, avx2} {
-		addSpans(s)
+		addSpans(s, false)
+		addSpans(s, true)
 		deltaSpans(s)
 		deltaBox(s)
 		applyBox(s)
@@ -102,20 +103,39 @@ func (tb table) setBases() {
 	ADDQ(tb.p, tb.c6)
 }
 
-// polynomial computes a += Σ_t w_t·coef_t (or a = Σ when a is not yet set) in two chains to
-// halve the dependency latency; b is scratch.
-func polynomial(tb table, w []VecVirtual, a, b VecVirtual, init bool) {
-	if init {
-		VFMADD231PS(tb.mem(0), w[0], a)
-	} else {
-		VMULPS(tb.mem(0), w[0], a)
-	}
-	VMULPS(tb.mem(1), w[1], b)
-	for t := 2; t < 10; t++ {
+// polynomial computes a = Σ_t w_t·coef_t in two chains to halve the dependency latency; b is
+// scratch. With guard (a table without padding), coefficient loads must not run past the
+// columns of the chunk: AVX-512 masks them with K1 (masked-off lanes are not read), AVX2
+// loads them with ymask when the chunk is masked.
+func polynomial(s isa, tb table, w []VecVirtual, a, b VecVirtual, guard, masked bool, ymask VecVirtual) {
+	acc := func(t int) VecVirtual {
 		if t%2 == 0 {
-			VFMADD231PS(tb.mem(t), w[t], a)
-		} else {
-			VFMADD231PS(tb.mem(t), w[t], b)
+			return a
+		}
+		return b
+	}
+	for t := 0; t < 10; t++ {
+		switch {
+		case !guard || (s.lanes == 8 && !masked):
+			if t < 2 {
+				VMULPS(tb.mem(t), w[t], acc(t))
+			} else {
+				VFMADD231PS(tb.mem(t), w[t], acc(t))
+			}
+		case s.lanes == 16:
+			if t < 2 {
+				VMULPS_Z(tb.mem(t), w[t], K1, acc(t))
+			} else {
+				VFMADD231PS(tb.mem(t), w[t], K1, acc(t))
+			}
+		default:
+			c := s.vec()
+			VMASKMOVPS(tb.mem(t), ymask, c)
+			if t < 2 {
+				VMULPS(c, w[t], acc(t))
+			} else {
+				VFMADD231PS(c, w[t], acc(t))
+			}
 		}
 	}
 	VADDPS(b, a, a)
@@ -230,11 +250,18 @@ func spanLoop(s isa, name, base string, body func(w []VecVirtual, tb table, off 
 	Label(name + "_done")
 }
 
-func addSpans(s isa) {
+// addSpans emits addSpans (for padded tables) or, with guard, addSpansFlat (for the flat
+// NumCoeffs × size² table, which has no padding after its last row).
+func addSpans(s isa, guard bool) {
 	name := "addSpans" + s.name
+	doc := name + " adds every span's polynomial stamp into dst (" + s.name + ")."
+	if guard {
+		name = "addSpansFlat" + s.name
+		doc = name + " adds every span's polynomial stamp into dst (" + s.name + "), reading no coefficient beyond the span's columns."
+	}
 	TEXT(name, NOSPLIT, spansSig)
 	Pragma("noescape")
-	Doc(name+" adds every span's polynomial stamp into dst ("+s.name+").", "")
+	Doc(doc, "")
 	spanLoop(s, name, "dst", func(w []VecVirtual, tb table, off Register, masked bool, ymask VecVirtual) {
 		addr := Mem{Base: off}
 		a, b, d := s.vec(), s.vec(), s.vec()
@@ -248,7 +275,7 @@ func addSpans(s isa) {
 		}
 		// The stamp is summed on its own and then added to the pixel, so that a pixel
 		// far smaller than the stamp's terms is rounded once, not at every term.
-		polynomial(tb, w, a, b, false)
+		polynomial(s, tb, w, a, b, guard, masked, ymask)
 		VADDPS(d, a, a)
 		switch {
 		case s.lanes == 16:
@@ -466,7 +493,7 @@ func deltaSpans(s isa) {
 	SUBQ(rb, wdiff)
 	spanLoop(s, name, "resid", func(w []VecVirtual, tb table, off Register, masked bool, ymask VecVirtual) {
 		a, b := s.vec(), s.vec()
-		polynomial(tb, w, a, b, false)
+		polynomial(s, tb, w, a, b, false, masked, ymask)
 		logLikeTerm(s, a, Mem{Base: off}, Mem{Base: off, Index: wdiff, Scale: 1}, masked, ymask, hv, acc0, acc1)
 	})
 	reduce(s, acc0, acc1)

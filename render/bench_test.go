@@ -154,6 +154,28 @@ func BenchmarkRender(b *testing.B) {
 	}
 }
 
+// BenchmarkAddSources renders from the flat table, one source per call, as psf.PSF.AddTo does.
+func BenchmarkAddSources(b *testing.B) {
+	for _, k := range paths {
+		b.Run(k.name+"/25x25", func(b *testing.B) {
+			f := newBenchField(25)
+			coeffs := randomTable(f.rng, 25)
+			src := f.sources(32, FullStamp)
+			run := func() {
+				for i := range src {
+					x, y := float32(src[i].X)-0.3, float32(src[i].Y)-0.6
+					k.addSources(f.resid, f.w, f.w, f.h, coeffs, 25, []float32{x}, []float32{y}, []float32{500})
+				}
+			}
+			for b.Loop() {
+				run()
+			}
+			px := f.stampPixels(src)
+			report(b, px, px*polyFlops, run)
+		})
+	}
+}
+
 func BenchmarkAddSourcesRef(b *testing.B) {
 	f := newBenchField(25)
 	coeffs := randomTable(f.rng, 25)

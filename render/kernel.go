@@ -74,20 +74,24 @@ func SetPath(name string) error {
 }
 
 // AddSources adds flux_k × PSF(x_k, y_k) for every source into the box (see the package
-// comment for the layout and the PSF table). It reads the flat table directly, with the
-// portable kernel; the fast paths need a Table (see Render).
+// comment for the layout and the PSF table). It reads the flat table directly; a Table and
+// Render save a little more (aligned loads and paired stamps).
 func AddSources(dst []float32, stride, w, h int, coeffs []float32, size int, xs, ys, fluxes []float32) {
+	active.Load().addSources(dst, stride, w, h, coeffs, size, xs, ys, fluxes)
+}
+
+func (k *kernels) addSources(dst []float32, stride, w, h int, coeffs []float32, size int, xs, ys, fluxes []float32) {
 	checkBox("dst", dst, stride, w, h)
 	if size < 1 || size%2 == 0 || len(coeffs) < NumCoeffs*size*size {
 		panic(fmt.Sprintf("render: %d coefficients do not make a table of odd size %d", len(coeffs), size))
 	}
 	l := flatLayout(size)
 	var b spans
-	for k := range xs {
-		s := NewSource(float64(xs[k]), float64(ys[k]), float64(fluxes[k]), FullStamp)
+	for i := range xs {
+		s := NewSource(float64(xs[i]), float64(ys[i]), float64(fluxes[i]), FullStamp)
 		b.add(l, &s, 1, 0, 0, stride, w, h)
-		if b.full() || k == len(xs)-1 {
-			addSpansGo(dst, stride, coeffs, l.termStride, l.rowStride, b.geo[:4*b.n], b.wts[:NumCoeffs*b.n])
+		if b.full() || i == len(xs)-1 {
+			k.addSpansFlat(dst, stride, coeffs, l.termStride, l.rowStride, b.geo[:4*b.n], b.wts[:NumCoeffs*b.n])
 			b.n = 0
 		}
 	}

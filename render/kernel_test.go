@@ -165,22 +165,24 @@ func TestRenderMatchesReference(t *testing.T) {
 }
 
 func TestAddSourcesMatchesReference(t *testing.T) {
-	rng := rand.New(rand.NewPCG(3, 4))
-	for trial := range 200 {
-		size := 1 + 2*rng.IntN(13)
-		w, h, stride, got := randomBox(rng)
-		want := append([]float32(nil), got...)
-		coeffs := randomTable(rng, size)
-		b := randomBatch(rng, rng.IntN(80), w, h, size)
-		AddSources(got, stride, w, h, coeffs, size, b.xs, b.ys, b.fs)
-		AddSourcesRef(want, stride, w, h, coeffs, size, b.xs, b.ys, b.fs)
-		tol := renderTol * (b.scale(coeffs) + 10)
-		for p := range got {
-			if e := math.Abs(float64(got[p] - want[p])); e > tol {
-				t.Fatalf("trial %d: pixel %d = %g, reference %g (tolerance %g)", trial, p, got[p], want[p], tol)
+	eachPath(t, func(t *testing.T, k *kernels) {
+		rng := rand.New(rand.NewPCG(3, 4))
+		for trial := range 300 {
+			size := 1 + 2*rng.IntN(13)
+			w, h, stride, got := randomBox(rng)
+			want := append([]float32(nil), got...)
+			coeffs := randomTable(rng, size)
+			b := randomBatch(rng, rng.IntN(80), w, h, size)
+			k.addSources(got, stride, w, h, coeffs, size, b.xs, b.ys, b.fs)
+			AddSourcesRef(want, stride, w, h, coeffs, size, b.xs, b.ys, b.fs)
+			tol := renderTol * (b.scale(coeffs) + 10)
+			for p := range got {
+				if e := math.Abs(float64(got[p] - want[p])); e > tol {
+					t.Fatalf("trial %d: pixel %d = %g, reference %g (tolerance %g)", trial, p, got[p], want[p], tol)
+				}
 			}
 		}
-	}
+	})
 }
 
 // logLikeScale is Σ w·|δ|·(|r| + |δ|/2): the size of the terms of a ΔlnL, against which its

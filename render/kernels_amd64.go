@@ -9,6 +9,11 @@ package render
 //go:noescape
 func addSpansAVX512(dst []float32, stride int, tab []float32, termStride int, rowStride int, geo []int32, wts []float32)
 
+// addSpansFlatAVX512 adds every span's polynomial stamp into dst (AVX512), reading no coefficient beyond the span's columns.
+//
+//go:noescape
+func addSpansFlatAVX512(dst []float32, stride int, tab []float32, termStride int, rowStride int, geo []int32, wts []float32)
+
 // deltaSpansAVX512 returns Σ w·δ·(r − δ/2) over every span, δ being the span's polynomial stamp
 // (AVX512). Spans must not overlap.
 //
@@ -29,6 +34,11 @@ func applyBoxAVX512(resid []float32, rstride int, delta []float32, dstride int, 
 //
 //go:noescape
 func addSpansAVX2(dst []float32, stride int, tab []float32, termStride int, rowStride int, geo []int32, wts []float32)
+
+// addSpansFlatAVX2 adds every span's polynomial stamp into dst (AVX2), reading no coefficient beyond the span's columns.
+//
+//go:noescape
+func addSpansFlatAVX2(dst []float32, stride int, tab []float32, termStride int, rowStride int, geo []int32, wts []float32)
 
 // deltaSpansAVX2 returns Σ w·δ·(r − δ/2) over every span, δ being the span's polynomial stamp
 // (AVX2). Spans must not overlap.

@@ -116,6 +116,90 @@ addSpansAVX512_done:
 	VZEROUPPER
 	RET
 
+// func addSpansFlatAVX512(dst []float32, stride int, tab []float32, termStride int, rowStride int, geo []int32, wts []float32)
+// Requires: AVX, AVX512F, BMI2, CMOV
+TEXT ·addSpansFlatAVX512(SB), NOSPLIT, $8-120
+	MOVQ  stride+24(FP), AX
+	SHLQ  $0x02, AX
+	MOVQ  termStride+56(FP), CX
+	SHLQ  $0x02, CX
+	MOVQ  rowStride+64(FP), DX
+	SHLQ  $0x02, DX
+	MOVQ  geo_base+72(FP), BX
+	MOVQ  wts_base+96(FP), SI
+	MOVQ  geo_len+80(FP), DI
+	SHRQ  $0x02, DI
+	MOVQ  DI, (SP)
+	TESTQ DI, DI
+	JZ    addSpansFlatAVX512_done
+
+addSpansFlatAVX512_span:
+	VBROADCASTSS (SI), Z0
+	VBROADCASTSS 4(SI), Z1
+	VBROADCASTSS 8(SI), Z2
+	VBROADCASTSS 12(SI), Z3
+	VBROADCASTSS 16(SI), Z4
+	VBROADCASTSS 20(SI), Z5
+	VBROADCASTSS 24(SI), Z6
+	VBROADCASTSS 28(SI), Z7
+	VBROADCASTSS 32(SI), Z8
+	VBROADCASTSS 36(SI), Z9
+	MOVLQSX      8(BX), DI
+	XORQ         R8, R8
+
+addSpansFlatAVX512_chunk:
+	MOVL    $0x00000010, R9
+	CMPQ    DI, $0x10
+	CMOVLLT DI, R9
+	MOVL    $0x0000ffff, R10
+	BZHIL   R9, R10, R10
+	KMOVW   R10, K1
+	MOVLQSX (BX), R12
+	SHLQ    $0x02, R12
+	ADDQ    R8, R12
+	MOVQ    dst_base+0(FP), R9
+	ADDQ    R9, R12
+	MOVLQSX 4(BX), R9
+	SHLQ    $0x02, R9
+	ADDQ    R8, R9
+	MOVQ    tab_base+32(FP), R10
+	ADDQ    R10, R9
+	MOVLQSX 12(BX), R13
+
+addSpansFlatAVX512_row:
+	LEAQ        (R9)(CX*1), R10
+	LEAQ        (R10)(CX*4), R11
+	ADDQ        CX, R11
+	VMOVUPS.Z   (R12), K1, Z12
+	VMULPS.Z    (R9), Z0, K1, Z10
+	VMULPS.Z    (R9)(CX*1), Z1, K1, Z11
+	VFMADD231PS (R9)(CX*2), Z2, K1, Z10
+	VFMADD231PS (R10)(CX*2), Z3, K1, Z11
+	VFMADD231PS (R9)(CX*4), Z4, K1, Z10
+	VFMADD231PS (R10)(CX*4), Z5, K1, Z11
+	VFMADD231PS (R11), Z6, K1, Z10
+	VFMADD231PS (R11)(CX*1), Z7, K1, Z11
+	VFMADD231PS (R9)(CX*8), Z8, K1, Z10
+	VFMADD231PS (R10)(CX*8), Z9, K1, Z11
+	VADDPS      Z11, Z10, Z10
+	VADDPS      Z12, Z10, Z10
+	VMOVUPS     Z10, K1, (R12)
+	ADDQ        AX, R12
+	ADDQ        DX, R9
+	DECQ        R13
+	JNZ         addSpansFlatAVX512_row
+	ADDQ        $0x40, R8
+	SUBQ        $0x10, DI
+	JG          addSpansFlatAVX512_chunk
+	ADDQ        $0x10, BX
+	ADDQ        $0x28, SI
+	DECQ        (SP)
+	JNZ         addSpansFlatAVX512_span
+
+addSpansFlatAVX512_done:
+	VZEROUPPER
+	RET
+
 // func deltaSpansAVX512(resid []float32, weight []float32, stride int, tab []float32, termStride int, rowStride int, geo []int32, wts []float32) float64
 // Requires: AVX, AVX512DQ, AVX512F, BMI2, CMOV, SSE2
 TEXT ·deltaSpansAVX512(SB), NOSPLIT, $8-152
@@ -450,6 +534,140 @@ addSpansAVX2_next:
 	JNZ  addSpansAVX2_span
 
 addSpansAVX2_done:
+	VZEROUPPER
+	RET
+
+// func addSpansFlatAVX2(dst []float32, stride int, tab []float32, termStride int, rowStride int, geo []int32, wts []float32)
+// Requires: AVX, FMA3
+TEXT ·addSpansFlatAVX2(SB), NOSPLIT, $8-120
+	MOVQ  stride+24(FP), AX
+	SHLQ  $0x02, AX
+	MOVQ  termStride+56(FP), CX
+	SHLQ  $0x02, CX
+	MOVQ  rowStride+64(FP), DX
+	SHLQ  $0x02, DX
+	MOVQ  geo_base+72(FP), BX
+	MOVQ  wts_base+96(FP), SI
+	MOVQ  geo_len+80(FP), DI
+	SHRQ  $0x02, DI
+	MOVQ  DI, (SP)
+	TESTQ DI, DI
+	JZ    addSpansFlatAVX2_done
+
+addSpansFlatAVX2_span:
+	VBROADCASTSS (SI), Y0
+	VBROADCASTSS 4(SI), Y1
+	VBROADCASTSS 8(SI), Y2
+	VBROADCASTSS 12(SI), Y3
+	VBROADCASTSS 16(SI), Y4
+	VBROADCASTSS 20(SI), Y5
+	VBROADCASTSS 24(SI), Y6
+	VBROADCASTSS 28(SI), Y7
+	VBROADCASTSS 32(SI), Y8
+	VBROADCASTSS 36(SI), Y9
+	MOVLQSX      8(BX), DI
+	XORQ         R8, R8
+
+addSpansFlatAVX2_chunk:
+	CMPQ    DI, $0x08
+	JL      addSpansFlatAVX2_tail
+	MOVLQSX (BX), R12
+	SHLQ    $0x02, R12
+	ADDQ    R8, R12
+	MOVQ    dst_base+0(FP), R9
+	ADDQ    R9, R12
+	MOVLQSX 4(BX), R9
+	SHLQ    $0x02, R9
+	ADDQ    R8, R9
+	MOVQ    tab_base+32(FP), R10
+	ADDQ    R10, R9
+	MOVLQSX 12(BX), R13
+
+addSpansFlatAVX2_row:
+	LEAQ        (R9)(CX*1), R10
+	LEAQ        (R10)(CX*4), R11
+	ADDQ        CX, R11
+	VMOVUPS     (R12), Y12
+	VMULPS      (R9), Y0, Y10
+	VMULPS      (R9)(CX*1), Y1, Y11
+	VFMADD231PS (R9)(CX*2), Y2, Y10
+	VFMADD231PS (R10)(CX*2), Y3, Y11
+	VFMADD231PS (R9)(CX*4), Y4, Y10
+	VFMADD231PS (R10)(CX*4), Y5, Y11
+	VFMADD231PS (R11), Y6, Y10
+	VFMADD231PS (R11)(CX*1), Y7, Y11
+	VFMADD231PS (R9)(CX*8), Y8, Y10
+	VFMADD231PS (R10)(CX*8), Y9, Y11
+	VADDPS      Y11, Y10, Y10
+	VADDPS      Y12, Y10, Y10
+	VMOVUPS     Y10, (R12)
+	ADDQ        AX, R12
+	ADDQ        DX, R9
+	DECQ        R13
+	JNZ         addSpansFlatAVX2_row
+	ADDQ        $0x20, R8
+	SUBQ        $0x08, DI
+	JMP         addSpansFlatAVX2_chunk
+
+addSpansFlatAVX2_tail:
+	TESTQ   DI, DI
+	JZ      addSpansFlatAVX2_next
+	LEAQ    maskTab<>+32(SB), R9
+	SHLQ    $0x02, DI
+	SUBQ    DI, R9
+	VMOVDQU (R9), Y10
+	MOVLQSX (BX), R12
+	SHLQ    $0x02, R12
+	ADDQ    R8, R12
+	MOVQ    dst_base+0(FP), DI
+	ADDQ    DI, R12
+	MOVLQSX 4(BX), R9
+	SHLQ    $0x02, R9
+	ADDQ    R8, R9
+	MOVQ    tab_base+32(FP), DI
+	ADDQ    DI, R9
+	MOVLQSX 12(BX), R13
+
+addSpansFlatAVX2_tailrow:
+	LEAQ        (R9)(CX*1), R10
+	LEAQ        (R10)(CX*4), R11
+	ADDQ        CX, R11
+	VMASKMOVPS  (R12), Y10, Y13
+	VMASKMOVPS  (R9), Y10, Y11
+	VMULPS      Y11, Y0, Y11
+	VMASKMOVPS  (R9)(CX*1), Y10, Y12
+	VMULPS      Y12, Y1, Y12
+	VMASKMOVPS  (R9)(CX*2), Y10, Y14
+	VFMADD231PS Y14, Y2, Y11
+	VMASKMOVPS  (R10)(CX*2), Y10, Y14
+	VFMADD231PS Y14, Y3, Y12
+	VMASKMOVPS  (R9)(CX*4), Y10, Y14
+	VFMADD231PS Y14, Y4, Y11
+	VMASKMOVPS  (R10)(CX*4), Y10, Y14
+	VFMADD231PS Y14, Y5, Y12
+	VMASKMOVPS  (R11), Y10, Y14
+	VFMADD231PS Y14, Y6, Y11
+	VMASKMOVPS  (R11)(CX*1), Y10, Y14
+	VFMADD231PS Y14, Y7, Y12
+	VMASKMOVPS  (R9)(CX*8), Y10, Y14
+	VFMADD231PS Y14, Y8, Y11
+	VMASKMOVPS  (R10)(CX*8), Y10, Y14
+	VFMADD231PS Y14, Y9, Y12
+	VADDPS      Y12, Y11, Y11
+	VADDPS      Y13, Y11, Y11
+	VMASKMOVPS  Y11, Y10, (R12)
+	ADDQ        AX, R12
+	ADDQ        DX, R9
+	DECQ        R13
+	JNZ         addSpansFlatAVX2_tailrow
+
+addSpansFlatAVX2_next:
+	ADDQ $0x10, BX
+	ADDQ $0x28, SI
+	DECQ (SP)
+	JNZ  addSpansFlatAVX2_span
+
+addSpansFlatAVX2_done:
 	VZEROUPPER
 	RET
 

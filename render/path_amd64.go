@@ -78,6 +78,19 @@ func (k *kernels) addSpans(dst []float32, stride int, tab []float32, termStride,
 	}
 }
 
+// addSpansFlat adds every span's stamp into dst, reading no coefficient beyond a span's
+// columns (for the flat table, which has no padding).
+func (k *kernels) addSpansFlat(dst []float32, stride int, tab []float32, termStride, rowStride int, geo []int32, wts []float32) {
+	switch k.isa {
+	case isaAVX512:
+		addSpansFlatAVX512(dst, stride, tab, termStride, rowStride, geo, wts)
+	case isaAVX2:
+		addSpansFlatAVX2(dst, stride, tab, termStride, rowStride, geo, wts)
+	default:
+		addSpansGo(dst, stride, tab, termStride, rowStride, geo, wts)
+	}
+}
+
 // deltaSpans returns Σ w·δ·(r − δ/2) over non-overlapping spans, δ being each stamp.
 func (k *kernels) deltaSpans(resid, weight []float32, stride int, tab []float32, termStride, rowStride int, geo []int32, wts []float32) float64 {
 	switch k.isa {
