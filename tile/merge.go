@@ -92,9 +92,11 @@ type merger struct {
 	job     *pipeline.Job
 	stage   string
 
-	nSeries, fSeries [][]float64
-	sum              pipeline.Summary
-	meanBg           float64
+	nSeries, fSeries, lSeries [][]float64
+	hist                      fluxHist
+	chi                       []float32
+	sum                       pipeline.Summary
+	meanBg                    float64
 }
 
 func (mg *merger) run() (*pipeline.Summary, error) {
@@ -105,6 +107,10 @@ func (mg *merger) run() (*pipeline.Summary, error) {
 		return nil, err
 	}
 	if err := mg.model(); err != nil {
+		return nil, err
+	}
+	im := mg.job.Image
+	if err := plotDiagnostics(filepath.Join(mg.stage, pipeline.DiagnosticsFile), mg.nSeries, mg.lSeries, mg.chi, im.Width, im.Height, &mg.hist); err != nil {
 		return nil, err
 	}
 	return &mg.sum, nil
@@ -195,6 +201,7 @@ func (mg *merger) ensemble() error {
 	x0, y0 := float64(im.X0), float64(im.Y0)
 	mg.nSeries = make([][]float64, m.Chains)
 	mg.fSeries = make([][]float64, m.Chains)
+	mg.lSeries = make([][]float64, m.Chains)
 	var frame catalogue.Sample
 	acc := make([]float64, len(moves))
 	sumN, bgSum := 0.0, 0.0
@@ -210,6 +217,7 @@ func (mg *merger) ensemble() error {
 					if t.Owns(x-x0, y-y0) {
 						frame.X, frame.Y, frame.Flux = append(frame.X, x), append(frame.Y, y), append(frame.Flux, f)
 						flux += f
+						mg.hist.add(f)
 					}
 				})
 				if err != nil {
@@ -232,6 +240,7 @@ func (mg *merger) ensemble() error {
 			}
 			mg.nSeries[c] = append(mg.nSeries[c], float64(st.N))
 			mg.fSeries[c] = append(mg.fSeries[c], flux)
+			mg.lSeries[c] = append(mg.lSeries[c], st.LogLike)
 			sumN += float64(st.N)
 			bgSum += st.Background
 		}
@@ -321,6 +330,7 @@ func (mg *merger) model() error {
 			}
 		}
 	}
+	mg.chi = planes[2]
 	hdr := survey.Cards(im)
 	if area > 0 {
 		hdr.Set(survey.CardBkg, bg/area, "posterior-mean sky level above the bias, counts (mean over tiles)")

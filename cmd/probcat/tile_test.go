@@ -1,0 +1,234 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/probcat/probcat/catalogue"
+	"github.com/probcat/probcat/tile"
+)
+
+// tileArgs are modest sampler settings for the tiling tests.
+var tileArgs = []string{"--samples", "12", "--burn-in", "8", "--proposals", "30", "--chains", "2", "--seed", "7"}
+
+// simulateTiled writes a 96×96 simulated field into dir.
+func simulateTiled(t *testing.T, dir string) string {
+	t.Helper()
+	if code, _, e := probcat(t, "simulate", "--out", dir, "--width", "96", "--height", "96", "--density", "0.02", "--seed", "11"); code != 0 {
+		t.Fatalf("simulate: exit %d: %s", code, e)
+	}
+	return filepath.Join(dir, "image.fits")
+}
+
+func mustRun(t *testing.T, args ...string) {
+	t.Helper()
+	if code, _, e := probcat(t, args...); code != 0 {
+		t.Fatalf("probcat %s: exit %d: %s", strings.Join(args, " "), code, e)
+	}
+}
+
+func sameBytes(t *testing.T, a, b string) {
+	t.Helper()
+	x, err := os.ReadFile(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	y, err := os.ReadFile(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(x, y) {
+		t.Errorf("%s and %s differ", a, b)
+	}
+}
+
+// planAndRun plans img into dir and runs the tiles listed, using each way of giving the index.
+func planAndRun(t *testing.T, img, dir string, tiles ...int) {
+	t.Helper()
+	mustRun(t, append([]string{"plan", img, "--out", dir, "--tile", "48", "--quiet"}, tileArgs...)...)
+	for _, i := range tiles {
+		switch i % 3 {
+		case 0:
+			mustRun(t, "run-tile", dir, "--index", string(rune('0'+i)), "--quiet")
+		case 1:
+			t.Setenv("SLURM_ARRAY_TASK_ID", string(rune('0'+i)))
+			mustRun(t, "run-tile", dir, "--quiet", "--threads", "1")
+			os.Unsetenv("SLURM_ARRAY_TASK_ID")
+		case 2:
+			t.Setenv("JOB_COMPLETION_INDEX", string(rune('0'+i)))
+			mustRun(t, "run-tile", dir, "--quiet")
+			os.Unsetenv("JOB_COMPLETION_INDEX")
+		}
+	}
+}
+
+// TestTiledSampleEqualsPlanRunMerge is the contract of tiling: one process with all tiles
+// concurrently, and plan / run-tile (any index, any order, any thread count) / merge give the
+// same bytes; every sample is the union of the tiles' cores, with no duplicate at a seam.
+func TestTiledSampleEqualsPlanRunMerge(t *testing.T) {
+	dir := t.TempDir()
+	img := simulateTiled(t, filepath.Join(dir, "sim"))
+	one := filepath.Join(dir, "one")
+	mustRun(t, append([]string{"sample", img, "--out", one, "--tile", "48", "--quiet", "--threads", "2"}, tileArgs...)...)
+	if _, err := os.Stat(filepath.Join(one, tilesDir)); err == nil {
+		t.Errorf("sample --tile left its tiles behind")
+	}
+	plan := filepath.Join(dir, "plan")
+	planAndRun(t, img, plan, 3, 1, 0, 2)
+	mustRun(t, "run-tile", plan, "--index", "2", "--quiet") // a finished tile again: nothing happens
+	mustRun(t, "merge", plan, "--quiet")
+	for _, f := range []string{"ensemble.parquet", "samples.parquet", "condensed.parquet", "condensed.fits", "model.fits"} {
+		sameBytes(t, filepath.Join(one, f), filepath.Join(plan, f))
+	}
+	for _, f := range []string{"run.json", "diagnostics.png"} {
+		if _, err := os.Stat(filepath.Join(one, f)); err != nil {
+			t.Error(err)
+		}
+	}
+
+	// Each frame sample holds exactly the tiles' core sources: compare with the tiles' own
+	// ensembles, and check that no two sources of a sample coincide (a seam duplicate).
+	m, err := tile.ReadManifest(plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	frame, err := catalogue.ReadEnsemble(filepath.Join(plan, "ensemble.parquet"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(frame) != 2*12 {
+		t.Fatalf("%d frame samples, want 24", len(frame))
+	}
+	want := make([]int, len(frame))
+	margins := 0
+	for i := range m.Tiles {
+		ts, err := catalogue.ReadEnsemble(filepath.Join(tile.Dir(plan, i), "ensemble.parquet"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k, s := range ts {
+			for j := range s.X {
+				if m.Tiles[i].Owns(s.X[j], s.Y[j]) {
+					want[k]++
+				} else {
+					margins++
+				}
+			}
+		}
+	}
+	if margins == 0 {
+		t.Error("no tile had a source in its margin: the test does not exercise the seams")
+	}
+	for k, s := range frame {
+		if s.Len() != want[k] {
+			t.Errorf("frame sample %d has %d sources, the cores hold %d", k, s.Len(), want[k])
+		}
+		for a := range s.X {
+			for b := a + 1; b < len(s.X); b++ {
+				if s.X[a] == s.X[b] && s.Y[a] == s.Y[b] {
+					t.Fatalf("frame sample %d holds (%g, %g) twice", k, s.X[a], s.Y[a])
+				}
+			}
+		}
+	}
+}
+
+// TestHelperKilledTile is not a test: TestKilledTileResumes runs the test binary with
+// PROBCAT_HELPER_PLAN set so that this function runs tile 1 of that plan until killed.
+func TestHelperKilledTile(t *testing.T) {
+	dir := os.Getenv("PROBCAT_HELPER_PLAN")
+	if dir == "" {
+		t.Skip("helper process for TestKilledTileResumes")
+	}
+	mustRun(t, "run-tile", dir, "--index", "1", "--quiet", "--threads", "1")
+}
+
+func TestKilledTileResumes(t *testing.T) {
+	dir := t.TempDir()
+	img := simulateTiled(t, filepath.Join(dir, "sim"))
+	ref := filepath.Join(dir, "ref")
+	planAndRun(t, img, ref, 0, 1, 2, 3)
+	mustRun(t, "merge", ref, "--quiet")
+
+	killed := filepath.Join(dir, "killed")
+	planAndRun(t, img, killed, 0, 2, 3)
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperKilledTile$")
+	cmd.Env = append(os.Environ(), "PROBCAT_HELPER_PLAN="+killed)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	logPath := filepath.Join(tile.Dir(killed, 1)+".partial", ".probcat-checkpoint", "chain-0.log")
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		if st, err := os.Stat(logPath); err == nil && st.Size() > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatal("helper made no progress in 60 s")
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	cmd.Process.Kill() // SIGKILL, as a preempted job
+	cmd.Wait()
+	if tile.Done(killed, 1) {
+		t.Skip("the helper finished before it could be killed; nothing to resume")
+	}
+	// Merging now must fail, name the missing tile, and write nothing.
+	code, _, e := probcat(t, "merge", killed)
+	if code != 2 || !strings.Contains(e, filepath.Join("tiles", "0001")) {
+		t.Errorf("merge with tile 1 unfinished: exit %d, %q", code, e)
+	}
+	if _, err := os.Stat(filepath.Join(killed, "ensemble.parquet")); err == nil {
+		t.Error("merge wrote an ensemble with a tile missing")
+	}
+	mustRun(t, "run-tile", killed, "--index", "1", "--quiet")
+	mustRun(t, "merge", killed, "--quiet")
+	for _, f := range []string{"ensemble.parquet", "samples.parquet", "condensed.parquet", "model.fits"} {
+		sameBytes(t, filepath.Join(ref, f), filepath.Join(killed, f))
+	}
+}
+
+func TestTileBadInput(t *testing.T) {
+	dir := t.TempDir()
+	img := simulateTiled(t, filepath.Join(dir, "sim"))
+	plan := filepath.Join(dir, "plan")
+	planAndRun(t, img, plan)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"run-tile", plan}, "no tile index"},
+		{[]string{"run-tile", plan, "--index", "4"}, "out of range"},
+		{[]string{"run-tile", filepath.Join(dir, "nowhere"), "--index", "0"}, "no plan here"},
+		{[]string{"merge", plan}, "4 of 4 tiles have not finished"},
+		{append([]string{"plan", img, "--out", plan, "--tile", "32"}, tileArgs...), "different plan"},
+		{[]string{"plan", img, "--out", filepath.Join(dir, "p2"), "--tile", "48", "--grid-offset", "48,0"}, "grid offset"},
+	} {
+		code, _, e := probcat(t, c.args...)
+		if code != 2 || !strings.Contains(e, c.want) {
+			t.Errorf("probcat %s: exit %d, %q; want exit 2 and %q", strings.Join(c.args, " "), code, e, c.want)
+		}
+	}
+	// The image changes after planning: the tile refuses to run.
+	if code, _, e := probcat(t, "simulate", "--out", filepath.Join(dir, "sim"), "--width", "96", "--height", "96", "--density", "0.02", "--seed", "12"); code != 0 {
+		t.Fatal(e)
+	}
+	code, _, e := probcat(t, "run-tile", plan, "--index", "0")
+	if code != 2 || !strings.Contains(e, "has changed since it was planned") {
+		t.Errorf("changed image: exit %d, %q", code, e)
+	}
+	if _, err := os.Stat(tile.Dir(plan, 0) + ".partial"); err == nil {
+		t.Error("a refused tile left a folder")
+	}
+	// A corrupt manifest.
+	os.WriteFile(filepath.Join(plan, tile.ManifestFile), []byte("{"), 0o644)
+	if code, _, e := probcat(t, "merge", plan); code != 2 || !strings.Contains(e, "not a probcat manifest") {
+		t.Errorf("corrupt manifest: exit %d, %q", code, e)
+	}
+}

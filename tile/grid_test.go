@@ -1,0 +1,133 @@
+package tile
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"github.com/probcat/probcat/model"
+)
+
+func TestGridCoversEveryPixelOnce(t *testing.T) {
+	for _, g := range []Grid{
+		{Width: 96, Height: 96, Size: 48, Margin: 12},
+		{Width: 96, Height: 96, Size: 48, Margin: 12, OffsetX: 24, OffsetY: 24},
+		{Width: 2048, Height: 1489, Size: 256, Margin: 28},
+		{Width: 100, Height: 37, Size: 40, Margin: 5, OffsetX: 3, OffsetY: 39},
+		{Width: 10, Height: 10, Size: 64, Margin: 5},
+	} {
+		tiles, err := g.Tiles()
+		if err != nil {
+			t.Fatal(err)
+		}
+		count := make([]int, g.Width*g.Height)
+		for _, tl := range tiles {
+			c, o := tl.Core, tl.Outer
+			if c.Dx() < 1 || c.Dy() < 1 {
+				t.Fatalf("%+v: empty core %+v", g, c)
+			}
+			if c.Dx() < g.Size/4 && c.Dx() != g.Width || c.Dy() < g.Size/4 && c.Dy() != g.Height {
+				t.Errorf("%+v: sliver core %+v", g, c)
+			}
+			want := Rect{max(0, c.X0-g.Margin), max(0, c.Y0-g.Margin), min(g.Width, c.X1+g.Margin), min(g.Height, c.Y1+g.Margin)}
+			if o != want {
+				t.Errorf("%+v: outer %+v, want %+v", g, o, want)
+			}
+			for y := c.Y0; y < c.Y1; y++ {
+				for x := c.X0; x < c.X1; x++ {
+					count[y*g.Width+x]++
+				}
+			}
+		}
+		for i, n := range count {
+			if n != 1 {
+				t.Fatalf("%+v: pixel (%d, %d) is in %d cores", g, i%g.Width, i/g.Width, n)
+			}
+		}
+		// Every position, inside the image or a little outside, has exactly one owner.
+		rng := rand.New(rand.NewPCG(1, 2))
+		for k := 0; k < 20000; k++ {
+			x := -3 + rng.Float64()*float64(g.Width+6)
+			y := -3 + rng.Float64()*float64(g.Height+6)
+			if k < 4*len(tiles) { // exactly on core edges
+				tl := tiles[k%len(tiles)]
+				x, y = float64(tl.Core.X0)-0.5, float64(tl.Core.Y1)-0.5
+			}
+			owners := 0
+			for i := range tiles {
+				if tiles[i].Owns(x, y) {
+					owners++
+				}
+			}
+			if owners != 1 {
+				t.Fatalf("%+v: (%g, %g) has %d owners", g, x, y, owners)
+			}
+		}
+	}
+}
+
+func TestGridShiftMovesSeams(t *testing.T) {
+	a, _ := Grid{Width: 96, Height: 96, Size: 48, Margin: 12}.Tiles()
+	b, _ := Grid{Width: 96, Height: 96, Size: 48, Margin: 12, OffsetX: 24, OffsetY: 24}.Tiles()
+	if len(a) != 4 || len(b) != 9 {
+		t.Fatalf("got %d and %d tiles, want 4 and 9", len(a), len(b))
+	}
+	if b[4].Core != (Rect{24, 24, 72, 72}) {
+		t.Errorf("centre tile of the shifted grid: %+v", b[4].Core)
+	}
+}
+
+func TestGridRejectsBadInput(t *testing.T) {
+	for _, g := range []Grid{
+		{Width: 0, Height: 10, Size: 4},
+		{Width: 10, Height: 10, Size: 0},
+		{Width: 10, Height: 10, Size: 4, Margin: -1},
+		{Width: 10, Height: 10, Size: 4, OffsetX: 4},
+	} {
+		if _, err := g.Tiles(); err == nil {
+			t.Errorf("%+v: no error", g)
+		}
+	}
+}
+
+func TestCutKeepsFrameCoordinates(t *testing.T) {
+	im := model.NewImage(20, 10)
+	im.X0, im.Y0 = 100, 200
+	im.Mask = make([]bool, len(im.Pix))
+	for i := range im.Pix {
+		im.Pix[i] = float32(i)
+		im.Mask[i] = i%7 == 0
+	}
+	tl := &Tile{Outer: Rect{3, 2, 11, 9}}
+	sub := Cut(im, tl)
+	if sub.Width != 8 || sub.Height != 7 || sub.X0 != 103 || sub.Y0 != 202 {
+		t.Fatalf("sub-image %d×%d at (%d, %d)", sub.Width, sub.Height, sub.X0, sub.Y0)
+	}
+	for y := 0; y < sub.Height; y++ {
+		for x := 0; x < sub.Width; x++ {
+			p := (y+2)*20 + x + 3
+			if sub.Pix[y*sub.Width+x] != im.Pix[p] || sub.Mask[y*sub.Width+x] != im.Mask[p] {
+				t.Fatalf("pixel (%d, %d) differs", x, y)
+			}
+		}
+	}
+	sub.Pix[0] = -1
+	if im.Pix[2*20+3] == -1 {
+		t.Error("Cut shares pixels with the parent")
+	}
+}
+
+func TestSeedsDiffer(t *testing.T) {
+	seen := map[uint64]bool{}
+	for s := uint64(0); s < 4; s++ {
+		for i := 0; i < 1000; i++ {
+			v := Seed(s, i)
+			if seen[v] {
+				t.Fatalf("seed %d tile %d repeats a seed", s, i)
+			}
+			seen[v] = true
+			if Seed(s, i) != v {
+				t.Fatal("Seed is not deterministic")
+			}
+		}
+	}
+}
