@@ -103,6 +103,9 @@ type Chain struct {
 
 	// step sizes
 	sigF2, posFac, fmin float64
+	// the background and slope updates, which touch every pixel or source, run every
+	// globalEvery passes, so that they cost about as much as one region's proposals
+	globalEvery int
 
 	// point sources with a tabulated PSF go through the fused kernels
 	psf         *psf.PSF
@@ -178,6 +181,7 @@ func NewChain(img *model.Image, kind model.SourceKind, cfg Config, index int) (*
 		return nil, fmt.Errorf("image of %d×%d pixels is smaller than the PSF stamp (%d pixels wide)", img.Width, img.Height, 2*c.radius+1)
 	}
 	c.area = float64(c.w * c.h)
+	c.globalEvery = max(1, c.w*c.h/(c.size*c.size*4))
 	c.key = mix(cfg.Seed ^ mix(uint64(index)+0x9e37))
 	c.bg = img.Background
 	n := c.w * c.h
@@ -491,10 +495,10 @@ func (c *Chain) streamSeeds(pass uint64, sub int) (uint64, uint64) {
 func (c *Chain) pass() {
 	c.passPCG.Seed(c.streamSeeds(c.passes, 0))
 	rng := c.passRNG
-	if c.cfg.SampleBackground {
+	if c.cfg.SampleBackground && c.passes%uint64(c.globalEvery) == 0 {
 		c.backgroundStep(rng)
 	}
-	if c.cfg.SampleSlope {
+	if c.cfg.SampleSlope && c.passes%uint64(c.globalEvery) == 0 {
 		c.slopeStep(rng)
 	}
 	S := c.size

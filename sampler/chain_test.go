@@ -261,7 +261,7 @@ func TestResidualConsistent(t *testing.T) {
 			worst = math.Max(worst, math.Abs(float64(kept[i]-c.resid[i])))
 		}
 		t.Logf("%s: %d sources, largest difference %.3g counts", k.Name(), len(c.xs), worst)
-		if len(c.xs) == 0 || worst > 0.05 {
+		if len(c.xs) == 0 || worst > 0.02 {
 			t.Errorf("%s: maintained residual differs from a fresh one by %.3g counts (%d sources)", k.Name(), worst, len(c.xs))
 		}
 	}

@@ -40,11 +40,12 @@ type Config struct {
 	CountPrior model.CountPrior
 	// MaxSources caps the number of sources (the count prior is truncated there).
 	MaxSources int
-	// SampleBackground adds a random-walk update of the background level (flat prior) to
-	// every pass.
+	// SampleBackground adds a random-walk update of the background level (flat prior). It
+	// sums over every pixel, so it runs once every max(1, W·H/(4S²)) passes (every pass on
+	// small images), which keeps its cost near that of one region's proposals.
 	SampleBackground bool
 	// SampleSlope adds an update of the power-law flux-prior slope (flat prior on
-	// (1, MaxSlope]) to every pass; it needs a *model.PointSource kind.
+	// (1, MaxSlope]), as often as the background's; it needs a *model.PointSource kind.
 	SampleSlope bool
 	// MaxSlope bounds the sampled flux-prior slope.
 	MaxSlope float64

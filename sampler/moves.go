@@ -150,7 +150,7 @@ func (w *worker) eval(box bool) float64 {
 			f := w.chth[k][0]
 			w.src[k] = render.NewSource(w.chx[k], w.chy[k], w.chs[k]*f, c.radiusFor(f))
 		}
-		w.nsrc = len(render.Merge(w.src[:w.nch]))
+		w.nsrc = mergeSameStamp(w.src[:w.nch])
 		if c.cfg.NoLikelihood {
 			return 0
 		}
@@ -166,6 +166,29 @@ func (w *worker) eval(box bool) float64 {
 		w.draw(w.chx[k], w.chy[k], w.chth[k], w.chs[k])
 	}
 	return w.deltaLL()
+}
+
+// mergeSameStamp sums sources that share their anchor pixel and stamp radius (a move within
+// one pixel then costs one stamp), keeping the others apart so that each source is removed
+// exactly as it was rendered; it returns the number of sources left at the front of src.
+func mergeSameStamp(src []render.Source) int {
+	n := 0
+	for i := range src {
+		j := 0
+		for ; j < n; j++ {
+			if src[j].X == src[i].X && src[j].Y == src[i].Y && src[j].R == src[i].R {
+				for k := range src[j].W {
+					src[j].W[k] += src[i].W[k]
+				}
+				break
+			}
+		}
+		if j == n {
+			src[n] = src[i]
+			n++
+		}
+	}
+	return n
 }
 
 // commit applies the evaluated change to the residual, keeping the region's map total
