@@ -363,8 +363,8 @@ func TestMerge(t *testing.T) {
 	if len(merged) != 4 {
 		t.Fatalf("merged %d sources into %d, want 4", len(src), len(merged))
 	}
-	if m := Merge([]Source{NewSource(1.5, 1.5, 1, 2), NewSource(1.2, 1.2, 1, 3)}); len(m) != 1 || m[0].R != 3 {
-		t.Fatalf("merging radii 2 and 3 gave %v, want one source of radius 3", m)
+	if m := Merge([]Source{NewSource(1.5, 1.5, 1, 3), NewSource(1.2, 1.2, 1, 2), NewSource(1.3, 1.3, 1, 3)}); len(m) != 2 || m[0].R != 2 || m[1].R != 3 {
+		t.Fatalf("merging radii 3, 2, 3 in one pixel gave %v, want radii 2 and 3 apart", m)
 	}
 	Render(b, 30, 30, 30, tab, merged)
 	for p := range a {

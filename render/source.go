@@ -39,10 +39,11 @@ func NewSource(x, y, flux float64, radius int) Source {
 	return s
 }
 
-// Merge sums sources that share an anchor pixel into one (their weights add; the radius is
-// the larger), as PCAT does before rendering: a move that stays within its pixel then costs
-// one stamp instead of two. It reorders src in place (by row, then column) and returns the
-// merged prefix.
+// Merge sums sources that share an anchor pixel and a stamp radius into one (their weights
+// add), as PCAT does before rendering: a move that stays within its pixel then costs one
+// stamp instead of two. Sources of different radii are left apart, so that every source
+// leaves the model exactly as it entered it (rendering is linear per anchor and radius). It
+// reorders src in place (by row, column and radius) and returns the merged prefix.
 func Merge(src []Source) []Source {
 	if len(src) < 2 {
 		return src
@@ -51,16 +52,17 @@ func Merge(src []Source) []Source {
 		if c := cmp.Compare(a.Y, b.Y); c != 0 {
 			return c
 		}
-		return cmp.Compare(a.X, b.X)
+		if c := cmp.Compare(a.X, b.X); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.R, b.R)
 	})
 	n := 0
 	for i := range src {
-		if n > 0 && src[n-1].X == src[i].X && src[n-1].Y == src[i].Y {
-			m := &src[n-1]
-			for k := range m.W {
-				m.W[k] += src[i].W[k]
+		if p := &src[max(n-1, 0)]; n > 0 && p.X == src[i].X && p.Y == src[i].Y && p.R == src[i].R {
+			for k := range p.W {
+				p.W[k] += src[i].W[k]
 			}
-			m.R = max(m.R, src[i].R)
 			continue
 		}
 		src[n] = src[i]
