@@ -1,6 +1,7 @@
 package render
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -247,5 +248,25 @@ func BenchmarkApply(b *testing.B) {
 			}
 			report(b, 64*64, 64*64, run)
 		})
+	}
+}
+
+// BenchmarkRenderStride renders into a 2048-wide image (an SDSS frame) with row pitch 2048
+// and with Stride(2048), on every path.
+func BenchmarkRenderStride(b *testing.B) {
+	for _, k := range paths {
+		for _, stride := range []int{2048, Stride(2048)} {
+			b.Run(fmt.Sprintf("%s/pitch%d", k.name, stride), func(b *testing.B) {
+				f := newBenchField(25)
+				f.resid = make([]float32, stride*f.h)
+				src := f.sources(32, FullStamp)
+				run := func() { k.render(f.resid, stride, f.w, f.h, f.tab, src, 1) }
+				for b.Loop() {
+					run()
+				}
+				px := f.stampPixels(src)
+				report(b, px, px*polyFlops, run)
+			})
+		}
 	}
 }

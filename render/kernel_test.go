@@ -441,3 +441,12 @@ func TestNewTableRejectsBadInput(t *testing.T) {
 		t.Error("NewTable accepted a NaN coefficient")
 	}
 }
+
+func TestStride(t *testing.T) {
+	for w := 1; w < 5000; w++ {
+		s := Stride(w)
+		if s < w || s%16 != 0 || (s/16)%2 == 0 || s > w+31 {
+			t.Fatalf("Stride(%d) = %d: want an odd multiple of 16 in [w, w+31]", w, s)
+		}
+	}
+}
