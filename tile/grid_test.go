@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/probcat/probcat/catalogue"
 	"github.com/probcat/probcat/model"
 )
 
@@ -128,6 +129,43 @@ func TestSeedsDiffer(t *testing.T) {
 			if Seed(s, i) != v {
 				t.Fatal("Seed is not deterministic")
 			}
+		}
+	}
+}
+
+func TestStitchCondensedTakesSeamSourcesOnce(t *testing.T) {
+	tiles, err := Grid{Width: 96, Height: 48, Size: 48, Margin: 12}.Tiles()
+	if err != nil || len(tiles) != 2 {
+		t.Fatal(len(tiles), err)
+	}
+	// The seam is at x = 47.5 (frame x = 147.5 with the image at x0 = 100).
+	src := func(x, y, prev float64) catalogue.CondensedSource {
+		return catalogue.CondensedSource{X: 100 + x, Y: y, Flux: 1000, Prevalence: prev}
+	}
+	left := []catalogue.CondensedSource{
+		src(10, 10, 1),     // interior: kept
+		src(47.4, 20, 0.9), // straddles: each tile has it on its own side; the likelier copy is kept
+		src(47.6, 30, 0.8), // each tile has it on the other's side: kept once (the likelier), not lost
+		src(47.3, 40, 0.6), // only this tile found it: kept
+		src(47.2, 5, 0.5),  // two close sources of one tile: both kept
+		src(47.45, 5.5, 0.5),
+		src(60, 10, 1), // margin, far from the core: dropped
+	}
+	right := []catalogue.CondensedSource{
+		src(47.7, 20.1, 0.7),
+		src(47.4, 30.1, 0.7),
+		src(80, 10, 1),
+		src(47.9, 5.2, 0.4), // duplicates the left tile's pair: dropped
+	}
+	got := stitchCondensed(tiles, [][]catalogue.CondensedSource{left, right}, 0.75, 100, 0)
+	want := []catalogue.CondensedSource{src(10, 10, 1), src(80, 10, 1), src(47.4, 20, 0.9), src(47.6, 30, 0.8),
+		src(47.3, 40, 0.6), src(47.2, 5, 0.5), src(47.45, 5.5, 0.5)}
+	if len(got) != len(want) {
+		t.Fatalf("got %d sources %v, want %d", len(got), got, len(want))
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("source %d: %+v, want %+v", i, got[i], want[i])
 		}
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -35,7 +34,8 @@ func (m *Manifest) Missing(planDir string) []int {
 // chain c of every tile, each restricted to its core, streamed so that no more than one frame
 // sample is held in memory), samples.parquet (per frame sample: N of the union, sums of the
 // tiles' ln L and ln prior, the core-area-weighted mean background and the mean acceptance
-// rates), the condensed catalogues (the union of the tiles' condensed sources in their cores),
+// rates), the condensed catalogues (the tiles' condensed sources in their cores, with a source
+// that straddles a seam taken once: see stitchCondensed),
 // model.fits (cores stitched), diagnostics.png and run.json. job is the frame's job (for the
 // magnitude and sky columns and the settings). Nothing is written unless every tile is done;
 // files appear together at the end.
@@ -267,25 +267,16 @@ func (mg *merger) ensemble() error {
 // condensed writes the union of the tiles' condensed catalogues, each restricted to its core.
 func (mg *merger) condensed() error {
 	im := mg.job.Image
-	var all []catalogue.CondensedSource
+	x0, y0 := float64(im.X0), float64(im.Y0)
+	cats := make([][]catalogue.CondensedSource, len(mg.m.Tiles))
 	for i := range mg.m.Tiles {
-		t := &mg.m.Tiles[i]
 		cs, err := catalogue.ReadCondensedParquet(filepath.Join(Dir(mg.planDir, i), pipeline.CondensedParq))
 		if err != nil {
 			return err
 		}
-		for _, s := range cs {
-			if t.Owns(s.X-float64(im.X0), s.Y-float64(im.Y0)) {
-				all = append(all, s)
-			}
-		}
+		cats[i] = cs
 	}
-	sort.SliceStable(all, func(a, b int) bool {
-		if all[a].Prevalence != all[b].Prevalence {
-			return all[a].Prevalence > all[b].Prevalence
-		}
-		return all[a].Flux > all[b].Flux
-	})
+	all := stitchCondensed(mg.m.Tiles, cats, mg.job.CondenseRadius, x0, y0)
 	d := mg.derived()
 	if err := catalogue.WriteCondensedParquet(filepath.Join(mg.stage, pipeline.CondensedParq), all, d, mg.meta()); err != nil {
 		return err
