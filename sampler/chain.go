@@ -27,12 +27,14 @@ const (
 	Death
 	Split
 	Merge
+	Emit           // a source hands part of its flux to a new source
+	Absorb         // a source hands all its flux to a neighbour and disappears
 	BackgroundStep // global background update
 	SlopeStep      // flux-prior slope update
 	NumMoveTypes
 )
 
-var moveNames = [NumMoveTypes]string{"move", "birth", "death", "split", "merge", "background", "slope"}
+var moveNames = [NumMoveTypes]string{"move", "birth", "death", "split", "merge", "emit", "absorb", "background", "slope"}
 
 // String returns the name used in output columns ("move", "birth", …).
 func (m MoveType) String() string {

@@ -9,10 +9,10 @@ import (
 )
 
 // MoveWeights are the relative frequencies of the proposal types within a region. Births and
-// deaths share BirthDeath equally, splits and merges share SplitMerge equally (so their
-// selection probabilities cancel in the acceptance ratios).
+// deaths share BirthDeath equally, splits and merges SplitMerge, emits and absorbs Transfer
+// (so the selection probabilities of each pair cancel in the acceptance ratios).
 type MoveWeights struct {
-	Move, BirthDeath, SplitMerge float64
+	Move, BirthDeath, SplitMerge, Transfer float64
 }
 
 // Config holds every setting of a sampling run.
@@ -78,8 +78,9 @@ type Config struct {
 }
 
 // DefaultConfig returns PCAT-like settings: 1000 passes per sample, 300 kept samples after 300
-// of burn-in, 4 chains, move : birth/death : split/merge = 80 : 40 : 40, PCAT's penalty
-// prior of 1.5 per source, and residual-guided births.
+// of burn-in, 4 chains, move : birth/death : split/merge = 80 : 40 : 40 as PCAT plus 40 for
+// flux transfers (emit/absorb), PCAT's penalty prior of 1.5 per source, and residual-guided
+// births.
 func DefaultConfig() Config {
 	return Config{
 		Proposals:       1000,
@@ -89,7 +90,7 @@ func DefaultConfig() Config {
 		Threads:         0,
 		Seed:            1,
 		RegionProposals: 1,
-		Weights:         MoveWeights{Move: 80, BirthDeath: 40, SplitMerge: 40},
+		Weights:         MoveWeights{Move: 80, BirthDeath: 40, SplitMerge: 40, Transfer: 40},
 		CountPrior:      model.Penalty{PerSource: 1.5},
 		MaxSources:      100000,
 		MaxSlope:        5,
@@ -133,12 +134,12 @@ func (c Config) Validate() error {
 		return fmt.Errorf("split scale must be positive, got %g", c.SplitScale)
 	}
 	w := c.Weights
-	for _, v := range []float64{w.Move, w.BirthDeath, w.SplitMerge} {
+	for _, v := range []float64{w.Move, w.BirthDeath, w.SplitMerge, w.Transfer} {
 		if !(v >= 0) || math.IsInf(v, 0) {
 			return fmt.Errorf("move weights must be finite and not negative, got %+v", w)
 		}
 	}
-	if w.Move+w.BirthDeath+w.SplitMerge <= 0 {
+	if w.Move+w.BirthDeath+w.SplitMerge+w.Transfer <= 0 {
 		return errors.New("move weights are all zero")
 	}
 	return nil

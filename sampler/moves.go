@@ -97,11 +97,11 @@ func (w *worker) runRegion(r *region, ri int) {
 	c := w.c
 	w.pcg.Seed(c.streamSeeds(c.passes, ri+1))
 	wt := c.cfg.Weights
-	sm := wt.SplitMerge
+	sm, tr := wt.SplitMerge, wt.Transfer
 	if c.nparam > 1 {
-		sm = 0 // split and merge are defined for flux-only kinds
+		sm, tr = 0, 0 // splits, merges and transfers are defined for flux-only kinds
 	}
-	tot := wt.Move + wt.BirthDeath + sm
+	tot := wt.Move + wt.BirthDeath + sm + tr
 	for k := 0; k < c.cfg.RegionProposals; k++ {
 		u := w.rng.Float64() * tot
 		half := w.rng.IntN(2) == 0
@@ -114,10 +114,14 @@ func (w *worker) runRegion(r *region, ri int) {
 			t, ok = Birth, w.birth(r)
 		case u < wt.Move+wt.BirthDeath:
 			t, ok = Death, w.death(r)
-		case half:
+		case u < wt.Move+wt.BirthDeath+sm && half:
 			t, ok = Split, w.split(r)
-		default:
+		case u < wt.Move+wt.BirthDeath+sm:
 			t, ok = Merge, w.merge(r)
+		case half:
+			t, ok = Emit, w.emit(r)
+		default:
+			t, ok = Absorb, w.absorb(r)
 		}
 		r.stats[t].Proposed++
 		if ok {
@@ -479,28 +483,11 @@ func (w *worker) birth(r *region) bool {
 	if N+1 > c.cfg.MaxSources {
 		return false
 	}
-	eps := c.cfg.ResidualBirths
-	M := 0.0
-	if eps > 0 {
-		w.ensureMap(r)
-		M = r.mapSum
-	}
-	var x, y float64
-	if eps > 0 && M > 0 && w.rng.Float64() < eps {
-		x, y = w.pickFromMap(r)
-	} else {
-		x = float64(r.px0) - 0.5 + w.rng.Float64()*float64(r.px1-r.px0)
-		y = float64(r.py0) - 0.5 + w.rng.Float64()*float64(r.py1-r.py0)
-	}
-	if !r.inside(x, y) {
+	x, y, lnb, ok := w.birthPosition(r)
+	if !ok {
 		return false
 	}
-	m := 0.0
-	if eps > 0 && M > 0 {
-		i := pixelOf(y)*c.w + pixelOf(x)
-		m = mapValue(c.resid[i], c.sqrtw[i])
-	}
-	lnb := c.lnBirthPos(r, m, M)
+	eps := c.cfg.ResidualBirths
 	th := w.t0[:p]
 	var lp, lnbth float64
 	if c.table != nil {
@@ -530,6 +517,47 @@ func (w *worker) birth(r *region) bool {
 	w.commit(r)
 	r.add(x, y, th)
 	return true
+}
+
+// birthPosition draws a birth position from b (lnBirthPos) on the current residual and
+// returns it with ln b; ok is false when it falls outside the region.
+func (w *worker) birthPosition(r *region) (x, y, lnb float64, ok bool) {
+	c := w.c
+	eps := c.cfg.ResidualBirths
+	M := 0.0
+	if eps > 0 {
+		w.ensureMap(r)
+		M = r.mapSum
+	}
+	if eps > 0 && M > 0 && w.rng.Float64() < eps {
+		x, y = w.pickFromMap(r)
+	} else {
+		x = float64(r.px0) - 0.5 + w.rng.Float64()*float64(r.px1-r.px0)
+		y = float64(r.py0) - 0.5 + w.rng.Float64()*float64(r.py1-r.py0)
+	}
+	if !r.inside(x, y) {
+		return 0, 0, 0, false
+	}
+	m := 0.0
+	if eps > 0 && M > 0 {
+		i := pixelOf(y)*c.w + pixelOf(x)
+		m = mapValue(c.resid[i], c.sqrtw[i])
+	}
+	return x, y, c.lnBirthPos(r, m, M), true
+}
+
+// deathPositionDensity returns ln b(x, y), the birth position density of a source at (x, y)
+// evaluated on the state after the evaluated change δ (which must be rendered in scratch when
+// ResidualBirths > 0): the reverse density of a death or absorb.
+func (w *worker) deathPositionDensity(r *region, x, y float64) float64 {
+	c := w.c
+	if c.cfg.ResidualBirths == 0 {
+		return -math.Log(r.area)
+	}
+	w.ensureMap(r)
+	w.mapD, w.mapDKnown = w.mapDelta(r), true
+	i := pixelOf(y)*c.w + pixelOf(x)
+	return c.lnBirthPos(r, mapValue(c.resid[i]-w.scratch[i], c.sqrtw[i]), r.mapSum+w.mapD)
 }
 
 // pickFromMap draws a position from the residual-map component of the birth density: a pixel
@@ -584,16 +612,7 @@ func (w *worker) death(r *region) bool {
 	w.begin()
 	w.add(x, y, th, -1)
 	dll := w.eval(c.cfg.ResidualBirths > 0)
-	var lnb float64
-	if c.cfg.ResidualBirths > 0 {
-		w.ensureMap(r)
-		w.mapD, w.mapDKnown = w.mapDelta(r), true
-		M := r.mapSum + w.mapD
-		i := pixelOf(y)*c.w + pixelOf(x)
-		lnb = c.lnBirthPos(r, mapValue(c.resid[i]-w.scratch[i], c.sqrtw[i]), M)
-	} else {
-		lnb = -math.Log(r.area)
-	}
+	lnb := w.deathPositionDensity(r, x, y)
 	la := dll + c.dLogCount(N, -1) - lp + math.Log(c.area) -
 		math.Log(float64(N)) + math.Log(float64(r.n)) + lnb + lnbth
 	if !w.accept(la) {
@@ -743,5 +762,128 @@ func (w *worker) merge(r *region) bool {
 	w.commit(r)
 	r.x[i], r.y[i], r.th[i] = x, y, f
 	r.remove(j)
+	return true
+}
+
+// emit hands part of a donor's flux to a new source: donor j picked uniformly among the
+// region's n (flux f > 2 f_min), u ~ U(a, 1−a) with a = f_min/f, the newcomer at s drawn from
+// the birth position density b (lnBirthPos) with flux u f, the donor keeping (1−u) f where it
+// is. Jacobian of (f, u) → (fluxes) = f. The reverse absorb picks the newcomer among n+1 and
+// the donor as its recipient with probability P(j|s) = g(s,j)/Σ_{k≠s} g(s,k). Labelled
+// convention as for birth.
+//
+//	ln α = ΔlnL + ln P(N+1) − ln P(N) + ln p(uf) + ln p((1−u)f) − ln p(f) − ln A
+//	       + ln(N+1) + ln n − ln(n+1) + ln P(j|s) − ln b(s) + ln(1−2a) + ln f
+func (w *worker) emit(r *region) bool {
+	if r.n == 0 {
+		return false
+	}
+	c := w.c
+	N := r.nStart + r.n - r.n0
+	if N+1 > c.cfg.MaxSources {
+		return false
+	}
+	j := w.rng.IntN(r.n)
+	f := r.th[j]
+	if f <= 2*c.fmin {
+		return false
+	}
+	a := c.fmin / f
+	u := a + (1-2*a)*w.rng.Float64()
+	x, y, lnb, ok := w.birthPosition(r)
+	if !ok {
+		return false
+	}
+	gj := c.partnerWeight(x, y, r.x[j], r.y[j])
+	tot := 0.0
+	for k := 0; k < r.n; k++ {
+		tot += c.partnerWeight(x, y, r.x[k], r.y[k])
+	}
+	if !(gj > 0) {
+		return false
+	}
+	t0, t1 := w.t0[:1], w.t1[:1]
+	t0[0], t1[0] = u*f, (1-u)*f
+	lps, lpj := c.kind.LogPrior(t0), c.kind.LogPrior(t1)
+	if math.IsInf(lps+lpj, -1) {
+		return false
+	}
+	w.begin()
+	w.add(r.x[j], r.y[j], r.th[j:j+1], -1)
+	w.add(r.x[j], r.y[j], t1, 1)
+	w.add(x, y, t0, 1)
+	la := w.eval(c.cfg.ResidualBirths > 0) + c.dLogCount(N, 1) + lps + lpj - c.kind.LogPrior(r.th[j:j+1]) - math.Log(c.area) +
+		math.Log(float64(N+1)) + math.Log(float64(r.n)) - math.Log(float64(r.n+1)) +
+		math.Log(gj/tot) - lnb + math.Log(1-2*a) + math.Log(f)
+	if !w.accept(la) {
+		return false
+	}
+	w.commit(r)
+	r.th[j] = t1[0]
+	r.add(x, y, t0)
+	return true
+}
+
+// absorb is the reverse of emit: a source s picked uniformly among the region's n gives all
+// its flux to a neighbour j chosen with probability g(s,j)/Σ_{k≠s} g(s,k), which stays where
+// it is, and disappears. With f = f_j + f_s and a = f_min/f, and b(s) evaluated on the state
+// after the absorb:
+//
+//	ln α = ΔlnL + ln P(N−1) − ln P(N) + ln p(f) − ln p(f_s) − ln p(f_j) + ln A
+//	       − ln N − ln(n−1) + ln n − ln P(j|s) + ln b(s) − ln(1−2a) − ln f
+func (w *worker) absorb(r *region) bool {
+	if r.n < 2 {
+		return false
+	}
+	c := w.c
+	N := r.nStart + r.n - r.n0
+	s := w.rng.IntN(r.n)
+	tot := 0.0
+	for k := 0; k < r.n; k++ {
+		if k != s {
+			tot += c.partnerWeight(r.x[s], r.y[s], r.x[k], r.y[k])
+		}
+	}
+	u := w.rng.Float64() * tot
+	if !(tot > 0) {
+		return false
+	}
+	j, acc := -1, 0.0
+	for k := 0; k < r.n; k++ {
+		if k == s {
+			continue
+		}
+		if g := c.partnerWeight(r.x[s], r.y[s], r.x[k], r.y[k]); g > 0 {
+			j = k
+			acc += g
+			if acc > u {
+				break
+			}
+		}
+	}
+	fs, fj := r.th[s], r.th[j]
+	f := fs + fj
+	a := c.fmin / f
+	if 1-2*a <= 0 {
+		return false
+	}
+	t0 := w.t0[:1]
+	t0[0] = f
+	lnP := math.Log(c.partnerWeight(r.x[s], r.y[s], r.x[j], r.y[j]) / tot)
+	w.begin()
+	w.add(r.x[s], r.y[s], r.th[s:s+1], -1)
+	w.add(r.x[j], r.y[j], r.th[j:j+1], -1)
+	w.add(r.x[j], r.y[j], t0, 1)
+	dll := w.eval(c.cfg.ResidualBirths > 0)
+	lnb := w.deathPositionDensity(r, r.x[s], r.y[s])
+	la := dll + c.dLogCount(N, -1) + c.kind.LogPrior(t0) - c.kind.LogPrior(r.th[s:s+1]) - c.kind.LogPrior(r.th[j:j+1]) +
+		math.Log(c.area) - math.Log(float64(N)) - math.Log(float64(r.n-1)) + math.Log(float64(r.n)) -
+		lnP + lnb - math.Log(1-2*a) - math.Log(f)
+	if !w.accept(la) {
+		return false
+	}
+	w.commit(r)
+	r.th[j] = f
+	r.remove(s)
 	return true
 }

@@ -103,10 +103,21 @@ func checkFluxes(t *testing.T, samples []Sample, fp model.FluxPrior) {
 // deaths), starting from a catalogue drawn from the prior: N must stay Poisson and fluxes
 // power law. This isolates the split/merge acceptance ratio.
 func TestPriorRecoverySplitMerge(t *testing.T) {
+	priorRecoveryWithout(t, MoveWeights{Move: 40, SplitMerge: 80})
+}
+
+// TestPriorRecoveryTransfer does the same with emits and absorbs (flux transfers) alone.
+func TestPriorRecoveryTransfer(t *testing.T) {
+	priorRecoveryWithout(t, MoveWeights{Move: 40, Transfer: 80})
+}
+
+// priorRecoveryWithout recovers the prior with births and deaths switched off, N changing
+// only through the given pair of moves.
+func priorRecoveryWithout(t *testing.T, weights MoveWeights) {
 	img, _, kind := testField(t, 30, 30, 0.01, 4)
 	lam := 8.0
 	cfg := priorConfig(model.Poisson{Density: lam / 900})
-	cfg.Weights = MoveWeights{Move: 40, SplitMerge: 80}
+	cfg.Weights = weights
 	cfg.RegionSize = 61 // often one region holds the whole image, so any pair can merge
 	cfg.RegionProposals = 10
 	cfg.Proposals = 150
@@ -179,4 +190,4 @@ func TestPriorRecoveryPenalty(t *testing.T) {
 	checkFluxes(t, kept, kind.Flux)
 }
 
-var splitMergeSamples = 4000
+var splitMergeSamples = 2500

@@ -34,6 +34,8 @@ func main() {
 	flag.IntVar(&cfg.Proposals, "proposals", 100, "passes (PCAT proposals) per sample")
 	flag.IntVar(&cfg.RegionProposals, "region-proposals", 1, "proposals per active region per pass")
 	flag.Uint64Var(&cfg.Seed, "seed", 1, "seed")
+	flag.Float64Var(&cfg.StepScale, "step", cfg.StepScale, "move step in units of the Fisher standard deviation")
+	flag.Float64Var(&cfg.SplitScale, "split-scale", cfg.SplitScale, "split separation and merge kernel scale, pixels")
 	maxSamples := flag.Int("max", 3000, "give up after this many samples per chain")
 	every := flag.Int("every", 25, "print a progress line every this many samples")
 	flag.Parse()
@@ -54,8 +56,8 @@ func main() {
 	ns := make([][]float64, cfg.Chains)
 	ll := make([]float64, cfg.Chains)
 	passes, regionProps := int64(0), int64(0)
-	fmt.Printf("M2 r cutout, %d chains on %d threads, %d passes × %d proposals per region per sample, kernels %s\n",
-		cfg.Chains, cfg.Threads, cfg.Proposals, cfg.RegionProposals, render.Path())
+	fmt.Printf("M2 r cutout, %d chains on %d threads, %d passes × %d proposals per region per sample, step %g, split scale %g px, kernels %s\n",
+		cfg.Chains, cfg.Threads, cfg.Proposals, cfg.RegionProposals, cfg.StepScale, cfg.SplitScale, render.Path())
 	fmt.Println("| samples | wall s | CPU s | N per chain | ln L per chain | R-hat(N) last window |")
 	fmt.Println("|---|---|---|---|---|---|")
 	start := time.Now()

@@ -8,8 +8,10 @@
 //	go run ./experiments/m2 [-out experiments/m2] [-work DIR] [-quick]
 //
 // -quick makes the probcat runs short (to check the harness in a couple of minutes);
-// -samples, -burn-in, -proposals and -chains override probcat's defaults; -variants adds runs
-// that show the effect of a few sampler knobs.
+// -samples, -burn-in, -proposals and -chains override probcat's defaults; -runs chooses the
+// runs, e.g. the knob study (variants of probcat's settings) that experiments/m2/knobs holds:
+//
+//	go run ./experiments/m2 -runs a-sampled,v-poisson,v-fmin125,v-slope -out experiments/m2/knobs
 package main
 
 import (
@@ -31,9 +33,9 @@ import (
 
 // options are the command-line settings.
 type options struct {
-	out, work, python                 string
+	out, work, python, runs           string
 	samples, burnIn, proposals, chain int
-	quick, variants                   bool
+	quick                             bool
 }
 
 func main() {
@@ -46,7 +48,8 @@ func main() {
 	flag.IntVar(&o.proposals, "proposals", 0, "proposals per sample (0: probcat's default)")
 	flag.IntVar(&o.chain, "chains", 0, "chains (0: probcat's default)")
 	flag.BoolVar(&o.quick, "quick", false, "short probcat runs (30+30 samples of 200 proposals, 2 chains) to check the harness")
-	flag.BoolVar(&o.variants, "variants", false, "also run probcat with a few other settings (knob study)")
+	flag.StringVar(&o.runs, "runs", "a-fixed,a-sampled,b-sdss,photutils,sep",
+		"runs to make, comma-separated: a-fixed, a-sampled, b-sdss, photutils, sep, and the variants v-poisson, v-fmin125, v-slope, v-long")
 	flag.Parse()
 	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "m2:", err)
@@ -142,14 +145,36 @@ func run(o options) error {
 	zp := strconv.FormatFloat(catalogue.ZeroPointM2r, 'f', 6, 64)
 	pcatIn := []string{in.cts, "--pix", in.pix, "--psf", in.psf, "--background", "179",
 		"--fmin", "250", "--slope", "2", "--penalty", "1.5", "--zero-point", zp}
-	runs := []probcatRun{
+	all := []probcatRun{
 		{key: "a-fixed", label: "probcat (a) PCAT inputs, sky fixed at 179", args: append(append([]string{}, pcatIn...), "--fix-background")},
 		{key: "a-sampled", label: "probcat (a) PCAT inputs, sky sampled", args: pcatIn},
 		{key: "b-sdss", label: "probcat (b) SDSS frame + psField", dx: -310, dy: -630,
 			args: []string{"--sdss", in.frame, "--psfield", in.psField, "--cutout", "310,630,100,100"}},
 	}
-	if o.variants {
-		runs = append(runs, variants(pcatIn)...)
+	all = append(all, variants(pcatIn)...)
+	want := map[string]bool{}
+	for _, k := range strings.Split(o.runs, ",") {
+		want[strings.TrimSpace(k)] = true
+	}
+	var runs []probcatRun
+	for _, r := range all {
+		if want[r.key] {
+			runs = append(runs, r)
+			delete(want, r.key)
+		}
+	}
+	var tools []string
+	for _, t := range []string{"photutils", "sep"} {
+		if want[t] {
+			tools = append(tools, t)
+			delete(want, t)
+		}
+	}
+	for k := range want {
+		return fmt.Errorf("-runs: unknown run %q", k)
+	}
+	if len(runs) == 0 {
+		return fmt.Errorf("-runs: no probcat run chosen")
 	}
 
 	truth, err := loadTruth(in)
@@ -170,7 +195,7 @@ func run(o options) error {
 		}
 		results = append(results, res...)
 	}
-	for _, tool := range []string{"photutils", "sep"} {
+	for _, tool := range tools {
 		cat := filepath.Join(o.work, tool+".txt")
 		u, err := execute(o.python, filepath.Join("experiments", "m2", "baselines.py"), tool, in.cts, in.pix, in.psf, cat)
 		if err != nil {
@@ -218,6 +243,7 @@ func variants(pcatIn []string) []probcatRun {
 		{key: "v-poisson", label: "variant: sky sampled, --count-prior poisson", args: with("--count-prior", "poisson")},
 		{key: "v-fmin125", label: "variant: sky sampled, --fmin 125", args: with("--fmin", "125")},
 		{key: "v-slope", label: "variant: sky sampled, --sample-slope", args: with("--sample-slope")},
+		{key: "v-long", label: "variant: sky sampled, --proposals 3000", args: with("--proposals", "3000")},
 	}
 }
 

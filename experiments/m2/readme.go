@@ -133,7 +133,7 @@ func writeREADME(path string, env environment, settings map[string]any, results 
 	p("- Machine: %s; load average %s at the start (other work was running on the machine: wall\n", env.machine, env.load)
 	p("  times are inflated by it; CPU times are user + system seconds of the process and its threads).\n")
 	s, _ := json.Marshal(settings)
-	p("- probcat's sampler settings (run.json of run (a)): `%s`.\n\n", s)
+	p("- probcat's sampler settings (run.json of the first run): `%s`.\n\n", s)
 
 	p("## What runs\n\n")
 	p("- **probcat (a)**: PCAT's own inputs, `probcat sample sdss.0921_cts.txt --pix sdss.0921_pix.txt\n")
@@ -224,7 +224,7 @@ func writeREADME(path string, env environment, settings map[string]any, results 
 	sort.Float64s(los)
 	var cols []*result
 	for _, r := range results {
-		if main(r) && (r.run == nil || shortLabel[r.key] != "") { // variants stay out of these tables
+		if main(r) {
 			cols = append(cols, r)
 		}
 	}
@@ -335,5 +335,5 @@ func columnName(r *result) string {
 		}
 		return r.key
 	}
-	return shortLabel[r.key] + ", " + shortWhat(r)
+	return shortName(r.key) + ", " + shortWhat(r)
 }

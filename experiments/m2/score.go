@@ -183,14 +183,8 @@ func scoreDAOPHOT(in inputs, t truths) (*result, error) {
 }
 
 // inPlots reports whether a result gets a line in the plots: the ensemble and the main
-// condensed catalogue of the three main runs, and every baseline.
-func inPlots(r *result) bool {
-	switch r.key {
-	case "a-fixed", "a-sampled", "b-sdss":
-		return r.cut == 0 || r.cut == prevalenceCut
-	}
-	return r.run == nil
-}
+// condensed catalogue of each probcat run, and every baseline.
+func inPlots(r *result) bool { return r.run == nil || r.cut == 0 || r.cut == prevalenceCut }
 
 func writePlots(out string, results []*result) error {
 	var sn, pc []catalogue.Labelled
@@ -200,7 +194,7 @@ func writePlots(out string, results []*result) error {
 		}
 		l := r.label
 		if r.run != nil {
-			l = shortLabel[r.key] + ", " + shortWhat(r)
+			l = shortName(r.key) + ", " + shortWhat(r)
 		}
 		sn = append(sn, catalogue.Labelled{Label: l, Score: r.starnet})
 		pc = append(pc, catalogue.Labelled{Label: l, Score: r.pcat})
@@ -212,7 +206,18 @@ func writePlots(out string, results []*result) error {
 		[]catalogue.Curve{catalogue.PCATCompletenessM2}, []catalogue.Curve{catalogue.PCATPurityM2})
 }
 
-var shortLabel = map[string]string{"a-fixed": "probcat (a) sky 179", "a-sampled": "probcat (a) sky sampled", "b-sdss": "probcat (b) SDSS"}
+// shortName names a probcat run in plot legends and table headers.
+func shortName(key string) string {
+	switch key {
+	case "a-fixed":
+		return "probcat (a) sky 179"
+	case "a-sampled":
+		return "probcat (a) sky sampled"
+	case "b-sdss":
+		return "probcat (b) SDSS"
+	}
+	return "probcat " + key
+}
 
 func shortWhat(r *result) string {
 	if r.cut > 0 {

@@ -89,15 +89,16 @@ func same(a, b string) bool {
 	return err1 == nil && err2 == nil && bytes.Equal(x, y)
 }
 
-// compare matches the condensed sources of a and b with prevalence ≥ minPrev (nearest within
+// compare matches the condensed sources of a and b with prevalence ≥ minPrev and flux ≥
+// minFlux (nearest within
 // 1 pixel, mutually) and returns the matched fraction of a's sources, the median of
 // |Δx|/σ over matched pairs (σ² = x_err² of both, both axes pooled) and the median |Δflux|/σ.
 // near, if set, restricts a's sources to those it accepts.
-func compare(a, b []catalogue.CondensedSource, minPrev float64, near func(x, y float64) bool) (n int, matched, medPos, medFlux float64) {
+func compare(a, b []catalogue.CondensedSource, minPrev, minFlux float64, near func(x, y float64) bool) (n int, matched, medPos, medFlux float64) {
 	keep := func(cs []catalogue.CondensedSource) []catalogue.CondensedSource {
 		var out []catalogue.CondensedSource
 		for _, c := range cs {
-			if c.Prevalence >= minPrev {
+			if c.Prevalence >= minPrev && c.Flux >= minFlux {
 				out = append(out, c)
 			}
 		}
@@ -170,7 +171,7 @@ func main() {
 		log.Fatalf("go build: %v: %s", err, out)
 	}
 	sdss := []string{"sample", "--sdss", frame, "--psfield", psField}
-	modest := []string{"--samples", "10", "--burn-in", "10", "--proposals", "50", "--chains", "2"}
+	modest := []string{"--samples", "20", "--burn-in", "20", "--proposals", "100", "--chains", "2"}
 	w := func(a ...[]string) []string {
 		var out []string
 		for _, x := range a {
@@ -181,16 +182,24 @@ func main() {
 	fmt.Printf("machine: %d cores (%s), %s/%s, Go %s; load average before: %.1f\n\n", runtime.NumCPU(), cpuName(), runtime.GOOS, runtime.GOARCH, runtime.Version(), loadavg())
 
 	// Cost per pixel: the cutout whole, the frame tiled.
-	cut := probcat(bin, "PCAT cutout 100×100 (whole, 1 thread)", filepath.Join(*work, "cutout"), 100*100,
-		w(sdss, []string{"--cutout", "310,630,100,100", "--threads", "1"}, modest)...)
+	// The cutout runs 20 times the chains (results are per chain) so that its sampling cost is
+	// well above the fixed cost of reading the frame.
+	const cutChains = 40
+	cut := probcat(bin, fmt.Sprintf("PCAT cutout 100×100 (whole, 1 thread, %d chains)", cutChains), filepath.Join(*work, "cutout"), 100*100,
+		w(sdss, []string{"--cutout", "310,630,100,100", "--threads", "1"}, modest, []string{"--chains", fmt.Sprint(cutChains)})...)
+	base := []string{"--samples", "1", "--burn-in", "0", "--proposals", "1", "--chains", "1"}
+	cutBase := probcat(bin, "PCAT cutout, overhead only (1 sample of 1 pass)", filepath.Join(*work, "cutout0"), 100*100,
+		w(sdss, []string{"--cutout", "310,630,100,100", "--threads", "1"}, base)...)
 	runs := []run{cut}
 	if !*skipFrame {
 		t := fmt.Sprint(*tileSize)
+		frameBase := probcat(bin, "whole frame, overhead only (1 sample of 1 pass)", filepath.Join(*work, "frame0"), 2048*1489,
+			w(sdss, []string{"--tile", t, "--threads", "1"}, base)...)
 		f1 := probcat(bin, "whole frame 2048×1489, --tile "+t+", 1 thread", filepath.Join(*work, "frame1"), 2048*1489,
 			w(sdss, []string{"--tile", t, "--threads", "1"}, modest)...)
 		f2 := probcat(bin, "whole frame 2048×1489, --tile "+t+", 2 threads", filepath.Join(*work, "frame2"), 2048*1489,
 			w(sdss, []string{"--tile", t, "--threads", "2"}, modest)...)
-		runs = append(runs, f1, f2)
+		runs = append(runs, f1, f2, cutBase, frameBase)
 		fmt.Printf("settings: %s (modest, for cost; not converged)\n\n", strings.Join(modest, " "))
 		fmt.Println("| run | wall s | CPU s | peak RSS MiB | mean N | condensed | CPU µs / pixel | CPU ms / (pixel·source density) | load avg |")
 		fmt.Println("|---|---|---|---|---|---|---|---|---|")
@@ -200,9 +209,11 @@ func main() {
 				r.maxRSS>>10, r.meanN, r.condensed, 1e6*r.cpu.Seconds()/float64(r.pixels),
 				1e3*r.cpu.Seconds()/float64(r.pixels)/dens, r.load1, r.load1b)
 		}
-		fmt.Printf("\nCPU per pixel, frame ÷ cutout: %.2f; per pixel and unit source density: %.2f\n",
-			f1.cpu.Seconds()/float64(f1.pixels)/(cut.cpu.Seconds()/float64(cut.pixels)),
-			(f1.cpu.Seconds()/f1.meanN)/(cut.cpu.Seconds()/cut.meanN))
+		net := func(r, b run) float64 { return r.cpu.Seconds() - b.cpu.Seconds() }
+		fmt.Printf("\nsampling CPU (run − its overhead-only run): cutout %.1f s for %d chains, frame %.1f s for 2 chains\n", net(cut, cutBase), cutChains, net(f1, frameBase))
+		fmt.Printf("sampling CPU per pixel, frame ÷ cutout: %.2f; per source (mean N): %.2f\n",
+			net(f1, frameBase)/float64(f1.pixels)/(net(cut, cutBase)/cutChains*2/float64(cut.pixels)),
+			(net(f1, frameBase)/f1.meanN)/(net(cut, cutBase)/cutChains*2/cut.meanN))
 		fmt.Printf("speed-up 1 → 2 threads (wall): %.2f×; ensembles identical: %v\n\n", f1.wall.Seconds()/f2.wall.Seconds(),
 			same(filepath.Join(f1.out, "ensemble.parquet"), filepath.Join(f2.out, "ensemble.parquet")))
 	}
@@ -243,20 +254,22 @@ func main() {
 		return math.Abs(x-(230+128-0.5)) < 6 || math.Abs(y-(550+128-0.5)) < 6
 	}
 	fmt.Printf("seams: 256×256 region at (230, 550) around M2's core, tiles of 128 (%s)\n\n", strings.Join(region[2:], " "))
-	fmt.Println("| comparison | sources (prev ≥ 0.5) | matched | median abs(Δpos)/σ | median abs(Δflux)/σ |")
+	fmt.Println("| comparison | sources | matched | median abs(Δpos)/σ | median abs(Δflux)/σ |")
 	fmt.Println("|---|---|---|---|---|")
-	for _, c := range []struct {
-		name string
-		x, y []catalogue.CondensedSource
-		near func(x, y float64) bool
-	}{
-		{"seed 1 vs seed 2, same grid (MCMC noise)", ca, cb, nil},
-		{"grid at 0 vs grid shifted by 64, seed 1", ca, cs, nil},
-		{"seed 1 vs seed 2, within 6 px of the seams", ca, cb, nearSeam},
-		{"grid at 0 vs shifted, within 6 px of the seams", ca, cs, nearSeam},
-	} {
-		n, m, p, f := compare(c.x, c.y, 0.5, c.near)
-		fmt.Printf("| %s | %d | %.3f | %.2f | %.2f |\n", c.name, n, m, p, f)
+	for _, minFlux := range []float64{0, 2500} {
+		for _, c := range []struct {
+			name string
+			x, y []catalogue.CondensedSource
+			near func(x, y float64) bool
+		}{
+			{"seed 1 vs seed 2, same grid (MCMC noise)", ca, cb, nil},
+			{"grid at 0 vs grid shifted by 64, seed 1", ca, cs, nil},
+			{"seed 1 vs seed 2, within 6 px of the seams", ca, cb, nearSeam},
+			{"grid at 0 vs shifted, within 6 px of the seams", ca, cs, nearSeam},
+		} {
+			n, m, p, f := compare(c.x, c.y, 0.5, minFlux, c.near)
+			fmt.Printf("| %s; prevalence ≥ 0.5, flux ≥ %g | %d | %.3f | %.2f | %.2f |\n", c.name, minFlux, n, m, p, f)
+		}
 	}
 	fmt.Printf("\nmean N: seed 1 %.1f, seed 2 %.1f, shifted %.1f\n", a.meanN, b.meanN, meanN(shifted))
 }
