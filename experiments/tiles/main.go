@@ -218,22 +218,34 @@ func main() {
 			same(filepath.Join(f1.out, "ensemble.parquet"), filepath.Join(f2.out, "ensemble.parquet")))
 	}
 
-	// Seams: a 256×256 region around the core, tiles of 128, grid in place / shifted / new seed.
-	region := []string{"--cutout", "230,550,256,256", "--tile", "128", "--samples", "40", "--burn-in", "40", "--proposals", "100", "--chains", "2"}
-	a := probcat(bin, "grid at 0, seed 1", filepath.Join(*work, "grid0"), 256*256, w(sdss, region, []string{"--seed", "1"})...)
-	b := probcat(bin, "grid at 0, seed 2", filepath.Join(*work, "grid0s2"), 256*256, w(sdss, region, []string{"--seed", "2"})...)
-	// The shifted grid goes through plan / run-tile / merge (sample --tile has no offset flag).
-	shifted := filepath.Join(*work, "grid64")
-	os.RemoveAll(shifted)
-	for _, args := range [][]string{
-		w([]string{"plan", "--sdss", frame, "--psfield", psField}, region, []string{"--seed", "1", "--grid-offset", "64,64", "--out", shifted, "--quiet"}),
-		{"run-tile", shifted, "--index", "0", "--quiet"},
-	} {
-		if out, err := exec.Command(bin, args...).CombinedOutput(); err != nil {
-			log.Fatalf("%v: %v: %s", args, err, out)
-		}
+	// Seams: a 256×256 image, tiles of 128, grid in place / shifted by half a tile / new seed;
+	// on a simulated field (converges) and on M2's core (far too crowded to converge here).
+	sim := filepath.Join(*work, "sim256")
+	if out, err := exec.Command(bin, "simulate", "--out", sim, "--width", "256", "--height", "256", "--density", "0.02", "--seed", "4").CombinedOutput(); err != nil {
+		log.Fatalf("simulate: %v: %s", err, out)
 	}
-	for i := 1; i < 9; i++ {
+	simImage := []string{filepath.Join(sim, "image.fits")}
+	seams(bin, filepath.Join(*work, "seam-sim"), "simulated 256×256 field, 0.02 sources/pixel above f_min (truth: "+truthN(sim)+" sources)",
+		simImage, []string{"--samples", "100", "--burn-in", "100", "--proposals", "100", "--chains", "2"}, 0, 0)
+	seams(bin, filepath.Join(*work, "seam-m2"), "SDSS r, 256×256 around M2's core at (230, 550)",
+		[]string{"--sdss", frame, "--psfield", psField, "--cutout", "230,550,256,256"},
+		[]string{"--samples", "40", "--burn-in", "40", "--proposals", "100", "--chains", "2"}, 230, 550)
+}
+
+// seams samples a 256×256 image with tiles of 128 three times (grid at 0 with seeds 1 and 2,
+// grid shifted by 64 with seed 1, the last through plan / run-tile / merge) and prints how the
+// condensed catalogues differ, overall and within 6 pixels of the unshifted grid's seams.
+func seams(bin, work, title string, input, settings []string, x0, y0 float64) {
+	tiled := append(append([]string{"--tile", "128"}, settings...), input...)
+	a := probcat(bin, title+": grid at 0, seed 1", filepath.Join(work, "grid0"), 256*256, append([]string{"sample", "--seed", "1"}, tiled...)...)
+	b := probcat(bin, title+": grid at 0, seed 2", filepath.Join(work, "grid0s2"), 256*256, append([]string{"sample", "--seed", "2"}, tiled...)...)
+	shifted := filepath.Join(work, "grid64")
+	os.RemoveAll(shifted)
+	plan := append([]string{"plan", "--seed", "1", "--grid-offset", "64,64", "--out", shifted, "--quiet"}, tiled...)
+	if out, err := exec.Command(bin, plan...).CombinedOutput(); err != nil {
+		log.Fatalf("%v: %v: %s", plan, err, out)
+	}
+	for i := 0; i < 9; i++ {
 		if out, err := exec.Command(bin, "run-tile", shifted, "--index", fmt.Sprint(i), "--quiet").CombinedOutput(); err != nil {
 			log.Fatalf("run-tile %d: %v: %s", i, err, out)
 		}
@@ -249,11 +261,11 @@ func main() {
 		return cs
 	}
 	ca, cb, cs := read(a.out), read(b.out), read(shifted)
-	// Seams of the unshifted grid: frame x or y = 230+128 or 550+128 (pixel edge at −½).
+	// Seams of the unshifted grid: x or y = 128 in the image (pixel edge at −½).
 	nearSeam := func(x, y float64) bool {
-		return math.Abs(x-(230+128-0.5)) < 6 || math.Abs(y-(550+128-0.5)) < 6
+		return math.Abs(x-x0-127.5) < 6 || math.Abs(y-y0-127.5) < 6
 	}
-	fmt.Printf("seams: 256×256 region at (230, 550) around M2's core, tiles of 128 (%s)\n\n", strings.Join(region[2:], " "))
+	fmt.Printf("seams: %s; tiles of 128, %s\n\n", title, strings.Join(settings, " "))
 	fmt.Println("| comparison | sources | matched | median abs(Δpos)/σ | median abs(Δflux)/σ |")
 	fmt.Println("|---|---|---|---|---|")
 	for _, minFlux := range []float64{0, 2500} {
@@ -263,15 +275,55 @@ func main() {
 			near func(x, y float64) bool
 		}{
 			{"seed 1 vs seed 2, same grid (MCMC noise)", ca, cb, nil},
-			{"grid at 0 vs grid shifted by 64, seed 1", ca, cs, nil},
-			{"seed 1 vs seed 2, within 6 px of the seams", ca, cb, nearSeam},
-			{"grid at 0 vs shifted, within 6 px of the seams", ca, cs, nearSeam},
+			{"grid at 0 vs shifted by 64, seed 1", ca, cs, nil},
+			{"seed 1 vs seed 2, ≤ 6 px from the seams", ca, cb, nearSeam},
+			{"grid at 0 vs shifted, ≤ 6 px from the seams", ca, cs, nearSeam},
 		} {
 			n, m, p, f := compare(c.x, c.y, 0.5, minFlux, c.near)
 			fmt.Printf("| %s; prevalence ≥ 0.5, flux ≥ %g | %d | %.3f | %.2f | %.2f |\n", c.name, minFlux, n, m, p, f)
 		}
 	}
-	fmt.Printf("\nmean N: seed 1 %.1f, seed 2 %.1f, shifted %.1f\n", a.meanN, b.meanN, meanN(shifted))
+	fmt.Println()
+	for _, r := range []struct{ name, dir string }{{"grid at 0, seed 1", a.out}, {"grid at 0, seed 2", b.out}, {"shifted, seed 1", shifted}} {
+		mean, sd, rhat := nStats(r.dir)
+		fmt.Printf("- %s: N = %.1f ± %.1f (posterior sd over kept samples), R-hat(N) %.2f\n", r.name, mean, sd, rhat)
+	}
+	fmt.Println()
+}
+
+// nStats returns the mean and standard deviation of N over the kept samples and R-hat of N.
+func nStats(dir string) (mean, sd, rhat float64) {
+	_, rows, err := catalogue.ReadSamples(filepath.Join(dir, "samples.parquet"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, r := range rows {
+		mean += float64(r.N)
+	}
+	mean /= float64(len(rows))
+	for _, r := range rows {
+		sd += (float64(r.N) - mean) * (float64(r.N) - mean)
+	}
+	sd = math.Sqrt(sd / float64(max(1, len(rows)-1)))
+	var rec struct {
+		Convergence struct {
+			N struct {
+				RHat float64 `json:"rhat"`
+			} `json:"n"`
+		} `json:"convergence"`
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, "run.json"))
+	json.Unmarshal(b, &rec)
+	return mean, sd, rec.Convergence.N.RHat
+}
+
+// truthN counts the simulated sources.
+func truthN(dir string) string {
+	cs, err := catalogue.ReadCondensedParquet(filepath.Join(dir, "truth.parquet"))
+	if err != nil {
+		return "?"
+	}
+	return fmt.Sprint(len(cs))
 }
 
 func meanN(dir string) float64 {
