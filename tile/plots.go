@@ -1,6 +1,7 @@
 package tile
 
 import (
+	"fmt"
 	"image/color"
 	"math"
 	"os"
@@ -126,11 +127,15 @@ func plotDiagnostics(path string, nSeries, lSeries [][]float64, chi []float32, w
 		return err
 	}
 	pR := plot.New()
-	pR.Title.Text = "residual / σ (block means ×√n, clipped to ±5)"
+	pR.Title.Text = "residual / σ (clipped to ±5)"
+	grid := newBlockGrid(chi, w, h, 400)
+	if grid.w < w {
+		pR.Title.Text = fmt.Sprintf("residual / σ, sums over %d×%d blocks ÷ √n (clipped to ±5)", (w+grid.w-1)/grid.w, (w+grid.w-1)/grid.w)
+	}
 	cmap := moreland.SmoothBlueRed()
 	cmap.SetMin(-5)
 	cmap.SetMax(5)
-	hm := plotter.NewHeatMap(newBlockGrid(chi, w, h, 400), cmap.Palette(64))
+	hm := plotter.NewHeatMap(grid, cmap.Palette(64))
 	hm.Min, hm.Max = -5, 5
 	pR.Add(hm)
 	pH := plot.New()
