@@ -17,6 +17,20 @@
 // below is written for the labelled list with the new source inserted at a uniformly random
 // position (probability 1/(N+1)), which is the same chain on unordered catalogues.
 //
+// # Moves
+//
+// Within a region: move (position and parameters, steps from the Fisher information of the
+// PSF at the source's flux), birth and death (positions from a mixture of uniform and the
+// positive residual signal-to-noise map, point-source fluxes from a mixture of the prior and a
+// lognormal around the residual's optimal flux; the death uses the same densities evaluated
+// on the state without the source), split and merge (as PCAT: flux fraction, Gaussian
+// separation, flux-weighted centroid kept, Jacobian = flux), and emit and absorb (a source
+// hands part of its flux to a new source drawn from the birth density, or all of its flux to a
+// neighbour that stays put, Jacobian = flux), which let crowded fields lose or gain a faint
+// source without leaving a hole in the residual. Globally: the background level (Metropolis,
+// flat prior) and the power-law slope of the flux prior (Metropolis, flat on (1, MaxSlope]).
+// Every acceptance ratio is written out next to its code.
+//
 // # Passes and regions
 //
 // One pass is PCAT's "one proposal": the image is cut into square regions of side S on a grid
