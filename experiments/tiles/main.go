@@ -40,6 +40,7 @@ type run struct {
 	condensed     int
 	out           string
 	load1, load1b float64
+	chains        int
 }
 
 func loadavg() float64 {
@@ -154,6 +155,7 @@ func main() {
 	work := flag.String("work", filepath.Join(os.TempDir(), "probcat-tiles"), "scratch folder")
 	tileSize := flag.Int("tile", 256, "tile size for the whole frame")
 	skipFrame := flag.Bool("skip-frame", false, "skip the whole-frame runs")
+	only := flag.String("only", "", "run only this part: cost, linear or seams")
 	flag.Parse()
 	log.SetFlags(0)
 	data := shareddata.Dir()
@@ -171,7 +173,21 @@ func main() {
 		log.Fatalf("go build: %v: %s", err, out)
 	}
 	sdss := []string{"sample", "--sdss", frame, "--psfield", psField}
-	modest := []string{"--samples", "20", "--burn-in", "20", "--proposals", "100", "--chains", "2"}
+	fmt.Printf("machine: %d cores (%s), %s/%s, Go %s; load average before: %.1f\n\n", runtime.NumCPU(), cpuName(), runtime.GOOS, runtime.GOARCH, runtime.Version(), loadavg())
+
+	if *only == "" || *only == "linear" {
+		linear(bin, filepath.Join(*work, "linear"))
+	}
+	if *only == "" || *only == "cost" {
+		cost(bin, *work, sdss, *tileSize, *skipFrame)
+	}
+	if *only == "" || *only == "seams" {
+		seamStudies(bin, *work, frame, psField)
+	}
+}
+
+// cost compares the cost per pixel of the cutout sampled whole and of the frame tiled.
+func cost(bin, work string, sdss []string, tileSize int, skipFrame bool) {
 	w := func(a ...[]string) []string {
 		var out []string
 		for _, x := range a {
@@ -179,25 +195,24 @@ func main() {
 		}
 		return out
 	}
-	fmt.Printf("machine: %d cores (%s), %s/%s, Go %s; load average before: %.1f\n\n", runtime.NumCPU(), cpuName(), runtime.GOOS, runtime.GOARCH, runtime.Version(), loadavg())
-
+	modest := []string{"--samples", "20", "--burn-in", "20", "--proposals", "100", "--chains", "2"}
 	// Cost per pixel: the cutout whole, the frame tiled.
 	// The cutout runs 20 times the chains (results are per chain) so that its sampling cost is
 	// well above the fixed cost of reading the frame.
 	const cutChains = 40
-	cut := probcat(bin, fmt.Sprintf("PCAT cutout 100×100 (whole, 1 thread, %d chains)", cutChains), filepath.Join(*work, "cutout"), 100*100,
+	cut := probcat(bin, fmt.Sprintf("PCAT cutout 100×100 (whole, 1 thread, %d chains)", cutChains), filepath.Join(work, "cutout"), 100*100,
 		w(sdss, []string{"--cutout", "310,630,100,100", "--threads", "1"}, modest, []string{"--chains", fmt.Sprint(cutChains)})...)
 	base := []string{"--samples", "1", "--burn-in", "0", "--proposals", "1", "--chains", "1"}
-	cutBase := probcat(bin, "PCAT cutout, overhead only (1 sample of 1 pass)", filepath.Join(*work, "cutout0"), 100*100,
+	cutBase := probcat(bin, "PCAT cutout, overhead only (1 sample of 1 pass)", filepath.Join(work, "cutout0"), 100*100,
 		w(sdss, []string{"--cutout", "310,630,100,100", "--threads", "1"}, base)...)
 	runs := []run{cut}
-	if !*skipFrame {
-		t := fmt.Sprint(*tileSize)
-		frameBase := probcat(bin, "whole frame, overhead only (1 sample of 1 pass)", filepath.Join(*work, "frame0"), 2048*1489,
+	if !skipFrame {
+		t := fmt.Sprint(tileSize)
+		frameBase := probcat(bin, "whole frame, overhead only (1 sample of 1 pass)", filepath.Join(work, "frame0"), 2048*1489,
 			w(sdss, []string{"--tile", t, "--threads", "1"}, base)...)
-		f1 := probcat(bin, "whole frame 2048×1489, --tile "+t+", 1 thread", filepath.Join(*work, "frame1"), 2048*1489,
+		f1 := probcat(bin, "whole frame 2048×1489, --tile "+t+", 1 thread", filepath.Join(work, "frame1"), 2048*1489,
 			w(sdss, []string{"--tile", t, "--threads", "1"}, modest)...)
-		f2 := probcat(bin, "whole frame 2048×1489, --tile "+t+", 2 threads", filepath.Join(*work, "frame2"), 2048*1489,
+		f2 := probcat(bin, "whole frame 2048×1489, --tile "+t+", 2 threads", filepath.Join(work, "frame2"), 2048*1489,
 			w(sdss, []string{"--tile", t, "--threads", "2"}, modest)...)
 		runs = append(runs, f1, f2, cutBase, frameBase)
 		fmt.Printf("settings: %s (modest, for cost; not converged)\n\n", strings.Join(modest, " "))
@@ -218,18 +233,57 @@ func main() {
 			same(filepath.Join(f1.out, "ensemble.parquet"), filepath.Join(f2.out, "ensemble.parquet")))
 	}
 
+}
+
+// seamStudies runs seams on a simulated field and on M2's core.
+func seamStudies(bin, work, frame, psField string) {
 	// Seams: a 256×256 image, tiles of 128, grid in place / shifted by half a tile / new seed;
 	// on a simulated field (converges) and on M2's core (far too crowded to converge here).
-	sim := filepath.Join(*work, "sim256")
+	sim := filepath.Join(work, "sim256")
 	if out, err := exec.Command(bin, "simulate", "--out", sim, "--width", "256", "--height", "256", "--density", "0.02", "--seed", "4").CombinedOutput(); err != nil {
 		log.Fatalf("simulate: %v: %s", err, out)
 	}
 	simImage := []string{filepath.Join(sim, "image.fits")}
-	seams(bin, filepath.Join(*work, "seam-sim"), "simulated 256×256 field, 0.02 sources/pixel above f_min (truth: "+truthN(sim)+" sources)",
+	seams(bin, filepath.Join(work, "seam-sim"), "simulated 256×256 field, 0.02 sources/pixel above f_min (truth: "+truthN(sim)+" sources)",
 		simImage, []string{"--samples", "100", "--burn-in", "100", "--proposals", "100", "--chains", "2"}, 0, 0)
-	seams(bin, filepath.Join(*work, "seam-m2"), "SDSS r, 256×256 around M2's core at (230, 550)",
+	seams(bin, filepath.Join(work, "seam-m2"), "SDSS r, 256×256 around M2's core at (230, 550)",
 		[]string{"--sdss", frame, "--psfield", psField, "--cutout", "230,550,256,256"},
 		[]string{"--samples", "40", "--burn-in", "40", "--proposals", "100", "--chains", "2"}, 230, 550)
+}
+
+// linear compares the cost per pixel of a 512×512 simulated field sampled in 16 tiles of 128
+// with that of a 128×128 field of the same density sampled whole, both on one thread: at equal
+// density, cost should grow in proportion to area.
+func linear(bin, work string) {
+	settings := []string{"--samples", "20", "--burn-in", "20", "--proposals", "100", "--threads", "1"}
+	var runs []run
+	for _, c := range []struct {
+		side, chains int
+		tiled        bool
+	}{{128, 32, false}, {512, 2, true}, {512, 2, false}} {
+		sim := filepath.Join(work, fmt.Sprintf("sim%d", c.side))
+		if out, err := exec.Command(bin, "simulate", "--out", sim, "--width", fmt.Sprint(c.side), "--height", fmt.Sprint(c.side),
+			"--density", "0.02", "--seed", "6").CombinedOutput(); err != nil {
+			log.Fatalf("simulate: %v: %s", err, out)
+		}
+		args := append([]string{"sample", filepath.Join(sim, "image.fits"), "--chains", fmt.Sprint(c.chains)}, settings...)
+		name := fmt.Sprintf("%d×%d, whole, %d chains", c.side, c.side, c.chains)
+		if c.tiled {
+			args = append(args, "--tile", "128")
+			name = fmt.Sprintf("%d×%d, 16 tiles of 128, %d chains", c.side, c.side, c.chains)
+		}
+		r := probcat(bin, name, filepath.Join(work, fmt.Sprintf("out%d-%v", c.side, c.tiled)), c.side*c.side, args...)
+		r.chains = c.chains
+		runs = append(runs, r)
+	}
+	fmt.Printf("linearity at equal density: simulated fields, 0.02 sources/pixel above f_min, %s\n\n", strings.Join(settings, " "))
+	fmt.Println("| run | wall s | CPU s | peak RSS MiB | mean N | CPU µs / pixel / chain | ratio to 128×128 |")
+	fmt.Println("|---|---|---|---|---|---|---|")
+	per := func(r run) float64 { return 1e6 * r.cpu.Seconds() / float64(r.pixels) / float64(r.chains) }
+	for _, r := range runs {
+		fmt.Printf("| %s | %.1f | %.1f | %d | %.0f | %.2f | %.2f |\n", r.name, r.wall.Seconds(), r.cpu.Seconds(), r.maxRSS>>10, r.meanN, per(r), per(r)/per(runs[0]))
+	}
+	fmt.Println()
 }
 
 // seams samples a 256×256 image with tiles of 128 three times (grid at 0 with seeds 1 and 2,
