@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
 	"sync"
 
@@ -44,6 +45,9 @@ func RunTile(ctx context.Context, m *Manifest, planDir string, job *pipeline.Job
 		return nil
 	}
 	partial := final + ".partial"
+	if finished(partial) { // killed between the job's end and the rename
+		return os.Rename(partial, final)
+	}
 	sub, err := m.Job(job, index, partial, threads)
 	if err != nil {
 		return err
@@ -58,6 +62,16 @@ func RunTile(ctx context.Context, m *Manifest, planDir string, job *pipeline.Job
 		return fmt.Errorf("tile %d: %w", index, err)
 	}
 	return os.Rename(partial, final)
+}
+
+// finished reports whether a tile's job wrote all its outputs in dir: pipeline.Run removes
+// its checkpoints only after moving every output into place.
+func finished(dir string) bool {
+	if _, err := os.Stat(filepath.Join(dir, pipeline.RunFile)); err != nil {
+		return false
+	}
+	_, err := os.Stat(filepath.Join(dir, ".probcat-checkpoint"))
+	return errors.Is(err, os.ErrNotExist)
 }
 
 // RunAll samples every unfinished tile of the plan in one process: workers tiles at a time

@@ -192,6 +192,22 @@ func TestKilledTileResumes(t *testing.T) {
 	for _, f := range []string{"ensemble.parquet", "samples.parquet", "condensed.parquet", "model.fits"} {
 		sameBytes(t, filepath.Join(ref, f), filepath.Join(killed, f))
 	}
+
+	// Killed after the tile's job finished but before its folder was renamed: the outputs are
+	// moved into place, not computed again.
+	done := tile.Dir(killed, 0)
+	st, err := os.Stat(filepath.Join(done, "ensemble.parquet"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(done, done+".partial"); err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, "run-tile", killed, "--index", "0", "--quiet")
+	st2, err := os.Stat(filepath.Join(done, "ensemble.parquet"))
+	if err != nil || !st2.ModTime().Equal(st.ModTime()) {
+		t.Errorf("tile 0 was sampled again (%v)", err)
+	}
 }
 
 func TestTileBadInput(t *testing.T) {
