@@ -78,7 +78,8 @@ func report(b *testing.B, pixels, flops float64, run func()) {
 	}
 }
 
-// benchField is a 200×200 residual with weights and a PSF table of the given size.
+// benchField is a 200×200 residual with weights and a PSF table of the given size and
+// pieces per axis.
 type benchField struct {
 	w, h   int
 	resid  []float32
@@ -87,7 +88,7 @@ type benchField struct {
 	rng    *rand.Rand
 }
 
-func newBenchField(size int) benchField {
+func newBenchField(size, k int) benchField {
 	rng := rand.New(rand.NewPCG(1, 1))
 	f := benchField{w: 200, h: 200, rng: rng}
 	f.resid = make([]float32, f.w*f.h)
@@ -96,7 +97,8 @@ func newBenchField(size int) benchField {
 		f.resid[i] = float32(6 * rng.NormFloat64())
 		f.weight[i] = 1.0 / 36
 	}
-	tab, err := NewTable(randomTable(rng, size), size)
+	// The table has its own generator, so that sources fall at the same places whatever k.
+	tab, err := NewPieceTable(randomPieces(rand.New(rand.NewPCG(2, 2)), size, k), size, k)
 	if err != nil {
 		panic(err)
 	}
@@ -111,7 +113,7 @@ func (f benchField) sources(n, r int) []Source {
 	for i := range src {
 		x := float64(c) + f.rng.Float64()*float64(f.w-2*c-2)
 		y := float64(c) + f.rng.Float64()*float64(f.h-2*c-2)
-		src[i] = NewSource(x, y, 100+1000*f.rng.Float64(), r)
+		src[i] = f.tab.Source(x, y, 100+1000*f.rng.Float64(), r)
 	}
 	return src
 }
@@ -134,15 +136,17 @@ const (
 	termFlops = 5
 )
 
+// BenchmarkRender renders 32 stamps; the k2 cases use a 2×2 piecewise table (the same
+// sources, spread over four pieces).
 func BenchmarkRender(b *testing.B) {
 	for _, k := range paths {
 		for _, c := range []struct {
-			name   string
-			size   int
-			radius int
-		}{{"25x25", 25, FullStamp}, {"r3of25", 25, 3}} {
+			name         string
+			size, pieces int
+			radius       int
+		}{{"25x25", 25, 1, FullStamp}, {"25x25k2", 25, 2, FullStamp}, {"r3of25", 25, 1, 3}, {"r3of25k2", 25, 2, 3}} {
 			b.Run(k.name+"/"+c.name, func(b *testing.B) {
-				f := newBenchField(c.size)
+				f := newBenchField(c.size, c.pieces)
 				src := f.sources(32, c.radius)
 				run := func() { k.render(f.resid, f.w, f.w, f.h, f.tab, src, 1) }
 				for b.Loop() {
@@ -159,7 +163,7 @@ func BenchmarkRender(b *testing.B) {
 func BenchmarkAddSources(b *testing.B) {
 	for _, k := range paths {
 		b.Run(k.name+"/25x25", func(b *testing.B) {
-			f := newBenchField(25)
+			f := newBenchField(25, 1)
 			coeffs := randomTable(f.rng, 25)
 			src := f.sources(32, FullStamp)
 			run := func() {
@@ -178,7 +182,7 @@ func BenchmarkAddSources(b *testing.B) {
 }
 
 func BenchmarkAddSourcesRef(b *testing.B) {
-	f := newBenchField(25)
+	f := newBenchField(25, 1)
 	coeffs := randomTable(f.rng, 25)
 	src := f.sources(32, FullStamp)
 	xs, ys, fs := make([]float32, len(src)), make([]float32, len(src)), make([]float32, len(src))
@@ -193,18 +197,21 @@ func BenchmarkAddSourcesRef(b *testing.B) {
 	report(b, px, px*polyFlops, run)
 }
 
+// BenchmarkDeltaLogLikeSources measures the fused birth and the overlapping move; the k2
+// cases use a 2×2 piecewise table.
 func BenchmarkDeltaLogLikeSources(b *testing.B) {
 	for _, k := range paths {
 		for _, c := range []struct {
-			name string
-			move bool
-		}{{"birth25x25", false}, {"move25x25", true}} {
+			name   string
+			move   bool
+			pieces int
+		}{{"birth25x25", false, 1}, {"birth25x25k2", false, 2}, {"move25x25", true, 1}, {"move25x25k2", true, 2}} {
 			b.Run(k.name+"/"+c.name, func(b *testing.B) {
-				f := newBenchField(25)
+				f := newBenchField(25, c.pieces)
 				src := f.sources(1, FullStamp)
 				if c.move {
 					s := src[0]
-					src = append(src, NewSource(float64(s.X)+0.7, float64(s.Y)-1.2, -500, FullStamp))
+					src = append(src, f.tab.Source(float64(s.X)+0.7, float64(s.Y)-1.2, -500, FullStamp))
 				}
 				scratch := make([]float32, f.w*f.h)
 				var sink float64
@@ -223,7 +230,7 @@ func BenchmarkDeltaLogLikeSources(b *testing.B) {
 func BenchmarkDeltaLogLike(b *testing.B) {
 	for _, k := range paths {
 		b.Run(k.name+"/64x64", func(b *testing.B) {
-			f := newBenchField(1)
+			f := newBenchField(1, 1)
 			delta := make([]float32, len(f.resid))
 			copy(delta, f.resid)
 			var sink float64
@@ -240,7 +247,7 @@ func BenchmarkDeltaLogLike(b *testing.B) {
 func BenchmarkApply(b *testing.B) {
 	for _, k := range paths {
 		b.Run(k.name+"/64x64", func(b *testing.B) {
-			f := newBenchField(1)
+			f := newBenchField(1, 1)
 			delta := make([]float32, len(f.resid))
 			run := func() { k.apply(f.resid, f.w, delta, f.w, 64, 64) }
 			for b.Loop() {
@@ -257,7 +264,7 @@ func BenchmarkRenderStride(b *testing.B) {
 	for _, k := range paths {
 		for _, stride := range []int{2048, Stride(2048)} {
 			b.Run(fmt.Sprintf("%s/pitch%d", k.name, stride), func(b *testing.B) {
-				f := newBenchField(25)
+				f := newBenchField(25, 1)
 				f.resid = make([]float32, stride*f.h)
 				src := f.sources(32, FullStamp)
 				run := func() { k.render(f.resid, stride, f.w, f.h, f.tab, src, 1) }

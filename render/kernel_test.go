@@ -2,6 +2,7 @@ package render
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -21,26 +22,29 @@ func eachPath(t *testing.T, f func(t *testing.T, k *kernels)) {
 
 // randomTable returns a size×size table of coefficients in [−1, 1].
 func randomTable(rng *rand.Rand, size int) []float32 {
-	c := make([]float32, NumCoeffs*size*size)
+	return randomPieces(rng, size, 1)
+}
+
+// randomPieces returns a piecewise size×size table of k×k pieces with coefficients in
+// [−1, 1].
+func randomPieces(rng *rand.Rand, size, k int) []float32 {
+	c := make([]float32, k*k*NumCoeffs*size*size)
 	for i := range c {
 		c[i] = float32(2*rng.Float64() - 1)
 	}
 	return c
 }
 
-// truncated returns the table with every stamp pixel farther than r from the centre (in
-// either axis) set to zero: the reference for a stamp rendered with radius r.
+// truncated returns the table (of any number of pieces) with every stamp pixel farther than
+// r from the centre (in either axis) set to zero: the reference for a stamp rendered with
+// radius r.
 func truncated(coeffs []float32, size, r int) []float32 {
 	c := size / 2
 	out := make([]float32, len(coeffs))
-	np := size * size
-	for k := 0; k < NumCoeffs; k++ {
-		for v := 0; v < size; v++ {
-			for u := 0; u < size; u++ {
-				if abs(u-c) <= r && abs(v-c) <= r {
-					out[k*np+v*size+u] = coeffs[k*np+v*size+u]
-				}
-			}
+	for i := range coeffs {
+		u, v := i%size, i/size%size
+		if abs(u-c) <= r && abs(v-c) <= r {
+			out[i] = coeffs[i]
 		}
 	}
 	return out
@@ -48,7 +52,8 @@ func truncated(coeffs []float32, size, r int) []float32 {
 
 func abs(a int) int { return max(a, -a) }
 
-// batch is a random set of sources around a w×h box, some outside it, with random radii.
+// batch is a random set of sources around a w×h box, some outside it, with random radii; one
+// in eight sits on a multiple of half a pixel (on the edge of a piece of a 2×2 table).
 type batch struct {
 	xs, ys, fs []float32
 	radius     []int
@@ -58,8 +63,13 @@ func randomBatch(rng *rand.Rand, n, w, h, size int) batch {
 	c := size / 2
 	var b batch
 	for range n {
-		b.xs = append(b.xs, float32(-float64(c)-2+rng.Float64()*float64(w+2*c+4)))
-		b.ys = append(b.ys, float32(-float64(c)-2+rng.Float64()*float64(h+2*c+4)))
+		x := -float64(c) - 2 + rng.Float64()*float64(w+2*c+4)
+		y := -float64(c) - 2 + rng.Float64()*float64(h+2*c+4)
+		if rng.IntN(8) == 0 {
+			x, y = math.Round(2*x)/2, math.Round(2*y)/2
+		}
+		b.xs = append(b.xs, float32(x))
+		b.ys = append(b.ys, float32(y))
 		b.fs = append(b.fs, float32(-500+1500*rng.Float64()))
 		r := FullStamp
 		if rng.IntN(2) == 0 {
@@ -70,22 +80,24 @@ func randomBatch(rng *rand.Rand, n, w, h, size int) batch {
 	return b
 }
 
-func (b batch) sources() []Source {
+// sources places the batch on table t.
+func (b batch) sources(t *Table) []Source {
 	src := make([]Source, len(b.xs))
 	for k := range src {
-		src[k] = NewSource(float64(b.xs[k]), float64(b.ys[k]), float64(b.fs[k]), b.radius[k])
+		src[k] = t.Source(float64(b.xs[k]), float64(b.ys[k]), float64(b.fs[k]), b.radius[k])
 	}
 	return src
 }
 
-// reference renders the batch with AddSourcesRef, truncating each stamp through its table.
-func (b batch) reference(dst []float32, stride, w, h int, coeffs []float32, size int) {
-	for k := range b.xs {
+// reference renders the batch with AddPiecesRef (k×k pieces), truncating each stamp through
+// its table.
+func (b batch) reference(dst []float32, stride, w, h int, coeffs []float32, size, k int) {
+	for s := range b.xs {
 		tab := coeffs
-		if b.radius[k] < size/2 {
-			tab = truncated(coeffs, size, b.radius[k])
+		if b.radius[s] < size/2 {
+			tab = truncated(coeffs, size, b.radius[s])
 		}
-		AddSourcesRef(dst, stride, w, h, tab, size, b.xs[k:k+1], b.ys[k:k+1], b.fs[k:k+1])
+		AddPiecesRef(dst, stride, w, h, tab, size, k, b.xs[s:s+1], b.ys[s:s+1], b.fs[s:s+1])
 	}
 }
 
@@ -121,12 +133,13 @@ func TestRenderMatchesReference(t *testing.T) {
 	eachPath(t, func(t *testing.T, k *kernels) {
 		rng := rand.New(rand.NewPCG(1, 2))
 		worst := 0.0
-		for trial := range 400 {
+		for trial := range 600 {
 			size := 1 + 2*rng.IntN(13)
+			pieces := 1 + trial/2%3
 			w, h, stride, got := randomBox(rng)
 			want := append([]float32(nil), got...)
-			coeffs := randomTable(rng, size)
-			tab, err := NewTable(coeffs, size)
+			coeffs := randomPieces(rng, size, pieces)
+			tab, err := NewPieceTable(coeffs, size, pieces)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -135,13 +148,13 @@ func TestRenderMatchesReference(t *testing.T) {
 			if trial%2 == 1 {
 				scale = -1
 			}
-			k.render(got, stride, w, h, tab, b.sources(), float32(scale))
+			k.render(got, stride, w, h, tab, b.sources(tab), float32(scale))
 			if scale < 0 {
 				for i := range b.fs {
 					b.fs[i] = -b.fs[i]
 				}
 			}
-			b.reference(want, stride, w, h, coeffs, size)
+			b.reference(want, stride, w, h, coeffs, size, pieces)
 			tol := renderTol * (b.scale(coeffs) + 10)
 			for j := range h {
 				for i := range w {
@@ -149,8 +162,8 @@ func TestRenderMatchesReference(t *testing.T) {
 					e := math.Abs(float64(got[p] - want[p]))
 					worst = math.Max(worst, e/tol)
 					if e > tol {
-						t.Fatalf("trial %d (size %d, box %d×%d/%d, %d sources): pixel (%d,%d) = %g, reference %g (tolerance %g)",
-							trial, size, w, h, stride, len(b.xs), i, j, got[p], want[p], tol)
+						t.Fatalf("trial %d (size %d, %d×%d pieces, box %d×%d/%d, %d sources): pixel (%d,%d) = %g, reference %g (tolerance %g)",
+							trial, size, pieces, pieces, w, h, stride, len(b.xs), i, j, got[p], want[p], tol)
 					}
 				}
 			}
@@ -199,6 +212,21 @@ func logLikeScale(resid, delta, weight []float32, stride, w, h int) float64 {
 	return s
 }
 
+// renderErrorLogLike bounds the change in ΔlnL = Σ w·δ·(r − δ/2) when every non-zero δ is off
+// by up to eps (float32 rendering, whose error is relative to the stamp's terms rather than
+// to δ, which can be small by cancellation): Σ w·eps·(|r| + |δ| + eps) over those pixels.
+func renderErrorLogLike(resid, delta, weight []float32, stride, w, h int, eps float64) float64 {
+	s := 0.0
+	for j := range h {
+		for i := range w {
+			if p := j*stride + i; delta[p] != 0 {
+				s += float64(weight[p]) * eps * (math.Abs(float64(resid[p])) + math.Abs(float64(delta[p])) + eps)
+			}
+		}
+	}
+	return s
+}
+
 // logLikeTol is the agreement required of ΔlnL relative to logLikeScale: the float32 δ carries
 // renderTol of Σ|flux|·max|C| per pixel, and each term is evaluated in float32.
 const logLikeTol = 1e-5
@@ -207,15 +235,16 @@ func TestDeltaLogLikeSourcesMatchesReference(t *testing.T) {
 	eachPath(t, func(t *testing.T, k *kernels) {
 		rng := rand.New(rand.NewPCG(5, 6))
 		var fused, overlapped int
-		for trial := range 600 {
+		for trial := range 900 {
 			size := 1 + 2*rng.IntN(13)
+			pieces := 1 + trial%3
 			w, h, stride, resid := randomBox(rng)
 			weight := make([]float32, len(resid))
 			for i := range weight {
 				weight[i] = float32(rng.Float64())
 			}
-			coeffs := randomTable(rng, size)
-			tab, err := NewTable(coeffs, size)
+			coeffs := randomPieces(rng, size, pieces)
+			tab, err := NewPieceTable(coeffs, size, pieces)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -225,26 +254,26 @@ func TestDeltaLogLikeSourcesMatchesReference(t *testing.T) {
 				b.xs[1], b.ys[1] = b.xs[0]+float32(rng.NormFloat64()), b.ys[0]+float32(rng.NormFloat64())
 			}
 			delta := make([]float32, len(resid))
-			b.reference(delta, stride, w, h, coeffs, size)
+			b.reference(delta, stride, w, h, coeffs, size, pieces)
 			want := DeltaLogLikeRef(resid, delta, weight, stride, w, h)
 			scratch := make([]float32, w*h)
 			for i := range scratch {
 				scratch[i] = float32(rng.NormFloat64()) // garbage the kernel must clear
 			}
-			got := k.deltaSources(resid, weight, stride, w, h, tab, b.sources(), scratch)
-			tol := logLikeTol*logLikeScale(resid, delta, weight, stride, w, h) + 1e-9
+			got := k.deltaSources(resid, weight, stride, w, h, tab, b.sources(tab), scratch)
+			tol := logLikeTol*logLikeScale(resid, delta, weight, stride, w, h) + renderErrorLogLike(resid, delta, weight, stride, w, h, renderTol*b.scale(coeffs)) + 1e-9
 			if math.Abs(got-want) > tol {
-				t.Fatalf("trial %d (size %d, box %d×%d/%d, %d sources): ΔlnL %g, reference %g (tolerance %g)",
-					trial, size, w, h, stride, n, got, want, tol)
+				t.Fatalf("trial %d (size %d, %d×%d pieces, box %d×%d/%d, %d sources): ΔlnL %g, reference %g (tolerance %g)",
+					trial, size, pieces, pieces, w, h, stride, n, got, want, tol)
 			}
-			if overlapping(tab, b.sources(), stride, w, h) {
+			if overlapping(tab, b.sources(tab), stride, w, h) {
 				overlapped++
 			} else if n > 0 {
 				fused++
 			}
 		}
-		if fused < 50 || overlapped < 50 {
-			t.Fatalf("fused path ran %d times, overlap path %d times; want both ≥ 50", fused, overlapped)
+		if fused < 75 || overlapped < 75 {
+			t.Fatalf("fused path ran %d times, overlap path %d times; want both ≥ 75", fused, overlapped)
 		}
 	})
 }
@@ -372,6 +401,105 @@ func TestMerge(t *testing.T) {
 			t.Fatalf("pixel %d: %g rendered separately, %g merged", p, a[p], b[p])
 		}
 	}
+
+	// On a 2×2 table, sources in one pixel merge only within a piece.
+	tab2, err := NewPieceTable(randomPieces(rng, size, 2), size, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src = []Source{
+		tab2.Source(10.3, 12.6, -300, FullStamp), // offset (0.7, 0.4): piece 1
+		tab2.Source(10.1, 12.9, 310, FullStamp),  // (0.9, 0.1): piece 1
+		tab2.Source(10.8, 12.9, 20, FullStamp),   // (0.2, 0.1): piece 0
+		tab2.Source(10.8, 12.2, 30, FullStamp),   // (0.2, 0.8): piece 2
+		tab2.Source(10.5, 12.5, 40, FullStamp),   // (0.5, 0.5): piece 3
+	}
+	clear(a)
+	clear(b)
+	Render(a, 30, 30, 30, tab2, src)
+	merged = Merge(append([]Source(nil), src...))
+	if len(merged) != 4 {
+		t.Fatalf("2×2 table: merged %d sources in one pixel into %d, want 4 (one per piece)", len(src), len(merged))
+	}
+	for i, m := range merged {
+		if m.Piece != int32(i) {
+			t.Fatalf("2×2 table: merged sources have pieces %v, want 0, 1, 2, 3 in order", merged)
+		}
+	}
+	Render(b, 30, 30, 30, tab2, merged)
+	for p := range a {
+		if math.Abs(float64(a[p]-b[p])) > 1e-3 {
+			t.Fatalf("2×2 table, pixel %d: %g rendered separately, %g merged", p, a[p], b[p])
+		}
+	}
+}
+
+// TestTableSource checks the piece and local offset Table.Source picks, at the edges of the
+// pieces, and that a one-piece table places sources as NewSource does.
+func TestTableSource(t *testing.T) {
+	one, err := NewTable(make([]float32, NumCoeffs*9), 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(13, 14))
+	for range 1000 {
+		x, y, f := 100*rng.Float64()-50, 100*rng.Float64()-50, 1000*rng.Float64()
+		if got, want := one.Source(x, y, f, 2), NewSource(x, y, f, 2); got != want {
+			t.Fatalf("one-piece table places (%g, %g) as %+v, NewSource as %+v", x, y, got, want)
+		}
+	}
+	two, err := NewPieceTable(make([]float32, 4*NumCoeffs*9), 3, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if two.Pieces() != 2 || one.Pieces() != 1 {
+		t.Fatalf("Pieces() = %d and %d, want 2 and 1", two.Pieces(), one.Pieces())
+	}
+	for _, c := range []struct {
+		x, y   float64 // position
+		ix, iy int32   // anchor
+		piece  int32
+		lx, ly float64 // local offset
+	}{
+		{10, 20, 10, 20, 0, 0, 0},           // offset (0, 0)
+		{10.25, 20.75, 11, 21, 1, 0.5, 0.5}, // (0.75, 0.25)
+		{10.5, 19.5, 11, 20, 3, 0, 0},       // (0.5, 0.5): the second piece starts at 0.5
+		{-0.75, -0.25, 0, 0, 1, 0.5, 0.5},   // (0.75, 0.25), below zero
+		{3 - 1e-12, 5 + 1e-12, 3, 6, 2, 2e-12, 1 - 2e-12},
+	} {
+		s := two.Source(c.x, c.y, 2, FullStamp)
+		var b [NumCoeffs]float64
+		Basis(c.lx, c.ly, &b)
+		for i := range b {
+			if math.Abs(float64(s.W[i])-2*b[i]) > 1e-6 {
+				t.Fatalf("source at (%g, %g): weights %v, want 2 × the basis at local offset (%g, %g)", c.x, c.y, s.W, c.lx, c.ly)
+			}
+		}
+		if s.X != c.ix || s.Y != c.iy || s.Piece != c.piece {
+			t.Fatalf("source at (%g, %g): anchor (%d, %d) piece %d, want (%d, %d) piece %d", c.x, c.y, s.X, s.Y, s.Piece, c.ix, c.iy, c.piece)
+		}
+	}
+}
+
+// TestPieceMismatchPanics checks that a source placed on a 2×2 table is refused by a table of
+// one piece rather than read past its end.
+func TestPieceMismatchPanics(t *testing.T) {
+	one, err := NewTable(make([]float32, NumCoeffs*9), 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	two, err := NewPieceTable(make([]float32, 4*NumCoeffs*9), 3, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := []Source{two.Source(4.4, 4.4, 1, FullStamp)}
+	Render(make([]float32, 100), 10, 10, 10, two, src)
+	defer func() {
+		if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), "piece 3") {
+			t.Fatalf("rendering a piece-3 source with a one-piece table: recovered %v, want a panic naming the piece", r)
+		}
+	}()
+	Render(make([]float32, 100), 10, 10, 10, one, src)
 }
 
 func TestPaths(t *testing.T) {
@@ -439,6 +567,11 @@ func TestNewTableRejectsBadInput(t *testing.T) {
 	bad[3] = float32(math.NaN())
 	if _, err := NewTable(bad, 1); err == nil {
 		t.Error("NewTable accepted a NaN coefficient")
+	}
+	for _, c := range []struct{ n, size, k int }{{4 * 10 * 9, 3, 0}, {4 * 10 * 9, 3, 1}, {4*10*9 - 1, 3, 2}, {17 * 17 * 10, 1, 17}} {
+		if _, err := NewPieceTable(make([]float32, c.n), c.size, c.k); err == nil {
+			t.Errorf("NewPieceTable(%d values, size %d, %d pieces) accepted", c.n, c.size, c.k)
+		}
 	}
 }
 

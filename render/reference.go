@@ -21,14 +21,25 @@ func Place(x float64) (i int, d float64) {
 // it adds flux_k × PSF(x_k, y_k) for every source into the box, in float64 arithmetic, one
 // stamp pixel at a time. Light falling outside the box is dropped.
 func AddSourcesRef(dst []float32, stride, w, h int, coeffs []float32, size int, xs, ys, fluxes []float32) {
+	AddPiecesRef(dst, stride, w, h, coeffs, size, 1, xs, ys, fluxes)
+}
+
+// AddPiecesRef is AddSourcesRef for a piecewise table of k×k pieces laid out as for
+// NewPieceTable: a source whose sub-pixel offset is (dx, dy) takes piece q = qy·k + qx,
+// qx = ⌊k·dx⌋ and qy = ⌊k·dy⌋ (at most k − 1), evaluated at the local offset
+// (k·dx − qx, k·dy − qy).
+func AddPiecesRef(dst []float32, stride, w, h int, pieces []float32, size, k int, xs, ys, fluxes []float32) {
 	c := size / 2
 	np := size * size
 	var b [NumCoeffs]float64
-	for k := range xs {
-		ix, dx := Place(float64(xs[k]))
-		iy, dy := Place(float64(ys[k]))
-		Basis(dx, dy, &b)
-		f := float64(fluxes[k])
+	for s := range xs {
+		ix, dx := Place(float64(xs[s]))
+		iy, dy := Place(float64(ys[s]))
+		qx := min(int(math.Floor(float64(k)*dx)), k-1)
+		qy := min(int(math.Floor(float64(k)*dy)), k-1)
+		Basis(float64(k)*dx-float64(qx), float64(k)*dy-float64(qy), &b)
+		coeffs := pieces[(qy*k+qx)*NumCoeffs*np:]
+		f := float64(fluxes[s])
 		for v := 0; v < size; v++ {
 			y := iy - c + v
 			if y < 0 || y >= h {
@@ -40,11 +51,11 @@ func AddSourcesRef(dst []float32, stride, w, h int, coeffs []float32, size int, 
 					continue
 				}
 				p := v*size + u
-				s := 0.0
+				sum := 0.0
 				for t := 0; t < NumCoeffs; t++ {
-					s += b[t] * float64(coeffs[t*np+p])
+					sum += b[t] * float64(coeffs[t*np+p])
 				}
-				dst[y*stride+x] += float32(f * s)
+				dst[y*stride+x] += float32(f * sum)
 			}
 		}
 	}

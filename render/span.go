@@ -15,7 +15,7 @@ func (a rect) overlaps(b rect) bool {
 
 // spans is a batch of stamps clipped to a box, in the form the kernels read: per stamp four
 // int32 values in geo (offset of the first pixel in the box slice, offset of the first
-// coefficient in the table, columns, rows) and NumCoeffs weights in wts.
+// coefficient in the table, piece included, columns, rows) and NumCoeffs weights in wts.
 type spans struct {
 	n     int
 	geo   [4 * maxSpans]int32
@@ -25,8 +25,13 @@ type spans struct {
 
 // add clips source s to the w×h box whose pixel (0, 0) is box pixel (ox, oy) of the source's
 // frame, and appends it with its weights times scale; it reports false for a stamp that
-// misses the box.
+// misses the box. The span's table offset includes the source's piece, so the kernels read
+// that piece's cubic at no cost per pixel. A piece the table does not have panics (a source
+// placed for another table), as the kernels do not check their loads.
 func (b *spans) add(l layout, s *Source, scale float32, ox, oy, stride, w, h int) bool {
+	if uint32(s.Piece) >= uint32(l.pieces) {
+		panic(fmt.Sprintf("render: source of table piece %d rendered with a table of %d pieces (place sources with that table's Source method)", s.Piece, l.pieces))
+	}
 	c := l.size / 2
 	r := min(max(int(s.R), 0), c)
 	cx, cy := int(s.X)-ox, int(s.Y)-oy
@@ -38,7 +43,7 @@ func (b *spans) add(l layout, s *Source, scale float32, ox, oy, stride, w, h int
 	u0, v0 := x0-cx+c, y0-cy+c
 	g := b.geo[4*b.n : 4*b.n+4]
 	g[0] = int32(y0*stride + x0)
-	g[1] = int32(v0*l.rowStride + u0)
+	g[1] = int32(int(s.Piece)*l.pieceStride + v0*l.rowStride + u0)
 	g[2] = int32(x1 - x0)
 	g[3] = int32(y1 - y0)
 	wt := b.wts[NumCoeffs*b.n : NumCoeffs*b.n+NumCoeffs]
