@@ -125,7 +125,8 @@ func run(o options) error {
 	env := describeMachine()
 
 	bin := filepath.Join(o.work, "probcat")
-	if _, err := execute("go", "build", "-o", bin, "./cmd/probcat"); err != nil {
+	_, err := execute("go", "build", "-o", bin, "./cmd/probcat")
+	if err != nil {
 		return err
 	}
 	common := []string{"--quiet"}
@@ -177,31 +178,39 @@ func run(o options) error {
 		return fmt.Errorf("-runs: no probcat run chosen")
 	}
 
+	// Every system runs before any scoring, while this process is small: Linux starts a
+	// child's peak RSS at the parent's RSS (Go's os/exec shares the parent's memory until
+	// exec), so the children's peaks include at most env.selfRSS of ours.
+	env.selfRSS = selfMaxRSS()
+	uses := map[string]usage{}
+	for _, r := range runs {
+		args := append(append([]string{"sample"}, r.args...), "--out", filepath.Join(o.work, r.key))
+		if uses[r.key], err = execute(bin, append(args, common...)...); err != nil {
+			return err
+		}
+	}
+	for _, tool := range tools {
+		cat := filepath.Join(o.work, tool+".txt")
+		if uses[tool], err = execute(o.python, filepath.Join("experiments", "m2", "baselines.py"), tool, in.cts, in.pix, in.psf, cat); err != nil {
+			return err
+		}
+	}
+
 	truth, err := loadTruth(in)
 	if err != nil {
 		return err
 	}
 	var results []*result
 	for _, r := range runs {
-		dir := filepath.Join(o.work, r.key)
-		args := append(append([]string{"sample"}, r.args...), "--out", dir)
-		u, err := execute(bin, append(args, common...)...)
-		if err != nil {
-			return err
-		}
-		res, err := scoreProbcat(r, dir, truth, u)
+		res, err := scoreProbcat(r, filepath.Join(o.work, r.key), truth, uses[r.key])
 		if err != nil {
 			return err
 		}
 		results = append(results, res...)
 	}
 	for _, tool := range tools {
-		cat := filepath.Join(o.work, tool+".txt")
-		u, err := execute(o.python, filepath.Join("experiments", "m2", "baselines.py"), tool, in.cts, in.pix, in.psf, cat)
-		if err != nil {
-			return err
-		}
-		res, err := scoreCatalogue(tool, labelOf[tool], cat, truth, &u)
+		u := uses[tool]
+		res, err := scoreCatalogue(tool, labelOf[tool], filepath.Join(o.work, tool+".txt"), truth, &u)
 		if err != nil {
 			return err
 		}
@@ -250,6 +259,16 @@ func variants(pcatIn []string) []probcatRun {
 // environment describes where and how the experiment ran.
 type environment struct {
 	date, machine, goVersion, commit, load, command string
+	selfRSS                                         int64 // this process's peak RSS before the runs
+}
+
+// selfMaxRSS returns this process's peak RSS in bytes.
+func selfMaxRSS() int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return ru.Maxrss * 1024
 }
 
 func describeMachine() environment {

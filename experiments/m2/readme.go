@@ -188,9 +188,10 @@ func writeREADME(path string, env environment, settings map[string]any, results 
 	}
 	p("\nThe wall time, CPU time and peak RSS of a probcat run are those of the whole `probcat sample`\n")
 	p("process (reading, sampling all chains, writing every output); of photutils and SEP, the whole\n")
-	p("Python process (imports included). PCAT's own cost on this machine (REFERENCE.md): 12.3 min for\n")
-	p("800 samples × 1000 proposals on one thread, not converged. StarNet: 33 ms per patch on a GPU\n")
-	p("after 10–15 min of training.\n\n")
+	p("Python process (imports included). Peak RSS is the child's ru_maxrss, which on Linux starts\n")
+	p("at the RSS of the parent it was started from (here %s). PCAT's own cost on this machine\n", mib(env.selfRSS))
+	p("(REFERENCE.md): 12.3 min for 800 samples × 1000 proposals on one thread, not converged.\n")
+	p("StarNet: 33 ms per patch on a GPU after 10–15 min of training.\n\n")
 
 	p("## Goals (issue 5)\n\n")
 	p("StarNet rule: F1 ≥ 0.60; TPR ≥ 0.88 with PPV ≥ 0.85 brighter than r = %.1f. PCAT rule:\n", brightLimit)
@@ -311,12 +312,16 @@ func writeREADME(path string, env environment, settings map[string]any, results 
 	p("- `m2_pcat.png`: PCAT rule, with PCAT's published M2 completeness and purity (1 − FDR) beside ours.\n\n")
 	p("![StarNet rule](m2_starnet.png)\n\n![PCAT rule](m2_pcat.png)\n")
 
-	notes, err := os.ReadFile(filepath.Join(filepath.Dir(path), "notes.md"))
-	if err != nil && !os.IsNotExist(err) {
-		return err
-	}
-	if len(notes) > 0 {
-		p("\n%s", notes)
+	// Hand-written sections kept beside the README: the reading of the numbers, and the
+	// worked example on any SDSS frame.
+	for _, name := range []string{"notes.md", "sdss_example.md"} {
+		text, err := os.ReadFile(filepath.Join(filepath.Dir(path), name))
+		if err != nil && !os.IsNotExist(err) {
+			return err
+		}
+		if len(text) > 0 {
+			p("\n%s", text)
+		}
 	}
 	tmp := path + ".tmp"
 	if err := os.WriteFile(tmp, w.Bytes(), 0o644); err != nil {
