@@ -78,9 +78,9 @@ type Config struct {
 }
 
 // DefaultConfig returns PCAT-like settings: 1000 passes per sample, 300 kept samples after 300
-// of burn-in, 4 chains, move : birth/death : split/merge = 80 : 40 : 40 as PCAT plus 40 for
-// flux transfers (emit/absorb), PCAT's penalty prior of 1.5 per source, and residual-guided
-// births.
+// of burn-in, 4 chains, move : birth/death : split/merge = 80 : 40 : 40 as PCAT (flux
+// transfers, emit/absorb, are off: on M2 they are accepted 0.1 % of the time), PCAT's penalty
+// prior of 1.5 per source, and residual-guided births.
 func DefaultConfig() Config {
 	return Config{
 		Proposals:       1000,
@@ -90,7 +90,7 @@ func DefaultConfig() Config {
 		Threads:         0,
 		Seed:            1,
 		RegionProposals: 1,
-		Weights:         MoveWeights{Move: 80, BirthDeath: 40, SplitMerge: 40, Transfer: 40},
+		Weights:         MoveWeights{Move: 80, BirthDeath: 40, SplitMerge: 40},
 		CountPrior:      model.Penalty{PerSource: 1.5},
 		MaxSources:      100000,
 		MaxSlope:        5,
