@@ -58,7 +58,7 @@ func TestSecondKindPrior(t *testing.T) {
 	kind := &blob{flux: model.FluxPrior{Min: 250, Slope: 2}, minW: 0.5, maxW: 2, psfS: 0.93}
 	lam := 10.0
 	cfg := priorConfig(model.Poisson{Density: lam / 1600})
-	samples := thin(t, collect(t, img, kind, cfg, 3000)[200:])
+	samples := thin(t, collect(t, img, kind, cfg, 2000)[200:])
 	checkCounts(t, samples, lam)
 	checkFluxes(t, samples, kind.flux)
 	var ws []float64

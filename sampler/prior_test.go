@@ -190,4 +190,4 @@ func TestPriorRecoveryPenalty(t *testing.T) {
 	checkFluxes(t, kept, kind.Flux)
 }
 
-var splitMergeSamples = 2500
+var splitMergeSamples = 2000
