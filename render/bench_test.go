@@ -3,6 +3,7 @@ package render
 import (
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 )
@@ -198,17 +199,23 @@ func BenchmarkAddSourcesRef(b *testing.B) {
 }
 
 // BenchmarkDeltaLogLikeSources measures the fused birth and the overlapping move; the k2
-// cases use a 2×2 piecewise table.
+// cases use a 2×2 piecewise table. births25x25 proposes 32 births at different places in
+// turn, one per call, as a sampler does: the stamps read every piece of the table and
+// different pixels each time.
 func BenchmarkDeltaLogLikeSources(b *testing.B) {
 	for _, k := range paths {
 		for _, c := range []struct {
 			name   string
 			move   bool
 			pieces int
-		}{{"birth25x25", false, 1}, {"birth25x25k2", false, 2}, {"move25x25", true, 1}, {"move25x25k2", true, 2}} {
+		}{{"birth25x25", false, 1}, {"birth25x25k2", false, 2}, {"births25x25", false, 1}, {"births25x25k2", false, 2}, {"move25x25", true, 1}, {"move25x25k2", true, 2}} {
 			b.Run(k.name+"/"+c.name, func(b *testing.B) {
 				f := newBenchField(25, c.pieces)
-				src := f.sources(1, FullStamp)
+				n := 1
+				if strings.HasPrefix(c.name, "births") {
+					n = 32
+				}
+				src := f.sources(n, FullStamp)
 				if c.move {
 					s := src[0]
 					src = append(src, f.tab.Source(float64(s.X)+0.7, float64(s.Y)-1.2, -500, FullStamp))
@@ -216,6 +223,13 @@ func BenchmarkDeltaLogLikeSources(b *testing.B) {
 				scratch := make([]float32, f.w*f.h)
 				var sink float64
 				run := func() { sink += k.deltaSources(f.resid, f.weight, f.w, f.w, f.h, f.tab, src, scratch) }
+				if n > 1 {
+					run = func() {
+						for i := range src {
+							sink += k.deltaSources(f.resid, f.weight, f.w, f.w, f.h, f.tab, src[i:i+1], scratch)
+						}
+					}
+				}
 				for b.Loop() {
 					run()
 				}

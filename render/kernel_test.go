@@ -494,12 +494,21 @@ func TestPieceMismatchPanics(t *testing.T) {
 	}
 	src := []Source{two.Source(4.4, 4.4, 1, FullStamp)}
 	Render(make([]float32, 100), 10, 10, 10, two, src)
-	defer func() {
-		if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), "piece 3") {
-			t.Fatalf("rendering a piece-3 source with a one-piece table: recovered %v, want a panic naming the piece", r)
-		}
-	}()
-	Render(make([]float32, 100), 10, 10, 10, one, src)
+	mustPanic := func(tab *Table, src []Source, piece string) {
+		t.Helper()
+		defer func() {
+			if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), piece) {
+				t.Fatalf("rendering a %s source with a table of %d pieces per axis: recovered %v, want a panic naming the piece", piece, tab.Pieces(), r)
+			}
+		}()
+		Render(make([]float32, 100), 10, 10, 10, tab, src)
+	}
+	mustPanic(one, src, "piece 3")
+	bad := two.Source(4.4, 4.4, 1, FullStamp)
+	bad.Piece = 4
+	mustPanic(two, []Source{src[0], bad}, "piece 4")
+	bad.Piece = -1
+	mustPanic(two, []Source{bad}, "piece -1")
 }
 
 func TestPaths(t *testing.T) {

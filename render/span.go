@@ -29,9 +29,7 @@ type spans struct {
 // that piece's cubic at no cost per pixel. A piece the table does not have panics (a source
 // placed for another table), as the kernels do not check their loads.
 func (b *spans) add(l layout, s *Source, scale float32, ox, oy, stride, w, h int) bool {
-	if uint32(s.Piece) >= uint32(l.pieces) {
-		panic(fmt.Sprintf("render: source of table piece %d rendered with a table of %d pieces (place sources with that table's Source method)", s.Piece, l.pieces))
-	}
+	l.check(s)
 	c := l.size / 2
 	r := min(max(int(s.R), 0), c)
 	cx, cy := int(s.X)-ox, int(s.Y)-oy
@@ -53,6 +51,14 @@ func (b *spans) add(l layout, s *Source, scale float32, ox, oy, stride, w, h int
 	b.rects[b.n] = rect{x0 + ox, y0 + oy, x1 + ox, y1 + oy}
 	b.n++
 	return true
+}
+
+// check panics unless the table has the source's piece: a source placed for another table
+// would make the kernels read past the table's end.
+func (l layout) check(s *Source) {
+	if uint32(s.Piece) >= uint32(l.pieces) {
+		panic(fmt.Sprintf("render: source of table piece %d rendered with a table of %d pieces (place sources with that table's Source method)", s.Piece, l.pieces))
+	}
 }
 
 // last returns the clipped rectangle of the latest span.
