@@ -153,7 +153,7 @@ func compare(a, b []catalogue.CondensedSource, minPrev, minFlux float64, near fu
 
 func main() {
 	work := flag.String("work", filepath.Join(os.TempDir(), "probcat-tiles"), "scratch folder")
-	tileSize := flag.Int("tile", 256, "tile size for the whole frame")
+	tileList := flag.String("tiles", "256,512", "tile sizes for the whole frame")
 	skipFrame := flag.Bool("skip-frame", false, "skip the whole-frame runs")
 	only := flag.String("only", "", "run only this part: cost, linear or seams")
 	flag.Parse()
@@ -179,7 +179,13 @@ func main() {
 		linear(bin, filepath.Join(*work, "linear"))
 	}
 	if *only == "" || *only == "cost" {
-		cost(bin, *work, sdss, *tileSize, *skipFrame)
+		var sizes []int
+		for _, f := range strings.Split(*tileList, ",") {
+			var n int
+			fmt.Sscan(f, &n)
+			sizes = append(sizes, n)
+		}
+		cost(bin, *work, sdss, sizes, *skipFrame)
 	}
 	if *only == "" || *only == "seams" {
 		seamStudies(bin, *work, frame, psField)
@@ -187,7 +193,7 @@ func main() {
 }
 
 // cost compares the cost per pixel of the cutout sampled whole and of the frame tiled.
-func cost(bin, work string, sdss []string, tileSize int, skipFrame bool) {
+func cost(bin, work string, sdss []string, tileSizes []int, skipFrame bool) {
 	w := func(a ...[]string) []string {
 		var out []string
 		for _, x := range a {
@@ -196,43 +202,49 @@ func cost(bin, work string, sdss []string, tileSize int, skipFrame bool) {
 		return out
 	}
 	modest := []string{"--samples", "20", "--burn-in", "20", "--proposals", "100", "--chains", "2"}
-	// Cost per pixel: the cutout whole, the frame tiled.
 	// The cutout runs 20 times the chains (results are per chain) so that its sampling cost is
-	// well above the fixed cost of reading the frame.
+	// well above the fixed cost of reading the frame, which an overhead-only run measures.
 	const cutChains = 40
-	cut := probcat(bin, fmt.Sprintf("PCAT cutout 100×100 (whole, 1 thread, %d chains)", cutChains), filepath.Join(work, "cutout"), 100*100,
+	cut := probcat(bin, fmt.Sprintf("PCAT cutout 100×100, whole, 1 thread, %d chains", cutChains), filepath.Join(work, "cutout"), 100*100,
 		w(sdss, []string{"--cutout", "310,630,100,100", "--threads", "1"}, modest, []string{"--chains", fmt.Sprint(cutChains)})...)
+	cut.chains = cutChains
 	base := []string{"--samples", "1", "--burn-in", "0", "--proposals", "1", "--chains", "1"}
 	cutBase := probcat(bin, "PCAT cutout, overhead only (1 sample of 1 pass)", filepath.Join(work, "cutout0"), 100*100,
 		w(sdss, []string{"--cutout", "310,630,100,100", "--threads", "1"}, base)...)
-	runs := []run{cut}
+	net := func(r, b run) float64 { return r.cpu.Seconds() - b.cpu.Seconds() }
+	perPix := func(r, b run) float64 { return 1e6 * net(r, b) / float64(r.pixels) / float64(r.chains) }
+	runs := []run{cut, cutBase}
+	var lines []string
 	if !skipFrame {
-		t := fmt.Sprint(tileSize)
-		frameBase := probcat(bin, "whole frame, overhead only (1 sample of 1 pass)", filepath.Join(work, "frame0"), 2048*1489,
-			w(sdss, []string{"--tile", t, "--threads", "1"}, base)...)
-		f1 := probcat(bin, "whole frame 2048×1489, --tile "+t+", 1 thread", filepath.Join(work, "frame1"), 2048*1489,
-			w(sdss, []string{"--tile", t, "--threads", "1"}, modest)...)
-		f2 := probcat(bin, "whole frame 2048×1489, --tile "+t+", 2 threads", filepath.Join(work, "frame2"), 2048*1489,
-			w(sdss, []string{"--tile", t, "--threads", "2"}, modest)...)
-		runs = append(runs, f1, f2, cutBase, frameBase)
-		fmt.Printf("settings: %s (modest, for cost; not converged)\n\n", strings.Join(modest, " "))
-		fmt.Println("| run | wall s | CPU s | peak RSS MiB | mean N | condensed | CPU µs / pixel | CPU ms / (pixel·source density) | load avg |")
-		fmt.Println("|---|---|---|---|---|---|---|---|---|")
-		for _, r := range runs {
-			dens := r.meanN / float64(r.pixels)
-			fmt.Printf("| %s | %.1f | %.1f | %d | %.0f | %d | %.1f | %.2f | %.1f–%.1f |\n", r.name, r.wall.Seconds(), r.cpu.Seconds(),
-				r.maxRSS>>10, r.meanN, r.condensed, 1e6*r.cpu.Seconds()/float64(r.pixels),
-				1e3*r.cpu.Seconds()/float64(r.pixels)/dens, r.load1, r.load1b)
+		for _, ts := range tileSizes {
+			t := fmt.Sprint(ts)
+			frameBase := probcat(bin, "whole frame, --tile "+t+", overhead only", filepath.Join(work, "frame0-"+t), 2048*1489,
+				w(sdss, []string{"--tile", t, "--threads", "1"}, base)...)
+			f1 := probcat(bin, "whole frame 2048×1489, --tile "+t+", 1 thread", filepath.Join(work, "frame1-"+t), 2048*1489,
+				w(sdss, []string{"--tile", t, "--threads", "1"}, modest)...)
+			f2 := probcat(bin, "whole frame 2048×1489, --tile "+t+", 2 threads", filepath.Join(work, "frame2-"+t), 2048*1489,
+				w(sdss, []string{"--tile", t, "--threads", "2"}, modest)...)
+			f1.chains, f2.chains = 2, 2
+			runs = append(runs, frameBase, f1, f2)
+			lines = append(lines, fmt.Sprintf("- --tile %s: sampling CPU per pixel and chain %.1f µs, %.2f× the cutout's (%.1f µs); per source and chain %.2f× the cutout's; "+
+				"speed-up 1 → 2 threads (wall) %.2f×; ensembles of 1 and 2 threads identical: %v",
+				t, perPix(f1, frameBase), perPix(f1, frameBase)/perPix(cut, cutBase), perPix(cut, cutBase),
+				(net(f1, frameBase)/f1.meanN/2)/(net(cut, cutBase)/cut.meanN/cutChains),
+				f1.wall.Seconds()/f2.wall.Seconds(), same(filepath.Join(f1.out, "ensemble.parquet"), filepath.Join(f2.out, "ensemble.parquet"))))
 		}
-		net := func(r, b run) float64 { return r.cpu.Seconds() - b.cpu.Seconds() }
-		fmt.Printf("\nsampling CPU (run − its overhead-only run): cutout %.1f s for %d chains, frame %.1f s for 2 chains\n", net(cut, cutBase), cutChains, net(f1, frameBase))
-		fmt.Printf("sampling CPU per pixel, frame ÷ cutout: %.2f; per source (mean N): %.2f\n",
-			net(f1, frameBase)/float64(f1.pixels)/(net(cut, cutBase)/cutChains*2/float64(cut.pixels)),
-			(net(f1, frameBase)/f1.meanN)/(net(cut, cutBase)/cutChains*2/cut.meanN))
-		fmt.Printf("speed-up 1 → 2 threads (wall): %.2f×; ensembles identical: %v\n\n", f1.wall.Seconds()/f2.wall.Seconds(),
-			same(filepath.Join(f1.out, "ensemble.parquet"), filepath.Join(f2.out, "ensemble.parquet")))
 	}
-
+	fmt.Printf("SDSS r frame of M2: settings %s (modest: cost, not convergence)\n\n", strings.Join(modest, " "))
+	fmt.Println("| run | wall s | CPU s | peak RSS MiB | mean N | condensed | load avg before–after |")
+	fmt.Println("|---|---|---|---|---|---|---|")
+	for _, r := range runs {
+		fmt.Printf("| %s | %.1f | %.1f | %d | %.0f | %d | %.1f–%.1f |\n", r.name, r.wall.Seconds(), r.cpu.Seconds(),
+			r.maxRSS>>10, r.meanN, r.condensed, r.load1, r.load1b)
+	}
+	fmt.Println()
+	for _, l := range lines {
+		fmt.Println(l)
+	}
+	fmt.Println()
 }
 
 // seamStudies runs seams on a simulated field and on M2's core.
@@ -251,16 +263,16 @@ func seamStudies(bin, work, frame, psField string) {
 		[]string{"--samples", "40", "--burn-in", "40", "--proposals", "100", "--chains", "2"}, 230, 550)
 }
 
-// linear compares the cost per pixel of a 512×512 simulated field sampled in 16 tiles of 128
-// with that of a 128×128 field of the same density sampled whole, both on one thread: at equal
-// density, cost should grow in proportion to area.
+// linear compares the cost per pixel of simulated fields of 512×512 and 1024×1024 pixels,
+// whole and in tiles, with that of a 128×128 field of the same density sampled whole, all on
+// one thread: at equal density, cost should grow in proportion to area; tiles add their
+// margins' area.
 func linear(bin, work string) {
 	settings := []string{"--samples", "20", "--burn-in", "20", "--proposals", "100", "--threads", "1"}
 	var runs []run
 	for _, c := range []struct {
-		side, chains int
-		tiled        bool
-	}{{128, 32, false}, {512, 2, true}, {512, 2, false}} {
+		side, chains, tile int
+	}{{128, 32, 0}, {512, 2, 0}, {512, 2, 128}, {512, 2, 256}, {1024, 2, 256}} {
 		sim := filepath.Join(work, fmt.Sprintf("sim%d", c.side))
 		if out, err := exec.Command(bin, "simulate", "--out", sim, "--width", fmt.Sprint(c.side), "--height", fmt.Sprint(c.side),
 			"--density", "0.02", "--seed", "6").CombinedOutput(); err != nil {
@@ -268,11 +280,11 @@ func linear(bin, work string) {
 		}
 		args := append([]string{"sample", filepath.Join(sim, "image.fits"), "--chains", fmt.Sprint(c.chains)}, settings...)
 		name := fmt.Sprintf("%d×%d, whole, %d chains", c.side, c.side, c.chains)
-		if c.tiled {
-			args = append(args, "--tile", "128")
-			name = fmt.Sprintf("%d×%d, 16 tiles of 128, %d chains", c.side, c.side, c.chains)
+		if c.tile > 0 {
+			args = append(args, "--tile", fmt.Sprint(c.tile))
+			name = fmt.Sprintf("%d×%d, tiles of %d, %d chains", c.side, c.side, c.tile, c.chains)
 		}
-		r := probcat(bin, name, filepath.Join(work, fmt.Sprintf("out%d-%v", c.side, c.tiled)), c.side*c.side, args...)
+		r := probcat(bin, name, filepath.Join(work, fmt.Sprintf("out%d-%d", c.side, c.tile)), c.side*c.side, args...)
 		r.chains = c.chains
 		runs = append(runs, r)
 	}
