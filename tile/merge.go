@@ -2,6 +2,7 @@ package tile
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -39,7 +40,7 @@ func (m *Manifest) Missing(planDir string) []int {
 // model.fits (cores stitched), diagnostics.png and run.json. job is the frame's job (for the
 // magnitude and sky columns and the settings). Nothing is written unless every tile is done;
 // files appear together at the end.
-func Merge(m *Manifest, planDir string, job *pipeline.Job, outDir string) (*pipeline.Summary, error) {
+func Merge(m *Manifest, planDir string, job *pipeline.Job, outDir string) (_ *pipeline.Summary, err error) {
 	start := time.Now()
 	if miss := m.Missing(planDir); len(miss) > 0 {
 		list := make([]string, 0, 5)
@@ -53,8 +54,15 @@ func Merge(m *Manifest, planDir string, job *pipeline.Job, outDir string) (*pipe
 		return nil, fmt.Errorf("%s: %d of %d tiles have not finished (tile %s%s); run probcat run-tile %s --index %d",
 			Dir(planDir, miss[0]), len(miss), len(m.Tiles), strings.Join(list, ", "), more, planDir, miss[0])
 	}
-	if err := os.MkdirAll(outDir, 0o755); err != nil {
-		return nil, err
+	if _, err := os.Stat(outDir); errors.Is(err, os.ErrNotExist) {
+		if err := os.MkdirAll(outDir, 0o755); err != nil {
+			return nil, err
+		}
+		defer func() {
+			if err != nil {
+				os.Remove(outDir) // only if still empty
+			}
+		}()
 	}
 	stage := filepath.Join(outDir, ".probcat-merge")
 	if err := os.RemoveAll(stage); err != nil {

@@ -136,6 +136,20 @@ func TestTiledSampleEqualsPlanRunMerge(t *testing.T) {
 			}
 		}
 	}
+
+	// A damaged tile output: merge names it and writes nothing.
+	bad := filepath.Join(tile.Dir(plan, 3), "ensemble.parquet")
+	if err := os.WriteFile(bad, []byte("PAR1 truncated"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fresh := filepath.Join(dir, "fresh")
+	code, _, e := probcat(t, "merge", plan, "--out", fresh)
+	if code != 2 || !strings.Contains(e, bad) {
+		t.Errorf("merge with a damaged tile: exit %d, %q", code, e)
+	}
+	if _, err := os.Stat(fresh); err == nil {
+		t.Error("a failed merge left its output folder")
+	}
 }
 
 // TestHelperKilledTile is not a test: TestKilledTileResumes runs the test binary with
