@@ -17,7 +17,16 @@
 // A Table lays the coefficients out for vector loads (build it once per PSF). A Source is a
 // source placed for rendering: its anchor pixel (ix, iy), the ten weights flux·b(dx, dy) and
 // a stamp radius, so that faint sources render only the centre of the stamp. Sources that
-// share an anchor pixel are summed by Merge before rendering. Render and Subtract add or
+// share an anchor pixel are summed by Merge before rendering.
+//
+// PCAT's single cubic over the sub-pixel square is off by 4e−3–6e−3 of the peak for PSFs that
+// native pixels undersample (FWHM ≈ 2 px). NewPieceTable cuts the square into k×k pieces,
+// each with its own cubic in the local offset (k·dx − qx, k·dy − qy), qx = ⌊k·dx⌋; k = 2
+// brings such PSFs within 1e−3 (see psf.PSF.Table). Table.Source places a source on such a
+// table: the Source records its piece, and the kernels read that piece's coefficients through
+// the per-stamp table offset, so a pixel costs the same whatever k. The table takes k² times
+// the memory (32 KB per piece for a 25×25 stamp), which matters when consecutive stamps fall
+// on different pieces (see experiments/kernels). Render and Subtract add or
 // remove a batch of sources in a box; DeltaLogLikeSources returns the change in ln L that
 // the batch would make, touching each pixel once when the stamps do not overlap; Apply and
 // DeltaLogLike work on an already rendered δ.
