@@ -208,9 +208,13 @@ func NewChain(img *model.Image, kind model.SourceKind, cfg Config, index int) (*
 	}
 	if c.point != nil {
 		if p, ok := c.point.PSF.(*psf.PSF); ok {
-			t, err := render.NewTable(p.Coeffs, p.Size)
-			if err != nil {
-				return nil, err
+			// render with the PSF's own table, as psf.PSF.AddTo does
+			t := p.Table()
+			if t == nil {
+				var err error
+				if t, err = render.NewTable(p.Coeffs, p.Size); err != nil {
+					return nil, err
+				}
 			}
 			c.psf, c.table = p, t
 			if !cfg.ExactStamps {
@@ -346,7 +350,7 @@ func (c *Chain) refresh() {
 	if c.table != nil {
 		c.srcBuf = c.srcBuf[:0]
 		for i := range c.xs {
-			c.srcBuf = append(c.srcBuf, render.NewSource(c.xs[i], c.ys[i], c.th[i*p], c.radiusFor(c.th[i*p])))
+			c.srcBuf = append(c.srcBuf, c.table.Source(c.xs[i], c.ys[i], c.th[i*p], c.radiusFor(c.th[i*p])))
 		}
 		render.Render(c.modelImg, c.w, c.w, c.h, c.table, c.srcBuf)
 	} else {
