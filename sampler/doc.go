@@ -26,8 +26,8 @@
 // on the state without the source), split and merge (as PCAT: flux fraction, Gaussian
 // separation, flux-weighted centroid kept, Jacobian = flux), and emit and absorb (a source
 // hands part of its flux to a new source drawn from the birth density, or all of its flux to a
-// neighbour that stays put, Jacobian = flux), which let crowded fields lose or gain a faint
-// source without leaving a hole in the residual. Globally: the background level (Metropolis,
+// neighbour that stays put, Jacobian = flux; off by default, MoveWeights.Transfer, as on M2
+// they are accepted only 0.1 % of the time). Globally: the background level (Metropolis,
 // flat prior) and the power-law slope of the flux prior (Metropolis, flat on (1, MaxSlope]).
 // Every acceptance ratio is written out next to its code.
 //
