@@ -8,7 +8,7 @@ import (
 
 	"github.com/probcat/probcat/model"
 	"gonum.org/v1/plot"
-	"gonum.org/v1/plot/palette"
+	"gonum.org/v1/plot/palette/moreland"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
@@ -72,7 +72,10 @@ func plotDiagnostics(path string, recs [][]record, im *model.Image, mean []float
 	}
 	pR := plot.New()
 	pR.Title.Text = "residual / σ (clipped to ±5)"
-	hm := plotter.NewHeatMap(grid, palette.Heat(32, 1))
+	cmap := moreland.SmoothBlueRed()
+	cmap.SetMin(-5)
+	cmap.SetMax(5)
+	hm := plotter.NewHeatMap(grid, cmap.Palette(64))
 	hm.Min, hm.Max = -5, 5
 	pR.Add(hm)
 
