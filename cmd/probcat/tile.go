@@ -52,7 +52,7 @@ holds it. Fails, writing nothing, while any tile is missing.`,
 }
 
 // defaultTile is the tile size plan uses when --tile is not given.
-const defaultTile = 256
+const defaultTile = 512
 
 // notResultFlags are the sample flags that do not change results (or name the output), left
 // out of a manifest.
