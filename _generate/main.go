@@ -6,7 +6,8 @@
 //
 // The kernels work on "spans" prepared (and clipped) in Go, see render/span.go: per span four
 // int32 values (dst offset, table offset, columns, rows) in geo and ten float32 basis weights
-// in wts. The table holds the cubic sub-pixel coefficients: term t of stamp pixel (u, v) is at
+// in wts. For a piecewise table (render.NewPieceTable) the table offset already includes the
+// offset of the source's piece, so the kernels read each stamp's piece at no extra cost. The table holds the cubic sub-pixel coefficients: term t of stamp pixel (u, v) is at
 // tab[off + v·rowStride + t·termStride + u]. Vectors run along a stamp row (u); the loops are
 // chunk-major (for each chunk of columns, every row), so one mask serves a whole column chunk.
 // Coefficient loads are not masked: the Go side guarantees the table is padded past its end.

@@ -160,7 +160,7 @@ func BenchmarkRender(b *testing.B) {
 	}
 }
 
-// BenchmarkAddSources renders from the flat table, one source per call, as psf.PSF.AddTo does.
+// BenchmarkAddSources renders from the flat table (psf.PSF.Coeffs), one source per call.
 func BenchmarkAddSources(b *testing.B) {
 	for _, k := range paths {
 		b.Run(k.name+"/25x25", func(b *testing.B) {
