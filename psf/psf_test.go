@@ -3,6 +3,7 @@ package psf
 import (
 	"math"
 	"math/rand/v2"
+	"sync"
 	"testing"
 
 	"github.com/probcat/probcat/model"
@@ -209,6 +210,38 @@ func TestAddToUsesTable(t *testing.T) {
 	}
 	if worstTable > worstPCAT/3 {
 		t.Errorf("Gaussian FWHM 2.2: Table is off by %.2e of the peak, PCAT's cubic by %.2e; want Table at least 3× closer", worstTable, worstPCAT)
+	}
+
+	// A PSF assembled by hand has no Table; AddTo then renders PCAT's cubic.
+	q := &PSF{Size: p.Size, Factor: p.Factor, Fine: p.Fine, Coeffs: p.Coeffs}
+	if q.Table() != nil {
+		t.Fatal("a PSF assembled by hand has a render table")
+	}
+	b := model.Box{Pix: make([]float32, p.Size*p.Size), Stride: p.Size, W: p.Size, H: p.Size}
+	q.AddTo(b, float64(c)-0.3, float64(c)-0.8, 1)
+	for i, v := range q.Stamp(0.3, 0.8) {
+		if math.Abs(float64(b.Pix[i])-v) > 1e-6 {
+			t.Fatalf("PSF without a table: AddTo pixel %d = %g, PCAT's cubic %g", i, b.Pix[i], v)
+		}
+	}
+}
+
+// TestTableOnce checks that concurrent first calls of Table share one table.
+func TestTableOnce(t *testing.T) {
+	p, err := Gaussian(2.2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tabs := make([]*render.Table, 4)
+	var wg sync.WaitGroup
+	for i := range tabs {
+		wg.Go(func() { tabs[i] = p.Table() })
+	}
+	wg.Wait()
+	for _, tab := range tabs {
+		if tab == nil || tab != tabs[0] {
+			t.Fatalf("concurrent Table calls gave %v, want one table", tabs)
+		}
 	}
 }
 
