@@ -45,14 +45,25 @@ func RunTile(ctx context.Context, m *Manifest, planDir string, job *pipeline.Job
 		return nil
 	}
 	partial := final + ".partial"
-	if finished(partial) { // killed between the job's end and the rename
-		return os.Rename(partial, final)
-	}
 	sub, err := m.Job(job, index, partial, threads)
 	if err != nil {
 		return err
 	}
 	sub.Progress = progress
+	if err := os.MkdirAll(filepath.Dir(partial), 0o755); err != nil {
+		return err
+	}
+	unlock, err := lock(partial + ".lock")
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if Done(planDir, index) { // finished by another process before we took the lock
+		return nil
+	}
+	if finished(partial) { // killed between the job's end and the rename
+		return os.Rename(partial, final)
+	}
 	// Made here so that pipeline.Run, which removes folders it created when it fails,
 	// keeps the checkpoints of an interrupted tile.
 	if err := os.MkdirAll(partial, 0o755); err != nil {
