@@ -182,14 +182,16 @@ func scoreDAOPHOT(in inputs, t truths) (*result, error) {
 	return r, err
 }
 
-// inPlots reports whether a result gets a line in the plots: the ensemble and the main
-// condensed catalogue of each probcat run, and every baseline.
-func inPlots(r *result) bool { return r.run == nil || r.cut == 0 || r.cut == prevalenceCut }
+// inPlots reports whether a result gets a line in the plots: the main condensed catalogue of
+// each probcat run, the ensemble of the first, and every baseline.
+func inPlots(r *result, first string) bool {
+	return r.run == nil || r.cut == prevalenceCut || (r.cut == 0 && r.key == first)
+}
 
 func writePlots(out string, results []*result) error {
 	var sn, pc []catalogue.Labelled
 	for _, r := range results {
-		if !inPlots(r) {
+		if !inPlots(r, results[0].key) {
 			continue
 		}
 		l := r.label
