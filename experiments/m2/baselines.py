@@ -57,9 +57,9 @@ def run_photutils(img, gain, fine, factor):
     from photutils.detection import DAOStarFinder
     from photutils.psf import DAOGroup, FittableImageModel, IterativelySubtractedPSFPhotometry
 
-    # The sky: MMM (DAOPHOT's mode estimator) over the whole cutout, re-estimated by the
-    # photometry class on each residual image; in a crowded field it sits above PCAT's fixed
-    # 179 ADU because of the unresolved stars.
+    # The sky: MMM (DAOPHOT's mode estimator) over the whole cutout, subtracted by the
+    # photometry class before the first detection; in a crowded field it sits above PCAT's
+    # fixed 179 ADU because of the unresolved stars.
     bkg = MMMBackground(sigma_clip=SigmaClip(sigma=3.0))
     sky = bkg(img)
     sigma = np.sqrt(sky / gain)

@@ -146,7 +146,7 @@ func writeREADME(path string, env environment, settings map[string]any, results 
 	p("  sampled. Its outputs are in frame pixels; they are shifted by (−310, −630) for scoring.\n")
 	p("- **photutils** (`baselines.py photutils`): `IterativelySubtractedPSFPhotometry` (3 iterations,\n")
 	p("  DAOStarFinder at 3σ of the sky noise, DAOGroup, LevMar fits in 7×7 boxes) with PCAT's PSF at its\n")
-	p("  full 5× sampling (`FittableImageModel`) and an MMM sky re-estimated on each residual image.\n")
+	p("  full 5× sampling (`FittableImageModel`) and an MMM sky estimated from the image.\n")
 	p("- **SEP** (`baselines.py sep`): SEP's mesh sky (25 px meshes), extraction at 5σ of the sky noise\n")
 	p("  with fine deblending (64 thresholds, contrast 1e−6, no smoothing: any matched filter merges the\n")
 	p("  cluster into a few blobs), fluxes from 1.5 px apertures corrected by the PSF's encircled energy.\n")
