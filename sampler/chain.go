@@ -625,9 +625,14 @@ func (c *Chain) pass() {
 	c.passesNS++
 }
 
-// backgroundStep is a Metropolis random walk on the background level with a flat prior. The
-// proposal b' = b + σ_b·z is symmetric; adding δ = b' − b to the model changes ln L by
-// Σ w δ (r − δ/2) = δ Σ w r − δ²/2 Σ w, with σ_b = StepScale/sqrt(Σ w), the Fisher value.
+// backgroundStep updates the background level, which has a flat prior. Given the catalogue
+// and the weights, adding δ to the model changes ln L by Σ w δ (r − δ/2) = δ Σ w r − δ²/2 Σ w:
+// the conditional posterior of the background is exactly Gaussian, with mean b + Σ w r / Σ w
+// and standard deviation 1/sqrt(Σ w). The step is a Gibbs draw from it (always accepted), so
+// a background that starts far from its posterior (an SDSS sky that leaves out a cluster's
+// unresolved light) gets there in one step instead of a random walk of ~σ/sqrt(pixels)
+// steps. With the likelihood switched off the conditional is the improper flat prior, and
+// the step is a symmetric random walk b' = b + StepScale·z/sqrt(Σ w), always accepted.
 func (c *Chain) backgroundStep(rng *rand.Rand) {
 	sw, swr := 0.0, 0.0
 	for i, w := range c.weight {
@@ -638,19 +643,18 @@ func (c *Chain) backgroundStep(rng *rand.Rand) {
 	if sw == 0 {
 		return
 	}
-	d := c.cfg.StepScale / math.Sqrt(sw) * rng.NormFloat64()
-	dll := 0.0
-	if !c.cfg.NoLikelihood {
-		dll = d*swr - d*d/2*sw
+	d := rng.NormFloat64() / math.Sqrt(sw)
+	if c.cfg.NoLikelihood {
+		d *= c.cfg.StepScale
+	} else {
+		d += swr / sw
 	}
-	if math.Log(rng.Float64()) < dll {
-		c.bg += d
-		fd := float32(d)
-		for i := range c.resid {
-			c.resid[i] -= fd
-		}
-		c.stats[BackgroundStep].Accepted++
+	c.bg += d
+	fd := float32(d)
+	for i := range c.resid {
+		c.resid[i] -= fd
 	}
+	c.stats[BackgroundStep].Accepted++
 }
 
 // slopeStep is a Metropolis random walk on the flux-prior slope α with a flat prior on
