@@ -268,7 +268,7 @@ func seamStudies(bin, work, frame, psField string) {
 // one thread: at equal density, cost should grow in proportion to area; tiles add their
 // margins' area.
 func linear(bin, work string) {
-	settings := []string{"--samples", "20", "--burn-in", "20", "--proposals", "100", "--threads", "1"}
+	settings := []string{"--samples", "20", "--burn-in", "20", "--proposals", "300", "--threads", "1"}
 	var runs []run
 	for _, c := range []struct {
 		side, chains, tile int
