@@ -141,3 +141,27 @@ func TestBadInputExitsTwoWithoutOutputs(t *testing.T) {
 		}
 	}
 }
+
+func TestDemoThenScoreAndCondense(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "demo")
+	code, out, e := probcat(t, "demo", "--out", dir, "--size", "24", "--samples", "6", "--burn-in", "4", "--proposals", "30", "--quiet")
+	if code != 0 || !strings.Contains(out, "ensemble") || !strings.Contains(out, "starnet") {
+		t.Fatalf("demo: exit %d\n%s\n%s", code, out, e)
+	}
+	ens := filepath.Join(dir, "sample", "ensemble.parquet")
+	code, out, e = probcat(t, "score", ens, "--truth", filepath.Join(dir, "truth.parquet"), "--rule", "pcat",
+		"--frame", "0,0,24,24", "--plot", filepath.Join(dir, "score.png"))
+	if code != 0 || !strings.Contains(out, `"tpr"`) || !strings.Contains(out, `"samples": 24`) {
+		t.Fatalf("score: exit %d\n%s\n%s", code, out, e)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "score.png")); err != nil {
+		t.Error("score --plot wrote no PNG")
+	}
+	cond := filepath.Join(dir, "c.fits")
+	if code, out, e = probcat(t, "condense", ens, "--out", cond, "--min-prevalence", "0.5"); code != 0 || !strings.Contains(out, "condensed sources") {
+		t.Fatalf("condense: exit %d\n%s\n%s", code, out, e)
+	}
+	if code, _, e = probcat(t, "condense", filepath.Join(dir, "truth.parquet"), "--out", filepath.Join(dir, "x.fits")); code != 2 || !strings.Contains(e, "not an ensemble") {
+		t.Errorf("condense of a plain catalogue: exit %d, %q", code, e)
+	}
+}

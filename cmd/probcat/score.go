@@ -18,8 +18,8 @@ func init() {
 		summary: `Score a catalogue against a reference (truth) catalogue.
 CATALOGUE is an ensemble (ensemble.parquet: scored sample by sample and averaged), a condensed
 catalogue (Parquet) or a text file of x y flux rows; TRUTH is a Parquet catalogue with x, y,
-flux columns (e.g. truth.parquet from probcat simulate) or a text file of x y flux rows (PCAT's
-*_tru.txt). Prints JSON with overall tpr, ppv, f1 and per-magnitude-bin values.
+flux columns (e.g. truth.parquet from probcat simulate), a text file of x y flux rows (PCAT's
+*_tru.txt), or StarNet's HST truth archive for M2 (true_hubble_m2.npy, which carries magnitudes). Prints JSON with overall tpr, ppv, f1 and per-magnitude-bin values.
 Rules: pcat (separation < 0.75 px, |Δmag| < 0.5, 2.5 px border) or starnet (|Δx|, |Δy| < 0.5 px,
 |Δmag| < 0.5, 5 px border).`,
 		usage: "CATALOGUE --truth TRUTH [flags]",
@@ -58,19 +58,15 @@ func runScore(fs *flag.FlagSet, args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	tru, _, err := catalogue.ReadEstimates(*truthPath)
+	ref, err := catalogue.ReadReference(*truthPath, *zp)
 	if err != nil {
 		return err
 	}
-	if len(tru) != 1 {
-		return fmt.Errorf("%s: the truth must be a single catalogue, not an ensemble", *truthPath)
-	}
-	t := tru[0]
-	fr, err := parseFrame(*frame, t.X, t.Y)
+	fr, err := parseFrame(*frame, ref.X, ref.Y)
 	if err != nil {
 		return err
 	}
-	s, err := catalogue.ScoreEnsemble(catalogue.NewReference(t.X, t.Y, t.Flux, *zp), est,
+	s, err := catalogue.ScoreEnsemble(ref, est,
 		catalogue.ScoreOptions{Rule: r, Frame: fr, ZeroPoint: *zp, BrightLimit: *bright, FaintLimit: *faint})
 	if err != nil {
 		return err
