@@ -43,6 +43,7 @@ func runScore(fs *flag.FlagSet, args []string, out io.Writer) error {
 	frame := fs.String("frame", "", "image box X0,Y0,W,H in the catalogues' pixel frame, for the border cut (default: from the truth's extent)")
 	bright := fs.Float64("bright", 0, "keep sources fainter than this magnitude (0: no limit)")
 	faint := fs.Float64("faint", 0, "keep sources brighter than this magnitude (0: no limit)")
+	shift := fs.String("truth-shift", "", "DX,DY added to the truth's positions (e.g. 310,630 to put PCAT's M2 cutout truth in frame pixels)")
 	plotPath := fs.String("plot", "", "also write completeness and purity by magnitude to this PNG")
 	if err := parse(fs, args, 1, 1); err != nil {
 		return err
@@ -61,6 +62,16 @@ func runScore(fs *flag.FlagSet, args []string, out io.Writer) error {
 	ref, err := catalogue.ReadReference(*truthPath, *zp)
 	if err != nil {
 		return err
+	}
+	if *shift != "" {
+		var dx, dy float64
+		if n, _ := fmt.Sscanf(strings.ReplaceAll(*shift, ",", " "), "%g %g", &dx, &dy); n != 2 {
+			return fmt.Errorf("--truth-shift wants DX,DY, got %q", *shift)
+		}
+		for i := range ref.X {
+			ref.X[i] += dx
+			ref.Y[i] += dy
+		}
 	}
 	fr, err := parseFrame(*frame, ref.X, ref.Y)
 	if err != nil {
