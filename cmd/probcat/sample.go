@@ -68,7 +68,7 @@ func (f *sampleFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.psField, "psfield", "", "SDSS psField file giving the PSF (reconstructed at the cutout centre) for --sdss")
 	fs.StringVar(&f.cutout, "cutout", "", "with --sdss: the frame pixel box X0,Y0,W,H to sample (default: the whole frame)")
 	fs.StringVar(&f.radec, "radec", "", "with --sdss: a cutout centred on RA,DEC (degrees) of W×H pixels, as RA,DEC,W,H")
-	fs.IntVar(&f.tile, "tile", 0, "cut the image into tiles of this many pixels (plus margins) sampled one after another on all cores; 0 samples the image whole")
+	fs.IntVar(&f.tile, "tile", 0, "cut the image into tiles of this many pixels (plus margins), one per core at a time; 0 samples the image whole, or in tiles of 512 above 2 Mpx")
 	fs.IntVar(&f.samples, "samples", d.Samples, "kept samples per chain")
 	fs.IntVar(&f.burnIn, "burn-in", d.BurnIn, "samples discarded at the start of each chain")
 	fs.IntVar(&f.chains, "chains", d.Chains, "independent chains with different seeds")
@@ -118,11 +118,25 @@ func runSample(fs *flag.FlagSet, args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if f.tile == 0 && job.Image.Width*job.Image.Height > autoTilePixels {
+		// Sampled whole, a frame this large would hold every kept sample of ~10⁵ sources in
+		// memory (gigabytes); tiles keep memory bounded at a cost within a few per cent.
+		f.tile = autoTileSize
+		if !f.quiet {
+			fmt.Fprintf(os.Stderr, "image of %d×%d pixels: sampling in tiles of %d (give --tile to choose)\n", job.Image.Width, job.Image.Height, f.tile)
+		}
+	}
 	if f.tile > 0 {
 		return runTiled(job, &f, planned, out)
 	}
 	return runJob(job, f.quiet, out)
 }
+
+// Images above autoTilePixels are sampled in tiles of autoTileSize unless --tile says otherwise.
+const (
+	autoTilePixels = 2 << 20
+	autoTileSize   = 512
+)
 
 // job builds the sampling job for an image file from the flags.
 func (f *sampleFlags) job(imagePath string) (*pipeline.Job, error) {
