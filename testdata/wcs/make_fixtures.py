@@ -80,7 +80,7 @@ def fit_inverse(a, b, order, crpix, width, height):
 cases = []
 
 # 1. The real SDSS r frame of M2 (TAN, CD matrix with swapped axes).
-cases.append(case("sdss-frame-r-002583-2-0136", fits.getheader(frame, 0), 2048, 1489))
+cases.append(case("sdss-r-2583-2-136-astropy", fits.getheader(frame, 0), 2048, 1489))
 
 # 2. HST ACS/WFC-like SIP of order 3 with a fitted AP/BP inverse (M31, 0.05"/px, rotated 37 deg).
 h = fits.Header()
