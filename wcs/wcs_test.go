@@ -170,7 +170,7 @@ func TestRealFrameHeader(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, f := range loadFixtures(t) {
-		if strings.HasPrefix(f.Name, "sdss-frame-r") {
+		if strings.HasPrefix(f.Name, "sdss-r-2583-2-136") {
 			checkAgainstFixture(t, w, f)
 			return
 		}
