@@ -132,6 +132,9 @@ func runSample(fs *flag.FlagSet, args []string, out io.Writer) error {
 	return runJob(job, f.quiet, out)
 }
 
+// rhatWarn is the R-hat of N above which sample warns that the chains have not converged.
+const rhatWarn = 1.05
+
 // Images above autoTilePixels are sampled in tiles of autoTileSize unless --tile says otherwise.
 const (
 	autoTilePixels = 2 << 20
@@ -327,6 +330,9 @@ func runJob(job *pipeline.Job, quiet bool, out io.Writer) error {
 	if !quiet {
 		fmt.Fprintf(out, "%d kept samples, mean N = %.1f, R-hat(N) = %.3f, %d condensed sources, %.1f s; outputs in %s\n",
 			sum.Kept, sum.MeanN, sum.RHatN, sum.Condensed, sum.Wall.Seconds(), job.OutDir)
+	}
+	if !(sum.RHatN < rhatWarn) && job.Config.Chains > 1 {
+		fmt.Fprintf(os.Stderr, "warning: R-hat of N is %.3f (≥ %.2f): the chains disagree, so the ensemble may not represent the posterior; run longer (--burn-in, --samples, --proposals)\n", sum.RHatN, rhatWarn)
 	}
 	return nil
 }
