@@ -592,3 +592,40 @@ func TestStride(t *testing.T) {
 		}
 	}
 }
+
+// TestRenderWideStampsMatchReference renders many whole stamps into a large box, so that the
+// AVX-512 path pairs stamps of the same geometry 17 to 32 columns wide (both column chunks
+// per row) and wider (three chunks), on one and on 2×2 pieces.
+func TestRenderWideStampsMatchReference(t *testing.T) {
+	eachPath(t, func(t *testing.T, k *kernels) {
+		rng := rand.New(rand.NewPCG(3, 4))
+		for trial := range 16 {
+			size := []int{9, 19, 25, 35}[trial%4]
+			pieces := 1 + trial/4%2
+			w, h, stride := 150, 140, 153
+			got := make([]float32, (h-1)*stride+w)
+			for i := range got {
+				got[i] = float32(20*rng.Float64() - 10)
+			}
+			want := append([]float32(nil), got...)
+			coeffs := randomPieces(rng, size, pieces)
+			tab, err := NewPieceTable(coeffs, size, pieces)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b := randomBatch(rng, 60, w, h, size)
+			for i := range b.radius {
+				b.radius[i] = FullStamp
+			}
+			k.render(got, stride, w, h, tab, b.sources(tab), 1)
+			b.reference(want, stride, w, h, coeffs, size, pieces)
+			tol := renderTol * (b.scale(coeffs) + 10)
+			for p := range got {
+				if e := math.Abs(float64(got[p] - want[p])); e > tol {
+					t.Fatalf("trial %d (size %d, %d×%d pieces): pixel (%d,%d) = %g, reference %g (tolerance %g)",
+						trial, size, pieces, pieces, p%stride, p/stride, got[p], want[p], tol)
+				}
+			}
+		}
+	})
+}
