@@ -157,7 +157,11 @@ func loadWeights(s isa, wts Register) []VecVirtual {
 // once (AVX2) for the masked tail. body receives the weights, the table registers, a pointer
 // to the row's pixels in the slice named base and whether the chunk is masked (AVX2 mask in
 // ymask; AVX-512 uses K1 always).
-func spanLoop(s isa, name, base string, body func(w []VecVirtual, tb table, off Register, masked bool, ymask VecVirtual)) {
+//
+// With wide (AVX-512 only; nil for none), spans 17 to 32 columns wide take one iteration per
+// row instead: wide receives the row's pixel pointer and handles both column chunks, the
+// second masked by K1.
+func spanLoop(s isa, name, base string, body func(w []VecVirtual, tb table, off Register, masked bool, ymask VecVirtual), wide func(w []VecVirtual, tb table, off Register)) {
 	stride := Load(Param("stride"), GP64())
 	SHLQ(U8(2), stride)
 	p := Load(Param("termStride"), GP64())
@@ -205,6 +209,28 @@ func spanLoop(s isa, name, base string, body func(w []VecVirtual, tb table, off 
 		ADDQ(rs, tb.c0)
 		DECQ(rows)
 		JNZ(LabelRef(label))
+	}
+
+	if s.lanes == 16 && wide != nil {
+		CMPQ(cols, U8(16))
+		JLE(LabelRef(name + "_chunk"))
+		CMPQ(cols, U8(32))
+		JG(LabelRef(name + "_chunk"))
+		m := GP32()
+		MOVL(U32(0xffff), m)
+		tail := GP32()
+		LEAL(Mem{Base: cols.As32(), Disp: -16}, tail)
+		BZHIL(tail, m, m)
+		KMOVW(m, K1)
+		chunkSetup()
+		Label(name + "_wide")
+		tb.setBases()
+		wide(w, tb, off)
+		ADDQ(stride, off)
+		ADDQ(rs, tb.c0)
+		DECQ(rows)
+		JNZ(LabelRef(name + "_wide"))
+		JMP(LabelRef(name + "_next"))
 	}
 
 	Label(name + "_chunk")
@@ -263,6 +289,10 @@ func addSpans(s isa, guard bool) {
 	TEXT(name, NOSPLIT, spansSig)
 	Pragma("noescape")
 	Doc(doc, "")
+	var wide func(w []VecVirtual, tb table, off Register)
+	if !guard {
+		wide = addWideRow
+	}
 	spanLoop(s, name, "dst", func(w []VecVirtual, tb table, off Register, masked bool, ymask VecVirtual) {
 		addr := Mem{Base: off}
 		a, b, d := s.vec(), s.vec(), s.vec()
@@ -286,9 +316,42 @@ func addSpans(s isa, guard bool) {
 		default:
 			VMOVUPS(a, addr)
 		}
-	})
+	}, wide)
 	VZEROUPPER()
 	RET()
+}
+
+// addWideRow adds one stamp row of 17 to 32 columns at off (AVX-512): both column chunks'
+// polynomials in four independent chains, the second chunk masked by K1.
+func addWideRow(w []VecVirtual, tb table, off Register) {
+	var acc [2][2]VecVirtual // [chunk][chain]
+	for ch := range acc {
+		acc[ch] = [2]VecVirtual{ZMM(), ZMM()}
+	}
+	for t := 0; t < 10; t++ {
+		for ch := range acc {
+			c := tb.mem(t).Offset(64 * ch)
+			if t < 2 {
+				VMULPS(c, w[t], acc[ch][t%2])
+			} else {
+				VFMADD231PS(c, w[t], acc[ch][t%2])
+			}
+		}
+	}
+	for ch := range acc {
+		a, b := acc[ch][0], acc[ch][1]
+		addr := Mem{Base: off, Disp: 64 * ch}
+		VADDPS(b, a, a)
+		if ch == 0 {
+			VADDPS(addr, a, a)
+			VMOVUPS(a, addr)
+		} else {
+			d := ZMM()
+			VMOVUPS_Z(addr, K1, d)
+			VADDPS(d, a, a)
+			VMOVUPS(a, K1, addr)
+		}
+	}
 }
 
 // addPairs emits addPairsAVX512: like addSpans, but for pairs of stamps with the same clipped
@@ -564,7 +627,7 @@ func deltaSpans(s isa) {
 		a, b := s.vec(), s.vec()
 		polynomial(s, tb, w, a, b, false, masked, ymask)
 		logLikeTerm(s, a, Mem{Base: off}, Mem{Base: off, Index: wdiff, Scale: 1}, masked, ymask, hv, acc0, acc1)
-	})
+	}, nil)
 	reduce(s, acc0, acc1)
 	RET()
 }

@@ -62,6 +62,62 @@ addSpansAVX512_span:
 	VBROADCASTSS 36(SI), Z9
 	MOVLQSX      8(BX), DI
 	XORQ         R8, R8
+	CMPQ         DI, $0x10
+	JLE          addSpansAVX512_chunk
+	CMPQ         DI, $0x20
+	JG           addSpansAVX512_chunk
+	MOVL         $0x0000ffff, R9
+	LEAL         -16(DI), DI
+	BZHIL        DI, R9, R9
+	KMOVW        R9, K1
+	MOVLQSX      (BX), R12
+	SHLQ         $0x02, R12
+	ADDQ         R8, R12
+	MOVQ         dst_base+0(FP), DI
+	ADDQ         DI, R12
+	MOVLQSX      4(BX), R9
+	SHLQ         $0x02, R9
+	ADDQ         R8, R9
+	MOVQ         tab_base+32(FP), DI
+	ADDQ         DI, R9
+	MOVLQSX      12(BX), R13
+
+addSpansAVX512_wide:
+	LEAQ        (R9)(CX*1), R10
+	LEAQ        (R10)(CX*4), R11
+	ADDQ        CX, R11
+	VMULPS      (R9), Z0, Z10
+	VMULPS      64(R9), Z0, Z12
+	VMULPS      (R9)(CX*1), Z1, Z11
+	VMULPS      64(R9)(CX*1), Z1, Z13
+	VFMADD231PS (R9)(CX*2), Z2, Z10
+	VFMADD231PS 64(R9)(CX*2), Z2, Z12
+	VFMADD231PS (R10)(CX*2), Z3, Z11
+	VFMADD231PS 64(R10)(CX*2), Z3, Z13
+	VFMADD231PS (R9)(CX*4), Z4, Z10
+	VFMADD231PS 64(R9)(CX*4), Z4, Z12
+	VFMADD231PS (R10)(CX*4), Z5, Z11
+	VFMADD231PS 64(R10)(CX*4), Z5, Z13
+	VFMADD231PS (R11), Z6, Z10
+	VFMADD231PS 64(R11), Z6, Z12
+	VFMADD231PS (R11)(CX*1), Z7, Z11
+	VFMADD231PS 64(R11)(CX*1), Z7, Z13
+	VFMADD231PS (R9)(CX*8), Z8, Z10
+	VFMADD231PS 64(R9)(CX*8), Z8, Z12
+	VFMADD231PS (R10)(CX*8), Z9, Z11
+	VFMADD231PS 64(R10)(CX*8), Z9, Z13
+	VADDPS      Z11, Z10, Z10
+	VADDPS      (R12), Z10, Z10
+	VMOVUPS     Z10, (R12)
+	VADDPS      Z13, Z12, Z12
+	VMOVUPS.Z   64(R12), K1, Z10
+	VADDPS      Z10, Z12, Z12
+	VMOVUPS     Z12, K1, 64(R12)
+	ADDQ        AX, R12
+	ADDQ        DX, R9
+	DECQ        R13
+	JNZ         addSpansAVX512_wide
+	JMP         addSpansAVX512_next
 
 addSpansAVX512_chunk:
 	MOVL    $0x00000010, R9
@@ -107,10 +163,12 @@ addSpansAVX512_row:
 	ADDQ        $0x40, R8
 	SUBQ        $0x10, DI
 	JG          addSpansAVX512_chunk
-	ADDQ        $0x10, BX
-	ADDQ        $0x28, SI
-	DECQ        (SP)
-	JNZ         addSpansAVX512_span
+
+addSpansAVX512_next:
+	ADDQ $0x10, BX
+	ADDQ $0x28, SI
+	DECQ (SP)
+	JNZ  addSpansAVX512_span
 
 addSpansAVX512_done:
 	VZEROUPPER
