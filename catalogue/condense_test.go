@@ -1,10 +1,13 @@
 package catalogue
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"reflect"
 	"runtime"
+	"sort"
+	"sync"
 	"testing"
 )
 
@@ -191,19 +194,230 @@ func TestCondenseByHand(t *testing.T) {
 	}
 }
 
-// BenchmarkCondense condenses an M2-sized ensemble: 300 samples of 1500 sources jittered
-// around one catalogue in a 100×100 image.
-func BenchmarkCondense(b *testing.B) {
-	rng := rand.New(rand.NewPCG(1, 1))
-	var stars []star
-	for i := 0; i < 1500; i++ {
-		stars = append(stars, star{x: 100 * rng.Float64(), y: 100 * rng.Float64(), flux: 250 / rng.Float64(), p: 0.8})
+func TestCondenseMatchesReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 11))
+	var cases []struct {
+		name    string
+		samples []Sample
 	}
-	samples, _ := jitteredEnsemble(2, stars, 300, 0, 0.2)
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if _, err := Condense(samples, 0.75, 0.1); err != nil {
-			b.Fatal(err)
+	add := func(name string, s []Sample) {
+		cases = append(cases, struct {
+			name    string
+			samples []Sample
+		}{name, s})
+	}
+	// Clustered: sources jittered around stars, some faint spurious ones.
+	var stars []star
+	for i := 0; i < 120; i++ {
+		stars = append(stars, star{x: 60 * rng.Float64(), y: 60 * rng.Float64(), flux: 250 / rng.Float64(), p: rng.Float64()})
+	}
+	clustered, _ := jitteredEnsemble(4, stars, 150, 10, 0.3)
+	add("clustered", clustered)
+	add("uniform", randomEnsemble(6, 3, 40, 400))
+	// Ties: positions on a quarter-pixel lattice (many pairs exactly one radius apart) and
+	// fluxes from a small set, far from the origin so that cell arithmetic rounds.
+	var ties []Sample
+	for s := 0; s < 80; s++ {
+		var smp Sample
+		for i := 0; i < 1+rng.IntN(60); i++ {
+			smp.X = append(smp.X, 1e5+float64(rng.IntN(40))/4)
+			smp.Y = append(smp.Y, -3e4+float64(rng.IntN(40))/4)
+			smp.Flux = append(smp.Flux, float64(100*(1+rng.IntN(3))))
 		}
+		ties = append(ties, smp)
+	}
+	add("ties", ties)
+	for _, c := range cases {
+		for _, radius := range []float64{0.25, 0.5, 0.75, 2, 9} {
+			for _, minPrev := range []float64{0, 0.2} {
+				got, err := Condense(c.samples, radius, minPrev)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want, _ := condenseRef(c.samples, radius, minPrev)
+				if len(got) != len(want) {
+					t.Fatalf("%s, radius %g: %d sources, reference %d", c.name, radius, len(got), len(want))
+				}
+				for i := range want {
+					g, w := got[i], want[i]
+					gv := []float64{g.X, g.Y, g.Flux, g.XErr, g.YErr, g.FluxErr, g.Prevalence}
+					wv := []float64{w.X, w.Y, w.Flux, w.XErr, w.YErr, w.FluxErr, w.Prevalence}
+					for j := range wv {
+						if math.Float64bits(gv[j]) != math.Float64bits(wv[j]) {
+							t.Fatalf("%s, radius %g, prevalence ≥ %g: source %d is %+v, reference %+v",
+								c.name, radius, minPrev, i, g, w)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// condenseRef is Condense as it was before the degrees used a finer grid: every source's
+// degree is counted over the 3×3 cells of size radius around it.
+func condenseRef(samples []Sample, radius, minPrevalence float64) ([]CondensedSource, error) {
+	if !(radius > 0) || math.IsInf(radius, 0) {
+		return nil, fmt.Errorf("condense: link radius must be positive, got %g", radius)
+	}
+	if !(minPrevalence >= 0 && minPrevalence <= 1) {
+		return nil, fmt.Errorf("condense: minimum prevalence must lie in [0, 1], got %g", minPrevalence)
+	}
+	if len(samples) == 0 {
+		return nil, nil
+	}
+	// Flatten the ensemble: source k belongs to sample smp[k].
+	var xs, ys, fs []float64
+	var smp []int32
+	for s := range samples {
+		sa := &samples[s]
+		if len(sa.Y) != len(sa.X) || len(sa.Flux) != len(sa.X) {
+			return nil, fmt.Errorf("condense: sample %d of chain %d has mismatched columns", sa.Index, sa.Chain)
+		}
+		for i := range sa.X {
+			if math.IsNaN(sa.X[i]) || math.IsNaN(sa.Y[i]) || math.IsInf(sa.X[i], 0) || math.IsInf(sa.Y[i], 0) {
+				return nil, fmt.Errorf("condense: sample %d of chain %d has a non-finite position", sa.Index, sa.Chain)
+			}
+			xs, ys, fs = append(xs, sa.X[i]), append(ys, sa.Y[i]), append(fs, sa.Flux[i])
+			smp = append(smp, int32(s))
+		}
+	}
+	g := newGrid(xs, ys, radius)
+	gs := make([]int32, len(xs)) // sample of the point at each grid position
+	for p, id := range g.ID {
+		gs[p] = smp[id]
+	}
+	r2 := radius * radius
+
+	// 1. Degrees, in parallel over contiguous blocks (each source's degree is independent).
+	deg := make([]int32, len(xs))
+	workers := runtime.GOMAXPROCS(0)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		lo, hi := len(xs)*w/workers, len(xs)*(w+1)/workers
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			mark := make([]int32, len(samples)) // mark[s] == k+1: sample s already counted for k
+			var rs [][2]int32
+			for k := lo; k < hi; k++ {
+				// Count distinct samples within radius, the source's own sample included (it
+				// is at distance 0), then take that one away.
+				n := int32(-1)
+				x, y, tag := xs[k], ys[k], int32(k+1)
+				rs = g.near(x, y, rs)
+				for _, r := range rs {
+					px, py, ps := g.X[r[0]:r[1]], g.Y[r[0]:r[1]], gs[r[0]:r[1]]
+					for p := range px {
+						dx, dy := px[p]-x, py[p]-y
+						if dx*dx+dy*dy < r2 && mark[ps[p]] != tag {
+							mark[ps[p]] = tag
+							n++
+						}
+					}
+				}
+				deg[k] = n
+			}
+		}()
+	}
+	wg.Wait()
+
+	// 2. Seed order.
+	order := make([]int32, len(xs))
+	for k := range order {
+		order[k] = int32(k)
+	}
+	sort.Slice(order, func(a, b int) bool {
+		i, j := order[a], order[b]
+		if deg[i] != deg[j] {
+			return deg[i] > deg[j]
+		}
+		if fs[i] != fs[j] {
+			return fs[i] > fs[j]
+		}
+		return i < j // flattened index: sample order, then source order
+	})
+
+	// 3. Greedy assignment.
+	used := make([]bool, len(xs))
+	best := make([]int32, len(samples)) // best[s]: chosen source of sample s for this seed, or -1
+	for s := range best {
+		best[s] = -1
+	}
+	var touched []int32
+	var rs [][2]int32
+	var out []CondensedSource
+	var mx, my, mf []float64
+	for _, k := range order {
+		if used[k] {
+			continue
+		}
+		used[k] = true
+		touched = touched[:0]
+		rs = g.near(xs[k], ys[k], rs)
+		for _, r := range rs {
+			for p := r[0]; p < r[1]; p++ {
+				j, s := g.ID[p], gs[p]
+				if used[j] || s == smp[k] {
+					continue
+				}
+				dx, dy := g.X[p]-xs[k], g.Y[p]-ys[k]
+				if dx*dx+dy*dy >= r2 {
+					continue
+				}
+				b := best[s]
+				if b < 0 {
+					touched = append(touched, s)
+					best[s] = j
+				} else if fs[j] > fs[b] || (fs[j] == fs[b] && j < b) {
+					best[s] = j
+				}
+			}
+		}
+		mx, my, mf = append(mx[:0], xs[k]), append(my[:0], ys[k]), append(mf[:0], fs[k])
+		for _, s := range touched {
+			j := best[s]
+			used[j] = true
+			mx, my, mf = append(mx, xs[j]), append(my, ys[j]), append(mf, fs[j])
+			best[s] = -1
+		}
+		prev := float64(len(mx)) / float64(len(samples))
+		if prev < minPrevalence {
+			continue
+		}
+		out = append(out, CondensedSource{
+			X: mean(mx), Y: mean(my), Flux: mean(mf),
+			XErr: halfWidth68(mx), YErr: halfWidth68(my), FluxErr: halfWidth68(mf),
+			Prevalence: prev,
+		})
+	}
+	sort.SliceStable(out, func(a, b int) bool {
+		if out[a].Prevalence != out[b].Prevalence {
+			return out[a].Prevalence > out[b].Prevalence
+		}
+		return out[a].Flux > out[b].Flux
+	})
+	return out, nil
+}
+
+// BenchmarkCondense condenses ensembles jittered around one catalogue in a 100×100 image:
+// M2-sized (300 samples of 1200 sources), a typical run (1200 × 1400) and a long one
+// (6000 × 840).
+func BenchmarkCondense(b *testing.B) {
+	for _, c := range []struct{ samples, sources int }{{300, 1200}, {1200, 1400}, {6000, 840}} {
+		b.Run(fmt.Sprintf("%dx%d", c.samples, c.sources), func(b *testing.B) {
+			rng := rand.New(rand.NewPCG(1, 1))
+			var stars []star
+			for i := 0; i < c.sources*5/4; i++ {
+				stars = append(stars, star{x: 100 * rng.Float64(), y: 100 * rng.Float64(), flux: 250 / rng.Float64(), p: 0.8})
+			}
+			samples, _ := jitteredEnsemble(2, stars, c.samples, 0, 0.2)
+			b.ResetTimer()
+			for b.Loop() {
+				if _, err := Condense(samples, 0.75, 0.1); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
