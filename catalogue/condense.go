@@ -147,9 +147,9 @@ func Condense(samples []Sample, radius, minPrevalence float64) ([]CondensedSourc
 	return out, nil
 }
 
-// degreeCells is the number of degree-grid cells per link radius: finer cells let a query
-// visit little more than the disk itself (about 1.6 r² instead of the 9 r² of 3×3 cells of
-// size r).
+// degreeCells is the number of degree-grid cells per link radius: with finer cells, the cells
+// meeting a query disk cover little more than its π r² instead of the 9 r² of 3×3 cells of
+// size r.
 const degreeCells = 4
 
 // degrees returns, for every source k, the number of samples other than smp[k] holding a
