@@ -30,8 +30,8 @@ func runDemo(fs *flag.FlagSet, args []string, out io.Writer) error {
 	density := fs.Float64("density", 0.05, "sources per pixel above f_min")
 	seed := fs.Uint64("seed", 1, "random seed")
 	threads := fs.Int("threads", 0, "threads (0: all cores)")
-	samples := fs.Int("samples", 100, "kept samples per chain")
-	burnIn := fs.Int("burn-in", 150, "burn-in samples per chain")
+	samples := fs.Int("samples", 150, "kept samples per chain")
+	burnIn := fs.Int("burn-in", 300, "burn-in samples per chain")
 	proposals := fs.Int("proposals", 1000, "proposals per kept sample")
 	quiet := fs.Bool("quiet", false, "print only the scores")
 	if err := parse(fs, args, 0, 0); err != nil {
