@@ -696,6 +696,37 @@ func (w *worker) split(r *region) bool {
 	return true
 }
 
+// pickPartner chooses, for source i of the region, a partner j ≠ i with probability
+// P(j|i) = g(i,j)/Σ_{k≠i} g(i,k), g being partnerWeight, and returns j and ln P(j|i); ok is
+// false when no other source has a positive weight. Merge and absorb share it.
+func (w *worker) pickPartner(r *region, i int) (j int, lnP float64, ok bool) {
+	c := w.c
+	tot := 0.0
+	for k := 0; k < r.n; k++ {
+		if k != i {
+			tot += c.partnerWeight(r.x[i], r.y[i], r.x[k], r.y[k])
+		}
+	}
+	u := w.rng.Float64() * tot
+	if !(tot > 0) {
+		return -1, 0, false
+	}
+	j, acc, gj := -1, 0.0, 0.0
+	for k := 0; k < r.n; k++ {
+		if k == i {
+			continue
+		}
+		if g := c.partnerWeight(r.x[i], r.y[i], r.x[k], r.y[k]); g > 0 {
+			j, gj = k, g
+			acc += g
+			if acc > u {
+				break
+			}
+		}
+	}
+	return j, math.Log(gj / tot), true
+}
+
 // merge is the reverse of split: pick i uniformly among the region's n, then j ≠ i with
 // probability g(i,j)/Σ_{k≠i} g(i,k); replace them by one source of flux f = f_i + f_j at their
 // flux-weighted centroid, with u = f_i/f and d = x_i − x_j.
@@ -709,29 +740,9 @@ func (w *worker) merge(r *region) bool {
 	c := w.c
 	N := r.nStart + r.n - r.n0
 	i := w.rng.IntN(r.n)
-	tot := 0.0
-	for j := 0; j < r.n; j++ {
-		if j != i {
-			tot += c.partnerWeight(r.x[i], r.y[i], r.x[j], r.y[j])
-		}
-	}
-	u := w.rng.Float64() * tot
-	if !(tot > 0) {
+	j, lnP, ok := w.pickPartner(r, i)
+	if !ok {
 		return false
-	}
-	j, s := -1, 0.0
-	for k := 0; k < r.n; k++ {
-		if k == i {
-			continue
-		}
-		g := c.partnerWeight(r.x[i], r.y[i], r.x[k], r.y[k])
-		if g > 0 {
-			j = k
-			s += g
-			if s > u {
-				break
-			}
-		}
 	}
 	fi, fj := r.th[i], r.th[j]
 	f := fi + fj
@@ -748,7 +759,6 @@ func (w *worker) merge(r *region) bool {
 	dx, dy := r.x[i]-r.x[j], r.y[i]-r.y[j]
 	d2 := dx*dx + dy*dy
 	lng := -math.Log(2*math.Pi*sc*sc) - d2/(2*sc*sc)
-	lnP := math.Log(c.partnerWeight(r.x[i], r.y[i], r.x[j], r.y[j]) / tot)
 	w.begin()
 	w.add(r.x[i], r.y[i], r.th[i:i+1], -1)
 	w.add(r.x[j], r.y[j], r.th[j:j+1], -1)
@@ -838,28 +848,9 @@ func (w *worker) absorb(r *region) bool {
 	c := w.c
 	N := r.nStart + r.n - r.n0
 	s := w.rng.IntN(r.n)
-	tot := 0.0
-	for k := 0; k < r.n; k++ {
-		if k != s {
-			tot += c.partnerWeight(r.x[s], r.y[s], r.x[k], r.y[k])
-		}
-	}
-	u := w.rng.Float64() * tot
-	if !(tot > 0) {
+	j, lnP, ok := w.pickPartner(r, s)
+	if !ok {
 		return false
-	}
-	j, acc := -1, 0.0
-	for k := 0; k < r.n; k++ {
-		if k == s {
-			continue
-		}
-		if g := c.partnerWeight(r.x[s], r.y[s], r.x[k], r.y[k]); g > 0 {
-			j = k
-			acc += g
-			if acc > u {
-				break
-			}
-		}
 	}
 	fs, fj := r.th[s], r.th[j]
 	f := fs + fj
@@ -869,7 +860,6 @@ func (w *worker) absorb(r *region) bool {
 	}
 	t0 := w.t0[:1]
 	t0[0] = f
-	lnP := math.Log(c.partnerWeight(r.x[s], r.y[s], r.x[j], r.y[j]) / tot)
 	w.begin()
 	w.add(r.x[s], r.y[s], r.th[s:s+1], -1)
 	w.add(r.x[j], r.y[j], r.th[j:j+1], -1)
