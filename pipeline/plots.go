@@ -103,13 +103,18 @@ func plotDiagnostics(path string, recs [][]record, im *model.Image, mean []float
 		pH.Add(h)
 	}
 
+	return WritePanels(path, [][]*plot.Plot{{pN, pL}, {pR, pH}})
+}
+
+// WritePanels draws plots as a grid of 6-inch panels (rows of columns, axes aligned) and
+// writes the PNG to path through a temporary file, so a failure leaves nothing behind.
+func WritePanels(path string, plots [][]*plot.Plot) error {
 	const side = 6 * vg.Inch
-	img := vgimg.New(2*side, 2*side)
-	dc := draw.New(img)
-	tiles := draw.Tiles{Rows: 2, Cols: 2, PadX: vg.Millimeter * 4, PadY: vg.Millimeter * 4,
+	rows, cols := len(plots), len(plots[0])
+	img := vgimg.New(vg.Length(cols)*side, vg.Length(rows)*side)
+	tiles := draw.Tiles{Rows: rows, Cols: cols, PadX: vg.Millimeter * 4, PadY: vg.Millimeter * 4,
 		PadTop: vg.Millimeter * 2, PadBottom: vg.Millimeter * 2, PadLeft: vg.Millimeter * 2, PadRight: vg.Millimeter * 2}
-	plots := [][]*plot.Plot{{pN, pL}, {pR, pH}}
-	canvases := plot.Align(plots, tiles, dc)
+	canvases := plot.Align(plots, tiles, draw.New(img))
 	for i := range plots {
 		for j := range plots[i] {
 			plots[i][j].Draw(canvases[i][j])

@@ -4,14 +4,11 @@ import (
 	"fmt"
 	"image/color"
 	"math"
-	"os"
 
+	"github.com/probcat/probcat/pipeline"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/palette/moreland"
 	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/vg"
-	"gonum.org/v1/plot/vg/draw"
-	"gonum.org/v1/plot/vg/vgimg"
 )
 
 // fluxHist counts log10 fluxes in fixed bins, so that the histogram of a whole frame's
@@ -145,25 +142,5 @@ func plotDiagnostics(path string, nSeries, lSeries [][]float64, chi []float32, w
 	if hp := hist.plotter(); len(hp.Bins) > 0 {
 		pH.Add(hp)
 	}
-	const side = 6 * vg.Inch
-	img := vgimg.New(2*side, 2*side)
-	dc := draw.New(img)
-	tiles := draw.Tiles{Rows: 2, Cols: 2, PadX: vg.Millimeter * 4, PadY: vg.Millimeter * 4,
-		PadTop: vg.Millimeter * 2, PadBottom: vg.Millimeter * 2, PadLeft: vg.Millimeter * 2, PadRight: vg.Millimeter * 2}
-	plots := [][]*plot.Plot{{pN, pL}, {pR, pH}}
-	canvases := plot.Align(plots, tiles, dc)
-	for i := range plots {
-		for j := range plots[i] {
-			plots[i][j].Draw(canvases[i][j])
-		}
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(f); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return pipeline.WritePanels(path, [][]*plot.Plot{{pN, pL}, {pR, pH}})
 }
