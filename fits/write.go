@@ -1,6 +1,7 @@
 package fits
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/binary"
 	"errors"
@@ -55,35 +56,39 @@ func (TableHDU) isHDU() {}
 // file is written under a temporary name in the same folder and renamed, so a failure leaves no
 // partial file.
 func Write(path string, hdus ...HDU) error {
-	var buf bytes.Buffer
 	if len(hdus) == 0 {
 		return fmt.Errorf("fits: %s: nothing to write", path)
 	}
 	if _, ok := hdus[0].(TableHDU); ok {
 		hdus = append([]HDU{ImageHDU{}}, hdus...)
 	}
-	for i, h := range hdus {
-		var err error
-		switch h := h.(type) {
-		case ImageHDU:
-			err = encodeImage(&buf, h, i == 0, len(hdus) > 1)
-		case *ImageHDU:
-			err = encodeImage(&buf, *h, i == 0, len(hdus) > 1)
-		case TableHDU:
-			err = encodeTable(&buf, h)
-		case *TableHDU:
-			err = encodeTable(&buf, *h)
-		default:
-			err = fmt.Errorf("unknown HDU type %T", h)
+	return writeAtomic(path, func(w *bufio.Writer) error {
+		for i, h := range hdus {
+			var err error
+			switch h := h.(type) {
+			case ImageHDU:
+				err = encodeImage(w, h, i == 0, len(hdus) > 1)
+			case *ImageHDU:
+				err = encodeImage(w, *h, i == 0, len(hdus) > 1)
+			case TableHDU:
+				err = encodeTable(w, h)
+			case *TableHDU:
+				err = encodeTable(w, *h)
+			default:
+				err = fmt.Errorf("unknown HDU type %T", h)
+			}
+			if err != nil {
+				return fmt.Errorf("HDU %d: %v", i, err)
+			}
 		}
-		if err != nil {
-			return fmt.Errorf("fits: %s: HDU %d: %v", path, i, err)
-		}
-	}
-	return writeAtomic(path, buf.Bytes())
+		return nil
+	})
 }
 
-func writeAtomic(path string, data []byte) error {
+// writeAtomic writes a file through encode, which streams it to a buffered writer, under a
+// temporary name in path's folder, and renames it to path once complete; on any error the
+// temporary file is removed and path is left as it was.
+func writeAtomic(path string, encode func(*bufio.Writer) error) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
 	if err != nil {
 		return fmt.Errorf("fits: cannot write %s: %w", path, err)
@@ -93,7 +98,11 @@ func writeAtomic(path string, data []byte) error {
 		os.Remove(tmp.Name())
 		return fmt.Errorf("fits: %s: %v", path, err)
 	}
-	if _, err := tmp.Write(data); err != nil {
+	w := bufio.NewWriterSize(tmp, 1<<20)
+	if err := encode(w); err != nil {
+		return fail(err)
+	}
+	if err := w.Flush(); err != nil {
 		return fail(err)
 	}
 	if err := tmp.Chmod(0o644); err != nil {
@@ -113,7 +122,7 @@ func writeAtomic(path string, data []byte) error {
 	return nil
 }
 
-func encodeImage(buf *bytes.Buffer, h ImageHDU, primary, extend bool) error {
+func encodeImage(buf *bufio.Writer, h ImageHDU, primary, extend bool) error {
 	var bitpix, n int
 	switch d := h.Data.(type) {
 	case nil:
@@ -168,36 +177,41 @@ func encodeImage(buf *bytes.Buffer, h ImageHDU, primary, extend bool) error {
 	if err := encodeHeader(buf, cards); err != nil {
 		return err
 	}
+	// The data go out in chunks of whole values through a small buffer rather than as one
+	// image-sized copy: images can be hundreds of megabytes.
 	size := max(bitpix, -bitpix) / 8
-	out := make([]byte, n*size)
+	chunk := make([]byte, min(n, 1<<14)*size)
 	be := binary.BigEndian
-	switch d := h.Data.(type) {
-	case []uint8:
-		copy(out, d)
-	case []int16:
-		for i, v := range d {
-			be.PutUint16(out[2*i:], uint16(v))
+	for lo := 0; lo < n; lo += len(chunk) / size {
+		hi := min(n, lo+len(chunk)/size)
+		out := chunk[:(hi-lo)*size]
+		switch d := h.Data.(type) {
+		case []uint8:
+			copy(out, d[lo:hi])
+		case []int16:
+			for i, v := range d[lo:hi] {
+				be.PutUint16(out[2*i:], uint16(v))
+			}
+		case []int32:
+			for i, v := range d[lo:hi] {
+				be.PutUint32(out[4*i:], uint32(v))
+			}
+		case []int64:
+			for i, v := range d[lo:hi] {
+				be.PutUint64(out[8*i:], uint64(v))
+			}
+		case []float32:
+			for i, v := range d[lo:hi] {
+				be.PutUint32(out[4*i:], math.Float32bits(v))
+			}
+		case []float64:
+			for i, v := range d[lo:hi] {
+				be.PutUint64(out[8*i:], math.Float64bits(v))
+			}
 		}
-	case []int32:
-		for i, v := range d {
-			be.PutUint32(out[4*i:], uint32(v))
-		}
-	case []int64:
-		for i, v := range d {
-			be.PutUint64(out[8*i:], uint64(v))
-		}
-	case []float32:
-		for i, v := range d {
-			be.PutUint32(out[4*i:], math.Float32bits(v))
-		}
-	case []float64:
-		for i, v := range d {
-			be.PutUint64(out[8*i:], math.Float64bits(v))
-		}
+		buf.Write(out)
 	}
-	start := buf.Len()
-	buf.Write(out)
-	pad(buf, buf.Len()-start, 0)
+	pad(buf, n*size, 0)
 	return nil
 }
 
@@ -268,7 +282,7 @@ func columnEncoder(c TableColumn) (colEnc, error) {
 	return colEnc{}, fmt.Errorf("column %s: unsupported data type %T", c.Name, c.Data)
 }
 
-func encodeTable(buf *bytes.Buffer, t TableHDU) error {
+func encodeTable(buf *bufio.Writer, t TableHDU) error {
 	encs := make([]colEnc, len(t.Columns))
 	rowLen, rows := 0, -1
 	for i, c := range t.Columns {
@@ -365,8 +379,8 @@ func appendUser(cards []Card, h *Header, table, real bool) []Card {
 	return cards
 }
 
-func encodeHeader(buf *bytes.Buffer, cards []Card) error {
-	start := buf.Len()
+func encodeHeader(buf *bufio.Writer, cards []Card) error {
+	n := 0
 	long, hasLongstrn := false, false
 	for _, c := range cards {
 		lines, err := formatCard(c)
@@ -375,6 +389,7 @@ func encodeHeader(buf *bytes.Buffer, cards []Card) error {
 		}
 		for _, l := range lines {
 			buf.WriteString(l)
+			n += len(l)
 			long = long || strings.HasPrefix(l, "CONTINUE")
 		}
 		hasLongstrn = hasLongstrn || c.Key == "LONGSTRN"
@@ -383,13 +398,16 @@ func encodeHeader(buf *bytes.Buffer, cards []Card) error {
 		// Announces the long-string convention, as cfitsio does.
 		l, _ := formatCard(Card{Key: "LONGSTRN", Value: "OGIP 1.0", Comment: "CONTINUE cards may follow strings ending in &"})
 		buf.WriteString(l[0])
+		n += len(l[0])
 	}
-	buf.WriteString(fmt.Sprintf("%-80s", "END"))
-	pad(buf, buf.Len()-start, ' ')
+	end := fmt.Sprintf("%-80s", "END")
+	buf.WriteString(end)
+	pad(buf, n+len(end), ' ')
 	return nil
 }
 
-func pad(buf *bytes.Buffer, n int, b byte) {
+// pad writes the fill bytes b that complete a FITS block after n bytes of header or data.
+func pad(buf *bufio.Writer, n int, b byte) {
 	if r := n % blockSize; r != 0 {
 		buf.Write(bytes.Repeat([]byte{b}, blockSize-r))
 	}
