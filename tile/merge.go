@@ -107,14 +107,20 @@ type merger struct {
 	meanBg                    float64
 }
 
+// run writes the merged files. The ensemble (a stream through every tile's samples) and the
+// condensed catalogue and model (one pass over the tiles' small files) touch different fields
+// of mg and different files, so they run concurrently; the diagnostics need both.
 func (mg *merger) run() (*pipeline.Summary, error) {
-	if err := mg.ensemble(); err != nil {
-		return nil, err
+	ensErr := make(chan error, 1)
+	go func() { ensErr <- mg.ensemble() }()
+	err := mg.condensed()
+	if err == nil {
+		err = mg.model()
 	}
-	if err := mg.condensed(); err != nil {
-		return nil, err
+	if e := <-ensErr; e != nil {
+		return nil, e // the ensemble's error first, as when the steps ran in turn
 	}
-	if err := mg.model(); err != nil {
+	if err != nil {
 		return nil, err
 	}
 	im := mg.job.Image
@@ -144,7 +150,6 @@ func (mg *merger) meta() map[string]string {
 // ensemble writes ensemble.parquet and samples.parquet.
 func (mg *merger) ensemble() error {
 	m := mg.m
-	im := mg.job.Image
 	ntile := len(m.Tiles)
 	streams := make([]*ensembleStream, ntile)
 	defer func() {
@@ -200,58 +205,46 @@ func (mg *merger) ensemble() error {
 		sw.Abort()
 		return err
 	}
-	area := make([]float64, ntile)
-	totalArea := 0.0
-	for i, t := range m.Tiles {
-		area[i] = float64(t.Core.Dx() * t.Core.Dy())
-		totalArea += area[i]
-	}
-	x0, y0 := float64(im.X0), float64(im.Y0)
 	mg.nSeries = make([][]float64, m.Chains)
 	mg.fSeries = make([][]float64, m.Chains)
 	mg.lSeries = make([][]float64, m.Chains)
-	var frame catalogue.Sample
-	acc := make([]float64, len(moves))
+	// Frame samples are assembled from the tiles' streams in one goroutine and encoded into
+	// the two files in this one, a few samples apart: the two halves cost about the same.
+	free := make(chan *frameSample, 3)
+	for range cap(free) {
+		free <- &frameSample{st: catalogue.SampleStats{Acceptance: make([]float64, len(moves))}}
+	}
+	full := make(chan *frameSample, cap(free))
+	stop := make(chan struct{})
+	var asmErr error
+	go func() {
+		defer close(full)
+		asmErr = mg.assemble(streams, stats, free, full, stop)
+	}()
 	sumN, bgSum := 0.0, 0.0
-	for c := 0; c < m.Chains; c++ {
-		for k := 0; k < m.Samples; k++ {
-			frame = catalogue.Sample{Chain: c, Index: k, X: frame.X[:0], Y: frame.Y[:0], Flux: frame.Flux[:0]}
-			st := catalogue.SampleStats{Chain: c, Index: k, Acceptance: acc}
-			clear(acc)
-			flux := 0.0
-			for i := range m.Tiles {
-				t := &m.Tiles[i]
-				err := streams[i].take(c, k, func(x, y, f float64) {
-					if t.Owns(x-x0, y-y0) {
-						frame.X, frame.Y, frame.Flux = append(frame.X, x), append(frame.Y, y), append(frame.Flux, f)
-						flux += f
-						mg.hist.add(f)
-					}
-				})
-				if err != nil {
-					return fail(err)
-				}
-				r := &stats[i][c*m.Samples+k]
-				st.LogLike += r.LogLike
-				st.LogPrior += r.LogPrior
-				st.Background += r.Background * area[i] / totalArea
-				for j := range acc {
-					acc[j] += r.Acceptance[j] / float64(ntile)
-				}
+	var werr error
+	for fs := range full {
+		if werr == nil {
+			if werr = ens.Write(&fs.s); werr == nil {
+				werr = sw.Write(fs.st)
 			}
-			st.N = len(frame.X)
-			if err := ens.Write(&frame); err != nil {
-				return fail(err)
+			if werr != nil {
+				close(stop)
 			}
-			if err := sw.Write(st); err != nil {
-				return fail(err)
-			}
-			mg.nSeries[c] = append(mg.nSeries[c], float64(st.N))
-			mg.fSeries[c] = append(mg.fSeries[c], flux)
-			mg.lSeries[c] = append(mg.lSeries[c], st.LogLike)
-			sumN += float64(st.N)
-			bgSum += st.Background
 		}
+		c := fs.s.Chain
+		mg.nSeries[c] = append(mg.nSeries[c], float64(fs.st.N))
+		mg.fSeries[c] = append(mg.fSeries[c], fs.flux)
+		mg.lSeries[c] = append(mg.lSeries[c], fs.st.LogLike)
+		sumN += float64(fs.st.N)
+		bgSum += fs.st.Background
+		free <- fs
+	}
+	if werr == nil {
+		werr = asmErr
+	}
+	if werr != nil {
+		return fail(werr)
 	}
 	for _, s := range streams {
 		if err := s.finish(); err != nil {
@@ -269,6 +262,68 @@ func (mg *merger) ensemble() error {
 	mg.sum.MeanN = sumN / float64(want)
 	mg.sum.RHatN = sampler.SplitRHat(mg.nSeries)
 	mg.meanBg = bgSum / float64(want)
+	return nil
+}
+
+// frameSample is one frame sample on its way from assemble to the files.
+type frameSample struct {
+	s    catalogue.Sample
+	st   catalogue.SampleStats
+	flux float64
+}
+
+// assemble builds the frame samples in order, chain by chain, from the tiles' streams (each
+// source from the tile whose core owns it) and statistics, taking buffers from free and
+// sending them on full, until done or until stop is closed.
+func (mg *merger) assemble(streams []*ensembleStream, stats [][]catalogue.SampleStats, free <-chan *frameSample, full chan<- *frameSample, stop <-chan struct{}) error {
+	m := mg.m
+	im := mg.job.Image
+	x0, y0 := float64(im.X0), float64(im.Y0)
+	ntile := len(m.Tiles)
+	area := make([]float64, ntile)
+	totalArea := 0.0
+	for i, t := range m.Tiles {
+		area[i] = float64(t.Core.Dx() * t.Core.Dy())
+		totalArea += area[i]
+	}
+	for c := 0; c < m.Chains; c++ {
+		for k := 0; k < m.Samples; k++ {
+			select {
+			case <-stop:
+				return nil
+			default:
+			}
+			fs := <-free // the writer always hands buffers back
+			frame := &fs.s
+			*frame = catalogue.Sample{Chain: c, Index: k, X: frame.X[:0], Y: frame.Y[:0], Flux: frame.Flux[:0]}
+			acc := fs.st.Acceptance
+			fs.st = catalogue.SampleStats{Chain: c, Index: k, Acceptance: acc}
+			clear(acc)
+			fs.flux = 0
+			for i := range m.Tiles {
+				t := &m.Tiles[i]
+				err := streams[i].take(c, k, func(x, y, f float64) {
+					if t.Owns(x-x0, y-y0) {
+						frame.X, frame.Y, frame.Flux = append(frame.X, x), append(frame.Y, y), append(frame.Flux, f)
+						fs.flux += f
+						mg.hist.add(f)
+					}
+				})
+				if err != nil {
+					return err
+				}
+				r := &stats[i][c*m.Samples+k]
+				fs.st.LogLike += r.LogLike
+				fs.st.LogPrior += r.LogPrior
+				fs.st.Background += r.Background * area[i] / totalArea
+				for j := range acc {
+					acc[j] += r.Acceptance[j] / float64(ntile)
+				}
+			}
+			fs.st.N = len(frame.X)
+			full <- fs
+		}
+	}
 	return nil
 }
 

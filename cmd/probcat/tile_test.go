@@ -137,18 +137,29 @@ func TestTiledSampleEqualsPlanRunMerge(t *testing.T) {
 		}
 	}
 
-	// A damaged tile output: merge names it and writes nothing.
+	// A damaged tile output: merge names it and writes nothing, whether the damage shows when
+	// the file is opened (no footer) or only midway through streaming it (a corrupt page).
 	bad := filepath.Join(tile.Dir(plan, 3), "ensemble.parquet")
-	if err := os.WriteFile(bad, []byte("PAR1 truncated"), 0o644); err != nil {
+	good, err := os.ReadFile(bad)
+	if err != nil {
 		t.Fatal(err)
 	}
-	fresh := filepath.Join(dir, "fresh")
-	code, _, e := probcat(t, "merge", plan, "--out", fresh)
-	if code != 2 || !strings.Contains(e, bad) {
-		t.Errorf("merge with a damaged tile: exit %d, %q", code, e)
+	page := bytes.Clone(good)
+	for i := len(page) / 3; i < len(page)/3+64; i++ {
+		page[i] ^= 0x5a
 	}
-	if _, err := os.Stat(fresh); err == nil {
-		t.Error("a failed merge left its output folder")
+	for name, b := range map[string][]byte{"truncated": []byte("PAR1 truncated"), "corrupt page": page} {
+		if err := os.WriteFile(bad, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		fresh := filepath.Join(dir, "fresh")
+		code, _, e := probcat(t, "merge", plan, "--out", fresh)
+		if code != 2 || !strings.Contains(e, bad) {
+			t.Errorf("merge with a %s tile: exit %d, %q", name, code, e)
+		}
+		if _, err := os.Stat(fresh); err == nil {
+			t.Errorf("a merge failing on a %s tile left its output folder", name)
+		}
 	}
 }
 
