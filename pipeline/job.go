@@ -21,7 +21,7 @@ type Job struct {
 	PSF   *psf.PSF
 	// Flux is the flux prior of the point sources.
 	Flux model.FluxPrior
-	// Config holds the sampler settings; Threads 0 means all cores.
+	// Config holds the sampler settings; Threads 0 means runtime.GOMAXPROCS(0).
 	Config sampler.Config
 	// OutDir receives the output files.
 	OutDir string
@@ -70,7 +70,7 @@ func Run(ctx context.Context, job *Job) (*Summary, error) {
 	cfg := job.Config
 	threads := cfg.Threads
 	if threads <= 0 {
-		threads = runtime.NumCPU()
+		threads = runtime.GOMAXPROCS(0)
 	}
 	// Validate by building chain 0 before anything is written.
 	if _, err := sampler.NewChain(job.Image, kind, withThreads(cfg, 1), 0); err != nil {

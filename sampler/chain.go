@@ -133,7 +133,7 @@ type Chain struct {
 
 // NewChain makes chain number index (0-based) for sampling img with sources of the given kind.
 // The chain starts from an empty catalogue at the image's background level. Its randomness
-// derives from (cfg.Seed, index) only; cfg.Threads goroutines (all cores when 0) share its
+// derives from (cfg.Seed, index) only; cfg.Threads goroutines (runtime.GOMAXPROCS(0) when 0) share its
 // regions, without changing its results.
 func NewChain(img *model.Image, kind model.SourceKind, cfg Config, index int) (*Chain, error) {
 	if err := cfg.Validate(); err != nil {
@@ -225,7 +225,7 @@ func NewChain(img *model.Image, kind model.SourceKind, cfg Config, index int) (*
 	}
 	threads := cfg.Threads
 	if threads == 0 {
-		threads = runtime.NumCPU()
+		threads = runtime.GOMAXPROCS(0)
 	}
 	c.threads = threads
 	c.workers = make([]*worker, threads)

@@ -8,7 +8,7 @@ import (
 	"github.com/probcat/probcat/model"
 )
 
-// Run samples img with cfg.Chains chains on cfg.Threads goroutines (all cores when 0) and
+// Run samples img with cfg.Chains chains on cfg.Threads goroutines (runtime.GOMAXPROCS(0) when 0) and
 // hands every sample, burn-in included (Sample.BurnIn tells), to sink: sample 0 of chains
 // 0, 1, …, then sample 1 of each chain, and so on. The samples, and their order, do not
 // depend on the number of threads. Run stops at the first error from sink or when ctx is
@@ -19,7 +19,7 @@ func Run(ctx context.Context, img *model.Image, kind model.SourceKind, cfg Confi
 	}
 	threads := cfg.Threads
 	if threads == 0 {
-		threads = runtime.NumCPU()
+		threads = runtime.GOMAXPROCS(0)
 	}
 	per := cfg
 	per.Threads = max(1, threads/cfg.Chains)

@@ -13,7 +13,8 @@ import (
 )
 
 // Job returns the sampling job of tile index: job's settings on the tile's outer box, with
-// the tile's own seed, written into outDir. threads is the tile's thread count (0: all cores).
+// the tile's own seed, written into outDir. threads is the tile's thread count (0:
+// runtime.GOMAXPROCS(0), all available cores).
 func (m *Manifest) Job(job *pipeline.Job, index int, outDir string, threads int) (*pipeline.Job, error) {
 	if index < 0 || index >= len(m.Tiles) {
 		return nil, fmt.Errorf("tile index %d out of range: the plan has tiles 0 to %d", index, len(m.Tiles)-1)
@@ -86,11 +87,11 @@ func finished(dir string) bool {
 }
 
 // RunAll samples every unfinished tile of the plan in one process: workers tiles at a time
-// (0: one per core), each tile on one thread. progress, if set, is told after every sample
+// (0: runtime.GOMAXPROCS(0)), each tile on one thread. progress, if set, is told after every sample
 // how many of all tiles' samples are done.
 func RunAll(ctx context.Context, m *Manifest, planDir string, job *pipeline.Job, workers int, progress func(done, total int)) error {
 	if workers <= 0 {
-		workers = runtime.NumCPU()
+		workers = runtime.GOMAXPROCS(0)
 	}
 	per := job.Config.Chains * (job.Config.BurnIn + job.Config.Samples)
 	total := per * len(m.Tiles)

@@ -29,7 +29,7 @@ func runDemo(fs *flag.FlagSet, args []string, out io.Writer) error {
 	size := fs.Int("size", 48, "side of the simulated image in pixels")
 	density := fs.Float64("density", 0.05, "sources per pixel above f_min")
 	seed := fs.Uint64("seed", 1, "random seed")
-	threads := fs.Int("threads", 0, "threads (0: all cores)")
+	threads := fs.Int("threads", 0, "cores to use (0: all available)")
 	samples := fs.Int("samples", 150, "kept samples per chain")
 	burnIn := fs.Int("burn-in", 300, "burn-in samples per chain")
 	proposals := fs.Int("proposals", 1000, "proposals per kept sample")
@@ -37,6 +37,7 @@ func runDemo(fs *flag.FlagSet, args []string, out io.Writer) error {
 	if err := parse(fs, args, 0, 0); err != nil {
 		return err
 	}
+	defer limitThreads(*threads)()
 	cfg := simulate.Default()
 	cfg.Width, cfg.Height, cfg.Density, cfg.Seed = *size, *size, *density, *seed
 	p, err := psf.Gaussian(2.2)

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -72,7 +73,7 @@ func (f *sampleFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.samples, "samples", d.Samples, "kept samples per chain")
 	fs.IntVar(&f.burnIn, "burn-in", d.BurnIn, "samples discarded at the start of each chain")
 	fs.IntVar(&f.chains, "chains", d.Chains, "independent chains with different seeds")
-	fs.IntVar(&f.threads, "threads", 0, "threads (0: all cores); results do not depend on it")
+	fs.IntVar(&f.threads, "threads", 0, "cores to use (0: all available); results do not depend on it")
 	fs.IntVar(&f.proposals, "proposals", d.Proposals, "proposals (passes over the active regions) per kept sample")
 	fs.IntVar(&f.regionSize, "region", d.RegionSize, "proposal region side in pixels (0: automatic)")
 	fs.Uint64Var(&f.seed, "seed", d.Seed, "random seed")
@@ -104,6 +105,7 @@ func runSample(fs *flag.FlagSet, args []string, out io.Writer) error {
 		return err
 	}
 	planned := resultFlags(fs) // before building the job changes any flag's value
+	defer limitThreads(f.threads)()
 	var job *pipeline.Job
 	var err error
 	switch {
@@ -130,6 +132,17 @@ func runSample(fs *flag.FlagSet, args []string, out io.Writer) error {
 		return runTiled(job, &f, planned, out)
 	}
 	return runJob(job, f.quiet, out)
+}
+
+// limitThreads makes the process use at most threads cores (if threads > 0), so that
+// --threads bounds the garbage collector and every helper goroutine too, not only the
+// sampler's workers; the returned function restores the previous limit.
+func limitThreads(threads int) (restore func()) {
+	if threads <= 0 {
+		return func() {}
+	}
+	prev := runtime.GOMAXPROCS(threads)
+	return func() { runtime.GOMAXPROCS(prev) }
 }
 
 // rhatWarn is the R-hat of N above which sample warns that the chains have not converged.

@@ -194,12 +194,13 @@ func tileIndex(flagged int) (int, error) {
 
 func runRunTile(fs *flag.FlagSet, args []string, out io.Writer) error {
 	index := fs.Int("index", -1, "tile index (default: $SLURM_ARRAY_TASK_ID, else $JOB_COMPLETION_INDEX)")
-	threads := fs.Int("threads", 0, "threads (0: all cores); results do not depend on it")
+	threads := fs.Int("threads", 0, "cores to use (0: all available); results do not depend on it")
 	quiet := fs.Bool("quiet", false, "print nothing but errors")
 	if err := parse(fs, args, 1, 1); err != nil {
 		return err
 	}
 	dir := fs.Arg(0)
+	defer limitThreads(*threads)()
 	i, err := tileIndex(*index)
 	if err != nil {
 		return err
