@@ -8,10 +8,10 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"slices"
-	"sort"
 	"sync"
 	"sync/atomic"
 
+	"github.com/probcat/probcat/internal/order"
 	"github.com/probcat/probcat/model"
 	"github.com/probcat/probcat/psf"
 	"github.com/probcat/probcat/render"
@@ -290,8 +290,7 @@ func (c *Chain) stepConstants() error {
 	if len(ws) == 0 {
 		return errors.New("every pixel has zero weight")
 	}
-	sort.Float64s(ws)
-	wbar := ws[len(ws)/2]
+	wbar := order.UpperMedian(ws)
 	s := 2*c.radius + 3
 	params := make([]float64, c.nparam)
 	c.kind.SamplePrior(rand.New(rand.NewPCG(1, 2)), params)

@@ -11,13 +11,13 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
-	"sort"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
 
 	"github.com/probcat/probcat/fits"
+	"github.com/probcat/probcat/internal/order"
 	"github.com/probcat/probcat/model"
 	"github.com/probcat/probcat/pipeline"
 	"github.com/probcat/probcat/psf"
@@ -312,13 +312,7 @@ func medianSky(im *model.Image) float64 {
 	if len(v) == 0 {
 		return 0
 	}
-	return quickMedian(v)
-}
-
-func quickMedian(v []float64) float64 {
-	s := append([]float64(nil), v...)
-	sort.Float64s(s)
-	return s[len(s)/2]
+	return order.UpperMedian(v)
 }
 
 // runJob runs a job with a progress display and prints a summary.

@@ -6,11 +6,11 @@ import (
 	"math"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/probcat/probcat/fits"
+	"github.com/probcat/probcat/internal/order"
 	"github.com/probcat/probcat/wcs"
 )
 
@@ -299,7 +299,7 @@ func (f *Frame) MedianSky(b Box) (float64, error) {
 			v = append(v, float64(s))
 		}
 	}
-	return median(v), nil
+	return order.Median(v), nil
 }
 
 // MeanCalib returns the mean of Calib over the box's columns: the nanomaggies per count that
@@ -313,14 +313,4 @@ func (f *Frame) MeanCalib(b Box) (float64, error) {
 		s += c
 	}
 	return s / float64(b.W), nil
-}
-
-// median returns the median of v (the mean of the middle two for even lengths); it sorts v.
-func median(v []float64) float64 {
-	slices.Sort(v)
-	n := len(v)
-	if n%2 == 1 {
-		return v[n/2]
-	}
-	return (v[n/2-1] + v[n/2]) / 2
 }
