@@ -363,8 +363,12 @@ func (mg *merger) model() error {
 	for i := range mg.m.Tiles {
 		t := &mg.m.Tiles[i]
 		path := filepath.Join(Dir(mg.planDir, i), pipeline.ModelFile)
+		f, err := fits.Open(path)
+		if err != nil {
+			return err
+		}
 		for p := range planes {
-			fi, err := fits.ReadImage(path, p)
+			fi, err := f.Image(p)
 			if err != nil {
 				return err
 			}

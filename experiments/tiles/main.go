@@ -12,6 +12,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -21,6 +22,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"syscall"
@@ -32,29 +34,36 @@ import (
 
 // run is one probcat invocation's cost and results.
 type run struct {
-	name          string
-	wall, cpu     time.Duration
-	maxRSS        int64 // KiB
-	pixels        int
-	meanN         float64
-	condensed     int
-	out           string
-	load1, load1b float64
-	chains        int
+	name      string
+	wall, cpu time.Duration
+	maxRSS    int64 // KiB
+	pixels    int
+	meanN     float64
+	condensed int
+	out       string
+	others    float64 // CPU seconds used by other processes on the machine meanwhile
+	chains    int
 }
 
-func loadavg() float64 {
-	b, err := os.ReadFile("/proc/loadavg")
+// busyCPU returns the CPU seconds all processes have used since boot, from /proc/stat (user,
+// nice, system, irq, softirq and steal; NaN where unavailable). The load average is no guide
+// here: in this project's virtual machines it reads above 1 on an idle machine.
+func busyCPU() float64 {
+	b, err := os.ReadFile("/proc/stat")
 	if err != nil {
 		return math.NaN()
 	}
-	var v float64
-	fmt.Sscan(string(b), &v)
-	return v
+	var name string
+	var v [8]float64
+	if n, _ := fmt.Sscan(string(b), &name, &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]); n != 9 || name != "cpu" {
+		return math.NaN()
+	}
+	return (v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) / 100 // USER_HZ
 }
 
 func probcat(bin, name, out string, pixels int, args ...string) run {
-	r := run{name: name, pixels: pixels, out: out, load1: loadavg()}
+	r := run{name: name, pixels: pixels, out: out}
+	busy0 := busyCPU()
 	os.RemoveAll(out)
 	cmd := exec.Command(bin, append(args, "--out", out, "--quiet")...)
 	var stderr bytes.Buffer
@@ -67,7 +76,7 @@ func probcat(bin, name, out string, pixels int, args ...string) run {
 	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
 	r.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 	r.maxRSS = ru.Maxrss
-	r.load1b = loadavg()
+	r.others = max(0, busyCPU()-busy0-r.cpu.Seconds())
 	var rec struct {
 		MeanN     float64 `json:"mean_n"`
 		Condensed int     `json:"condensed"`
@@ -80,7 +89,7 @@ func probcat(bin, name, out string, pixels int, args ...string) run {
 		log.Fatal(err)
 	}
 	r.meanN, r.condensed = rec.MeanN, rec.Condensed
-	log.Printf("%s: wall %.1f s, cpu %.1f s, max RSS %d MiB, mean N %.0f (load %.1f→%.1f)", name, r.wall.Seconds(), r.cpu.Seconds(), r.maxRSS>>10, r.meanN, r.load1, r.load1b)
+	log.Printf("%s: wall %.1f s, cpu %.1f s, max RSS %d MiB, mean N %.0f (others used %.1f CPU s meanwhile)", name, r.wall.Seconds(), r.cpu.Seconds(), r.maxRSS>>10, r.meanN, r.others)
 	return r
 }
 
@@ -156,6 +165,7 @@ func main() {
 	tileList := flag.String("tiles", "256,512", "tile sizes for the whole frame")
 	skipFrame := flag.Bool("skip-frame", false, "skip the whole-frame runs")
 	only := flag.String("only", "", "run only this part: cost, linear or seams")
+	repeats := flag.Int("repeats", 3, "pairs of 1- and 2-thread whole-frame runs (the speed-up is their median)")
 	flag.Parse()
 	log.SetFlags(0)
 	data := shareddata.Dir()
@@ -173,7 +183,7 @@ func main() {
 		log.Fatalf("go build: %v: %s", err, out)
 	}
 	sdss := []string{"sample", "--sdss", frame, "--psfield", psField}
-	fmt.Printf("machine: %d cores (%s), %s/%s, Go %s; load average before: %.1f\n\n", runtime.NumCPU(), cpuName(), runtime.GOOS, runtime.GOARCH, runtime.Version(), loadavg())
+	fmt.Printf("machine: %d cores (%s), %s/%s, Go %s\n\n", runtime.NumCPU(), cpuName(), runtime.GOOS, runtime.GOARCH, runtime.Version())
 
 	if *only == "" || *only == "linear" {
 		linear(bin, filepath.Join(*work, "linear"))
@@ -185,7 +195,7 @@ func main() {
 			fmt.Sscan(f, &n)
 			sizes = append(sizes, n)
 		}
-		cost(bin, *work, sdss, sizes, *skipFrame)
+		cost(bin, *work, sdss, sizes, *skipFrame, *repeats)
 	}
 	if *only == "" || *only == "seams" {
 		seamStudies(bin, *work, frame, psField)
@@ -193,7 +203,7 @@ func main() {
 }
 
 // cost compares the cost per pixel of the cutout sampled whole and of the frame tiled.
-func cost(bin, work string, sdss []string, tileSizes []int, skipFrame bool) {
+func cost(bin, work string, sdss []string, tileSizes []int, skipFrame bool, repeats int) {
 	w := func(a ...[]string) []string {
 		var out []string
 		for _, x := range a {
@@ -220,31 +230,59 @@ func cost(bin, work string, sdss []string, tileSizes []int, skipFrame bool) {
 			t := fmt.Sprint(ts)
 			frameBase := probcat(bin, "whole frame, --tile "+t+", overhead only", filepath.Join(work, "frame0-"+t), 2048*1489,
 				w(sdss, []string{"--tile", t, "--threads", "1"}, base)...)
-			f1 := probcat(bin, "whole frame 2048×1489, --tile "+t+", 1 thread", filepath.Join(work, "frame1-"+t), 2048*1489,
-				w(sdss, []string{"--tile", t, "--threads", "1"}, modest)...)
-			f2 := probcat(bin, "whole frame 2048×1489, --tile "+t+", 2 threads", filepath.Join(work, "frame2-"+t), 2048*1489,
-				w(sdss, []string{"--tile", t, "--threads", "2"}, modest)...)
-			f1.chains, f2.chains = 2, 2
-			runs = append(runs, frameBase, f1, f2)
+			// 1- and 2-thread runs alternate, so that a change in what else the machine is
+			// doing affects both; the speed-up is the ratio of their median wall times.
+			runs = append(runs, frameBase)
+			var f1s, f2s []run
+			var ratios []float64
+			for k := range repeats {
+				f1 := probcat(bin, fmt.Sprintf("whole frame 2048×1489, --tile %s, 1 thread (%d)", t, k+1), filepath.Join(work, "frame1-"+t), 2048*1489,
+					w(sdss, []string{"--tile", t, "--threads", "1"}, modest)...)
+				f2 := probcat(bin, fmt.Sprintf("whole frame 2048×1489, --tile %s, 2 threads (%d)", t, k+1), filepath.Join(work, "frame2-"+t), 2048*1489,
+					w(sdss, []string{"--tile", t, "--threads", "2"}, modest)...)
+				f1.chains, f2.chains = 2, 2
+				if !same(filepath.Join(f1.out, "ensemble.parquet"), filepath.Join(f2.out, "ensemble.parquet")) {
+					log.Fatalf("--tile %s: the ensembles of 1 and 2 threads differ", t)
+				}
+				f1s, f2s = append(f1s, f1), append(f2s, f2)
+				ratios = append(ratios, f1.wall.Seconds()/f2.wall.Seconds())
+				runs = append(runs, f1, f2)
+			}
+			f1, f2 := medianRun(f1s), medianRun(f2s)
 			lines = append(lines, fmt.Sprintf("- --tile %s: sampling CPU per pixel and chain %.1f µs, %.2f× the cutout's (%.1f µs); per source and chain %.2f× the cutout's; "+
-				"speed-up 1 → 2 threads (wall) %.2f×; ensembles of 1 and 2 threads identical: %v",
+				"speed-up 1 → 2 threads (median wall %.1f s / %.1f s) %.2f× (pairs: %s); ensembles of 1 and 2 threads identical in every pair",
 				t, perPix(f1, frameBase), perPix(f1, frameBase)/perPix(cut, cutBase), perPix(cut, cutBase),
 				(net(f1, frameBase)/f1.meanN/2)/(net(cut, cutBase)/cut.meanN/cutChains),
-				f1.wall.Seconds()/f2.wall.Seconds(), same(filepath.Join(f1.out, "ensemble.parquet"), filepath.Join(f2.out, "ensemble.parquet"))))
+				f1.wall.Seconds(), f2.wall.Seconds(), f1.wall.Seconds()/f2.wall.Seconds(), fmtRatios(ratios)))
 		}
 	}
 	fmt.Printf("SDSS r frame of M2: settings %s (modest: cost, not convergence)\n\n", strings.Join(modest, " "))
-	fmt.Println("| run | wall s | CPU s | peak RSS MiB | mean N | condensed | load avg before–after |")
+	fmt.Println("| run | wall s | CPU s | peak RSS MiB | mean N | condensed | others' CPU s meanwhile |")
 	fmt.Println("|---|---|---|---|---|---|---|")
 	for _, r := range runs {
-		fmt.Printf("| %s | %.1f | %.1f | %d | %.0f | %d | %.1f–%.1f |\n", r.name, r.wall.Seconds(), r.cpu.Seconds(),
-			r.maxRSS>>10, r.meanN, r.condensed, r.load1, r.load1b)
+		fmt.Printf("| %s | %.1f | %.1f | %d | %.0f | %d | %.1f |\n", r.name, r.wall.Seconds(), r.cpu.Seconds(),
+			r.maxRSS>>10, r.meanN, r.condensed, r.others)
 	}
 	fmt.Println()
 	for _, l := range lines {
 		fmt.Println(l)
 	}
 	fmt.Println()
+}
+
+// medianRun returns the run of median wall time (the upper median for even counts).
+func medianRun(rs []run) run {
+	s := slices.Clone(rs)
+	slices.SortFunc(s, func(a, b run) int { return cmp.Compare(a.wall, b.wall) })
+	return s[len(s)/2]
+}
+
+func fmtRatios(r []float64) string {
+	s := make([]string, len(r))
+	for i, v := range r {
+		s[i] = fmt.Sprintf("%.2f×", v)
+	}
+	return strings.Join(s, ", ")
 }
 
 // seamStudies runs seams on a simulated field and on M2's core.
