@@ -90,6 +90,8 @@ type Chain struct {
 	w, h, size, radius, nparam int
 	area                       float64
 	key                        uint64 // stream key derived from (seed, chain)
+	fp                         uint64 // checkpoint fingerprint, once fpDone
+	fpDone                     bool
 
 	data, weight, sqrtw, resid, modelImg []float32
 

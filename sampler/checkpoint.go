@@ -17,7 +17,15 @@ const checkpointMagic = "probcat-chain\x00v1"
 
 // fingerprint identifies what a checkpoint must agree with to continue the same run: the seed,
 // the chain, the image (size and pixels), the kind and the settings that shape the trajectory.
+// All of these are fixed when the chain is made, so it is computed once.
 func (c *Chain) fingerprint() uint64 {
+	if !c.fpDone {
+		c.fp, c.fpDone = c.computeFingerprint(), true
+	}
+	return c.fp
+}
+
+func (c *Chain) computeFingerprint() uint64 {
 	h := fnv.New64a()
 	var b [8]byte
 	put := func(v uint64) {
@@ -35,10 +43,11 @@ func (c *Chain) fingerprint() uint64 {
 	put(uint64(c.cfg.BurnIn))
 	h.Write([]byte(c.kind.Name()))
 	h.Write([]byte(c.cfg.CountPrior.String()))
+	pix := make([]byte, 0, 4*len(c.data)) // one Write: FNV of the same bytes, without a call per pixel
 	for _, v := range c.data {
-		binary.LittleEndian.PutUint32(b[:4], math.Float32bits(v))
-		h.Write(b[:4])
+		pix = binary.LittleEndian.AppendUint32(pix, math.Float32bits(v))
 	}
+	h.Write(pix)
 	return h.Sum64()
 }
 
