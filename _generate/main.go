@@ -28,6 +28,7 @@ const deltaSpansSig = "func(resid, weight []float32, stride int, tab []float32, 
 const pairsSig = spansSig
 const deltaBoxSig = "func(resid, weight []float32, rstride int, delta []float32, dstride, w, h int) float64"
 const applySig = "func(resid []float32, rstride int, delta []float32, dstride, w, h int)"
+const posSquaresSig = "func(a, b []float32, stride, w, h int) float64"
 
 // isa describes one instruction set: vector width and how to make vector registers and
 // masked loads and stores.
@@ -70,6 +71,7 @@ func main() {
 		deltaSpans(s)
 		deltaBox(s)
 		applyBox(s)
+		positiveSquares(s)
 	}
 	addPairs()
 	fmaPeak("fmaPeak512", ZMM, 16)
@@ -753,6 +755,141 @@ func applyBox(s isa) {
 		}
 	})
 	VZEROUPPER()
+	RET()
+}
+
+// positiveSquares emits Σ max(0, a·b)² over a w×h box, with the products and squares in
+// float32 and the sum in sixteen float64 lanes, pixel (i, j) going to lane i mod 16, reduced
+// at the end by halving (lane j += lane j+8, then j+4, j+2, j+1). render's Go version sums in
+// exactly this order, so every path returns the same bits. AVX-512 holds lanes 0–7 and 8–15 in
+// two registers; AVX2 takes each 16 columns as two masked halves into four registers.
+func positiveSquares(s isa) {
+	name := "positiveSquares" + s.name
+	TEXT(name, NOSPLIT, posSquaresSig)
+	Pragma("noescape")
+	Doc(name+" returns Σ max(0, a·b)² over a box, summed in render's fixed order ("+s.name+").", "")
+	ap := Load(Param("a").Base(), GP64())
+	bp := Load(Param("b").Base(), GP64())
+	stride := Load(Param("stride"), GP64())
+	SHLQ(U8(2), stride)
+	h := Load(Param("h"), GP64())
+	zero := s.vec()
+	VXORPS(zero, zero, zero)
+	nacc := 2
+	if s.lanes == 8 {
+		nacc = 4
+	}
+	acc := make([]VecVirtual, nacc)
+	for k := range acc {
+		acc[k] = s.vec()
+		VXORPS(acc[k], acc[k], acc[k])
+	}
+	// square loads 8 or 16 lanes at a+i, b+i under the mask and leaves max(0, a·b)² in x.
+	square := func(i Register, disp int, ymask VecVirtual) VecVirtual {
+		x, y := s.vec(), s.vec()
+		am := Mem{Base: ap, Index: i, Scale: 1, Disp: disp}
+		bm := Mem{Base: bp, Index: i, Scale: 1, Disp: disp}
+		if s.lanes == 16 {
+			VMOVUPS_Z(am, K1, x)
+			VMOVUPS_Z(bm, K1, y)
+		} else {
+			VMASKMOVPS(am, ymask, x)
+			VMASKMOVPS(bm, ymask, y)
+		}
+		VMULPS(y, x, x)
+		VMAXPS(zero, x, x) // zero when a·b ≤ 0 or NaN (the last operand wins)
+		VMULPS(x, x, x)
+		return x
+	}
+	// widen adds the float32 lanes of x to two float64 accumulators (low and high halves).
+	widen := func(x VecVirtual, lo, hi VecVirtual) {
+		if s.lanes == 16 {
+			l, u := ZMM(), ZMM()
+			VCVTPS2PD(x.AsY(), l)
+			VEXTRACTF32X8(U8(1), x, u.AsY())
+			VCVTPS2PD(u.AsY(), u)
+			VADDPD(l, lo, lo)
+			VADDPD(u, hi, hi)
+			return
+		}
+		l, u := YMM(), YMM()
+		VCVTPS2PD(x.AsX(), l)
+		VEXTRACTF128(U8(1), x, u.AsX())
+		VCVTPS2PD(u.AsX(), u)
+		VADDPD(l, lo, lo)
+		VADDPD(u, hi, hi)
+	}
+	TESTQ(h, h)
+	JZ(LabelRef(name + "_done"))
+	Label(name + "_row")
+	i := GP64()
+	XORQ(i, i)
+	rem := GP64()
+	Load(Param("w"), rem)
+	TESTQ(rem, rem)
+	JLE(LabelRef(name + "_next"))
+	Label(name + "_vec")
+	if s.lanes == 16 {
+		m := GP32()
+		MOVL(U32(16), m)
+		CMPQ(rem, U8(16))
+		CMOVLLT(rem.As32(), m)
+		ones := GP32()
+		MOVL(U32(0xffff), ones)
+		BZHIL(m, ones, ones)
+		KMOVW(ones, K1)
+		widen(square(i, 0, nil), acc[0], acc[1])
+	} else {
+		// Masks of the first min(rem, 8) and of the first clamp(rem − 8, 0, 8) lanes.
+		for half := range 2 {
+			m := GP64()
+			MOVQ(rem, m)
+			if half == 1 {
+				SUBQ(U8(8), m)
+				z := GP64()
+				XORQ(z, z)
+				CMPQ(m, z)
+				CMOVQLT(z, m)
+			}
+			eight := GP64()
+			MOVQ(U32(8), eight)
+			CMPQ(m, eight)
+			CMOVQGT(eight, m)
+			mt := GP64()
+			LEAQ(maskTab.Offset(32), mt)
+			SHLQ(U8(2), m)
+			SUBQ(m, mt)
+			ymask := YMM()
+			VMOVDQU(Mem{Base: mt}, ymask)
+			widen(square(i, 32*half, ymask), acc[2*half], acc[2*half+1])
+		}
+	}
+	ADDQ(U8(64), i)
+	SUBQ(U8(16), rem)
+	JG(LabelRef(name + "_vec"))
+	Label(name + "_next")
+	ADDQ(stride, ap)
+	ADDQ(stride, bp)
+	DECQ(h)
+	JNZ(LabelRef(name + "_row"))
+	Label(name + "_done")
+	if s.lanes == 8 {
+		// Lanes 0–3, 4–7, 8–11, 12–15 in acc[0..3]: lane j+8 onto j, then j+4 onto j.
+		VADDPD(acc[2], acc[0], acc[0])
+		VADDPD(acc[3], acc[1], acc[1])
+		VADDPD(acc[1], acc[0], acc[0])
+		x := XMM()
+		VEXTRACTF128(U8(1), acc[0], x)
+		VADDPD(x, acc[0].AsX(), x)
+		hx := XMM()
+		VPERMILPD(U8(1), x, hx)
+		VADDSD(hx, x, x)
+		VZEROUPPER()
+		Store(x, ReturnIndex(0))
+		RET()
+		return
+	}
+	reduce(s, acc[0], acc[1])
 	RET()
 }
 

@@ -97,3 +97,26 @@ func applyBoxGo(resid []float32, rstride int, delta []float32, dstride, w, h int
 		}
 	}
 }
+
+// positiveSquaresGo returns Σ max(0, a·b)² over the box in the order every path follows:
+// products and squares in float32, pixel (i, j) added in float64 to lane i mod 16, and the
+// sixteen lanes reduced by halving (lane k += lane k+8, then k+4, k+2, k+1). Adding nothing
+// where a·b ≤ 0 equals the vector kernels' adding +0.
+func positiveSquaresGo(a, b []float32, stride, w, h int) float64 {
+	var acc [16]float64
+	for j := range h {
+		ra := a[j*stride : j*stride+w]
+		rb := b[j*stride : j*stride+w]
+		for i, v := range ra {
+			if t := v * rb[i]; t > 0 {
+				acc[i%16] += float64(t * t) // the conversion rounds t·t to float32 first
+			}
+		}
+	}
+	for n := 8; n >= 1; n /= 2 {
+		for k := range n {
+			acc[k] += acc[k+n]
+		}
+	}
+	return acc[0]
+}

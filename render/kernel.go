@@ -103,6 +103,20 @@ func DeltaLogLike(resid, delta, weight []float32, stride, w, h int) float64 {
 	return active.Load().deltaLogLike(resid, weight, stride, delta, stride, w, h)
 }
 
+// PositiveSquares returns Σ max(0, a·b)² over the w×h box of a and b (row pitch stride): with
+// a the residual and b the square root of the inverse variance, the sum of squared positive
+// signal-to-noise, which the sampler's residual-guided births draw from. Products and squares
+// are float32 and the sum is float64 in one fixed order (see positiveSquaresGo) that every path
+// follows, so the result is the same bits on every machine and build.
+func PositiveSquares(a, b []float32, stride, w, h int) float64 {
+	checkBox("a", a, stride, w, h)
+	checkBox("b", b, stride, w, h)
+	if w == 0 || h == 0 {
+		return 0
+	}
+	return active.Load().positiveSquares(a, b, stride, w, h)
+}
+
 // Render adds the sources' PSF stamps into the w×h box of dst (row pitch stride), dropping
 // light that falls outside the box.
 func Render(dst []float32, stride, w, h int, t *Table, src []Source) {

@@ -30,6 +30,11 @@ func deltaBoxAVX512(resid []float32, weight []float32, rstride int, delta []floa
 //go:noescape
 func applyBoxAVX512(resid []float32, rstride int, delta []float32, dstride int, w int, h int)
 
+// positiveSquaresAVX512 returns Σ max(0, a·b)² over a box, summed in render's fixed order (AVX512).
+//
+//go:noescape
+func positiveSquaresAVX512(a []float32, b []float32, stride int, w int, h int) float64
+
 // addSpansAVX2 adds every span's polynomial stamp into dst (AVX2).
 //
 //go:noescape
@@ -55,6 +60,11 @@ func deltaBoxAVX2(resid []float32, weight []float32, rstride int, delta []float3
 //
 //go:noescape
 func applyBoxAVX2(resid []float32, rstride int, delta []float32, dstride int, w int, h int)
+
+// positiveSquaresAVX2 returns Σ max(0, a·b)² over a box, summed in render's fixed order (AVX2).
+//
+//go:noescape
+func positiveSquaresAVX2(a []float32, b []float32, stride int, w int, h int) float64
 
 // addPairsAVX512 adds pairs of same-geometry stamps into dst (AVX512), sharing coefficient loads.
 //

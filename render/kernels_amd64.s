@@ -471,6 +471,65 @@ applyBoxAVX512_done:
 	VZEROUPPER
 	RET
 
+// func positiveSquaresAVX512(a []float32, b []float32, stride int, w int, h int) float64
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, CMOV, SSE2
+TEXT ·positiveSquaresAVX512(SB), NOSPLIT, $0-80
+	MOVQ   a_base+0(FP), AX
+	MOVQ   b_base+24(FP), CX
+	MOVQ   stride+48(FP), DX
+	SHLQ   $0x02, DX
+	MOVQ   h+64(FP), BX
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	TESTQ  BX, BX
+	JZ     positiveSquaresAVX512_done
+
+positiveSquaresAVX512_row:
+	XORQ  SI, SI
+	MOVQ  w+56(FP), DI
+	TESTQ DI, DI
+	JLE   positiveSquaresAVX512_next
+
+positiveSquaresAVX512_vec:
+	MOVL          $0x00000010, R8
+	CMPQ          DI, $0x10
+	CMOVLLT       DI, R8
+	MOVL          $0x0000ffff, R9
+	BZHIL         R8, R9, R9
+	KMOVW         R9, K1
+	VMOVUPS.Z     (AX)(SI*1), K1, Z3
+	VMOVUPS.Z     (CX)(SI*1), K1, Z4
+	VMULPS        Z4, Z3, Z3
+	VMAXPS        Z0, Z3, Z3
+	VMULPS        Z3, Z3, Z3
+	VCVTPS2PD     Y3, Z4
+	VEXTRACTF32X8 $0x01, Z3, Y3
+	VCVTPS2PD     Y3, Z3
+	VADDPD        Z4, Z1, Z1
+	VADDPD        Z3, Z2, Z2
+	ADDQ          $0x40, SI
+	SUBQ          $0x10, DI
+	JG            positiveSquaresAVX512_vec
+
+positiveSquaresAVX512_next:
+	ADDQ DX, AX
+	ADDQ DX, CX
+	DECQ BX
+	JNZ  positiveSquaresAVX512_row
+
+positiveSquaresAVX512_done:
+	VADDPD        Z2, Z1, Z1
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VADDPD        Y0, Y1, Y1
+	VEXTRACTF128  $0x01, Y1, X0
+	VADDPD        X0, X1, X0
+	VPERMILPD     $0x01, X0, X1
+	VADDSD        X1, X0, X0
+	VZEROUPPER
+	MOVSD         X0, ret+72(FP)
+	RET
+
 // func addSpansAVX2(dst []float32, stride int, tab []float32, termStride int, rowStride int, geo []int32, wts []float32)
 // Requires: AVX, FMA3
 TEXT ·addSpansAVX2(SB), NOSPLIT, $8-120
@@ -997,6 +1056,91 @@ applyBoxAVX2_next:
 
 applyBoxAVX2_done:
 	VZEROUPPER
+	RET
+
+// func positiveSquaresAVX2(a []float32, b []float32, stride int, w int, h int) float64
+// Requires: AVX, CMOV, SSE2
+TEXT ·positiveSquaresAVX2(SB), NOSPLIT, $0-80
+	MOVQ   a_base+0(FP), AX
+	MOVQ   b_base+24(FP), CX
+	MOVQ   stride+48(FP), DX
+	SHLQ   $0x02, DX
+	MOVQ   h+64(FP), BX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	TESTQ  BX, BX
+	JZ     positiveSquaresAVX2_done
+
+positiveSquaresAVX2_row:
+	XORQ  SI, SI
+	MOVQ  w+56(FP), DI
+	TESTQ DI, DI
+	JLE   positiveSquaresAVX2_next
+
+positiveSquaresAVX2_vec:
+	MOVQ         DI, R8
+	MOVQ         $0x00000008, R9
+	CMPQ         R8, R9
+	CMOVQGT      R9, R8
+	LEAQ         maskTab<>+32(SB), R9
+	SHLQ         $0x02, R8
+	SUBQ         R8, R9
+	VMOVDQU      (R9), Y5
+	VMASKMOVPS   (AX)(SI*1), Y5, Y6
+	VMASKMOVPS   (CX)(SI*1), Y5, Y5
+	VMULPS       Y5, Y6, Y6
+	VMAXPS       Y0, Y6, Y6
+	VMULPS       Y6, Y6, Y6
+	VCVTPS2PD    X6, Y5
+	VEXTRACTF128 $0x01, Y6, X6
+	VCVTPS2PD    X6, Y6
+	VADDPD       Y5, Y1, Y1
+	VADDPD       Y6, Y2, Y2
+	MOVQ         DI, R8
+	SUBQ         $0x08, R8
+	XORQ         R9, R9
+	CMPQ         R8, R9
+	CMOVQLT      R9, R8
+	MOVQ         $0x00000008, R9
+	CMPQ         R8, R9
+	CMOVQGT      R9, R8
+	LEAQ         maskTab<>+32(SB), R9
+	SHLQ         $0x02, R8
+	SUBQ         R8, R9
+	VMOVDQU      (R9), Y5
+	VMASKMOVPS   32(AX)(SI*1), Y5, Y6
+	VMASKMOVPS   32(CX)(SI*1), Y5, Y5
+	VMULPS       Y5, Y6, Y6
+	VMAXPS       Y0, Y6, Y6
+	VMULPS       Y6, Y6, Y6
+	VCVTPS2PD    X6, Y5
+	VEXTRACTF128 $0x01, Y6, X6
+	VCVTPS2PD    X6, Y6
+	VADDPD       Y5, Y3, Y3
+	VADDPD       Y6, Y4, Y4
+	ADDQ         $0x40, SI
+	SUBQ         $0x10, DI
+	JG           positiveSquaresAVX2_vec
+
+positiveSquaresAVX2_next:
+	ADDQ DX, AX
+	ADDQ DX, CX
+	DECQ BX
+	JNZ  positiveSquaresAVX2_row
+
+positiveSquaresAVX2_done:
+	VADDPD       Y3, Y1, Y1
+	VADDPD       Y4, Y2, Y2
+	VADDPD       Y2, Y1, Y1
+	VEXTRACTF128 $0x01, Y1, X0
+	VADDPD       X0, X1, X0
+	VPERMILPD    $0x01, X0, X1
+	VADDSD       X1, X0, X0
+	VZEROUPPER
+	MOVSD        X0, ret+72(FP)
 	RET
 
 // func addPairsAVX512(dst []float32, stride int, tab []float32, termStride int, rowStride int, geo []int32, wts []float32)

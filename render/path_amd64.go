@@ -124,3 +124,14 @@ func (k *kernels) applyBox(resid []float32, rstride int, delta []float32, dstrid
 		applyBoxGo(resid, rstride, delta, dstride, w, h)
 	}
 }
+
+// positiveSquares returns Σ max(0, a·b)² over a box, in the order of positiveSquaresGo.
+func (k *kernels) positiveSquares(a, b []float32, stride, w, h int) float64 {
+	switch k.isa {
+	case isaAVX512:
+		return positiveSquaresAVX512(a, b, stride, w, h)
+	case isaAVX2:
+		return positiveSquaresAVX2(a, b, stride, w, h)
+	}
+	return positiveSquaresGo(a, b, stride, w, h)
+}

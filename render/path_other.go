@@ -39,3 +39,8 @@ func (k *kernels) deltaBox(resid, weight []float32, rstride int, delta []float32
 func (k *kernels) applyBox(resid []float32, rstride int, delta []float32, dstride, w, h int) {
 	applyBoxGo(resid, rstride, delta, dstride, w, h)
 }
+
+// positiveSquares returns Σ max(0, a·b)² over a box.
+func (k *kernels) positiveSquares(a, b []float32, stride, w, h int) float64 {
+	return positiveSquaresGo(a, b, stride, w, h)
+}

@@ -305,31 +305,16 @@ func mapValue(r, sw float32) float64 {
 	return float64(v * v)
 }
 
-// mapRow returns the birth-map total of one row segment, summed in float32 (a row holds at
-// most a region's width of values) and returned as float64.
-func mapRow(r, sw []float32) float64 {
-	var s float32
-	sw = sw[:len(r)]
-	for i, v := range r {
-		v *= sw[i]
-		if v > 0 {
-			s += v * v
-		}
-	}
-	return float64(s)
-}
-
-// ensureMap computes the region's birth-map total from the residual.
+// ensureMap computes the region's birth-map total from the residual (render.PositiveSquares:
+// the same bits on every kernel path).
 func (w *worker) ensureMap(r *region) {
 	if r.mapOK {
 		return
 	}
 	c := w.c
-	s := 0.0
-	for y := r.py0; y < r.py1; y++ {
-		s += mapRow(c.resid[y*c.w+r.px0:y*c.w+r.px1], c.sqrtw[y*c.w+r.px0:y*c.w+r.px1])
-	}
-	r.mapSum, r.mapOK = s, true
+	o := r.py0*c.w + r.px0
+	r.mapSum = render.PositiveSquares(c.resid[o:], c.sqrtw[o:], c.w, r.px1-r.px0, r.py1-r.py0)
+	r.mapOK = true
 }
 
 // mapDelta returns the change of the region's birth-map total if δ were applied.
