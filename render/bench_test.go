@@ -272,6 +272,23 @@ func BenchmarkApply(b *testing.B) {
 	}
 }
 
+// BenchmarkPositiveSquares sums the birth map of a 32×32 region (a typical proposal region) of
+// a noise-like residual: 3 flops per pixel (two products and the add; the max is not counted).
+func BenchmarkPositiveSquares(b *testing.B) {
+	for _, k := range paths {
+		b.Run(k.name+"/32x32", func(b *testing.B) {
+			f := newBenchField(1, 1)
+			var sink float64
+			run := func() { sink += k.positiveSquares(f.resid, f.weight, f.w, 32, 32) }
+			for b.Loop() {
+				run()
+			}
+			report(b, 32*32, 3*32*32, run)
+			_ = sink
+		})
+	}
+}
+
 // BenchmarkRenderStride renders into a 2048-wide image (an SDSS frame) with row pitch 2048
 // and with Stride(2048), on every path.
 func BenchmarkRenderStride(b *testing.B) {
