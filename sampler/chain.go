@@ -1,6 +1,7 @@
 package sampler
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -92,6 +93,9 @@ type Chain struct {
 	key                        uint64 // stream key derived from (seed, chain)
 	fp                         uint64 // checkpoint fingerprint, once fpDone
 	fpDone                     bool
+
+	order                []int32 // sortSources' scratch
+	sortX, sortY, sortTh []float64
 
 	data, weight, sqrtw, resid, modelImg []float32
 
@@ -394,6 +398,7 @@ func (c *Chain) Next(ctx context.Context) (Sample, error) {
 	}
 	c.stats = [NumMoveTypes]MoveStats{}
 	c.regionProps, c.passesNS = 0, 0
+	c.sortSources()
 	stop := c.startHelpers()
 	for k := 0; k < c.cfg.Proposals; k++ {
 		if k&63 == 63 {
@@ -421,6 +426,44 @@ func (c *Chain) Next(ctx context.Context) (Sample, error) {
 	}
 	c.samples++
 	return s, nil
+}
+
+// sortBand is the height in pixels of the bands sortSources orders sources by.
+const sortBand = 4
+
+// sortSources puts the sources in raster order of bands sortBand pixels high (by band, then x)
+// at the start of every sample. Their order is only a labelling, so the posterior is
+// unchanged; but each pass assigns every source to the region holding it, and in raster order
+// consecutive sources mostly fall in the same region, which the processor's branch prediction
+// and caches reward (a third of a pass went to that assignment in random order).
+func (c *Chain) sortSources() {
+	n := len(c.xs)
+	if cap(c.order) < n {
+		c.order = make([]int32, n)
+	}
+	order := c.order[:n]
+	for i := range order {
+		order[i] = int32(i)
+	}
+	band := func(i int32) int { return int(c.ys[i]+0.5) / sortBand }
+	slices.SortFunc(order, func(a, b int32) int {
+		if d := cmp.Compare(band(a), band(b)); d != 0 {
+			return d
+		}
+		if d := cmp.Compare(c.xs[a], c.xs[b]); d != 0 {
+			return d
+		}
+		return cmp.Compare(a, b)
+	})
+	p := c.nparam
+	xs, ys, th := c.sortX[:0], c.sortY[:0], c.sortTh[:0]
+	for _, i := range order {
+		xs, ys = append(xs, c.xs[i]), append(ys, c.ys[i])
+		th = append(th, c.th[int(i)*p:int(i+1)*p]...)
+	}
+	c.xs, c.sortX = xs, c.xs
+	c.ys, c.sortY = ys, c.ys
+	c.th, c.sortTh = th, c.th
 }
 
 // catalogue copies the current sources into a new Catalogue.
