@@ -540,9 +540,13 @@ func addPairs() {
 	RET()
 }
 
-// accumulate adds the float32 lanes of term to the float64 accumulators acc0 and acc1 (AVX2,
-// short of registers, uses acc0 only).
+// accumulate adds the float32 lanes of term, widened to float64, to the accumulators: its low
+// half to acc0 and its high half to acc1 (AVX2 kernels short of registers pass a nil acc1 and
+// add both halves to acc0).
 func accumulate(s isa, term VecVirtual, acc0, acc1 VecVirtual) {
+	if acc1 == nil {
+		acc1 = acc0
+	}
 	if s.lanes == 16 {
 		lo, hi := ZMM(), ZMM()
 		VCVTPS2PD(term.AsY(), lo)
@@ -557,7 +561,7 @@ func accumulate(s isa, term VecVirtual, acc0, acc1 VecVirtual) {
 	VEXTRACTF128(U8(1), term, hi.AsX())
 	VCVTPS2PD(hi.AsX(), hi)
 	VADDPD(lo, acc0, acc0)
-	VADDPD(hi, acc0, acc0)
+	VADDPD(hi, acc1, acc1)
 }
 
 // accumulators makes and zeroes the float64 accumulators and, for AVX-512, a vector of halves.
@@ -801,24 +805,6 @@ func positiveSquares(s isa) {
 		VMULPS(x, x, x)
 		return x
 	}
-	// widen adds the float32 lanes of x to two float64 accumulators (low and high halves).
-	widen := func(x VecVirtual, lo, hi VecVirtual) {
-		if s.lanes == 16 {
-			l, u := ZMM(), ZMM()
-			VCVTPS2PD(x.AsY(), l)
-			VEXTRACTF32X8(U8(1), x, u.AsY())
-			VCVTPS2PD(u.AsY(), u)
-			VADDPD(l, lo, lo)
-			VADDPD(u, hi, hi)
-			return
-		}
-		l, u := YMM(), YMM()
-		VCVTPS2PD(x.AsX(), l)
-		VEXTRACTF128(U8(1), x, u.AsX())
-		VCVTPS2PD(u.AsX(), u)
-		VADDPD(l, lo, lo)
-		VADDPD(u, hi, hi)
-	}
 	TESTQ(h, h)
 	JZ(LabelRef(name + "_done"))
 	Label(name + "_row")
@@ -838,7 +824,7 @@ func positiveSquares(s isa) {
 		MOVL(U32(0xffff), ones)
 		BZHIL(m, ones, ones)
 		KMOVW(ones, K1)
-		widen(square(i, 0, nil), acc[0], acc[1])
+		accumulate(s, square(i, 0, nil), acc[0], acc[1])
 	} else {
 		// Masks of the first min(rem, 8) and of the first clamp(rem − 8, 0, 8) lanes.
 		for half := range 2 {
@@ -861,7 +847,7 @@ func positiveSquares(s isa) {
 			SUBQ(m, mt)
 			ymask := YMM()
 			VMOVDQU(Mem{Base: mt}, ymask)
-			widen(square(i, 32*half, ymask), acc[2*half], acc[2*half+1])
+			accumulate(s, square(i, 32*half, ymask), acc[2*half], acc[2*half+1])
 		}
 	}
 	ADDQ(U8(64), i)
