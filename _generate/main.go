@@ -239,14 +239,7 @@ func spanLoop(s isa, name, base string, body func(w []VecVirtual, tb table, off 
 
 	Label(name + "_chunk")
 	if s.lanes == 16 {
-		m := GP32()
-		MOVL(U32(16), m)
-		CMPQ(cols, U8(16))
-		CMOVLLT(cols.As32(), m)
-		ones := GP32()
-		MOVL(U32(0xffff), ones)
-		BZHIL(m, ones, ones)
-		KMOVW(ones, K1)
+		setK1(cols)
 		chunkSetup()
 		rowLoop(name+"_row", true, nil)
 		ADDQ(U8(64), j)
@@ -478,14 +471,7 @@ func addPairs() {
 	}
 
 	Label(name + "_chunk")
-	m := GP32()
-	MOVL(U32(16), m)
-	CMPQ(cols, U8(16))
-	CMOVLLT(cols.As32(), m)
-	ones := GP32()
-	MOVL(U32(0xffff), ones)
-	BZHIL(m, ones, ones)
-	KMOVW(ones, K1)
+	setK1(cols)
 	setup()
 
 	Label(name + "_row")
@@ -538,6 +524,18 @@ func addPairs() {
 	Label(name + "_done")
 	VZEROUPPER()
 	RET()
+}
+
+// setK1 sets mask register K1 to the first min(n, 16) lanes.
+func setK1(n GPVirtual) {
+	m := GP32()
+	MOVL(U32(16), m)
+	CMPQ(n, U8(16))
+	CMOVLLT(n.As32(), m)
+	ones := GP32()
+	MOVL(U32(0xffff), ones)
+	BZHIL(m, ones, ones)
+	KMOVW(ones, K1)
 }
 
 // accumulate adds the float32 lanes of term, widened to float64, to the accumulators: its low
@@ -671,14 +669,7 @@ func boxLoop(s isa, name string, withWeight bool, body func(r, wt, d Mem, masked
 	}
 	Label(name + "_vec")
 	if s.lanes == 16 {
-		m := GP32()
-		MOVL(U32(16), m)
-		CMPQ(rem, U8(16))
-		CMOVLLT(rem.As32(), m)
-		ones := GP32()
-		MOVL(U32(0xffff), ones)
-		BZHIL(m, ones, ones)
-		KMOVW(ones, K1)
+		setK1(rem)
 		body(r, wt, d, true, nil)
 		ADDQ(U8(64), i)
 		SUBQ(U8(16), rem)
@@ -816,14 +807,7 @@ func positiveSquares(s isa) {
 	JLE(LabelRef(name + "_next"))
 	Label(name + "_vec")
 	if s.lanes == 16 {
-		m := GP32()
-		MOVL(U32(16), m)
-		CMPQ(rem, U8(16))
-		CMOVLLT(rem.As32(), m)
-		ones := GP32()
-		MOVL(U32(0xffff), ones)
-		BZHIL(m, ones, ones)
-		KMOVW(ones, K1)
+		setK1(rem)
 		accumulate(s, square(i, 0, nil), acc[0], acc[1])
 	} else {
 		// Masks of the first min(rem, 8) and of the first clamp(rem − 8, 0, 8) lanes.
