@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -163,5 +164,23 @@ func TestDemoThenScoreAndCondense(t *testing.T) {
 	}
 	if code, _, e = probcat(t, "condense", filepath.Join(dir, "truth.parquet"), "--out", filepath.Join(dir, "x.fits")); code != 2 || !strings.Contains(e, "not an ensemble") {
 		t.Errorf("condense of a plain catalogue: exit %d, %q", code, e)
+	}
+}
+
+// TestLimitThreads checks that --threads bounds the process's cores while a command runs and
+// that the previous limit comes back afterwards (tests run commands in-process).
+func TestLimitThreads(t *testing.T) {
+	before := runtime.GOMAXPROCS(0)
+	restore := limitThreads(1)
+	if got := runtime.GOMAXPROCS(0); got != 1 {
+		t.Errorf("with --threads 1, GOMAXPROCS is %d", got)
+	}
+	restore()
+	if got := runtime.GOMAXPROCS(0); got != before {
+		t.Errorf("after the command, GOMAXPROCS is %d, was %d", got, before)
+	}
+	limitThreads(0)()
+	if got := runtime.GOMAXPROCS(0); got != before {
+		t.Errorf("--threads 0 changed GOMAXPROCS to %d", got)
 	}
 }
