@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"image/color"
 	"math"
-	"os"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -13,6 +12,8 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
+
+	"github.com/probcat/probcat/internal/atomicfile"
 )
 
 // Curve is a published or otherwise external completeness or purity curve to draw beside our
@@ -104,7 +105,7 @@ func PlotScores(path string, scores []Labelled, completenessRefs, purityRefs []C
 	canvases := plot.Align([][]*plot.Plot{{left, right}}, tiles, dc)
 	left.Draw(canvases[0][0])
 	right.Draw(canvases[0][1])
-	return writeAtomic(path, func(w *bufio.Writer) error {
+	return atomicfile.Write(path, func(w *bufio.Writer) error {
 		_, err := vgimg.PngCanvas{Canvas: img}.WriteTo(w)
 		return err
 	})
@@ -129,31 +130,5 @@ func addLine(p *plot.Plot, label string, pts plotter.XYs, k int, reference bool)
 	s.Shape = plotutil.Shape(k)
 	p.Add(l, s)
 	p.Legend.Add(label, l, s)
-	return nil
-}
-
-// writeAtomic writes a file through fn under a temporary name and renames it into place.
-func writeAtomic(path string, fn func(w *bufio.Writer) error) error {
-	f, err := os.Create(tempName(path))
-	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	w := bufio.NewWriter(f)
-	err = fn(w)
-	if err == nil {
-		err = w.Flush()
-	}
-	if err == nil {
-		err = f.Close()
-	} else {
-		f.Close()
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), path)
-	}
-	if err != nil {
-		os.Remove(f.Name())
-		return fmt.Errorf("%s: %w", path, err)
-	}
 	return nil
 }

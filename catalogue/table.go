@@ -6,13 +6,14 @@ import (
 	"io"
 	"math"
 	"os"
-	"path/filepath"
 	"reflect"
 	"sort"
 	"strings"
 
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/compress/gzip"
+
+	"github.com/probcat/probcat/internal/atomicfile"
 )
 
 // colKind is the physical type of a column of ours: int32 for counters, float64 for the rest.
@@ -53,13 +54,6 @@ const rowsPerGroup = 1 << 18
 // rowsPerBatch is how many rows are handed to the Parquet writer at once.
 const rowsPerBatch = 256
 
-// tempName is where a file is written before it is renamed to path: a fixed hidden name in the
-// same folder, so that a run killed mid-write and started again overwrites its leftover
-// instead of accumulating them.
-func tempName(path string) string {
-	return filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp")
-}
-
 // tableWriter streams rows of a flat table to a Parquet file under a temporary name and renames
 // it into place on close. Equal input gives equal bytes: no timestamps, fixed creator string,
 // key-value metadata in sorted key order.
@@ -76,7 +70,7 @@ type tableWriter struct {
 
 // createTable opens path for writing a table with the given columns and file metadata.
 func createTable(path string, cols []column, meta map[string]string) (*tableWriter, error) {
-	f, err := os.Create(tempName(path))
+	f, err := os.Create(atomicfile.TempName(path))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}

@@ -7,11 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/probcat/probcat/internal/atomicfile"
 )
 
 // HDU is an HDU to write: an ImageHDU or a TableHDU.
@@ -62,7 +62,7 @@ func Write(path string, hdus ...HDU) error {
 	if _, ok := hdus[0].(TableHDU); ok {
 		hdus = append([]HDU{ImageHDU{}}, hdus...)
 	}
-	return writeAtomic(path, func(w *bufio.Writer) error {
+	err := atomicfile.Write(path, func(w *bufio.Writer) error {
 		for i, h := range hdus {
 			var err error
 			switch h := h.(type) {
@@ -83,41 +83,8 @@ func Write(path string, hdus ...HDU) error {
 		}
 		return nil
 	})
-}
-
-// writeAtomic writes a file through encode, which streams it to a buffered writer, under a
-// temporary name in path's folder, and renames it to path once complete; on any error the
-// temporary file is removed and path is left as it was.
-func writeAtomic(path string, encode func(*bufio.Writer) error) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
 	if err != nil {
-		return fmt.Errorf("fits: cannot write %s: %w", path, err)
-	}
-	fail := func(err error) error {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return fmt.Errorf("fits: %s: %v", path, err)
-	}
-	w := bufio.NewWriterSize(tmp, 1<<20)
-	if err := encode(w); err != nil {
-		return fail(err)
-	}
-	if err := w.Flush(); err != nil {
-		return fail(err)
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		return fail(err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return fail(err)
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("fits: %s: %v", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("fits: %v", err)
+		return fmt.Errorf("fits: %w", err)
 	}
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/probcat/probcat/internal/atomicfile"
 	"github.com/probcat/probcat/model"
 	"github.com/probcat/probcat/sampler"
 )
@@ -70,16 +71,6 @@ func readCheckpoint(path string) (*checkpoint, error) {
 	}
 	c.state = body[p:]
 	return c, nil
-}
-
-// writeAtomic writes data to path through a temporary file and a rename.
-func writeAtomic(path string, data []byte) error {
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return os.Rename(tmp, path)
 }
 
 // fingerprint identifies the inputs and settings of a job, so that a checkpoint is never
@@ -175,7 +166,7 @@ func runChain(ctx context.Context, job *Job, kind model.SourceKind, cfg sampler.
 			return err
 		}
 		ck := checkpoint{fp: fp, samples: int64(ch.SamplesDone()), logSize: logSize, state: state}
-		if err := writeAtomic(statePath, ck.marshal()); err != nil {
+		if err := atomicfile.WriteBytes(statePath, ck.marshal()); err != nil {
 			return err
 		}
 		tick()

@@ -12,6 +12,7 @@ import (
 
 	"github.com/probcat/probcat/catalogue"
 	"github.com/probcat/probcat/fits"
+	"github.com/probcat/probcat/internal/atomicfile"
 	"github.com/probcat/probcat/model"
 	"github.com/probcat/probcat/render"
 	"github.com/probcat/probcat/sampler"
@@ -183,7 +184,7 @@ func writeOutputs(job *Job, kind model.SourceKind, ckdir string, start time.Time
 	if err != nil {
 		return nil, err
 	}
-	if err := writeAtomic(filepath.Join(stage, RunFile), append(js, '\n')); err != nil {
+	if err := atomicfile.WriteBytes(filepath.Join(stage, RunFile), append(js, '\n')); err != nil {
 		return nil, err
 	}
 

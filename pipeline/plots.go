@@ -1,18 +1,20 @@
 package pipeline
 
 import (
+	"bufio"
 	"image/color"
 	"math"
-	"os"
 	"sort"
 
-	"github.com/probcat/probcat/model"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/palette/moreland"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
+
+	"github.com/probcat/probcat/internal/atomicfile"
+	"github.com/probcat/probcat/model"
 )
 
 // chainColours distinguishes chains in the trace plots.
@@ -120,21 +122,10 @@ func WritePanels(path string, plots [][]*plot.Plot) error {
 			plots[i][j].Draw(canvases[i][j])
 		}
 	}
-	tmp := path + ".tmp"
-	f, err := os.Create(tmp)
-	if err != nil {
+	return atomicfile.Write(path, func(w *bufio.Writer) error {
+		_, err := vgimg.PngCanvas{Canvas: img}.WriteTo(w)
 		return err
-	}
-	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(f); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return err
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return os.Rename(tmp, path)
+	})
 }
 
 // residualGrid adapts a residual image to plotter.GridXYZ (row 0 at the bottom, as in ds9).

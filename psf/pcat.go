@@ -5,9 +5,10 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/probcat/probcat/internal/atomicfile"
 )
 
 // ReadPCAT reads a PSF in PCAT's oversampled text format: a first line "size factor"
@@ -120,26 +121,5 @@ func (p *PSF) WritePCAT(w io.Writer) error {
 // WritePCATFile writes p in PCAT's text format to path, through a temporary file in the
 // same folder renamed into place, so that a failure leaves no partial file.
 func (p *PSF) WritePCATFile(path string) error {
-	return writeAtomic(path, p.WritePCAT)
-}
-
-// writeAtomic writes a file through a temporary name in the same folder, then renames it.
-func writeAtomic(path string, write func(io.Writer) error) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	name := tmp.Name()
-	err = write(tmp)
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(name, path)
-	}
-	if err != nil {
-		os.Remove(name)
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	return nil
+	return atomicfile.Write(path, func(w *bufio.Writer) error { return p.WritePCAT(w) })
 }

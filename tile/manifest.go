@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/probcat/probcat/internal/atomicfile"
 	"github.com/probcat/probcat/model"
 	"github.com/probcat/probcat/pipeline"
 )
@@ -93,13 +94,7 @@ func (m *Manifest) Write(dir string) error {
 	if err != nil {
 		return err
 	}
-	path := filepath.Join(dir, ManifestFile)
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, append(js, '\n'), 0o644); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return os.Rename(tmp, path)
+	return atomicfile.WriteBytes(filepath.Join(dir, ManifestFile), append(js, '\n'))
 }
 
 // ReadManifest reads dir/manifest.json and checks it is consistent.
