@@ -5,8 +5,8 @@
 //
 // Files are not synced to disk before the rename: that guards against a killed process (the
 // case a resumable run must survive), not against the machine crashing, and it keeps
-// checkpoints cheap (an fsync costs about 0.3 ms here; the demo writes 1800 checkpoints). They carry a
-// checksum, so one lost in a crash is reported, not trusted.
+// checkpoints cheap (an fsync costs about 0.3 ms here; the demo writes 1800 checkpoints).
+// Checkpoints carry a checksum, so one lost in a crash is reported, not trusted.
 package atomicfile
 
 import (
