@@ -5,6 +5,8 @@ import (
 	"sort"
 
 	"gonum.org/v1/gonum/stat/distuv"
+
+	"github.com/probcat/probcat/internal/order"
 )
 
 // Convergence diagnostics of Vehtari, Gelman, Simpson, Carpenter & Bürkner (2021, Bayesian
@@ -107,17 +109,13 @@ func rankNormalise(chains [][]float64) [][]float64 {
 	return out
 }
 
+// median returns the median of all the chains' values together.
 func median(chains [][]float64) float64 {
 	var all []float64
 	for _, c := range chains {
 		all = append(all, c...)
 	}
-	sort.Float64s(all)
-	n := len(all)
-	if n%2 == 1 {
-		return all[n/2]
-	}
-	return (all[n/2-1] + all[n/2]) / 2
+	return order.Median(all)
 }
 
 // meanVar returns the mean and the unbiased variance of x.
