@@ -1,0 +1,356 @@
+package psf
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+// Star is a source whose light a PSF refinement fits: its position in image pixels (0-based,
+// pixel centres at integers) and its flux in the image's units.
+type Star struct {
+	X, Y, Flux float64
+}
+
+// RefineOptions tune Refine. The zero value is usable: every field has a default.
+type RefineOptions struct {
+	// CoreOrder and WingOrder are the highest orders of the two Gauss–Hermite (shapelet)
+	// bases the correction is expanded in: one of the PSF's own width (default 8, 45
+	// functions) and one three times wider for the wings (default 4, 15 functions).
+	CoreOrder, WingOrder int
+	// Amplitude is the prior standard deviation of each basis function's coefficient, as a
+	// fraction of the PSF's peak (each function scaled to a largest sample of 1; default
+	// 0.05), so that functions no star constrains stay at zero.
+	Amplitude float64
+}
+
+func (o RefineOptions) withDefaults() RefineOptions {
+	if o.CoreOrder <= 0 {
+		o.CoreOrder = 8
+	}
+	if o.WingOrder <= 0 {
+		o.WingOrder = 4
+	}
+	if o.Amplitude <= 0 {
+		o.Amplitude = 0.05
+	}
+	return o
+}
+
+// RefineStats describes a refinement.
+type RefineStats struct {
+	// Stars is the number of stars fitted and Pixels the number of pixels they cover.
+	Stars, Pixels int
+	// Chi2Before and Chi2After are Σ w r² over those pixels before and after the correction
+	// (the stars' fluxes and positions held fixed, before the renormalisation of the result).
+	Chi2Before, Chi2After float64
+	// MaxChange is the largest change of a native-pixel stamp value at zero offset, as a
+	// fraction of the peak.
+	MaxChange float64
+}
+
+// Refine fits a correction to the PSF from the residuals that the given stars leave in an
+// image and returns the corrected PSF, which is built like every other (FromEffective: each
+// sub-pixel phase sums to one).
+//
+// resid and weight are w×h row-major: the data minus the current model (every source rendered
+// with p, and the background), and the inverse variance (0 for masked pixels). The correction
+// δ lives on the oversampled grid of p (PSF.Fine's layout) and is a combination of
+// pixel-integrated Gauss–Hermite functions (shapelets, Refregier 2003) centred on the source:
+// orders up to CoreOrder at the scale β of the PSF's core (its second moment) and up to
+// WingOrder at 3β. The model of the residual is Σ_i f_i δ(pixel − star_i), δ interpolated as
+// Reference interpolates Fine (Keys' bicubic), and the coefficients solve the weighted least
+// squares problem with independent Gaussian priors of standard deviation Amplitude·peak
+// (a small linear system, solved exactly). A smooth, low-dimensional basis is what a few
+// dozen stars can constrain: a free correction of every oversampled sample (thousands of
+// them, most sub-pixel phases seen by one star or none) overfits their noise.
+//
+// Two constraints keep the meaning of fluxes and positions: the correction is zero on the
+// grid's outermost native pixel (so that the stamp does not grow), and its components along
+// the PSF's x and y derivatives are projected out (so that it does not move the PSF's
+// centre); its component along the PSF itself (a change of flux scale) is removed by the
+// renormalisation.
+//
+// It fails when no star covers a pixel of positive weight or when the inputs do not agree in
+// size; it never returns a PSF with non-finite samples.
+func (p *PSF) Refine(resid, weight []float32, w, h int, stars []Star, opt RefineOptions) (*PSF, RefineStats, error) {
+	var st RefineStats
+	if w <= 0 || h <= 0 || len(resid) != w*h || len(weight) != w*h {
+		return nil, st, fmt.Errorf("psf: refine: residual of %d and weight of %d values for a %d×%d image", len(resid), len(weight), w, h)
+	}
+	opt = opt.withDefaults()
+	f := p.Factor
+	n := p.Size * f
+	half := p.Size / 2
+	peak := 0.0
+	for _, v := range p.Fine {
+		peak = math.Max(peak, v)
+	}
+	if !(peak > 0) {
+		return nil, st, errors.New("psf: refine: PSF has no positive sample")
+	}
+	basis := p.shapelets(opt)
+	nb := len(basis)
+
+	// For every (star, pixel) pair, the 4×4 bicubic taps into the grid: a pixel at
+	// displacement d from a star sits at grid coordinate (d + half)·f.
+	type entry struct {
+		pix  int32 // pixel index in the image
+		a, b int32 // first tap row and column
+		wy   [4]float32
+		wx   [4]float32
+		flux float32
+	}
+	var entries []entry
+	var wx, wy [4]float64
+	for _, s := range stars {
+		if !(s.Flux > 0) || math.IsNaN(s.X) || math.IsNaN(s.Y) {
+			continue
+		}
+		cx, cy := int(math.Round(s.X)), int(math.Round(s.Y))
+		used := false
+		for py := max(cy-half, 0); py <= min(cy+half, h-1); py++ {
+			for px := max(cx-half, 0); px <= min(cx+half, w-1); px++ {
+				i := int32(py*w + px)
+				if !(weight[i] > 0) {
+					continue
+				}
+				gx := (float64(px) - s.X + float64(half)) * float64(f)
+				gy := (float64(py) - s.Y + float64(half)) * float64(f)
+				b0 := keys.taps(gx, wx[:])
+				a0 := keys.taps(gy, wy[:])
+				e := entry{pix: i, a: int32(a0), b: int32(b0), flux: float32(s.Flux)}
+				for j := range 4 {
+					e.wx[j], e.wy[j] = float32(wx[j]), float32(wy[j])
+				}
+				entries = append(entries, e)
+				used = true
+			}
+		}
+		if used {
+			st.Stars++
+		}
+	}
+	if len(entries) == 0 {
+		return nil, st, errors.New("psf: refine: no star covers a pixel of positive weight")
+	}
+	// group the entries by pixel: a pixel's design row sums its stars' contributions
+	slices.SortStableFunc(entries, func(x, y entry) int { return int(x.pix) - int(y.pix) })
+	at := func(k, a, b int) float64 {
+		if a < 0 || b < 0 || a >= n || b >= n {
+			return 0
+		}
+		return basis[k][a*n+b]
+	}
+	ata := mat.NewSymDense(nb, nil)
+	atr := make([]float64, nb)
+	row := make([]float64, nb)
+	rows := make([][]float64, 0) // design rows, kept to evaluate χ² after the fit
+	var rs, ws []float64
+	for lo := 0; lo < len(entries); {
+		hi := lo
+		clear(row)
+		for ; hi < len(entries) && entries[hi].pix == entries[lo].pix; hi++ {
+			e := entries[hi]
+			for k := range nb {
+				v := 0.0
+				for j := range 4 {
+					r := 0.0
+					for i := range 4 {
+						r += float64(e.wx[i]) * at(k, int(e.a)+j, int(e.b)+i)
+					}
+					v += float64(e.wy[j]) * r
+				}
+				row[k] += float64(e.flux) * v
+			}
+		}
+		pix := entries[lo].pix
+		wv, rv := float64(weight[pix]), float64(resid[pix])
+		for k := range nb {
+			atr[k] += wv * row[k] * rv
+			for l := k; l < nb; l++ {
+				ata.SetSym(k, l, ata.At(k, l)+wv*row[k]*row[l])
+			}
+		}
+		rows = append(rows, slices.Clone(row))
+		rs, ws = append(rs, rv), append(ws, wv)
+		st.Chi2Before += wv * rv * rv
+		lo = hi
+	}
+	st.Pixels = len(rows)
+	lam := 1 / (opt.Amplitude * peak * opt.Amplitude * peak)
+	for k := range nb {
+		ata.SetSym(k, k, ata.At(k, k)+lam)
+	}
+	var chol mat.Cholesky
+	if !chol.Factorize(ata) {
+		return nil, st, errors.New("psf: refine: the normal equations are not positive definite")
+	}
+	var coef mat.VecDense
+	if err := chol.SolveVecTo(&coef, mat.NewVecDense(nb, atr)); err != nil {
+		return nil, st, fmt.Errorf("psf: refine: %v", err)
+	}
+	for k, r := range rows {
+		m := 0.0
+		for l, v := range r {
+			m += v * coef.AtVec(l)
+		}
+		e := rs[k] - m
+		st.Chi2After += ws[k] * e * e
+	}
+	d := make([]float64, n*n)
+	for k := range nb {
+		c := coef.AtVec(k)
+		for i, v := range basis[k] {
+			d[i] += c * v
+		}
+	}
+	// zero on the outermost native pixel, then project out the derivative directions
+	for a := 0; a < n; a++ {
+		for b := 0; b < n; b++ {
+			if a < f || b < f || a >= n-f || b >= n-f {
+				d[a*n+b] = 0
+			}
+		}
+	}
+	for _, dir := range p.derivatives(f) {
+		dot, nn := 0.0, 0.0
+		for k, v := range dir {
+			dot += v * d[k]
+			nn += v * v
+		}
+		if nn > 0 {
+			for k, v := range dir {
+				d[k] -= dot / nn * v
+			}
+		}
+	}
+	fine := make([]float64, len(p.Fine))
+	for k, v := range p.Fine {
+		fine[k] = v + d[k]
+		if math.IsNaN(fine[k]) || math.IsInf(fine[k], 0) {
+			return nil, st, errors.New("psf: refine: the correction is not finite")
+		}
+	}
+	q, err := FromEffective(fine, p.Size, f)
+	if err != nil {
+		return nil, st, fmt.Errorf("psf: refine: %v", err)
+	}
+	if q.Size == p.Size {
+		a, b := p.Reference(0, 0), q.Reference(0, 0)
+		pk := 0.0
+		for _, v := range a {
+			pk = math.Max(pk, v)
+		}
+		for i := range a {
+			st.MaxChange = math.Max(st.MaxChange, math.Abs(b[i]-a[i])/pk)
+		}
+	}
+	return q, st, nil
+}
+
+// shapelets returns the correction's basis on the PSF's oversampled grid: products of 1-D
+// Gauss–Hermite functions φ_j(x/β)·φ_k(y/β) with j + k ≤ order, integrated over a native
+// pixel centred at each sample's displacement (8-point Gauss–Legendre), for β the PSF's
+// core scale (order CoreOrder) and 3β (order WingOrder); each scaled to a largest |sample| of 1.
+func (p *PSF) shapelets(opt RefineOptions) [][]float64 {
+	n := p.Size * p.Factor
+	half := float64(p.Size / 2)
+	beta := p.coreScale()
+	var out [][]float64
+	for _, sc := range []struct {
+		beta  float64
+		order int
+	}{{beta, opt.CoreOrder}, {3 * beta, opt.WingOrder}} {
+		// one[j][b]: order j integrated over the pixel centred at displacement b/f − half
+		one := make([][]float64, sc.order+1)
+		for j := range one {
+			one[j] = make([]float64, n)
+		}
+		var herm []float64
+		for b := 0; b < n; b++ {
+			d := float64(b)/float64(p.Factor) - half
+			for q, x := range gl8x {
+				u := (d + 0.5*x) / sc.beta
+				herm = hermiteFunctions(u, sc.order, herm)
+				for j, v := range herm {
+					one[j][b] += 0.5 * gl8w[q] * v
+				}
+			}
+		}
+		for j := 0; j <= sc.order; j++ {
+			for k := 0; j+k <= sc.order; k++ {
+				g := make([]float64, n*n)
+				m := 0.0
+				for a := 0; a < n; a++ {
+					for b := 0; b < n; b++ {
+						g[a*n+b] = one[k][a] * one[j][b]
+						m = math.Max(m, math.Abs(g[a*n+b]))
+					}
+				}
+				if m > 0 {
+					for i := range g {
+						g[i] /= m
+					}
+				}
+				out = append(out, g)
+			}
+		}
+	}
+	return out
+}
+
+// hermiteFunctions returns φ_0(u) … φ_order(u), the Hermite functions
+// φ_j(u) = H_j(u) e^(−u²/2) / sqrt(2^j j! √π), by their stable recurrence.
+func hermiteFunctions(u float64, order int, dst []float64) []float64 {
+	dst = dst[:0]
+	p0 := math.Exp(-u*u/2) / math.Sqrt(math.Sqrt(math.Pi))
+	dst = append(dst, p0)
+	if order == 0 {
+		return dst
+	}
+	p1 := math.Sqrt2 * u * p0
+	dst = append(dst, p1)
+	for j := 2; j <= order; j++ {
+		p2 := math.Sqrt(2/float64(j))*u*p1 - math.Sqrt(float64(j-1)/float64(j))*p0
+		dst = append(dst, p2)
+		p0, p1 = p1, p2
+	}
+	return dst
+}
+
+// coreScale returns the standard deviation of a Gaussian with the PSF's peak value (in
+// native pixels: a unit-light Gaussian of standard deviation s peaks at 1/(2π s²) per
+// pixel), clamped to [0.5, Size/6]: the scale of the core, robust to extended wings.
+func (p *PSF) coreScale() float64 {
+	pk := 0.0
+	for _, v := range p.Fine {
+		pk = math.Max(pk, v)
+	}
+	s := math.Sqrt(1 / (2 * math.Pi * pk))
+	return math.Min(math.Max(s, 0.5), float64(p.Size)/6)
+}
+
+// Eight-point Gauss–Legendre nodes and weights on [−1, 1].
+var (
+	gl8x = [8]float64{-0.9602898564975363, -0.7966664774136267, -0.5255324099163290, -0.1834346424956498, 0.1834346424956498, 0.5255324099163290, 0.7966664774136267, 0.9602898564975363}
+	gl8w = [8]float64{0.1012285362903763, 0.2223810344533745, 0.3137066458778873, 0.3626837833783620, 0.3626837833783620, 0.3137066458778873, 0.2223810344533745, 0.1012285362903763}
+)
+
+// derivatives returns the PSF's oversampled x and y derivatives (central differences on the
+// grid), zero on the outermost native pixel (the first and last f samples of each axis).
+func (p *PSF) derivatives(f int) [2][]float64 {
+	n := p.Size * p.Factor
+	dx, dy := make([]float64, n*n), make([]float64, n*n)
+	for a := f; a < n-f; a++ {
+		for b := f; b < n-f; b++ {
+			k := a*n + b
+			dx[k] = fineAt(p.Fine, n, a, b+1) - fineAt(p.Fine, n, a, b-1)
+			dy[k] = fineAt(p.Fine, n, a+1, b) - fineAt(p.Fine, n, a-1, b)
+		}
+	}
+	return [2][]float64{dx, dy}
+}

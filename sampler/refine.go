@@ -1,0 +1,254 @@
+package sampler
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/probcat/probcat/model"
+	"github.com/probcat/probcat/psf"
+)
+
+// RefineConfig sets up the refinement of the PSF from the image (RefinePSF).
+type RefineConfig struct {
+	// Rounds is the largest number of PSF updates; before each, a pilot chain runs
+	// FirstSamples samples (the first round) or Samples samples (later rounds) of
+	// Config.Proposals passes. The updates stop early once one changes the PSF's stamp by
+	// less than Tolerance of its peak.
+	Rounds, FirstSamples, Samples int
+	Tolerance                     float64
+	// MinSNR selects the stars the PSF is fitted to: isolated signal-to-noise
+	// f/sqrt(σ_F² + f/gain) at least this.
+	MinSNR float64
+	// MergeRadius is the distance in pixels within which fainter sources are taken to be
+	// fragments of a star that MinSNR selects, and joined to it before the fit.
+	MergeRadius float64
+	// MinStars is the fewest selected stars a refinement needs; with fewer the PSF is kept.
+	MinStars int
+	// Fit tunes the least-squares correction.
+	Fit psf.RefineOptions
+}
+
+// DefaultRefineConfig returns the settings probcat uses: up to ten updates, after 40 pilot
+// samples and then every 15, until one changes the stamp by less than 0.1 % of its peak,
+// fitted to stars of isolated S/N ≥ 30 with fragments within 1.5 px joined, needing at least
+// 5 such stars.
+func DefaultRefineConfig() RefineConfig {
+	return RefineConfig{Rounds: 10, FirstSamples: 40, Samples: 15, Tolerance: 1e-3, MinSNR: 30, MergeRadius: 1.5, MinStars: 5}
+}
+
+// Validate reports the first setting that makes a refinement impossible.
+func (r RefineConfig) Validate() error {
+	switch {
+	case r.Rounds < 1:
+		return fmt.Errorf("PSF refinement rounds must be at least 1, got %d", r.Rounds)
+	case !(r.Tolerance >= 0):
+		return fmt.Errorf("PSF refinement tolerance must not be negative, got %g", r.Tolerance)
+	case r.FirstSamples < 1 || r.Samples < 1:
+		return fmt.Errorf("PSF refinement samples per round must be at least 1, got %d and %d", r.FirstSamples, r.Samples)
+	case !(r.MinSNR > 0):
+		return fmt.Errorf("PSF refinement S/N threshold must be positive, got %g", r.MinSNR)
+	case !(r.MergeRadius >= 0):
+		return fmt.Errorf("PSF refinement merge radius must not be negative, got %g", r.MergeRadius)
+	}
+	return nil
+}
+
+// RefineRound reports one PSF update.
+type RefineRound struct {
+	// Sources is the number of sources of the pilot chain's last sample, Merged how many of
+	// them were joined to a brighter star as its fragments, Stars how many stars the PSF was
+	// fitted to.
+	Sources, Merged, Stars int
+	// Chi2Before, Chi2After and MaxChange are those of psf.RefineStats.
+	Chi2Before, Chi2After, MaxChange float64
+}
+
+// RefineReport is what RefinePSF did.
+type RefineReport struct {
+	// Refined is false when the PSF was kept as given, and Reason says why.
+	Refined bool
+	Reason  string
+	Rounds  []RefineRound
+}
+
+// RefinePSF fits the point-source PSF p to the image before sampling, as DAOPHOT, StarNet's
+// wake phase and crowdsource learn theirs from the image: a pilot chain samples the catalogue
+// with the current PSF; its last sample's bright stars (isolated S/N ≥ MinSNR), each joined
+// with the fainter sources within MergeRadius (the pieces a misfit PSF breaks a bright star
+// into: their fluxes add, at the flux-weighted centre), give the residual the PSF is fitted to
+// (psf.PSF.Refine); the pilot continues from the joined catalogue with the new PSF, and so on
+// for Rounds updates. The sampler's chains then run with the refined PSF, which is fixed: the
+// posterior they sample is conditional on it (an empirical-Bayes estimate of the PSF).
+//
+// The pilot chain's randomness derives from cfg.Seed only (not from the thread count). When
+// fewer than MinStars stars qualify, or a fit fails, RefinePSF returns p unchanged with
+// Refined false and the reason; only a cancelled ctx or an invalid setting is an error.
+func RefinePSF(ctx context.Context, img *model.Image, p *psf.PSF, flux model.FluxPrior, cfg Config, rc RefineConfig) (*psf.PSF, RefineReport, error) {
+	var rep RefineReport
+	if err := rc.Validate(); err != nil {
+		return nil, rep, err
+	}
+	pcfg := cfg
+	pcfg.Seed = mix(cfg.Seed ^ 0x7073662d72656669) // "psf-refi": a stream of its own
+	pcfg.BurnIn = rc.FirstSamples + (rc.Rounds-1)*rc.Samples
+	pcfg.Samples = 1
+	pcfg.Chains = 1
+	cur := p
+	var cat *model.Catalogue
+	bg := img.Background
+	for round := 0; round < rc.Rounds; round++ {
+		kind := &model.PointSource{PSF: cur, Flux: flux}
+		ch, err := NewChain(img, kind, pcfg, round)
+		if err != nil {
+			return nil, rep, err
+		}
+		if cat != nil {
+			ch.bg = bg
+			if err := ch.SetCatalogue(cat); err != nil {
+				return nil, rep, err
+			}
+		}
+		n := rc.Samples
+		if round == 0 {
+			n = rc.FirstSamples
+		}
+		var s Sample
+		for range n {
+			if s, err = ch.Next(ctx); err != nil {
+				return nil, rep, err
+			}
+		}
+		bg = s.Background
+		snr := ch.snrFunc()
+		joined, merged := joinFragments(s.Catalogue, snr, rc.MinSNR, rc.MergeRadius)
+		ch.bg = bg
+		if err := ch.SetCatalogue(joined); err != nil {
+			return nil, rep, err
+		}
+		if ch.storesWeights() {
+			ch.computeWeights()
+		}
+		var stars []psf.Star
+		for i := range joined.Len() {
+			if snr(joined.Flux[i]) >= rc.MinSNR {
+				stars = append(stars, psf.Star{X: joined.X[i], Y: joined.Y[i], Flux: joined.Flux[i]})
+			}
+		}
+		rr := RefineRound{Sources: s.Catalogue.Len(), Merged: merged, Stars: len(stars)}
+		cat = joined
+		if len(stars) < rc.MinStars {
+			rep.Rounds = append(rep.Rounds, rr)
+			rep.Reason = fmt.Sprintf("only %d stars with S/N ≥ %g (need %d)", len(stars), rc.MinSNR, rc.MinStars)
+			break
+		}
+		next, st, err := cur.Refine(ch.resid, ch.weight, ch.w, ch.h, stars, rc.Fit)
+		if err != nil {
+			rep.Rounds = append(rep.Rounds, rr)
+			rep.Reason = err.Error()
+			break
+		}
+		rr.Chi2Before, rr.Chi2After, rr.MaxChange = st.Chi2Before, st.Chi2After, st.MaxChange
+		rep.Rounds = append(rep.Rounds, rr)
+		if next.Size != cur.Size {
+			rep.Reason = "the refined PSF would outgrow its stamp"
+			break
+		}
+		cur = next
+		rep.Refined = true
+		if st.MaxChange < rc.Tolerance {
+			break
+		}
+	}
+	if !rep.Refined {
+		if rep.Reason == "" {
+			rep.Reason = "no update was made"
+		}
+		return p, rep, nil
+	}
+	return cur, rep, nil
+}
+
+// snrFunc returns the isolated signal-to-noise of a point source as a function of its flux:
+// f / sqrt(σ_F² + f/gain), with σ_F² the background-limited flux variance of stepConstants.
+func (c *Chain) snrFunc() func(f float64) float64 {
+	sig, gain := c.sigF2, c.img.Gain
+	return func(f float64) float64 {
+		if !(f > 0) {
+			return 0
+		}
+		return f / math.Sqrt(sig+f/gain)
+	}
+}
+
+// joinFragments returns a copy of cat in which every source fainter than a star of S/N ≥ minSNR
+// and within radius of it is joined to the brightest such star (fluxes add; the position is
+// the flux-weighted mean), and the number of sources joined. Stars are visited from the
+// brightest, so a fragment joins the brightest star near it.
+func joinFragments(cat *model.Catalogue, snr func(float64) float64, minSNR, radius float64) (*model.Catalogue, int) {
+	n := cat.Len()
+	idx := make([]int, n)
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(a, b int) int { return -cmpFloat(cat.Flux[a], cat.Flux[b]) })
+	gone := make([]bool, n)
+	x := slices.Clone(cat.X)
+	y := slices.Clone(cat.Y)
+	f := slices.Clone(cat.Flux)
+	// a grid of cells of side radius for the neighbour search
+	cell := math.Max(radius, 1)
+	grid := make(map[[2]int][]int)
+	key := func(x, y float64) [2]int { return [2]int{int(math.Floor(x / cell)), int(math.Floor(y / cell))} }
+	for i := range n {
+		k := key(cat.X[i], cat.Y[i])
+		grid[k] = append(grid[k], i)
+	}
+	merged := 0
+	for _, i := range idx {
+		if gone[i] || snr(cat.Flux[i]) < minSNR {
+			continue
+		}
+		k := key(cat.X[i], cat.Y[i])
+		sx, sy, sf := cat.X[i]*cat.Flux[i], cat.Y[i]*cat.Flux[i], cat.Flux[i]
+		for dy := -1; dy <= 1; dy++ {
+			for dx := -1; dx <= 1; dx++ {
+				for _, j := range grid[[2]int{k[0] + dx, k[1] + dy}] {
+					if j == i || gone[j] || cat.Flux[j] > cat.Flux[i] {
+						continue
+					}
+					if math.Hypot(cat.X[j]-cat.X[i], cat.Y[j]-cat.Y[i]) > radius {
+						continue
+					}
+					gone[j] = true
+					merged++
+					sx += cat.X[j] * cat.Flux[j]
+					sy += cat.Y[j] * cat.Flux[j]
+					sf += cat.Flux[j]
+				}
+			}
+		}
+		x[i], y[i], f[i] = sx/sf, sy/sf, sf
+	}
+	out := &model.Catalogue{}
+	for i := range n {
+		if gone[i] {
+			continue
+		}
+		out.X = append(out.X, x[i])
+		out.Y = append(out.Y, y[i])
+		out.Flux = append(out.Flux, f[i])
+	}
+	return out, merged
+}
+
+func cmpFloat(a, b float64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
