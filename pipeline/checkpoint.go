@@ -87,6 +87,9 @@ func fingerprint(job *Job) [32]byte {
 	cfg := job.Config
 	cfg.Threads = 0 // the thread count does not change results
 	fmt.Fprintf(h, "%+v|%v|%+v", cfg, cfg.CountPrior, job.Flux)
+	if job.Refine != nil {
+		fmt.Fprintf(h, "|refine %+v", *job.Refine)
+	}
 	var out [32]byte
 	copy(out[:], h.Sum(nil))
 	return out

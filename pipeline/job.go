@@ -36,6 +36,14 @@ type Job struct {
 	Progress func(done, total int)
 	// NoPlots skips diagnostics.png (used by tiles, whose plots nobody reads).
 	NoPlots bool
+	// Refine, if set, refines the PSF from the image before sampling (sampler.RefinePSF);
+	// the chains then use the refined PSF, written to PSFFile beside the outputs.
+	Refine *sampler.RefineConfig
+	// Warn, if set, receives warnings meant for the user (a refinement that fell back to
+	// the given PSF, for example).
+	Warn func(msg string)
+
+	refined *refinement // the refinement's outcome, once Run has made it
 }
 
 // Summary is what a finished job reports.
@@ -83,6 +91,17 @@ func Run(ctx context.Context, job *Job) (*Summary, error) {
 	// From here on a failure keeps the folder: its checkpoints let --resume continue.
 	ok = true
 	fp := fingerprint(job)
+	if job.Refine != nil {
+		r, err := job.refinePSF(ctx, ckdir, fp)
+		if err != nil {
+			return nil, err
+		}
+		if !r.Report.Refined && job.Warn != nil {
+			job.Warn("PSF refinement fell back to the given PSF: " + r.Report.Reason)
+		}
+		job.refined = r
+		kind.PSF = r.psf
+	}
 	total := cfg.Chains * (cfg.BurnIn + cfg.Samples)
 	var mu sync.Mutex
 	done := 0
@@ -143,6 +162,11 @@ func (job *Job) validate() error {
 	}
 	if err := job.Flux.Validate(); err != nil {
 		return err
+	}
+	if job.Refine != nil {
+		if err := job.Refine.Validate(); err != nil {
+			return err
+		}
 	}
 	if !(job.CondenseRadius > 0) {
 		return fmt.Errorf("condense radius must be positive, got %g", job.CondenseRadius)

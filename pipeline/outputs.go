@@ -169,10 +169,11 @@ func writeOutputs(job *Job, kind model.SourceKind, ckdir string, start time.Time
 		"image": map[string]any{"width": im.Width, "height": im.Height, "gain": im.Gain, "bias": im.Bias,
 			"background": im.Background, "read_noise": im.ReadNoise, "noise": im.Noise.String(),
 			"x0": im.X0, "y0": im.Y0, "zero_point": nullable(im.ZeroPoint, im.HasZeroPoint)},
-		"psf":       map[string]any{"size": job.PSF.Size, "oversample": job.PSF.Factor},
-		"kept":      kept,
-		"mean_n":    sum.MeanN,
-		"condensed": len(cond),
+		"psf":            map[string]any{"size": job.PSF.Size, "oversample": job.PSF.Factor},
+		"psf_refinement": job.refinementRecord(),
+		"kept":           kept,
+		"mean_n":         sum.MeanN,
+		"condensed":      len(cond),
 		"convergence": map[string]any{
 			"n": map[string]float64{"rhat": jsonNum(rhatN), "ess": jsonNum(sampler.EffectiveSampleSize(nSeries))},
 			"total_flux": map[string]float64{"rhat": jsonNum(sampler.SplitRHat(fSeries)),
@@ -188,8 +189,14 @@ func writeOutputs(job *Job, kind model.SourceKind, ckdir string, start time.Time
 		return nil, err
 	}
 
+	if job.refined != nil && job.refined.Report.Refined {
+		if err := job.refined.psf.WriteFITS(filepath.Join(stage, PSFFile)); err != nil {
+			return nil, err
+		}
+	}
+
 	// Move everything into place.
-	for _, f := range []string{EnsembleFile, SamplesFile, CondensedParq, CondensedFITS, ModelFile, DiagnosticsFile, RunFile} {
+	for _, f := range []string{EnsembleFile, SamplesFile, CondensedParq, CondensedFITS, ModelFile, DiagnosticsFile, RunFile, PSFFile} {
 		src := filepath.Join(stage, f)
 		if _, err := os.Stat(src); err != nil {
 			continue
@@ -275,6 +282,7 @@ func configRecord(c sampler.Config) map[string]any {
 		"weights":     map[string]float64{"move": c.Weights.Move, "birth_death": c.Weights.BirthDeath, "split_merge": c.Weights.SplitMerge},
 		"count_prior": c.CountPrior.String(), "sample_background": c.SampleBackground,
 		"sample_slope": c.SampleSlope, "residual_births": c.ResidualBirths,
+		"model_error": c.ModelError,
 	}
 }
 

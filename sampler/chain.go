@@ -277,6 +277,14 @@ func (c *Chain) computeWeights() {
 			c.weight[i] = float32(1 / v)
 		}
 	}
+	if eps := c.cfg.ModelError; eps > 0 {
+		for i, w := range c.weight {
+			if w > 0 {
+				s := eps * math.Max(0, float64(c.data[i])-im.Background)
+				c.weight[i] = float32(1 / (1/float64(w) + s*s))
+			}
+		}
+	}
 	for i, w := range c.weight {
 		c.sqrtw[i] = float32(math.Sqrt(float64(w)))
 	}

@@ -21,9 +21,11 @@ type RefineConfig struct {
 	// MinSNR selects the stars the PSF is fitted to: isolated signal-to-noise
 	// f/sqrt(σ_F² + f/gain) at least this.
 	MinSNR float64
-	// MergeRadius is the distance in pixels within which fainter sources are taken to be
-	// fragments of a star that MinSNR selects, and joined to it before the fit.
-	MergeRadius float64
+	// MergeRadius is the distance in pixels within which sources of at most half its flux
+	// are taken to be fragments of a star of S/N ≥ MergeSNR, and joined to it before the
+	// fit (a misfit PSF breaks only bright stars; a real neighbour the pilot joins comes
+	// back in the next round's samples).
+	MergeRadius, MergeSNR float64
 	// MinStars is the fewest selected stars a refinement needs; with fewer the PSF is kept.
 	MinStars int
 	// Fit tunes the least-squares correction.
@@ -32,10 +34,10 @@ type RefineConfig struct {
 
 // DefaultRefineConfig returns the settings probcat uses: up to ten updates, after 40 pilot
 // samples and then every 15, until one changes the stamp by less than 0.1 % of its peak,
-// fitted to stars of isolated S/N ≥ 30 with fragments within 1.5 px joined, needing at least
-// 5 such stars.
+// fitted to stars of isolated S/N ≥ 30 (at least 5 of them), with fragments within 1.5 px of
+// stars of S/N ≥ 100 joined.
 func DefaultRefineConfig() RefineConfig {
-	return RefineConfig{Rounds: 10, FirstSamples: 40, Samples: 15, Tolerance: 1e-3, MinSNR: 30, MergeRadius: 1.5, MinStars: 5}
+	return RefineConfig{Rounds: 10, FirstSamples: 40, Samples: 15, Tolerance: 1e-3, MinSNR: 30, MergeRadius: 1.5, MergeSNR: 100, MinStars: 5}
 }
 
 // Validate reports the first setting that makes a refinement impossible.
@@ -49,6 +51,8 @@ func (r RefineConfig) Validate() error {
 		return fmt.Errorf("PSF refinement samples per round must be at least 1, got %d and %d", r.FirstSamples, r.Samples)
 	case !(r.MinSNR > 0):
 		return fmt.Errorf("PSF refinement S/N threshold must be positive, got %g", r.MinSNR)
+	case !(r.MergeSNR > 0):
+		return fmt.Errorf("PSF refinement merge S/N threshold must be positive, got %g", r.MergeSNR)
 	case !(r.MergeRadius >= 0):
 		return fmt.Errorf("PSF refinement merge radius must not be negative, got %g", r.MergeRadius)
 	}
@@ -122,7 +126,7 @@ func RefinePSF(ctx context.Context, img *model.Image, p *psf.PSF, flux model.Flu
 		}
 		bg = s.Background
 		snr := ch.snrFunc()
-		joined, merged := joinFragments(s.Catalogue, snr, rc.MinSNR, rc.MergeRadius)
+		joined, merged := joinFragments(s.Catalogue, snr, rc.MergeSNR, rc.MergeRadius)
 		ch.bg = bg
 		if err := ch.SetCatalogue(joined); err != nil {
 			return nil, rep, err
@@ -182,8 +186,8 @@ func (c *Chain) snrFunc() func(f float64) float64 {
 	}
 }
 
-// joinFragments returns a copy of cat in which every source fainter than a star of S/N ≥ minSNR
-// and within radius of it is joined to the brightest such star (fluxes add; the position is
+// joinFragments returns a copy of cat in which every source of at most half the flux of a
+// star of S/N ≥ minSNR and within radius of it is joined to the brightest such star (fluxes add; the position is
 // the flux-weighted mean), and the number of sources joined. Stars are visited from the
 // brightest, so a fragment joins the brightest star near it.
 func joinFragments(cat *model.Catalogue, snr func(float64) float64, minSNR, radius float64) (*model.Catalogue, int) {
@@ -215,7 +219,7 @@ func joinFragments(cat *model.Catalogue, snr func(float64) float64, minSNR, radi
 		for dy := -1; dy <= 1; dy++ {
 			for dx := -1; dx <= 1; dx++ {
 				for _, j := range grid[[2]int{k[0] + dx, k[1] + dy}] {
-					if j == i || gone[j] || cat.Flux[j] > cat.Flux[i] {
+					if j == i || gone[j] || cat.Flux[j] > 0.5*cat.Flux[i] {
 						continue
 					}
 					if math.Hypot(cat.X[j]-cat.X[i], cat.Y[j]-cat.Y[i]) > radius {

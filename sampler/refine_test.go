@@ -159,3 +159,37 @@ func brightFluxError(truth, cat *model.Catalogue) float64 {
 	}
 	return s / float64(n)
 }
+
+// TestModelErrorWeights checks the fractional model-error term: σ² grows by (ε·s)², s the
+// data's signal above the background, and only where there is signal.
+func TestModelErrorWeights(t *testing.T) {
+	img, _, kind := testField(t, 40, 40, 0.05, 3)
+	cfg := DefaultConfig()
+	plain, err := NewChain(img, kind, cfg, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.ModelError = 0.05
+	withErr, err := NewChain(img, kind, cfg, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed := 0
+	for i, w0 := range plain.weight {
+		s := math.Max(0, float64(img.Pix[i])-img.Bias-img.Background)
+		want := 1 / (1/float64(w0) + 0.05*0.05*s*s)
+		if got := float64(withErr.weight[i]); math.Abs(got-want) > 1e-6*want {
+			t.Fatalf("pixel %d: weight %g with ε = 0.05, want %g", i, got, want)
+		}
+		if float64(withErr.weight[i]) < 0.99*float64(w0) {
+			changed++
+		}
+	}
+	if changed == 0 {
+		t.Error("the model error changed no weight by 1 %")
+	}
+	cfg.ModelError = -0.1
+	if _, err := NewChain(img, kind, cfg, 0); err == nil {
+		t.Error("negative model error: no error")
+	}
+}

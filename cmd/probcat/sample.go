@@ -35,8 +35,9 @@ IMAGE is a FITS image in counts (probcat simulate writes one; header cards GAIN,
 NOISE, RDNOISE, MAGZP, FMIN are read when present), PCAT's text image (*_cts.txt, with --pix),
 or, with --sdss, a cutout of an SDSS calibrated frame with its psField PSF (outputs keep the
 frame's pixel coordinates and carry ra, dec and mag).
-Writes into DIR: ensemble.parquet, samples.parquet, condensed.fits, condensed.parquet,
-model.fits, diagnostics.png and run.json. Ctrl-C or a kill leaves checkpoints; run again with
+Unless --psf-fixed, the PSF is first refined from the image's bright stars (a short pilot
+chain; psf-refined.fits). Writes into DIR: ensemble.parquet, samples.parquet, condensed.fits,
+condensed.parquet, model.fits, psf-refined.fits, diagnostics.png and run.json. Ctrl-C or a kill leaves checkpoints; run again with
 --resume to continue.`,
 		usage: "IMAGE [--out DIR] [flags]  |  --sdss FRAME --psfield PSFIELD [--cutout X0,Y0,W,H] [flags]",
 		run:   runSample,
@@ -57,6 +58,8 @@ type sampleFlags struct {
 	countPrior                                string
 	penalty, density                          float64
 	sampleSlope, fixBackground, quiet, resume bool
+	psfFixed                                  bool
+	modelError                                float64
 	condenseRadius, minPrevalence             float64
 }
 
@@ -92,6 +95,8 @@ func (f *sampleFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.countPrior, "count-prior", "penalty", "prior on the number of sources: penalty (PCAT) or poisson")
 	fs.Float64Var(&f.penalty, "penalty", 1.5, "log-prior penalty per source for --count-prior penalty")
 	fs.Float64Var(&f.density, "density", 0.1, "sources per pixel for --count-prior poisson")
+	fs.BoolVar(&f.psfFixed, "psf-fixed", false, "use the PSF as given instead of refining it from the image's bright stars first")
+	fs.Float64Var(&f.modelError, "model-error", d.ModelError, "fractional model error ε: each pixel's variance grows by (ε × its signal above the sky)²")
 	fs.BoolVar(&f.quiet, "quiet", false, "print nothing but errors")
 	fs.BoolVar(&f.resume, "resume", false, "continue an interrupted run from its checkpoints")
 	fs.Float64Var(&f.condenseRadius, "condense-radius", 0.75, "radius in pixels linking sources across samples in the condensed catalogue")
@@ -267,6 +272,7 @@ func (f *sampleFlags) finish(imagePath string, im *model.Image, p *psf.PSF, fmin
 	cfg.Samples, cfg.BurnIn, cfg.Chains, cfg.Threads = f.samples, f.burnIn, f.chains, f.threads
 	cfg.Proposals, cfg.RegionSize, cfg.Seed = f.proposals, f.regionSize, f.seed
 	cfg.SampleSlope, cfg.SampleBackground = f.sampleSlope, !f.fixBackground
+	cfg.ModelError = f.modelError
 	switch f.countPrior {
 	case "penalty":
 		cfg.CountPrior = model.Penalty{PerSource: f.penalty}
@@ -281,12 +287,18 @@ func (f *sampleFlags) finish(imagePath string, im *model.Image, p *psf.PSF, fmin
 	if f.samples < 1 {
 		return nil, fmt.Errorf("--samples must be at least 1, got %d", f.samples)
 	}
-	return &pipeline.Job{
+	job := &pipeline.Job{
 		Image: im, PSF: p, Flux: model.FluxPrior{Min: fmin, Slope: f.slope}, Config: cfg,
 		OutDir: f.out, Resume: f.resume,
 		CondenseRadius: f.condenseRadius, MinPrevalence: f.minPrevalence,
 		Settings: map[string]any{"image": imagePath, "psf": f.psfSpec, "args": os.Args[1:]},
-	}, nil
+		Warn:     func(msg string) { fmt.Fprintln(os.Stderr, "warning: "+msg) },
+	}
+	if !f.psfFixed {
+		rc := sampler.DefaultRefineConfig()
+		job.Refine = &rc
+	}
+	return job, nil
 }
 
 // loadPSF reads --psf, or psf.fits beside the image.
