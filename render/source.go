@@ -2,6 +2,7 @@ package render
 
 import (
 	"cmp"
+	"fmt"
 	"math"
 	"slices"
 )
@@ -21,8 +22,8 @@ type Source struct {
 	// (see psf.PSF.RadiusFor) so that they do not pay for the whole stamp.
 	R int32
 	// Piece is the piece of a piecewise table (see NewPieceTable) whose cubic W weighs:
-	// qy·k + qx; always 0 for a table of one piece. Rendering a source on a table with fewer
-	// pieces panics.
+	// qy·k + qx, plus cell·k² on a table of several PSFs (NewCellTable, CellSource); always
+	// 0 for a table of one piece. Rendering a source on a table with fewer pieces panics.
 	Piece int32
 	// W holds flux × the ten cubic terms of the sub-pixel offset (the local offset within
 	// the piece for a piecewise table).
@@ -42,6 +43,17 @@ func NewSource(x, y, flux float64, radius int) Source {
 // with the local offset within the piece. For a table of one piece it equals NewSource.
 func (t *Table) Source(x, y, flux float64, radius int) Source {
 	return newSource(x, y, flux, radius, t.k)
+}
+
+// CellSource places a source on PSF cell of a table made by NewCellTable, as Source does on
+// a table of one PSF. It panics if the table has no such cell.
+func (t *Table) CellSource(cell int, x, y, flux float64, radius int) Source {
+	if cell < 0 || cell >= t.cells {
+		panic(fmt.Sprintf("render: PSF cell %d of a table of %d", cell, t.cells))
+	}
+	s := newSource(x, y, flux, radius, t.k)
+	s.Piece += int32(cell * t.k * t.k)
+	return s
 }
 
 // newSource places a source for a table of k×k pieces.

@@ -15,6 +15,7 @@ import (
 type Table struct {
 	size        int
 	k           int       // pieces per axis
+	cells       int       // PSFs held, k² pieces each
 	pitch       int       // values between consecutive term rows
 	pieceStride int       // values between consecutive pieces
 	c           []float32 // (k²·size·NumCoeffs·pitch + tablePad) values
@@ -40,6 +41,17 @@ func NewTable(coeffs []float32, size int) (*Table, error) {
 // psf.PSF.PieceCoeffs returns them. Place sources on it with Table.Source. The kernels do the
 // same work per pixel whatever k; the table takes k² times the memory.
 func NewPieceTable(pieces []float32, size, k int) (*Table, error) {
+	return NewCellTable([][]float32{pieces}, size, k)
+}
+
+// NewCellTable lays out the piecewise tables of several PSFs of one stamp size in one table,
+// for a PSF that varies across the image: cells[c] holds the k² pieces of PSF c, as
+// NewPieceTable takes them. Place a source on PSF c with CellSource; the kernels do the same
+// work per pixel whatever the number of cells.
+func NewCellTable(cells [][]float32, size, k int) (*Table, error) {
+	if len(cells) == 0 {
+		return nil, fmt.Errorf("render: a cell table needs at least one PSF")
+	}
 	if size < 1 || size%2 == 0 {
 		return nil, fmt.Errorf("render: PSF stamp size must be odd and positive, got %d", size)
 	}
@@ -47,17 +59,19 @@ func NewPieceTable(pieces []float32, size, k int) (*Table, error) {
 		return nil, fmt.Errorf("render: pieces per axis must be 1 to %d, got %d", MaxPieces, k)
 	}
 	np := size * size
-	if len(pieces) != k*k*NumCoeffs*np {
-		return nil, fmt.Errorf("render: coefficient table has %d values, want %d²×%d×%d²", len(pieces), k, NumCoeffs, size)
-	}
-	for _, v := range pieces {
-		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-			return nil, fmt.Errorf("render: coefficient table has non-finite values")
+	for _, pieces := range cells {
+		if len(pieces) != k*k*NumCoeffs*np {
+			return nil, fmt.Errorf("render: coefficient table has %d values, want %d²×%d×%d²", len(pieces), k, NumCoeffs, size)
+		}
+		for _, v := range pieces {
+			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+				return nil, fmt.Errorf("render: coefficient table has non-finite values")
+			}
 		}
 	}
 	pitch := (size + 15) &^ 15
 	ps := size * NumCoeffs * pitch
-	n := k*k*ps + tablePad
+	n := len(cells)*k*k*ps + tablePad
 	if n > math.MaxInt32 {
 		return nil, fmt.Errorf("render: a %d×%d table of %d pieces needs %d values, more than 2³¹−1", size, size, k*k, n)
 	}
@@ -66,9 +80,9 @@ func NewPieceTable(pieces []float32, size, k int) (*Table, error) {
 	if a := uintptr(unsafe.Pointer(&buf[0])) % 64; a != 0 {
 		skip = int(64-a) / 4
 	}
-	t := &Table{size: size, k: k, pitch: pitch, pieceStride: ps, c: buf[skip : skip+n]}
-	for q := 0; q < k*k; q++ {
-		src := pieces[q*NumCoeffs*np:]
+	t := &Table{size: size, k: k, cells: len(cells), pitch: pitch, pieceStride: ps, c: buf[skip : skip+n]}
+	for q := 0; q < len(cells)*k*k; q++ {
+		src := cells[q/(k*k)][(q%(k*k))*NumCoeffs*np:]
 		dst := t.c[q*ps:]
 		for v := 0; v < size; v++ {
 			for c := 0; c < NumCoeffs; c++ {
@@ -85,9 +99,12 @@ func (t *Table) Size() int { return t.size }
 // Pieces returns the number of pieces per axis of the sub-pixel square (1 for NewTable).
 func (t *Table) Pieces() int { return t.k }
 
+// Cells returns the number of PSFs the table holds (1 but for NewCellTable).
+func (t *Table) Cells() int { return t.cells }
+
 // layout returns how the kernels address the table.
 func (t *Table) layout() layout {
-	return layout{size: t.size, termStride: t.pitch, rowStride: NumCoeffs * t.pitch, pieceStride: t.pieceStride, pieces: t.k * t.k}
+	return layout{size: t.size, termStride: t.pitch, rowStride: NumCoeffs * t.pitch, pieceStride: t.pieceStride, pieces: t.cells * t.k * t.k}
 }
 
 // layout says where term t of stamp pixel (u, v) of piece q lives in a coefficient slice:
