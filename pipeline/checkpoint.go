@@ -83,7 +83,10 @@ func fingerprint(job *Job) [32]byte {
 	if im.Mask != nil {
 		binary.Write(h, binary.LittleEndian, im.Mask)
 	}
-	binary.Write(h, binary.LittleEndian, job.PSF.Coeffs)
+	fmt.Fprintf(h, "psf %g %g %d %d %d|", job.PSF.X0, job.PSF.Y0, job.PSF.Cell, job.PSF.NX, job.PSF.NY)
+	for _, p := range job.PSF.PSFs {
+		binary.Write(h, binary.LittleEndian, p.Coeffs)
+	}
 	cfg := job.Config
 	cfg.Threads = 0 // the thread count does not change results
 	fmt.Fprintf(h, "%+v|%v|%+v", cfg, cfg.CountPrior, job.Flux)

@@ -18,7 +18,9 @@ import (
 // Job is one sampling run: an image, a PSF, the sampler's settings and where to write.
 type Job struct {
 	Image *model.Image
-	PSF   *psf.PSF
+	// PSF is the point-spread function, which may vary across the image (psf.Uniform for
+	// one that does not).
+	PSF *psf.Field
 	// Flux is the flux prior of the point sources.
 	Flux model.FluxPrior
 	// Config holds the sampler settings; Threads 0 means runtime.GOMAXPROCS(0).

@@ -169,7 +169,8 @@ func writeOutputs(job *Job, kind model.SourceKind, ckdir string, start time.Time
 		"image": map[string]any{"width": im.Width, "height": im.Height, "gain": im.Gain, "bias": im.Bias,
 			"background": im.Background, "read_noise": im.ReadNoise, "noise": im.Noise.String(),
 			"x0": im.X0, "y0": im.Y0, "zero_point": nullable(im.ZeroPoint, im.HasZeroPoint)},
-		"psf":            map[string]any{"size": job.PSF.Size, "oversample": job.PSF.Factor},
+		"psf": map[string]any{"size": job.PSF.Size(), "oversample": job.PSF.Centre().Factor,
+			"cells": []int{job.PSF.NX, job.PSF.NY}, "cell_size": nullable(float64(job.PSF.Cell), job.PSF.NX*job.PSF.NY > 1)},
 		"psf_refinement": job.refinementRecord(),
 		"kept":           kept,
 		"mean_n":         sum.MeanN,
@@ -190,7 +191,7 @@ func writeOutputs(job *Job, kind model.SourceKind, ckdir string, start time.Time
 	}
 
 	if job.refined != nil && job.refined.Report.Refined {
-		if err := job.refined.psf.WriteFITS(filepath.Join(stage, PSFFile)); err != nil {
+		if err := job.refined.psf.Centre().WriteFITS(filepath.Join(stage, PSFFile)); err != nil {
 			return nil, err
 		}
 	}

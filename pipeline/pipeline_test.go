@@ -31,7 +31,7 @@ func testJob(t testing.TB, out string, threads int) *Job {
 	im.ZeroPoint, im.HasZeroPoint = 28, true
 	cfg := sampler.DefaultConfig()
 	cfg.Chains, cfg.Samples, cfg.BurnIn, cfg.Proposals, cfg.Threads, cfg.Seed = 2, 30, 10, 40, threads, 11
-	return &Job{Image: im, PSF: p, Flux: sc.FluxPrior, Config: cfg, OutDir: out,
+	return &Job{Image: im, PSF: psf.Uniform(p), Flux: sc.FluxPrior, Config: cfg, OutDir: out,
 		CondenseRadius: 0.75, Settings: map[string]any{"test": true}}
 }
 

@@ -14,8 +14,12 @@ import (
 	"github.com/probcat/probcat/sampler"
 )
 
-// PSFFile is the refined PSF written beside the outputs when the job refines its PSF.
+// PSFFile is the refined PSF written beside the outputs when the job refines its PSF (for a
+// PSF that varies across the image, that of the cell nearest the image's middle).
 const PSFFile = "psf-refined.fits"
+
+// fieldFile holds the refined PSF, every cell exactly, in the checkpoint folder.
+const fieldFile = "psf-refined.bin"
 
 // refineReportFile holds, in the checkpoint folder, what the refinement did and the job's
 // fingerprint, so that a resumed run reuses the refined PSF only for the same job.
@@ -25,15 +29,15 @@ const refineReportFile = "psf-refine.json"
 type refinement struct {
 	Fingerprint string               `json:"fingerprint"`
 	Report      sampler.RefineReport `json:"report"`
-	psf         *psf.PSF
+	psf         *psf.Field
 }
 
 // refinePSF runs the job's PSF refinement (sampler.RefinePSF) or, when resuming, reads the one
 // an earlier run of the same job saved in ckdir. Either way the PSF is the one read back from
 // ckdir's copy, so that an interrupted and resumed run samples with exactly the PSF an
-// uninterrupted one does (the FITS file holds float32 samples).
+// uninterrupted one does.
 func (job *Job) refinePSF(ctx context.Context, ckdir string, fp [32]byte) (*refinement, error) {
-	psfPath := filepath.Join(ckdir, PSFFile)
+	psfPath := filepath.Join(ckdir, fieldFile)
 	repPath := filepath.Join(ckdir, refineReportFile)
 	want := hex.EncodeToString(fp[:])
 	if job.Resume {
@@ -58,7 +62,11 @@ func (job *Job) refinePSF(ctx context.Context, ckdir string, fp [32]byte) (*refi
 	}
 	r := &refinement{Fingerprint: want, Report: rep}
 	if rep.Refined {
-		if err := p.WriteFITS(psfPath); err != nil {
+		b, err := p.MarshalBinary()
+		if err == nil {
+			err = atomicfile.WriteBytes(psfPath, b)
+		}
+		if err != nil {
 			return nil, err
 		}
 	}
@@ -76,11 +84,15 @@ func (job *Job) refinePSF(ctx context.Context, ckdir string, fp [32]byte) (*refi
 }
 
 // readRefined reads the refined PSF saved at path, or returns given when there is none.
-func readRefined(path string, refined bool, given *psf.PSF) (*psf.PSF, error) {
+func readRefined(path string, refined bool, given *psf.Field) (*psf.Field, error) {
 	if !refined {
 		return given, nil
 	}
-	p, err := psf.ReadFITS(path, psf.AutoHDU, psf.ImageOptions{})
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	p, err := psf.UnmarshalField(b)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v", path, err)
 	}

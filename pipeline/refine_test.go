@@ -37,7 +37,7 @@ func TestRefinedPSFThreadsAndResume(t *testing.T) {
 	if err != nil {
 		t.Fatalf("reading the refined PSF: %v", err)
 	}
-	if p.Size != testJob(t, one, 1).PSF.Size {
+	if p.Size != testJob(t, one, 1).PSF.Size() {
 		t.Errorf("refined PSF is %d pixels wide", p.Size)
 	}
 	b, err := os.ReadFile(filepath.Join(one, RunFile))

@@ -40,6 +40,15 @@ func (o RefineOptions) withDefaults() RefineOptions {
 	return o
 }
 
+// Correction is an additive correction to a PSF's oversampled effective PSF (PSF.Fine's
+// layout), fitted by FitCorrection; PSF.Corrected and Field.Corrected apply it.
+type Correction struct {
+	// Size and Factor are the stamp side and oversampling of the grid D lives on.
+	Size, Factor int
+	// D holds (Size·Factor)² samples.
+	D []float64
+}
+
 // RefineStats describes a refinement.
 type RefineStats struct {
 	// Stars is the number of stars fitted and Pixels the number of pixels they cover.
@@ -52,9 +61,8 @@ type RefineStats struct {
 	MaxChange float64
 }
 
-// Refine fits a correction to the PSF from the residuals that the given stars leave in an
-// image and returns the corrected PSF, which is built like every other (FromEffective: each
-// sub-pixel phase sums to one).
+// FitCorrection fits a correction to the PSF from the residuals that the given stars leave
+// in an image; Corrected applies it.
 //
 // resid and weight are w×h row-major: the data minus the current model (every source rendered
 // with p, and the background), and the inverse variance (0 for masked pixels). The correction
@@ -75,8 +83,8 @@ type RefineStats struct {
 // renormalisation.
 //
 // It fails when no star covers a pixel of positive weight or when the inputs do not agree in
-// size; it never returns a PSF with non-finite samples.
-func (p *PSF) Refine(resid, weight []float32, w, h int, stars []Star, opt RefineOptions) (*PSF, RefineStats, error) {
+// size; it never returns a non-finite correction.
+func (p *PSF) FitCorrection(resid, weight []float32, w, h int, stars []Star, opt RefineOptions) (*Correction, RefineStats, error) {
 	var st RefineStats
 	if w <= 0 || h <= 0 || len(resid) != w*h || len(weight) != w*h {
 		return nil, st, fmt.Errorf("psf: refine: residual of %d and weight of %d values for a %d×%d image", len(resid), len(weight), w, h)
@@ -228,18 +236,13 @@ func (p *PSF) Refine(resid, weight []float32, w, h int, stars []Star, opt Refine
 			}
 		}
 	}
-	fine := make([]float64, len(p.Fine))
-	for k, v := range p.Fine {
-		fine[k] = v + d[k]
-		if math.IsNaN(fine[k]) || math.IsInf(fine[k], 0) {
+	for _, v := range d {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
 			return nil, st, errors.New("psf: refine: the correction is not finite")
 		}
 	}
-	q, err := FromEffective(fine, p.Size, f)
-	if err != nil {
-		return nil, st, fmt.Errorf("psf: refine: %v", err)
-	}
-	if q.Size == p.Size {
+	c := &Correction{Size: p.Size, Factor: f, D: d}
+	if q, err := p.Corrected(c); err == nil && q.Size == p.Size {
 		a, b := p.Reference(0, 0), q.Reference(0, 0)
 		pk := 0.0
 		for _, v := range a {
@@ -249,7 +252,28 @@ func (p *PSF) Refine(resid, weight []float32, w, h int, stars []Star, opt Refine
 			st.MaxChange = math.Max(st.MaxChange, math.Abs(b[i]-a[i])/pk)
 		}
 	}
-	return q, st, nil
+	return c, st, nil
+}
+
+// Corrected returns the PSF with the correction added to its oversampled samples, built like
+// every other (FromEffective: each sub-pixel phase sums to one). The correction must have
+// been fitted on a grid of the same size and oversampling.
+func (p *PSF) Corrected(c *Correction) (*PSF, error) {
+	if c.Size != p.Size || c.Factor != p.Factor || len(c.D) != len(p.Fine) {
+		return nil, fmt.Errorf("psf: a correction for a %d-pixel stamp at %d× does not fit a %d-pixel stamp at %d×", c.Size, c.Factor, p.Size, p.Factor)
+	}
+	fine := make([]float64, len(p.Fine))
+	for k, v := range p.Fine {
+		fine[k] = v + c.D[k]
+	}
+	q, err := FromEffective(fine, p.Size, p.Factor)
+	if err != nil {
+		return nil, fmt.Errorf("psf: correcting: %v", err)
+	}
+	if q.Size != p.Size {
+		return nil, errors.New("psf: the corrected PSF outgrows its stamp")
+	}
+	return q, nil
 }
 
 // shapelets returns the correction's basis on the PSF's oversampled grid: products of 1-D

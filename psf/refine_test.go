@@ -62,7 +62,11 @@ func TestRefineRecoversPerturbation(t *testing.T) {
 		stars = append(stars, Star{X: 10 + 180*rng.Float64(), Y: 10 + 180*rng.Float64(), Flux: 2e4 + 8e4*rng.Float64()})
 	}
 	resid, weight := refineField(t, truth, given, stars, w, rng)
-	got, st, err := given.Refine(resid, weight, w, w, stars, RefineOptions{})
+	corr, st, err := given.FitCorrection(resid, weight, w, w, stars, RefineOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := given.Corrected(corr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,10 +94,10 @@ func TestRefineWithoutStars(t *testing.T) {
 	}
 	resid := make([]float32, 100)
 	weight := make([]float32, 100) // every pixel masked
-	if _, _, err := p.Refine(resid, weight, 10, 10, []Star{{X: 5, Y: 5, Flux: 100}}, RefineOptions{}); err == nil {
+	if _, _, err := p.FitCorrection(resid, weight, 10, 10, []Star{{X: 5, Y: 5, Flux: 100}}, RefineOptions{}); err == nil {
 		t.Error("refining on masked pixels: no error")
 	}
-	if _, _, err := p.Refine(resid, weight[:5], 10, 10, nil, RefineOptions{}); err == nil {
+	if _, _, err := p.FitCorrection(resid, weight[:5], 10, 10, nil, RefineOptions{}); err == nil {
 		t.Error("refining with a weight map of another size: no error")
 	}
 }

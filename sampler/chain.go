@@ -115,9 +115,15 @@ type Chain struct {
 	// globalEvery passes, so that they cost about as much as one region's proposals
 	globalEvery int
 
-	// point sources with a tabulated PSF go through the fused kernels
-	psf         *psf.PSF
-	table       *render.Table
+	// point sources with a tabulated PSF go through the fused kernels: table holds the PSF
+	// (every cell's, for a field that varies), radii sizes their stamps, unit is the PSF of
+	// the step sizes and the noise scale (a field's centre cell)
+	table *render.Table
+	field *psf.Field // nil unless the PSF varies across the image
+	radii interface {
+		RadiusFor(flux, sigma float64) int
+	}
+	unit        *psf.PSF
 	noiseSigma  float64 // typical pixel noise, for truncating faint sources' stamps
 	guessRadius int     // stamp radius of the birth flux guess
 	srcBuf      []render.Source
@@ -213,18 +219,35 @@ func NewChain(img *model.Image, kind model.SourceKind, cfg Config, index int) (*
 		return nil, err
 	}
 	if c.point != nil {
-		if p, ok := c.point.PSF.(*psf.PSF); ok {
-			// render with the PSF's own table, as psf.PSF.AddTo does
-			t := p.Table()
-			if t == nil {
-				var err error
-				if t, err = render.NewTable(p.Coeffs, p.Size); err != nil {
+		var field *psf.Field
+		switch p := c.point.PSF.(type) {
+		case *psf.Field:
+			field = p
+		case *psf.PSF:
+			if p.Table() != nil {
+				field = psf.Uniform(p)
+			} else {
+				// a PSF assembled by hand: render with its one-piece table
+				t, err := render.NewTable(p.Coeffs, p.Size)
+				if err != nil {
 					return nil, err
 				}
+				c.table, c.radii, c.unit = t, p, p
 			}
-			c.psf, c.table = p, t
+		}
+		if field != nil {
+			t, err := field.Table()
+			if err != nil {
+				return nil, err
+			}
+			c.table, c.radii, c.unit = t, field, field.Centre()
+			if field.NX*field.NY > 1 {
+				c.field = field
+			}
+		}
+		if c.table != nil {
 			if !cfg.ExactStamps {
-				c.noiseSigma = math.Sqrt(c.sigF2 * sumSq(p))
+				c.noiseSigma = math.Sqrt(c.sigF2 * sumSq(c.unit))
 			}
 			c.guessRadius = c.radiusFor(10 * c.fmin)
 		}
@@ -342,7 +365,15 @@ func sumSq(p *psf.PSF) float64 {
 // whole stamp with Config.ExactStamps, otherwise the part outside which no pixel gets more
 // than 0.1 of the typical pixel noise (psf.PSF.RadiusFor).
 func (c *Chain) radiusFor(f float64) int {
-	return c.psf.RadiusFor(math.Abs(f), c.noiseSigma)
+	return c.radii.RadiusFor(math.Abs(f), c.noiseSigma)
+}
+
+// source places a point source on the render table, on its cell's PSF when the PSF varies.
+func (c *Chain) source(x, y, flux float64, radius int) render.Source {
+	if c.field != nil {
+		return c.table.CellSource(c.field.CellOf(x, y), x, y, flux, radius)
+	}
+	return c.table.Source(x, y, flux, radius)
 }
 
 // fluxSigma is the flux step for a source of flux f.
@@ -363,7 +394,7 @@ func (c *Chain) refresh() {
 	if c.table != nil {
 		c.srcBuf = c.srcBuf[:0]
 		for i := range c.xs {
-			c.srcBuf = append(c.srcBuf, c.table.Source(c.xs[i], c.ys[i], c.th[i*p], c.radiusFor(c.th[i*p])))
+			c.srcBuf = append(c.srcBuf, c.source(c.xs[i], c.ys[i], c.th[i*p], c.radiusFor(c.th[i*p])))
 		}
 		render.Render(c.modelImg, c.w, c.w, c.h, c.table, c.srcBuf)
 	} else {

@@ -152,7 +152,7 @@ func (w *worker) eval(box bool) float64 {
 		w.inBox = false
 		for k := 0; k < w.nch; k++ {
 			f := w.chth[k][0]
-			w.src[k] = c.table.Source(w.chx[k], w.chy[k], w.chs[k]*f, c.radiusFor(f))
+			w.src[k] = c.source(w.chx[k], w.chy[k], w.chs[k]*f, c.radiusFor(f))
 		}
 		w.nsrc = mergeSameStamp(w.src[:w.nch])
 		if c.cfg.NoLikelihood {
@@ -235,7 +235,7 @@ func (w *worker) draw(x, y float64, th []float64, sign float64) {
 	}
 	W := w.c.w
 	if c := w.c; c.table != nil {
-		w.src[0] = c.table.Source(x, y, sign*th[0], c.radiusFor(th[0]))
+		w.src[0] = c.source(x, y, sign*th[0], c.radiusFor(th[0]))
 		render.Render(w.scratch, W, W, c.h, c.table, w.src[:1])
 		return
 	}
@@ -269,7 +269,7 @@ func (w *worker) unitSumsWith(x, y, f float64) (spr, spp, spq float64) {
 	w.grow(x, y)
 	x0, y0, x1, y1 := w.bx0, w.by0, w.bx1, w.by1
 	w.clearBox()
-	w.src[0] = c.table.Source(x, y, 1, c.guessRadius)
+	w.src[0] = c.source(x, y, 1, c.guessRadius)
 	render.Render(w.scratch, W, W, c.h, c.table, w.src[:1])
 	w.tmp = w.tmp[:0]
 	for yy := y0; yy < y1; yy++ {
@@ -283,7 +283,7 @@ func (w *worker) unitSumsWith(x, y, f float64) (spr, spp, spq float64) {
 	}
 	if f > 0 {
 		w.clearBox()
-		w.src[0] = c.table.Source(x, y, 1, c.radiusFor(f))
+		w.src[0] = c.source(x, y, 1, c.radiusFor(f))
 		render.Render(w.scratch, W, W, c.h, c.table, w.src[:1])
 		k := 0
 		for yy := y0; yy < y1; yy++ {

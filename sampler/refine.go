@@ -82,14 +82,15 @@ type RefineReport struct {
 // with the current PSF; its last sample's bright stars (isolated S/N ≥ MinSNR), each joined
 // with the fainter sources within MergeRadius (the pieces a misfit PSF breaks a bright star
 // into: their fluxes add, at the flux-weighted centre), give the residual the PSF is fitted to
-// (psf.PSF.Refine); the pilot continues from the joined catalogue with the new PSF, and so on
+// (psf.PSF.FitCorrection, fitted with the field's centre cell and applied to every cell);
+// the pilot continues from the joined catalogue with the new PSF, and so on
 // for Rounds updates. The sampler's chains then run with the refined PSF, which is fixed: the
 // posterior they sample is conditional on it (an empirical-Bayes estimate of the PSF).
 //
 // The pilot chain's randomness derives from cfg.Seed only (not from the thread count). When
 // fewer than MinStars stars qualify, or a fit fails, RefinePSF returns p unchanged with
 // Refined false and the reason; only a cancelled ctx or an invalid setting is an error.
-func RefinePSF(ctx context.Context, img *model.Image, p *psf.PSF, flux model.FluxPrior, cfg Config, rc RefineConfig) (*psf.PSF, RefineReport, error) {
+func RefinePSF(ctx context.Context, img *model.Image, p *psf.Field, flux model.FluxPrior, cfg Config, rc RefineConfig) (*psf.Field, RefineReport, error) {
 	var rep RefineReport
 	if err := rc.Validate(); err != nil {
 		return nil, rep, err
@@ -147,7 +148,11 @@ func RefinePSF(ctx context.Context, img *model.Image, p *psf.PSF, flux model.Flu
 			rep.Reason = fmt.Sprintf("only %d stars with S/N ≥ %g (need %d)", len(stars), rc.MinSNR, rc.MinStars)
 			break
 		}
-		next, st, err := cur.Refine(ch.resid, ch.weight, ch.w, ch.h, stars, rc.Fit)
+		corr, st, err := cur.Centre().FitCorrection(ch.resid, ch.weight, ch.w, ch.h, stars, rc.Fit)
+		var next *psf.Field
+		if err == nil {
+			next, err = cur.Corrected(corr)
+		}
 		if err != nil {
 			rep.Rounds = append(rep.Rounds, rr)
 			rep.Reason = err.Error()
@@ -155,10 +160,6 @@ func RefinePSF(ctx context.Context, img *model.Image, p *psf.PSF, flux model.Flu
 		}
 		rr.Chi2Before, rr.Chi2After, rr.MaxChange = st.Chi2Before, st.Chi2After, st.MaxChange
 		rep.Rounds = append(rep.Rounds, rr)
-		if next.Size != cur.Size {
-			rep.Reason = "the refined PSF would outgrow its stamp"
-			break
-		}
 		cur = next
 		rep.Refined = true
 		if st.MaxChange < rc.Tolerance {

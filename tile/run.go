@@ -22,6 +22,7 @@ func (m *Manifest) Job(job *pipeline.Job, index int, outDir string, threads int)
 	t := &m.Tiles[index]
 	sub := *job
 	sub.Image = Cut(job.Image, t)
+	sub.PSF = job.PSF.Cut(t.Outer.X0, t.Outer.Y0, t.Outer.Dx(), t.Outer.Dy())
 	sub.Config.Seed = Seed(m.Seed, index)
 	sub.Config.Threads = threads
 	sub.OutDir = outDir

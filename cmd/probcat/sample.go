@@ -192,7 +192,7 @@ func (f *sampleFlags) job(imagePath string) (*pipeline.Job, error) {
 			return nil, err
 		}
 	}
-	return f.finish(imagePath, im, p, fmin)
+	return f.finish(imagePath, im, psf.Uniform(p), fmin)
 }
 
 // sdssJob builds the job for a cutout of an SDSS frame.
@@ -228,17 +228,21 @@ func (f *sampleFlags) sdssJob() (*pipeline.Job, error) {
 	if f.out == "" {
 		f.out = "sdss-" + c.Box.String() + ".probcat"
 	}
+	field := c.Field
 	if f.psfSpec != "" {
-		if c.PSF, err = psf.Parse(f.psfSpec); err != nil {
+		p, err := psf.Parse(f.psfSpec)
+		if err != nil {
 			return nil, err
 		}
+		field = psf.Uniform(p)
+	} else {
+		f.psfSpec = f.psField
 	}
-	f.psfSpec = f.psField
-	return f.finish(f.sdssFrame, c.Image, c.PSF, 250)
+	return f.finish(f.sdssFrame, c.Image, field, 250)
 }
 
 // finish applies the flags to an image read from imagePath and assembles the job.
-func (f *sampleFlags) finish(imagePath string, im *model.Image, p *psf.PSF, fmin float64) (*pipeline.Job, error) {
+func (f *sampleFlags) finish(imagePath string, im *model.Image, p *psf.Field, fmin float64) (*pipeline.Job, error) {
 	set := func(dst *float64, v float64) {
 		if !math.IsNaN(v) {
 			*dst = v

@@ -188,6 +188,32 @@ func (k *KLPSF) PSF(x, y float64, size int) (*psf.PSF, error) {
 	return psf.FromImage(st, size, size, psf.ImageOptions{Factor: 1, Size: size, Centre: psf.CentreMiddle})
 }
 
+// Field builds the PSF of a frame box as it varies: the box is cut into cells of cell pixels
+// (DefaultPSFCell when 0) from its lower corner, and each cell's PSF is reconstructed at the
+// centre of the cell's part inside the box. The field is in the box's pixel coordinates.
+func (k *KLPSF) Field(b Box, cell, size int) (*psf.Field, error) {
+	if cell == 0 {
+		cell = DefaultPSFCell
+	}
+	if cell < 1 {
+		return nil, fmt.Errorf("PSF cell side must be positive, got %d", cell)
+	}
+	nx, ny := (b.W+cell-1)/cell, (b.H+cell-1)/cell
+	psfs := make([]*psf.PSF, 0, nx*ny)
+	for j := range ny {
+		for i := range nx {
+			x0, x1 := b.X0+i*cell, min(b.X0+(i+1)*cell, b.X0+b.W)
+			y0, y1 := b.Y0+j*cell, min(b.Y0+(j+1)*cell, b.Y0+b.H)
+			p, err := k.PSF(float64(x0+x1-1)/2, float64(y0+y1-1)/2, size)
+			if err != nil {
+				return nil, err
+			}
+			psfs = append(psfs, p)
+		}
+	}
+	return psf.NewField(-0.5, -0.5, cell, nx, ny, psfs)
+}
+
 // FieldParams are the per-field, per-band detector parameters needed for the noise model.
 type FieldParams struct {
 	// Gain is electrons per count.
