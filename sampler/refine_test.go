@@ -194,3 +194,64 @@ func TestModelErrorWeights(t *testing.T) {
 		t.Error("negative model error: no error")
 	}
 }
+
+// TestFieldPSFConsistent runs a chain whose PSF varies across the image (four cells of
+// different widths) and checks that the residual its proposals keep up to date equals the one
+// rendered from scratch, every source with its own cell's PSF.
+func TestFieldPSFConsistent(t *testing.T) {
+	img, _, kind := testField(t, 60, 60, 0.05, 9)
+	var psfs []*psf.PSF
+	for i := range 4 {
+		p, err := psf.Parse("gaussian:fwhm=" + ftoa(2+0.3*float64(i)) + ",size=15")
+		if err != nil {
+			t.Fatal(err)
+		}
+		psfs = append(psfs, p)
+	}
+	field, err := psf.NewField(-0.5, -0.5, 30, 2, 2, psfs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kind.PSF = field
+	cfg := DefaultConfig()
+	cfg.Proposals, cfg.Threads = 50, 1 // one thread: pass is called directly below
+	cfg.ExactStamps = true             // whole stamps, as AddTo renders them
+	c, err := NewChain(img, kind, cfg, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 5 {
+		if _, err := c.Next(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 200 {
+		c.pass()
+	}
+	kept := append([]float32(nil), c.resid...)
+	c.refresh()
+	worst := 0.0
+	for i := range kept {
+		worst = math.Max(worst, math.Abs(float64(kept[i]-c.resid[i])))
+	}
+	if worst > 0.05 {
+		t.Errorf("the residual kept by the proposals strays %.3g counts from the one rendered afresh", worst)
+	}
+	// and afresh means each source with its cell's PSF
+	model := make([]float32, 60*60)
+	box := fullBox(model, 60)
+	for i := range c.xs {
+		field.At(c.xs[i], c.ys[i]).AddTo(box, c.xs[i], c.ys[i], c.th[i])
+	}
+	worst = 0
+	for i := range model {
+		worst = math.Max(worst, math.Abs(float64(model[i]-c.modelImg[i])))
+	}
+	if worst > 1e-3 || len(c.xs) == 0 {
+		t.Errorf("%d sources: model strays %.3g counts from every source rendered with its cell's PSF", len(c.xs), worst)
+	}
+}
+
+func fullBox(pix []float32, w int) model.Box {
+	return model.Box{Pix: pix, Stride: w, W: w, H: len(pix) / w}
+}
