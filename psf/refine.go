@@ -147,68 +147,80 @@ func (p *PSF) FitCorrection(resid, weight []float32, w, h int, stars []Star, opt
 	}
 	// group the entries by pixel: a pixel's design row sums its stars' contributions
 	slices.SortStableFunc(entries, func(x, y entry) int { return int(x.pix) - int(y.pix) })
-	at := func(k, a, b int) float64 {
-		if a < 0 || b < 0 || a >= n || b >= n {
-			return 0
+	// the basis sample-major, so that a tap's nb values are contiguous
+	bt := make([]float64, n*n*nb)
+	for k, g := range basis {
+		for i, v := range g {
+			bt[i*nb+k] = v
 		}
-		return basis[k][a*n+b]
 	}
-	ata := mat.NewSymDense(nb, nil)
+	ata := make([]float64, nb*nb) // upper triangle, row-major
 	atr := make([]float64, nb)
 	row := make([]float64, nb)
-	rows := make([][]float64, 0) // design rows, kept to evaluate χ² after the fit
-	var rs, ws []float64
 	for lo := 0; lo < len(entries); {
 		hi := lo
 		clear(row)
 		for ; hi < len(entries) && entries[hi].pix == entries[lo].pix; hi++ {
-			e := entries[hi]
-			for k := range nb {
-				v := 0.0
-				for j := range 4 {
-					r := 0.0
-					for i := range 4 {
-						r += float64(e.wx[i]) * at(k, int(e.a)+j, int(e.b)+i)
-					}
-					v += float64(e.wy[j]) * r
+			e := &entries[hi]
+			for j := range 4 {
+				a := int(e.a) + j
+				if a < 0 || a >= n {
+					continue
 				}
-				row[k] += float64(e.flux) * v
+				fy := float64(e.flux) * float64(e.wy[j])
+				for i := range 4 {
+					b := int(e.b) + i
+					if b < 0 || b >= n {
+						continue
+					}
+					wv := fy * float64(e.wx[i])
+					tap := bt[(a*n+b)*nb : (a*n+b+1)*nb]
+					for k, v := range tap {
+						row[k] += wv * v
+					}
+				}
 			}
 		}
 		pix := entries[lo].pix
 		wv, rv := float64(weight[pix]), float64(resid[pix])
-		for k := range nb {
-			atr[k] += wv * row[k] * rv
-			for l := k; l < nb; l++ {
-				ata.SetSym(k, l, ata.At(k, l)+wv*row[k]*row[l])
+		for k, rk := range row {
+			if rk == 0 {
+				continue
+			}
+			wrk := wv * rk
+			atr[k] += wrk * rv
+			upper := ata[k*nb+k : (k+1)*nb]
+			for l, rl := range row[k:] {
+				upper[l] += wrk * rl
 			}
 		}
-		rows = append(rows, slices.Clone(row))
-		rs, ws = append(rs, rv), append(ws, wv)
 		st.Chi2Before += wv * rv * rv
+		st.Pixels++
 		lo = hi
 	}
-	st.Pixels = len(rows)
 	lam := 1 / (opt.Amplitude * peak * opt.Amplitude * peak)
+	sym := mat.NewSymDense(nb, nil)
 	for k := range nb {
-		ata.SetSym(k, k, ata.At(k, k)+lam)
+		for l := k; l < nb; l++ {
+			sym.SetSym(k, l, ata[k*nb+l])
+		}
+	}
+	// χ² after the fit is Σ w r² − 2 cᵀ(AᵀWr) + cᵀ(AᵀWA)c, from the unregularised matrix
+	data := mat.NewSymDense(nb, nil)
+	data.CopySym(sym)
+	for k := range nb {
+		sym.SetSym(k, k, sym.At(k, k)+lam)
 	}
 	var chol mat.Cholesky
-	if !chol.Factorize(ata) {
+	if !chol.Factorize(sym) {
 		return nil, st, errors.New("psf: refine: the normal equations are not positive definite")
 	}
 	var coef mat.VecDense
-	if err := chol.SolveVecTo(&coef, mat.NewVecDense(nb, atr)); err != nil {
+	b := mat.NewVecDense(nb, atr)
+	if err := chol.SolveVecTo(&coef, b); err != nil {
 		return nil, st, fmt.Errorf("psf: refine: %v", err)
 	}
-	for k, r := range rows {
-		m := 0.0
-		for l, v := range r {
-			m += v * coef.AtVec(l)
-		}
-		e := rs[k] - m
-		st.Chi2After += ws[k] * e * e
-	}
+	st.Chi2After = st.Chi2Before - 2*mat.Dot(&coef, b) + mat.Inner(&coef, data, &coef)
 	d := make([]float64, n*n)
 	for k := range nb {
 		c := coef.AtVec(k)

@@ -101,3 +101,29 @@ func TestRefineWithoutStars(t *testing.T) {
 		t.Error("refining with a weight map of another size: no error")
 	}
 }
+
+// BenchmarkFitCorrection fits a correction of a 25-pixel PSF to 300 stars on a 512×512 image
+// (the size of a whole-frame tile), the most a refinement round fits by default.
+func BenchmarkFitCorrection(b *testing.B) {
+	p, err := gaussian(2.5, 25)
+	if err != nil {
+		b.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	const w = 512
+	resid := make([]float32, w*w)
+	weight := make([]float32, w*w)
+	for i := range resid {
+		resid[i], weight[i] = float32(rng.NormFloat64()), 1
+	}
+	stars := make([]Star, 300)
+	for i := range stars {
+		stars[i] = Star{X: rng.Float64() * w, Y: rng.Float64() * w, Flux: 1e4}
+	}
+	b.ResetTimer()
+	for range b.N {
+		if _, _, err := p.FitCorrection(resid, weight, w, w, stars, RefineOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

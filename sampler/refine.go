@@ -27,17 +27,19 @@ type RefineConfig struct {
 	// back in the next round's samples).
 	MergeRadius, MergeSNR float64
 	// MinStars is the fewest selected stars a refinement needs; with fewer the PSF is kept.
-	MinStars int
+	// MaxStars caps them: the brightest MaxStars are fitted (they carry most of the
+	// information, and the fit's cost grows with the pixels they cover).
+	MinStars, MaxStars int
 	// Fit tunes the least-squares correction.
 	Fit psf.RefineOptions
 }
 
 // DefaultRefineConfig returns the settings probcat uses: up to ten updates, after 40 pilot
 // samples and then every 15, until one changes the stamp by less than 0.1 % of its peak,
-// fitted to stars of isolated S/N ≥ 30 (at least 5 of them), with fragments within 1.5 px of
-// stars of S/N ≥ 100 joined.
+// fitted to the up to 300 brightest stars of isolated S/N ≥ 30 (at least 5 of them), with
+// fragments within 1.5 px of stars of S/N ≥ 100 joined.
 func DefaultRefineConfig() RefineConfig {
-	return RefineConfig{Rounds: 10, FirstSamples: 40, Samples: 15, Tolerance: 1e-3, MinSNR: 30, MergeRadius: 1.5, MergeSNR: 100, MinStars: 5}
+	return RefineConfig{Rounds: 10, FirstSamples: 40, Samples: 15, Tolerance: 1e-3, MinSNR: 30, MergeRadius: 1.5, MergeSNR: 100, MinStars: 5, MaxStars: 300}
 }
 
 // Validate reports the first setting that makes a refinement impossible.
@@ -49,6 +51,8 @@ func (r RefineConfig) Validate() error {
 		return fmt.Errorf("PSF refinement tolerance must not be negative, got %g", r.Tolerance)
 	case r.FirstSamples < 1 || r.Samples < 1:
 		return fmt.Errorf("PSF refinement samples per round must be at least 1, got %d and %d", r.FirstSamples, r.Samples)
+	case r.MaxStars < max(r.MinStars, 1):
+		return fmt.Errorf("PSF refinement needs room for at least %d stars, got a cap of %d", max(r.MinStars, 1), r.MaxStars)
 	case !(r.MinSNR > 0):
 		return fmt.Errorf("PSF refinement S/N threshold must be positive, got %g", r.MinSNR)
 	case !(r.MergeSNR > 0):
@@ -140,6 +144,10 @@ func RefinePSF(ctx context.Context, img *model.Image, p *psf.Field, flux model.F
 			if snr(joined.Flux[i]) >= rc.MinSNR {
 				stars = append(stars, psf.Star{X: joined.X[i], Y: joined.Y[i], Flux: joined.Flux[i]})
 			}
+		}
+		if len(stars) > rc.MaxStars {
+			slices.SortStableFunc(stars, func(a, b psf.Star) int { return -cmpFloat(a.Flux, b.Flux) })
+			stars = stars[:rc.MaxStars]
 		}
 		rr := RefineRound{Sources: s.Catalogue.Len(), Merged: merged, Stars: len(stars)}
 		cat = joined
