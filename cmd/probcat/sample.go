@@ -156,6 +156,9 @@ const (
 
 // job builds the sampling job for an image file from the flags.
 func (f *sampleFlags) job(imagePath string) (*pipeline.Job, error) {
+	if err := f.checkInputFlags(imagePath); err != nil {
+		return nil, err
+	}
 	var im *model.Image
 	var hdr *fits.Header
 	var err error
@@ -192,6 +195,9 @@ func (f *sampleFlags) job(imagePath string) (*pipeline.Job, error) {
 
 // sdssJob builds the job for a cutout of an SDSS frame.
 func (f *sampleFlags) sdssJob() (*pipeline.Job, error) {
+	if err := f.checkInputFlags(""); err != nil {
+		return nil, err
+	}
 	if f.psField == "" {
 		return nil, fmt.Errorf("--sdss needs --psfield (the frame's psField file)")
 	}
