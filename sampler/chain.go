@@ -260,7 +260,6 @@ func (c *Chain) computeWeights() {
 	if im.Noise != model.NoiseFromModel {
 		c.weight = im.InverseVariance(nil)
 	} else {
-		floor := 1 / im.Gain
 		for i, d := range im.Pix {
 			if (im.Mask != nil && im.Mask[i]) || math.IsNaN(float64(d)) || math.IsInf(float64(d), 0) {
 				c.weight[i] = 0
@@ -270,11 +269,7 @@ func (c *Chain) computeWeights() {
 			if !c.cfg.WeightsFromBackground {
 				m += float64(c.modelImg[i])
 			}
-			v := m/im.Gain + im.ReadNoise*im.ReadNoise
-			if v < floor {
-				v = floor
-			}
-			c.weight[i] = float32(1 / v)
+			c.weight[i] = float32(1 / im.PixelVariance(m))
 		}
 	}
 	for i, w := range c.weight {

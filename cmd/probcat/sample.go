@@ -84,7 +84,7 @@ func (f *sampleFlags) register(fs *flag.FlagSet) {
 	fs.Float64Var(&f.background, "background", nan, "sky level above the bias in counts (default: BKG card, else the image median)")
 	fs.Float64Var(&f.readNoise, "read-noise", nan, "read noise in counts (default: RDNOISE card, else 0)")
 	fs.Float64Var(&f.zp, "zero-point", nan, "magnitude zero point, mag = zp − 2.5 log10(counts) (default: MAGZP card)")
-	fs.StringVar(&f.noise, "noise", "", "noise model: data (PCAT: σ² = (data − bias)/gain) or model (σ² = (background + model)/gain + read noise²) (default: NOISE card, else data)")
+	fs.StringVar(&f.noise, "noise", "", "noise model: data (PCAT: σ² = (data − bias)/gain) or model (σ² = (background + model)/gain + read noise²) (default: NOISE card, else model when the read noise is known and the sky is low, background/gain < read noise², else data)")
 	fs.Float64Var(&f.fmin, "fmin", nan, "flux prior minimum f_min in counts (default: FMIN card, else 250)")
 	fs.Float64Var(&f.slope, "slope", 2, "flux prior power-law slope α, p(f) ∝ f^-α")
 	fs.BoolVar(&f.sampleSlope, "sample-slope", false, "sample the flux-prior slope too")
@@ -119,6 +119,9 @@ func runSample(fs *flag.FlagSet, args []string, out io.Writer) error {
 	}
 	if err != nil {
 		return err
+	}
+	if !f.quiet {
+		reportNoise(os.Stderr, job)
 	}
 	if f.tile == 0 && job.Image.Width*job.Image.Height > autoTilePixels {
 		// Sampled whole, a frame this large would hold every kept sample of ~10⁵ sources in
@@ -190,7 +193,7 @@ func (f *sampleFlags) job(imagePath string) (*pipeline.Job, error) {
 			return nil, err
 		}
 	}
-	return f.finish(imagePath, im, p, fmin)
+	return f.finish(imagePath, im, p, fmin, hdr != nil && hdr.Has(survey.CardNoise))
 }
 
 // sdssJob builds the job for a cutout of an SDSS frame.
@@ -235,11 +238,12 @@ func (f *sampleFlags) sdssJob() (*pipeline.Job, error) {
 		}
 	}
 	f.psfSpec = f.psField
-	return f.finish(f.sdssFrame, c.Image, c.PSF, 250)
+	return f.finish(f.sdssFrame, c.Image, c.PSF, 250, false)
 }
 
-// finish applies the flags to an image read from imagePath and assembles the job.
-func (f *sampleFlags) finish(imagePath string, im *model.Image, p *psf.PSF, fmin float64) (*pipeline.Job, error) {
+// finish applies the flags to an image read from imagePath and assembles the job. noiseCard
+// says that the image's header chose the noise model (a NOISE card).
+func (f *sampleFlags) finish(imagePath string, im *model.Image, p *psf.PSF, fmin float64, noiseCard bool) (*pipeline.Job, error) {
 	set := func(dst *float64, v float64) {
 		if !math.IsNaN(v) {
 			*dst = v
@@ -253,13 +257,6 @@ func (f *sampleFlags) finish(imagePath string, im *model.Image, p *psf.PSF, fmin
 	if !math.IsNaN(f.zp) {
 		im.ZeroPoint, im.HasZeroPoint = f.zp, true
 	}
-	if f.noise != "" {
-		n, err := model.ParseNoiseModel(f.noise)
-		if err != nil {
-			return nil, err
-		}
-		im.Noise = n
-	}
 	if im.Gain == 0 && math.IsNaN(f.gain) {
 		return nil, fmt.Errorf("%s: no GAIN card; give --gain", imagePath)
 	}
@@ -268,6 +265,10 @@ func (f *sampleFlags) finish(imagePath string, im *model.Image, p *psf.PSF, fmin
 	}
 	if err := im.Validate(); err != nil {
 		return nil, fmt.Errorf("%s: %v", imagePath, err)
+	}
+	noiseChoice, err := f.chooseNoise(im, noiseCard)
+	if err != nil {
+		return nil, err
 	}
 	cfg := sampler.DefaultConfig()
 	cfg.Samples, cfg.BurnIn, cfg.Chains, cfg.Threads = f.samples, f.burnIn, f.chains, f.threads
@@ -291,7 +292,7 @@ func (f *sampleFlags) finish(imagePath string, im *model.Image, p *psf.PSF, fmin
 		Image: im, PSF: p, Flux: model.FluxPrior{Min: fmin, Slope: f.slope}, Config: cfg,
 		OutDir: f.out, Resume: f.resume,
 		CondenseRadius: f.condenseRadius, MinPrevalence: f.minPrevalence,
-		Settings: map[string]any{"image": imagePath, "psf": f.psfSpec, "args": os.Args[1:]},
+		Settings: map[string]any{"image": imagePath, "psf": f.psfSpec, "args": os.Args[1:], "noise_choice": noiseChoice},
 	}, nil
 }
 

@@ -147,6 +147,9 @@ func runPlan(fs *flag.FlagSet, args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if !f.quiet {
+		reportNoise(os.Stderr, job)
+	}
 	m, err := tile.NewManifest(job, imagePath, planned, f.tile, ox, oy)
 	if err != nil {
 		return err
