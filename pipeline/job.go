@@ -45,6 +45,9 @@ type Summary struct {
 	RHatN     float64 // split R-hat of N across chains
 	Condensed int     // sources in the condensed catalogue
 	Wall      time.Duration
+	// CapRefusals counts the proposals of kept samples that Config.MaxSources refused: when
+	// it is not zero the cap binds and the ensemble is truncated there.
+	CapRefusals int64
 }
 
 const checkpointDir = ".probcat-checkpoint"

@@ -152,6 +152,8 @@ func writeOutputs(job *Job, kind model.SourceKind, ckdir string, start time.Time
 	}
 	rhatN := sampler.SplitRHat(nSeries)
 	sum := &Summary{Kept: kept, MeanN: sumN / float64(max(kept, 1)), RHatN: rhatN, Condensed: len(cond)}
+	maxSources, capRefusals := capRecord(cfg.MaxSources, recs)
+	sum.CapRefusals = capRefusals
 
 	if !job.NoPlots {
 		if err := plotDiagnostics(filepath.Join(stage, DiagnosticsFile), recs, im, mean); err != nil {
@@ -180,6 +182,7 @@ func writeOutputs(job *Job, kind model.SourceKind, ckdir string, start time.Time
 		},
 		"timings": map[string]any{"started": start.UTC().Format(time.RFC3339), "wall_seconds": time.Since(start).Seconds()},
 	}
+	rec["max_sources"] = maxSources
 	js, err := json.MarshalIndent(rec, "", "  ")
 	if err != nil {
 		return nil, err

@@ -404,7 +404,7 @@ func (mg *merger) model() error {
 }
 
 // writeRun writes run.json.
-func (mg *merger) writeRun(start time.Time) error {
+func (mg *merger) writeRun(start time.Time) (err error) {
 	m, job := mg.m, mg.job
 	cfg := job.Config
 	tiles := make([]map[string]any, len(m.Tiles))
@@ -433,6 +433,9 @@ func (mg *merger) writeRun(start time.Time) error {
 				"ess": jsonNum(sampler.EffectiveSampleSize(mg.fSeries))},
 		},
 		"timings": map[string]any{"merge_started": start.UTC().Format(time.RFC3339), "merge_seconds": time.Since(start).Seconds()},
+	}
+	if rec["max_sources"], err = mg.capRecord(); err != nil {
+		return err
 	}
 	js, err := json.MarshalIndent(rec, "", "  ")
 	if err != nil {

@@ -58,6 +58,7 @@ type sampleFlags struct {
 	penalty, density                          float64
 	sampleSlope, fixBackground, quiet, resume bool
 	condenseRadius, minPrevalence             float64
+	maxSources                                int
 }
 
 func (f *sampleFlags) register(fs *flag.FlagSet) {
@@ -96,6 +97,7 @@ func (f *sampleFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.resume, "resume", false, "continue an interrupted run from its checkpoints")
 	fs.Float64Var(&f.condenseRadius, "condense-radius", 0.75, "radius in pixels linking sources across samples in the condensed catalogue")
 	fs.Float64Var(&f.minPrevalence, "min-prevalence", 0, "drop condensed sources present in fewer than this fraction of samples")
+	fs.IntVar(&f.maxSources, "max-sources", d.MaxSources, "never hold more sources than this in a sample (of the image, or of each tile with --tile); a warning says when it binds")
 }
 
 func runSample(fs *flag.FlagSet, args []string, out io.Writer) error {
@@ -274,6 +276,10 @@ func (f *sampleFlags) finish(imagePath string, im *model.Image, p *psf.PSF, fmin
 	cfg.Samples, cfg.BurnIn, cfg.Chains, cfg.Threads = f.samples, f.burnIn, f.chains, f.threads
 	cfg.Proposals, cfg.RegionSize, cfg.Seed = f.proposals, f.regionSize, f.seed
 	cfg.SampleSlope, cfg.SampleBackground = f.sampleSlope, !f.fixBackground
+	cfg.MaxSources = f.maxSources
+	if f.maxSources < 1 {
+		return nil, fmt.Errorf("--max-sources must be at least 1, got %d", f.maxSources)
+	}
 	switch f.countPrior {
 	case "penalty":
 		cfg.CountPrior = model.Penalty{PerSource: f.penalty}
@@ -345,6 +351,7 @@ func runJob(job *pipeline.Job, quiet bool, out io.Writer) error {
 		fmt.Fprintf(out, "%d kept samples, mean N = %.1f, R-hat(N) = %.3f, %d condensed sources, %.1f s; outputs in %s\n",
 			sum.Kept, sum.MeanN, sum.RHatN, sum.Condensed, sum.Wall.Seconds(), job.OutDir)
 	}
+	warnCap(os.Stderr, job, sum)
 	if !(sum.RHatN < rhatWarn) && job.Config.Chains > 1 {
 		fmt.Fprintf(os.Stderr, "warning: R-hat of N is %.3f (≥ %.2f): the chains disagree, so the ensemble may not represent the posterior; run longer (--burn-in, --samples, --proposals)\n", sum.RHatN, rhatWarn)
 	}

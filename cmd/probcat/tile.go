@@ -266,6 +266,7 @@ func runMerge(fs *flag.FlagSet, args []string, out io.Writer) error {
 	if !*quiet {
 		printSummary(out, sum, *outDir)
 	}
+	warnCap(os.Stderr, job, sum)
 	return nil
 }
 
@@ -336,5 +337,6 @@ func runTiled(job *pipeline.Job, f *sampleFlags, planned map[string]string, out 
 	if !f.quiet {
 		printSummary(out, sum, job.OutDir)
 	}
+	warnCap(os.Stderr, job, sum)
 	return nil
 }
