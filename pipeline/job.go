@@ -83,6 +83,9 @@ func Run(ctx context.Context, job *Job) (*Summary, error) {
 	if err := os.MkdirAll(ckdir, 0o755); err != nil {
 		return nil, err
 	}
+	if err := recordKernelPath(ckdir, job.Resume); err != nil {
+		return nil, err
+	}
 	// From here on a failure keeps the folder: its checkpoints let --resume continue.
 	ok = true
 	fp := fingerprint(job)
