@@ -434,7 +434,7 @@ func (mg *merger) writeRun(start time.Time) (err error) {
 		},
 		"timings": map[string]any{"merge_started": start.UTC().Format(time.RFC3339), "merge_seconds": time.Since(start).Seconds()},
 	}
-	if rec["max_sources"], err = mg.capRecord(); err != nil {
+	if rec["max_sources"], err = mg.tileRecords(); err != nil {
 		return err
 	}
 	js, err := json.MarshalIndent(rec, "", "  ")

@@ -9,10 +9,12 @@ import (
 	"github.com/probcat/probcat/pipeline"
 )
 
-// capRecord reads every tile's record of the source cap (max_sources in its run.json), sets
-// the summary's CapRefusals to their sum and returns the merged run.json's record: the cap,
-// which applies to each tile (margins included), the refusals, and the tiles where it bound.
-func (mg *merger) capRecord() (map[string]any, error) {
+// tileRecords reads every tile's run.json: it checks that the tile ran on the plan's kernel
+// path (RunTile refuses any other, so a mismatch means a tile from elsewhere), sets the
+// summary's CapRefusals to the sum of the tiles' refusals by the source cap and returns the
+// merged run.json's record of the cap: the cap, which applies to each tile (margins
+// included), the refusals, and the tiles where it bound.
+func (mg *merger) tileRecords() (map[string]any, error) {
 	var refused int64
 	bound := []int{}
 	for i := range mg.m.Tiles {
@@ -22,12 +24,16 @@ func (mg *merger) capRecord() (map[string]any, error) {
 			return nil, err
 		}
 		var rec struct {
+			Kernel     string `json:"kernel"`
 			MaxSources struct {
 				Refusals int64 `json:"refusals"`
 			} `json:"max_sources"`
 		}
 		if err := json.Unmarshal(b, &rec); err != nil {
 			return nil, fmt.Errorf("%s: %v", path, err)
+		}
+		if rec.Kernel != mg.m.Kernel {
+			return nil, fmt.Errorf("%s: the tile ran on the %s kernels, its plan on %s: sample it again (remove %s)", path, rec.Kernel, mg.m.Kernel, Dir(mg.planDir, i))
 		}
 		if r := rec.MaxSources.Refusals; r > 0 {
 			refused += r
