@@ -27,8 +27,8 @@ type Job struct {
 	OutDir string
 	// Resume continues from the checkpoints in OutDir instead of starting afresh.
 	Resume bool
-	// CondenseRadius links sources across samples (pixels); MinPrevalence drops condensed
-	// sources present in fewer samples.
+	// CondenseRadius links sources across samples (pixels). MinPrevalence is the prevalence
+	// cut of catalogue.fits and catalogue.parquet (the condensed files keep every cluster).
 	CondenseRadius, MinPrevalence float64
 	// Settings are recorded verbatim in run.json (inputs and command-line flags).
 	Settings map[string]any
@@ -45,6 +45,9 @@ type Summary struct {
 	RHatN     float64 // split R-hat of N across chains
 	Condensed int     // sources in the condensed catalogue
 	Wall      time.Duration
+	// Catalogue counts the condensed sources with prevalence ≥ Job.MinPrevalence (the
+	// catalogue files).
+	Catalogue int
 	// CapRefusals counts the proposals of kept samples that Config.MaxSources refused: when
 	// it is not zero the cap binds and the ensemble is truncated there.
 	CapRefusals int64

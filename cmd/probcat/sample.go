@@ -35,8 +35,10 @@ IMAGE is a FITS image in counts (probcat simulate writes one; header cards GAIN,
 NOISE, RDNOISE, MAGZP, FMIN are read when present), PCAT's text image (*_cts.txt, with --pix),
 or, with --sdss, a cutout of an SDSS calibrated frame with its psField PSF (outputs keep the
 frame's pixel coordinates and carry ra, dec and mag).
-Writes into DIR: ensemble.parquet, samples.parquet, condensed.fits, condensed.parquet,
-model.fits, diagnostics.png and run.json. Ctrl-C or a kill leaves checkpoints; run again with
+Writes into DIR: ensemble.parquet, samples.parquet, condensed.fits, condensed.parquet (every
+cluster of the ensemble, with its prevalence), catalogue.fits, catalogue.parquet (the condensed
+sources with prevalence ≥ --min-prevalence, 0.5: the catalogue to use), model.fits,
+diagnostics.png and run.json. Ctrl-C or a kill leaves checkpoints; run again with
 --resume to continue.`,
 		usage: "IMAGE [--out DIR] [flags]  |  --sdss FRAME --psfield PSFIELD [--cutout X0,Y0,W,H] [flags]",
 		run:   runSample,
@@ -96,7 +98,7 @@ func (f *sampleFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.quiet, "quiet", false, "print nothing but errors")
 	fs.BoolVar(&f.resume, "resume", false, "continue an interrupted run from its checkpoints")
 	fs.Float64Var(&f.condenseRadius, "condense-radius", 0.75, "radius in pixels linking sources across samples in the condensed catalogue")
-	fs.Float64Var(&f.minPrevalence, "min-prevalence", 0, "drop condensed sources present in fewer than this fraction of samples")
+	fs.Float64Var(&f.minPrevalence, "min-prevalence", 0.5, "catalogue.fits/.parquet keep the condensed sources present in at least this fraction of samples (condensed.fits/.parquet keep all)")
 	fs.IntVar(&f.maxSources, "max-sources", d.MaxSources, "never hold more sources than this in a sample (of the image, or of each tile with --tile); a warning says when it binds")
 }
 
@@ -348,8 +350,7 @@ func runJob(job *pipeline.Job, quiet bool, out io.Writer) error {
 		return err
 	}
 	if !quiet {
-		fmt.Fprintf(out, "%d kept samples, mean N = %.1f, R-hat(N) = %.3f, %d condensed sources, %.1f s; outputs in %s\n",
-			sum.Kept, sum.MeanN, sum.RHatN, sum.Condensed, sum.Wall.Seconds(), job.OutDir)
+		printSummary(out, job, sum, job.OutDir)
 	}
 	warnCap(os.Stderr, job, sum)
 	if !(sum.RHatN < rhatWarn) && job.Config.Chains > 1 {
