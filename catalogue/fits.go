@@ -4,13 +4,16 @@ import (
 	"fmt"
 
 	"github.com/probcat/probcat/fits"
+	"github.com/probcat/probcat/survey"
 )
 
 // WriteCondensedFITS writes a condensed catalogue to path as a FITS binary table (extension
-// CONDENSED, an empty primary HDU before it) with the same columns as WriteCondensedParquet:
-// x, y, flux, x_err, y_err, flux_err, prevalence, then mag and ra, dec when d asks for them.
-// hdr adds cards to the table's header (e.g. the run's settings); it may be nil. The file is
-// written atomically by the fits package.
+// CONDENSED, an empty primary HDU before it) with the columns of WriteCondensedParquet (x, y,
+// flux, x_err, y_err, flux_err, prevalence, then mag and ra, dec when d asks for them) and
+// then x_fits, y_fits = x + 1, y + 1, the position in the 1-based pixel convention of FITS
+// (DS9 regions, IRAF, astropy with origin=1). The header states the convention (PIXORIG = 0
+// and a COMMENT: survey.SetPixelOrigin), after the cards of hdr (e.g. the run's settings),
+// which may be nil. The file is written atomically by the fits package.
 func WriteCondensedFITS(path string, cs []CondensedSource, d Derived, hdr *fits.Header) error {
 	n := len(cs)
 	get := func(f func(c CondensedSource) float64) []float64 {
@@ -41,6 +44,18 @@ func WriteCondensedFITS(path string, cs []CondensedSource, d Derived, hdr *fits.
 		cols = append(cols, fits.TableColumn{Name: "ra", Unit: "deg", Data: ra},
 			fits.TableColumn{Name: "dec", Unit: "deg", Data: dec})
 	}
+	x1, y1 := make([]float64, n), make([]float64, n)
+	for i, c := range cs {
+		x1[i], y1[i] = c.X+1, c.Y+1
+	}
+	cols = append(cols, fits.TableColumn{Name: "x_fits", Unit: "pix", Data: x1},
+		fits.TableColumn{Name: "y_fits", Unit: "pix", Data: y1})
+	if hdr == nil {
+		hdr = fits.NewHeader()
+	} else {
+		hdr = hdr.Clone()
+	}
+	survey.SetPixelOrigin(hdr)
 	return fits.Write(path, fits.TableHDU{Name: "CONDENSED", Header: hdr, Columns: cols})
 }
 

@@ -1,6 +1,9 @@
 package catalogue
 
-import "github.com/probcat/probcat/fits"
+import (
+	"github.com/probcat/probcat/fits"
+	"github.com/probcat/probcat/survey"
+)
 
 // WriteCatalogueParquet writes a plain catalogue (columns x, y, flux, then mag and ra, dec
 // when d asks for them) to path, atomically: e.g. the truth of a simulation.
@@ -21,7 +24,8 @@ func WriteCatalogueParquet(path string, x, y, flux []float64, d Derived) error {
 }
 
 // WriteCatalogueFITS writes a plain catalogue as a FITS binary table (extension CATALOGUE
-// after an empty primary HDU) with columns x, y, flux, then mag and ra, dec when d asks.
+// after an empty primary HDU) with columns x, y, flux, then mag and ra, dec when d asks, and
+// the PIXORIG card of the pixel convention.
 func WriteCatalogueFITS(path string, x, y, flux []float64, d Derived) error {
 	cols := []fits.TableColumn{
 		{Name: "x", Unit: "pix", Data: x},
@@ -42,5 +46,7 @@ func WriteCatalogueFITS(path string, x, y, flux []float64, d Derived) error {
 		}
 		cols = append(cols, fits.TableColumn{Name: "ra", Unit: "deg", Data: ra}, fits.TableColumn{Name: "dec", Unit: "deg", Data: dec})
 	}
-	return fits.Write(path, fits.TableHDU{Name: "CATALOGUE", Columns: cols})
+	h := fits.NewHeader()
+	survey.SetPixelOrigin(h)
+	return fits.Write(path, fits.TableHDU{Name: "CATALOGUE", Header: h, Columns: cols})
 }

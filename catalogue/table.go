@@ -68,7 +68,8 @@ type tableWriter struct {
 	err       error
 }
 
-// createTable opens path for writing a table with the given columns and file metadata.
+// createTable opens path for writing a table with the given columns and file metadata (plus
+// the pixel convention, when the table has an x column: see withPixelOrigin).
 func createTable(path string, cols []column, meta map[string]string) (*tableWriter, error) {
 	f, err := os.Create(atomicfile.TempName(path))
 	if err != nil {
@@ -79,6 +80,7 @@ func createTable(path string, cols []column, meta map[string]string) (*tableWrit
 		&parquet.WriterConfig{CreatedBy: "probcat"}, // no library version or build: bytes depend only on the data
 		parquet.Compression(&gzip.Codec{Level: gzip.BestSpeed}),
 	}
+	meta = withPixelOrigin(cols, meta)
 	keys := make([]string, 0, len(meta))
 	for k := range meta {
 		keys = append(keys, k)

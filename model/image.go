@@ -11,10 +11,11 @@ type NoiseModel int
 
 const (
 	// NoiseFromData is PCAT's choice: σ² = (data − bias)/gain + readNoise², fixed for the
-	// whole run (PCAT has no read-noise term: its images have ReadNoise 0).
+	// whole run (PCAT has no read-noise term: its images have ReadNoise 0), with data − bias
+	// taken no lower than the sky (see Image.InverseVariance).
 	NoiseFromData NoiseModel = iota
 	// NoiseFromModel uses the expected counts instead of the observed ones:
-	// σ² = (background + model)/gain + readNoise², where model is the source model.
+	// σ² = max(background + model, 0)/gain + readNoise², where model is the source model.
 	NoiseFromModel
 )
 
@@ -116,31 +117,40 @@ func (im *Image) Validate() error {
 // InverseVariance returns the per-pixel weight 1/σ² under the image's noise model; masked and
 // non-finite pixels get weight 0. For NoiseFromModel, model is the current source model in
 // counts above the background (nil means no sources); it is ignored for NoiseFromData.
-// Variances are floored at one electron so that a pixel never gets infinite weight.
+//
+// NoiseFromData estimates a pixel's expected counts above the bias by its data, but never
+// below the sky: σ² = max(d − bias, max(Background, 0))/gain + readNoise², since sources only
+// add light. A pixel that fluctuates below the sky thus gets the sky's weight, not more (with
+// a floor at 0 alone, the negative half of a zero-sky image would get up to readNoise²/1 e⁻
+// times the weight of the positive half, and faint positive noise would turn into sources).
+// Every variance goes through PixelVariance.
 func (im *Image) InverseVariance(model []float32) []float32 {
 	w := make([]float32, len(im.Pix))
-	floor := 1 / im.Gain
+	sky := math.Max(im.Background, 0)
 	for i, d := range im.Pix {
 		if (im.Mask != nil && im.Mask[i]) || math.IsNaN(float64(d)) || math.IsInf(float64(d), 0) {
 			continue
 		}
-		var v float64
+		var m float64
 		switch im.Noise {
 		case NoiseFromModel:
-			m := im.Background
+			m = im.Background
 			if model != nil {
 				m += float64(model[i])
 			}
-			v = m/im.Gain + im.ReadNoise*im.ReadNoise
 		default:
-			v = (float64(d)-im.Bias)/im.Gain + im.ReadNoise*im.ReadNoise
+			m = math.Max(float64(d)-im.Bias, sky)
 		}
-		if v < floor {
-			v = floor
-		}
-		w[i] = float32(1 / v)
+		w[i] = float32(1 / im.PixelVariance(m))
 	}
 	return w
+}
+
+// PixelVariance returns the variance in counts² of a pixel whose expected counts above the
+// bias are m: max(m, 0)/gain + readNoise² (the Poisson term never goes below zero), floored
+// at one electron's 1/gain so that no pixel gets an infinite weight.
+func (im *Image) PixelVariance(m float64) float64 {
+	return math.Max(math.Max(m, 0)/im.Gain+im.ReadNoise*im.ReadNoise, 1/im.Gain)
 }
 
 // Magnitude converts a flux to a magnitude with the image's zero point. It returns NaN when

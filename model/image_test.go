@@ -10,8 +10,9 @@ func TestInverseVariance(t *testing.T) {
 	im.Pix = []float32{1044 + 462, 1044 + 46.2, float32(math.NaN())}
 	im.Gain, im.Bias, im.ReadNoise, im.Background = 4.62, 1044, 2, 100
 	w := im.InverseVariance(nil)
-	// data: σ² = (d − bias)/gain + rn² = 100 + 4, 10 + 4; NaN pixels get weight 0.
-	for i, want := range []float64{1.0 / 104, 1.0 / 14, 0} {
+	// data: σ² = max(d − bias, sky)/gain + rn² = 100 + 4, then the sky's 100/4.62 + 4 for the
+	// pixel below the sky (its data would say 10 + 4); NaN pixels get weight 0.
+	for i, want := range []float64{1.0 / 104, 1 / (100/4.62 + 4), 0} {
 		if math.Abs(float64(w[i])-want) > 1e-6*want {
 			t.Errorf("data noise, pixel %d: weight %g, want %g", i, w[i], want)
 		}
@@ -24,10 +25,41 @@ func TestInverseVariance(t *testing.T) {
 			t.Errorf("model noise, pixel %d: weight %g, want %g", i, w[i], want)
 		}
 	}
-	im.Pix[0] = 0 // below the bias: the variance floor of one electron applies
+	im.Pix[0] = 0 // below the bias, no sky, no read noise: the floor of one electron applies
 	im.Noise = NoiseFromData
+	im.Background, im.ReadNoise = 0, 0
 	if w := im.InverseVariance(nil); math.Abs(float64(w[0])-4.62) > 1e-5 {
 		t.Errorf("floor: weight %g, want gain 4.62", w[0])
+	}
+}
+
+// TestInverseVarianceZeroSky checks the data noise of an image with no sky and read noise 10:
+// a pixel below the bias must not weigh more than one at the bias (the Poisson term never
+// goes below zero), so that negative and positive fluctuations of the same size weigh within
+// the Poisson term of each other, and model noise with a negative background is floored the
+// same way.
+func TestInverseVarianceZeroSky(t *testing.T) {
+	im := NewImage(5, 1)
+	im.Gain, im.Bias, im.ReadNoise, im.Background = 1, 1000, 10, 0
+	im.Pix = []float32{1000 - 99, 1000 - 30, 1000, 1000 + 30, 1000 + 99}
+	w := im.InverseVariance(nil)
+	for i, want := range []float64{1.0 / 100, 1.0 / 100, 1.0 / 100, 1.0 / 130, 1.0 / 199} {
+		if math.Abs(float64(w[i])-want) > 1e-6*want {
+			t.Errorf("zero sky, pixel %d (d − bias = %g): weight %g, want %g", i, im.Pix[i]-1000, w[i], want)
+		}
+	}
+	if r := w[0] / w[4]; r > 2 {
+		t.Errorf("a −10σ pixel weighs %.2f× a +10σ one", r)
+	}
+	im.Noise = NoiseFromModel
+	im.Background = -50 // a sampled background may wander below zero on such an image
+	for i, v := range im.InverseVariance(nil) {
+		if math.Abs(float64(v)-0.01) > 1e-8 {
+			t.Errorf("model noise, negative background, pixel %d: weight %g, want 1/rn² = 0.01", i, v)
+		}
+	}
+	if v := im.PixelVariance(-1e6); v != 100 {
+		t.Errorf("PixelVariance(−1e6) = %g, want the read-noise variance 100", v)
 	}
 }
 
@@ -78,6 +110,29 @@ func TestFluxPrior(t *testing.T) {
 	for _, bad := range []FluxPrior{{Min: 0, Slope: 2}, {Min: 250, Slope: 1}} {
 		if bad.Validate() == nil {
 			t.Errorf("%+v: no error", bad)
+		}
+	}
+}
+
+// TestDefaultNoise checks the rule for the noise model nobody chose.
+func TestDefaultNoise(t *testing.T) {
+	for _, c := range []struct {
+		bkg, gain, rn float64
+		want          NoiseModel
+	}{
+		{0, 1, 10, NoiseFromModel},     // zero sky, read noise 10
+		{50, 1, 10, NoiseFromModel},    // sky variance 50 < 100
+		{-5, 1, 10, NoiseFromModel},    // a negative sky counts as none
+		{179, 4.62, 2, NoiseFromData},  // sky dominated (38.7 > 4)
+		{0, 1, 0, NoiseFromData},       // no read noise known
+		{179, 4.62, 0, NoiseFromData},  // PCAT's M2 cutout
+		{100, 4.7, 1.1, NoiseFromData}, // an SDSS frame
+		{400, 1, 20, NoiseFromData},    // equal: sky variance 400 = read noise² 400
+	} {
+		im := NewImage(1, 1)
+		im.Background, im.Gain, im.ReadNoise = c.bkg, c.gain, c.rn
+		if got, why := DefaultNoise(im); got != c.want || why == "" {
+			t.Errorf("sky %g, gain %g, read noise %g: %v (%q), want %v", c.bkg, c.gain, c.rn, got, why, c.want)
 		}
 	}
 }

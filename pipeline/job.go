@@ -29,8 +29,8 @@ type Job struct {
 	OutDir string
 	// Resume continues from the checkpoints in OutDir instead of starting afresh.
 	Resume bool
-	// CondenseRadius links sources across samples (pixels); MinPrevalence drops condensed
-	// sources present in fewer samples.
+	// CondenseRadius links sources across samples (pixels). MinPrevalence is the prevalence
+	// cut of catalogue.fits and catalogue.parquet (the condensed files keep every cluster).
 	CondenseRadius, MinPrevalence float64
 	// Settings are recorded verbatim in run.json (inputs and command-line flags).
 	Settings map[string]any
@@ -55,6 +55,12 @@ type Summary struct {
 	RHatN     float64 // split R-hat of N across chains
 	Condensed int     // sources in the condensed catalogue
 	Wall      time.Duration
+	// Catalogue counts the condensed sources with prevalence ≥ Job.MinPrevalence (the
+	// catalogue files).
+	Catalogue int
+	// CapRefusals counts the proposals of kept samples that Config.MaxSources refused: when
+	// it is not zero the cap binds and the ensemble is truncated there.
+	CapRefusals int64
 }
 
 const checkpointDir = ".probcat-checkpoint"
@@ -88,6 +94,9 @@ func Run(ctx context.Context, job *Job) (*Summary, error) {
 	}
 	ckdir := filepath.Join(job.OutDir, checkpointDir)
 	if err := os.MkdirAll(ckdir, 0o755); err != nil {
+		return nil, err
+	}
+	if err := recordKernelPath(ckdir, job.Resume); err != nil {
 		return nil, err
 	}
 	// From here on a failure keeps the folder: its checkpoints let --resume continue.

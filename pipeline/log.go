@@ -19,12 +19,13 @@ type record struct {
 	LogLike, LogPrior  float64
 	Background, Slope  float64
 	Accept             [sampler.NumMoveTypes]float64
+	CapRefusals        int64     // proposals refused by Config.MaxSources since the previous sample
 	X, Y, Flux, Params []float64 // Params: extra kind parameters, flattened per source
 }
 
 func newRecord(s sampler.Sample, keep int) record {
 	r := record{Chain: s.Chain, Index: keep, LogLike: s.LogLike, LogPrior: s.LogPrior,
-		Background: s.Background, Slope: s.FluxSlope}
+		Background: s.Background, Slope: s.FluxSlope, CapRefusals: s.CapRefusals}
 	for m := range r.Accept {
 		r.Accept[m] = s.Moves[m].Rate()
 	}
@@ -38,12 +39,14 @@ func newRecord(s sampler.Sample, keep int) record {
 	return r
 }
 
-const recordMagic = 0x70636c67 // "pclg"
+// recordMagic opens every record ("pcl2": the second layout, with the cap refusals; the
+// first, "pclg", had none).
+const recordMagic = 0x70636c32
 
 // writeRecord appends r to w in a little-endian binary layout.
 func writeRecord(w io.Writer, r *record) error {
 	n := len(r.X)
-	head := []uint64{recordMagic, uint64(r.Chain), uint64(r.Index), uint64(n), uint64(len(r.Params))}
+	head := []uint64{recordMagic, uint64(r.Chain), uint64(r.Index), uint64(n), uint64(len(r.Params)), uint64(r.CapRefusals)}
 	vals := []float64{r.LogLike, r.LogPrior, r.Background, r.Slope}
 	vals = append(vals, r.Accept[:]...)
 	if err := binary.Write(w, binary.LittleEndian, head); err != nil {
@@ -63,14 +66,14 @@ func writeRecord(w io.Writer, r *record) error {
 // readRecord reads one record; io.EOF at a clean end.
 func readRecord(rd io.Reader) (record, error) {
 	var r record
-	head := make([]uint64, 5)
+	head := make([]uint64, 6)
 	if err := binary.Read(rd, binary.LittleEndian, head); err != nil {
 		return r, err
 	}
 	if head[0] != recordMagic || head[3] > 1<<28 || head[4] > 1<<30 {
-		return r, errors.New("corrupt sample log record")
+		return r, errors.New("corrupt sample log record (or one written by another probcat version)")
 	}
-	r.Chain, r.Index = int(head[1]), int(head[2])
+	r.Chain, r.Index, r.CapRefusals = int(head[1]), int(head[2]), int64(head[5])
 	vals := make([]float64, 4+sampler.NumMoveTypes)
 	if err := binary.Read(rd, binary.LittleEndian, vals); err != nil {
 		return r, noEOF(err)

@@ -116,7 +116,7 @@ func writeOutputs(job *Job, kind model.SourceKind, ckdir string, start time.Time
 	}
 
 	// Condensed catalogue.
-	cond, err := catalogue.Condense(all, job.CondenseRadius, job.MinPrevalence)
+	cond, err := catalogue.Condense(all, job.CondenseRadius, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -127,8 +127,12 @@ func writeOutputs(job *Job, kind model.SourceKind, ckdir string, start time.Time
 	hdr.Set("PCVERS", Version(), "probcat version")
 	hdr.Set("PCSEED", int64(cfg.Seed), "probcat seed")
 	hdr.Set("CONDRAD", job.CondenseRadius, "link radius, pixels")
-	hdr.Set("MINPREV", job.MinPrevalence, "minimum prevalence kept")
+	hdr.Set("MINPREV", 0.0, "minimum prevalence kept (all clusters)")
 	if err := catalogue.WriteCondensedFITS(filepath.Join(stage, CondensedFITS), cond, d, hdr); err != nil {
+		return nil, err
+	}
+	nCat, err := WriteCatalogue(stage, cond, d, meta, hdr, job.MinPrevalence)
+	if err != nil {
 		return nil, err
 	}
 
@@ -152,6 +156,9 @@ func writeOutputs(job *Job, kind model.SourceKind, ckdir string, start time.Time
 	}
 	rhatN := sampler.SplitRHat(nSeries)
 	sum := &Summary{Kept: kept, MeanN: sumN / float64(max(kept, 1)), RHatN: rhatN, Condensed: len(cond)}
+	sum.Catalogue = nCat
+	maxSources, capRefusals := capRecord(cfg.MaxSources, recs)
+	sum.CapRefusals = capRefusals
 
 	if !job.NoPlots {
 		if err := plotDiagnostics(filepath.Join(stage, DiagnosticsFile), recs, im, mean); err != nil {
@@ -182,6 +189,8 @@ func writeOutputs(job *Job, kind model.SourceKind, ckdir string, start time.Time
 		},
 		"timings": map[string]any{"started": start.UTC().Format(time.RFC3339), "wall_seconds": time.Since(start).Seconds()},
 	}
+	rec["max_sources"] = maxSources
+	rec["catalogue"] = map[string]any{"min_prevalence": job.MinPrevalence, "sources": nCat}
 	js, err := json.MarshalIndent(rec, "", "  ")
 	if err != nil {
 		return nil, err
@@ -197,7 +206,7 @@ func writeOutputs(job *Job, kind model.SourceKind, ckdir string, start time.Time
 	}
 
 	// Move everything into place.
-	for _, f := range []string{EnsembleFile, SamplesFile, CondensedParq, CondensedFITS, ModelFile, DiagnosticsFile, RunFile, PSFFile} {
+	for _, f := range []string{EnsembleFile, SamplesFile, CondensedParq, CondensedFITS, CatalogueParq, CatalogueFITS, ModelFile, DiagnosticsFile, RunFile, PSFFile} {
 		src := filepath.Join(stage, f)
 		if _, err := os.Stat(src); err != nil {
 			continue

@@ -78,6 +78,10 @@ type Sample struct {
 	// Passes is the number of PCAT-style proposals (passes over the active regions) since
 	// the previous sample; RegionProposals counts the proposals made inside regions.
 	Passes, RegionProposals int64
+	// CapRefusals counts the proposals that would have added a source but were refused
+	// because of Config.MaxSources since the previous sample: when it is not zero the cap
+	// binds, and the samples are those of a posterior truncated there.
+	CapRefusals int64
 }
 
 // Chain is one Markov chain over catalogues of an image.
@@ -108,6 +112,7 @@ type Chain struct {
 	// statistics since the last sample
 	stats                 [NumMoveTypes]MoveStats
 	regionProps, passesNS int64
+	capped                int64 // proposals refused by MaxSources
 
 	// step sizes
 	sigF2, posFac, fmin float64
@@ -283,7 +288,6 @@ func (c *Chain) computeWeights() {
 	if im.Noise != model.NoiseFromModel {
 		c.weight = im.InverseVariance(nil)
 	} else {
-		floor := 1 / im.Gain
 		for i, d := range im.Pix {
 			if (im.Mask != nil && im.Mask[i]) || math.IsNaN(float64(d)) || math.IsInf(float64(d), 0) {
 				c.weight[i] = 0
@@ -293,11 +297,7 @@ func (c *Chain) computeWeights() {
 			if !c.cfg.WeightsFromBackground {
 				m += float64(c.modelImg[i])
 			}
-			v := m/im.Gain + im.ReadNoise*im.ReadNoise
-			if v < floor {
-				v = floor
-			}
-			c.weight[i] = float32(1 / v)
+			c.weight[i] = float32(1 / im.PixelVariance(m))
 		}
 	}
 	if eps := c.cfg.ModelError; eps > 0 {
@@ -436,7 +436,7 @@ func (c *Chain) Next(ctx context.Context) (Sample, error) {
 		return Sample{}, err
 	}
 	c.stats = [NumMoveTypes]MoveStats{}
-	c.regionProps, c.passesNS = 0, 0
+	c.regionProps, c.passesNS, c.capped = 0, 0, 0
 	c.sortSources()
 	stop := c.startHelpers()
 	for k := 0; k < c.cfg.Proposals; k++ {
@@ -462,6 +462,7 @@ func (c *Chain) Next(ctx context.Context) (Sample, error) {
 		Background: c.bg, FluxSlope: c.slope,
 		Moves:  c.stats,
 		Passes: c.passesNS, RegionProposals: c.regionProps,
+		CapRefusals: c.capped,
 	}
 	c.samples++
 	return s, nil
@@ -649,6 +650,7 @@ func (c *Chain) pass() {
 		c.regions[ri].n0 = c.regions[ri].n
 		c.regions[ri].nStart = n
 	}
+	c.setBudgets(nreg, n)
 	// run them
 	c.nRegions = nreg
 	c.nextReg.Store(0)
@@ -686,6 +688,7 @@ func (c *Chain) pass() {
 			c.stats[t].Proposed += r.stats[t].Proposed
 			c.stats[t].Accepted += r.stats[t].Accepted
 		}
+		c.capped += r.capped
 		c.regionProps += int64(c.cfg.RegionProposals)
 	}
 	if len(holes) > 0 {

@@ -12,8 +12,9 @@ import (
 	"github.com/probcat/probcat/model"
 )
 
-// checkpointMagic opens every chain checkpoint (format version 1).
-const checkpointMagic = "probcat-chain\x00v1"
+// checkpointMagic opens every chain checkpoint (format version 2: version 1 had no kernel
+// path).
+const checkpointMagic = "probcat-chain\x00v2"
 
 // fingerprint identifies what a checkpoint must agree with to continue the same run: the seed,
 // the chain, the image (size and pixels), the kind and the settings that shape the trajectory.
@@ -64,6 +65,7 @@ func (c *Chain) storesWeights() bool {
 func (c *Chain) MarshalBinary() ([]byte, error) {
 	var buf bytes.Buffer
 	buf.WriteString(checkpointMagic)
+	writeKernelPath(&buf)
 	le := binary.LittleEndian
 	u := func(v uint64) { buf.Write(le.AppendUint64(nil, v)) }
 	f := func(v float64) { u(math.Float64bits(v)) }
@@ -91,17 +93,25 @@ func (c *Chain) MarshalBinary() ([]byte, error) {
 }
 
 // UnmarshalBinary restores a checkpoint written by MarshalBinary. It rejects corrupt data
-// (bad checksum, wrong length) and checkpoints of a different run with a clear error, leaving
-// the chain unchanged.
+// (bad checksum, wrong length), checkpoints of a different run and checkpoints written with
+// another kernel path (render.Path: the continued chain would not give the same bytes) with a
+// clear error, leaving the chain unchanged.
 func (c *Chain) UnmarshalBinary(data []byte) error {
 	if len(data) < len(checkpointMagic)+sha256.Size || string(data[:len(checkpointMagic)]) != checkpointMagic {
+		if len(data) >= len(checkpointMagic) && string(data[:len(checkpointMagic)-1]) == checkpointMagic[:len(checkpointMagic)-1] {
+			return fmt.Errorf("checkpoint: format %s, this probcat reads %s; delete the checkpoints to start afresh",
+				data[len(checkpointMagic)-2:len(checkpointMagic)], checkpointMagic[len(checkpointMagic)-2:])
+		}
 		return errors.New("checkpoint: not a probcat chain checkpoint (bad header)")
 	}
 	body, sum := data[:len(data)-sha256.Size], data[len(data)-sha256.Size:]
 	if got := sha256.Sum256(body); !bytes.Equal(got[:], sum) {
 		return errors.New("checkpoint: checksum mismatch (file corrupt or truncated)")
 	}
-	p := body[len(checkpointMagic):]
+	p, err := checkKernelPath(body[len(checkpointMagic):])
+	if err != nil {
+		return err
+	}
 	le := binary.LittleEndian
 	short := false
 	u := func() uint64 {

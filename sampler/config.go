@@ -38,7 +38,12 @@ type Config struct {
 	Weights MoveWeights
 	// CountPrior is the prior on the number of sources.
 	CountPrior model.CountPrior
-	// MaxSources caps the number of sources (the count prior is truncated there).
+	// MaxSources caps the number of sources (the count prior is truncated there). No sample
+	// ever exceeds it, however many regions run at once: each pass shares the slack among its
+	// regions before they run. While it does not bind (Sample.CapRefusals is 0) it changes
+	// nothing; where it binds, the chain samples the posterior truncated at the cap (exactly
+	// with one region per pass, approximately with several, since a region's share depends on
+	// the count at the start of the pass).
 	MaxSources int
 	// SampleBackground adds a random-walk update of the background level (flat prior). It
 	// sums over every pixel, so it runs once every max(1, W·H/(4S²)) passes (every pass on

@@ -20,6 +20,8 @@ type region struct {
 	mapSum             float64 // Σ over the interior of the birth map m(r)
 	mapOK              bool
 	stats              [NumMoveTypes]MoveStats
+	budget             int   // sources the region may add this pass (see Chain.setBudgets)
+	capped             int64 // proposals refused this pass because the budget was spent
 }
 
 func (r *region) reset(x0, y0, x1, y1, np int) {
@@ -465,7 +467,7 @@ func (w *worker) birth(r *region) bool {
 	c := w.c
 	p := c.nparam
 	N := r.nStart + r.n - r.n0
-	if N+1 > c.cfg.MaxSources {
+	if r.full() {
 		return false
 	}
 	x, y, lnb, ok := w.birthPosition(r)
@@ -630,7 +632,7 @@ func (w *worker) split(r *region) bool {
 	}
 	c := w.c
 	N := r.nStart + r.n - r.n0
-	if N+1 > c.cfg.MaxSources {
+	if r.full() {
 		return false
 	}
 	k := w.rng.IntN(r.n)
@@ -775,7 +777,7 @@ func (w *worker) emit(r *region) bool {
 	}
 	c := w.c
 	N := r.nStart + r.n - r.n0
-	if N+1 > c.cfg.MaxSources {
+	if r.full() {
 		return false
 	}
 	j := w.rng.IntN(r.n)

@@ -80,7 +80,7 @@ func Field(c Config, psf model.Profile) (*model.Image, *model.Catalogue, error) 
 func Render(c Config, truth *model.Catalogue, psf model.Profile, rng *rand.Rand) *model.Image {
 	im := model.NewImage(c.Width, c.Height)
 	im.Gain, im.Bias, im.Background, im.ReadNoise = c.Gain, c.Bias, c.Background, c.ReadNoise
-	im.Noise = model.NoiseFromData
+	im.Noise, _ = model.DefaultNoise(im) // written as the NOISE card: what suits the image
 	mean := make([]float32, c.Width*c.Height)
 	box := model.Box{Pix: mean, Stride: c.Width, W: c.Width, H: c.Height}
 	for i := range truth.X {

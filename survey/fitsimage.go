@@ -118,7 +118,8 @@ func ReadFITS(path string) (*model.Image, *fits.Header, error) {
 }
 
 // Cards returns the header cards that describe im to ReadFITS (gain, bias, background, read
-// noise, noise model, zero point and cutout offset).
+// noise, noise model, zero point and cutout offset), and the PIXORIG card of probcat's pixel
+// convention (SetPixelOrigin).
 func Cards(im *model.Image) *fits.Header {
 	h := fits.NewHeader()
 	h.Set(CardGain, im.Gain, "electrons per count")
@@ -136,6 +137,7 @@ func Cards(im *model.Image) *fits.Header {
 	if w, ok := im.WCS.(*wcs.WCS); ok {
 		w.Shift(float64(im.X0), float64(im.Y0)).SetCards(h)
 	}
+	SetPixelOrigin(h)
 	return h
 }
 

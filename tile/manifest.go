@@ -13,13 +13,15 @@ import (
 	"github.com/probcat/probcat/internal/atomicfile"
 	"github.com/probcat/probcat/model"
 	"github.com/probcat/probcat/pipeline"
+	"github.com/probcat/probcat/render"
+	"github.com/probcat/probcat/sampler"
 )
 
 // ManifestFile is the plan's file name inside its folder.
 const ManifestFile = "manifest.json"
 
-// manifestFormat is the version of the manifest layout.
-const manifestFormat = 1
+// manifestFormat is the version of the manifest layout (2 added the kernel path).
+const manifestFormat = 2
 
 // ImageInfo identifies the image a plan was made for.
 type ImageInfo struct {
@@ -48,6 +50,9 @@ type Manifest struct {
 	Chains  int               `json:"chains"`
 	Samples int               `json:"samples"`
 	Tiles   []Tile            `json:"tiles"`
+	// Kernel is the kernel path (render.Path) of the process that planned: every tile must
+	// run on it for the merged files to be the bytes of a single-process run (CheckKernel).
+	Kernel string `json:"kernel"`
 }
 
 // Fingerprint hashes what a job's results depend on in its image: size, offset, calibration,
@@ -84,7 +89,7 @@ func NewManifest(job *pipeline.Job, imagePath string, flags map[string]string, s
 		Image: ImageInfo{Path: imagePath, Width: im.Width, Height: im.Height, X0: im.X0, Y0: im.Y0,
 			SHA256: Fingerprint(im)},
 		Flags: flags, Grid: g, Seed: job.Config.Seed, Chains: job.Config.Chains,
-		Samples: job.Config.Samples, Tiles: tiles,
+		Samples: job.Config.Samples, Tiles: tiles, Kernel: render.Path(),
 	}, nil
 }
 
@@ -151,6 +156,16 @@ func (m *Manifest) Check(dir string, job *pipeline.Job) error {
 			path, m.Seed, m.Chains, m.Samples, job.Config.Seed, job.Config.Chains, job.Config.Samples)
 	case job.PSF != nil && MarginFor(job.PSF.Radius()) != m.Grid.Margin:
 		return fmt.Errorf("%s: planned with a margin of %d pixels, but the PSF needs %d", path, m.Grid.Margin, MarginFor(job.PSF.Radius()))
+	}
+	return nil
+}
+
+// CheckKernel reports whether this process runs the kernel path the plan in dir was made
+// with, and if not how to make it (PROBCAT_KERNEL). Sampling tiles needs it; merging does not
+// (it renders nothing), so a plan can be merged anywhere.
+func (m *Manifest) CheckKernel(dir string) error {
+	if err := sampler.KernelPathMismatch(m.Kernel, filepath.Join(dir, ManifestFile)); err != nil {
+		return fmt.Errorf("%v (to sample the tiles of one plan on machines of different instruction sets, plan with a path they all have, e.g. PROBCAT_KERNEL=generic)", err)
 	}
 	return nil
 }

@@ -36,7 +36,8 @@ func (m *Manifest) Missing(planDir string) []int {
 // sample is held in memory), samples.parquet (per frame sample: N of the union, sums of the
 // tiles' ln L and ln prior, the core-area-weighted mean background and the mean acceptance
 // rates), the condensed catalogues (the tiles' condensed sources in their cores, with a source
-// that straddles a seam taken once: see stitchCondensed),
+// that straddles a seam taken once: see stitchCondensed) and the catalogue files cut from
+// them at the job's MinPrevalence (pipeline.WriteCatalogue),
 // model.fits (cores stitched), diagnostics.png and run.json. job is the frame's job (for the
 // magnitude and sky columns and the settings). Nothing is written unless every tile is done;
 // files appear together at the end.
@@ -81,7 +82,8 @@ func Merge(m *Manifest, planDir string, job *pipeline.Job, outDir string) (_ *pi
 		return nil, err
 	}
 	for _, f := range []string{pipeline.EnsembleFile, pipeline.SamplesFile, pipeline.CondensedParq,
-		pipeline.CondensedFITS, pipeline.ModelFile, pipeline.DiagnosticsFile, pipeline.RunFile} {
+		pipeline.CondensedFITS, pipeline.CatalogueParq, pipeline.CatalogueFITS, pipeline.ModelFile,
+		pipeline.DiagnosticsFile, pipeline.RunFile} {
 		src := filepath.Join(stage, f)
 		if _, err := os.Stat(src); err != nil {
 			continue
@@ -349,9 +351,14 @@ func (mg *merger) condensed() error {
 	hdr.Set("PCSEED", int64(mg.m.Seed), "probcat seed")
 	hdr.Set("PCTILE", int64(mg.m.Grid.Size), "tile size, pixels")
 	hdr.Set("CONDRAD", mg.job.CondenseRadius, "link radius, pixels")
-	hdr.Set("MINPREV", mg.job.MinPrevalence, "minimum prevalence kept")
+	hdr.Set("MINPREV", 0.0, "minimum prevalence kept (all clusters)")
 	mg.sum.Condensed = len(all)
-	return catalogue.WriteCondensedFITS(filepath.Join(mg.stage, pipeline.CondensedFITS), all, d, hdr)
+	if err := catalogue.WriteCondensedFITS(filepath.Join(mg.stage, pipeline.CondensedFITS), all, d, hdr); err != nil {
+		return err
+	}
+	n, err := pipeline.WriteCatalogue(mg.stage, all, d, mg.meta(), hdr, mg.job.MinPrevalence)
+	mg.sum.Catalogue = n
+	return err
 }
 
 // model stitches the cores of the tiles' model, residual and χ images.
@@ -404,7 +411,7 @@ func (mg *merger) model() error {
 }
 
 // writeRun writes run.json.
-func (mg *merger) writeRun(start time.Time) error {
+func (mg *merger) writeRun(start time.Time) (err error) {
 	m, job := mg.m, mg.job
 	cfg := job.Config
 	tiles := make([]map[string]any, len(m.Tiles))
@@ -427,12 +434,16 @@ func (mg *merger) writeRun(start time.Time) error {
 		"mean_n":          mg.sum.MeanN,
 		"mean_background": mg.meanBg,
 		"condensed":       mg.sum.Condensed,
+		"catalogue":       map[string]any{"min_prevalence": job.MinPrevalence, "sources": mg.sum.Catalogue},
 		"convergence": map[string]any{
 			"n": map[string]float64{"rhat": jsonNum(mg.sum.RHatN), "ess": jsonNum(sampler.EffectiveSampleSize(mg.nSeries))},
 			"total_flux": map[string]float64{"rhat": jsonNum(sampler.SplitRHat(mg.fSeries)),
 				"ess": jsonNum(sampler.EffectiveSampleSize(mg.fSeries))},
 		},
 		"timings": map[string]any{"merge_started": start.UTC().Format(time.RFC3339), "merge_seconds": time.Since(start).Seconds()},
+	}
+	if rec["max_sources"], err = mg.tileRecords(); err != nil {
+		return err
 	}
 	js, err := json.MarshalIndent(rec, "", "  ")
 	if err != nil {

@@ -49,6 +49,9 @@ func RunTile(ctx context.Context, m *Manifest, planDir string, job *pipeline.Job
 	if Done(planDir, index) {
 		return nil
 	}
+	if err := m.CheckKernel(planDir); err != nil {
+		return err
+	}
 	partial := final + ".partial"
 	sub, err := m.Job(job, index, partial, threads)
 	if err != nil {

@@ -80,12 +80,16 @@ func runDemo(fs *flag.FlagSet, args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "\nscores against the truth (cond≥0.5: condensed sources with prevalence ≥ 0.5)\n")
+	cat, err := catalogue.ReadCondensedParquet(filepath.Join(job.OutDir, pipeline.CatalogueParq))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "\nscores against the truth (catalogue: the condensed sources with prevalence ≥ %g, catalogue.parquet)\n", job.MinPrevalence)
 	fmt.Fprintf(out, "%-10s %-9s %6s %6s %6s\n", "catalogue", "rule", "TPR", "PPV", "F1")
 	for _, c := range []struct {
 		name    string
 		samples []catalogue.Sample
-	}{{"ensemble", ens}, {"condensed", catalogue.SingleSample(cond)}, {"cond≥0.5", catalogue.SingleSample(prevalent(cond, 0.5))}} {
+	}{{"ensemble", ens}, {"condensed", catalogue.SingleSample(cond)}, {"catalogue", catalogue.SingleSample(cat)}} {
 		for _, rule := range []string{"pcat", "starnet"} {
 			r, err := catalogue.RuleByName(rule)
 			if err != nil {
@@ -99,15 +103,4 @@ func runDemo(fs *flag.FlagSet, args []string, out io.Writer) error {
 		}
 	}
 	return nil
-}
-
-// prevalent keeps the condensed sources present in at least the fraction p of samples.
-func prevalent(cs []catalogue.CondensedSource, p float64) []catalogue.CondensedSource {
-	var out []catalogue.CondensedSource
-	for _, c := range cs {
-		if c.Prevalence >= p {
-			out = append(out, c)
-		}
-	}
-	return out
 }

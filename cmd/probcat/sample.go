@@ -37,7 +37,10 @@ or, with --sdss, a cutout of an SDSS calibrated frame with its psField PSF (outp
 frame's pixel coordinates and carry ra, dec and mag).
 Unless --psf-fixed, the PSF is first refined from the image's bright stars (a short pilot
 chain; psf-refined.fits). Writes into DIR: ensemble.parquet, samples.parquet, condensed.fits,
-condensed.parquet, model.fits, psf-refined.fits, diagnostics.png and run.json. Ctrl-C or a kill leaves checkpoints; run again with
+condensed.parquet (every cluster of the ensemble, with its prevalence), catalogue.fits,
+catalogue.parquet (the condensed sources with prevalence ≥ --min-prevalence, 0.5: the catalogue
+to use), model.fits, psf-refined.fits, diagnostics.png and run.json. Ctrl-C or a kill leaves
+checkpoints; run again with
 --resume to continue.`,
 		usage: "IMAGE [--out DIR] [flags]  |  --sdss FRAME --psfield PSFIELD [--cutout X0,Y0,W,H] [flags]",
 		run:   runSample,
@@ -61,6 +64,7 @@ type sampleFlags struct {
 	psfFixed                                  bool
 	modelError                                float64
 	condenseRadius, minPrevalence             float64
+	maxSources                                int
 }
 
 func (f *sampleFlags) register(fs *flag.FlagSet) {
@@ -87,7 +91,7 @@ func (f *sampleFlags) register(fs *flag.FlagSet) {
 	fs.Float64Var(&f.background, "background", nan, "sky level above the bias in counts (default: BKG card, else the image median)")
 	fs.Float64Var(&f.readNoise, "read-noise", nan, "read noise in counts (default: RDNOISE card, else 0)")
 	fs.Float64Var(&f.zp, "zero-point", nan, "magnitude zero point, mag = zp − 2.5 log10(counts) (default: MAGZP card)")
-	fs.StringVar(&f.noise, "noise", "", "noise model: data (PCAT: σ² = (data − bias)/gain) or model (σ² = (background + model)/gain + read noise²) (default: NOISE card, else data)")
+	fs.StringVar(&f.noise, "noise", "", "noise model: data (PCAT: σ² = (data − bias)/gain) or model (σ² = (background + model)/gain + read noise²) (default: NOISE card, else model when the read noise is known and the sky is low, background/gain < read noise², else data)")
 	fs.Float64Var(&f.fmin, "fmin", nan, "flux prior minimum f_min in counts (default: FMIN card, else 250)")
 	fs.Float64Var(&f.slope, "slope", 2, "flux prior power-law slope α, p(f) ∝ f^-α")
 	fs.BoolVar(&f.sampleSlope, "sample-slope", false, "sample the flux-prior slope too")
@@ -100,7 +104,8 @@ func (f *sampleFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.quiet, "quiet", false, "print nothing but errors")
 	fs.BoolVar(&f.resume, "resume", false, "continue an interrupted run from its checkpoints")
 	fs.Float64Var(&f.condenseRadius, "condense-radius", 0.75, "radius in pixels linking sources across samples in the condensed catalogue")
-	fs.Float64Var(&f.minPrevalence, "min-prevalence", 0, "drop condensed sources present in fewer than this fraction of samples")
+	fs.Float64Var(&f.minPrevalence, "min-prevalence", 0.5, "catalogue.fits/.parquet keep the condensed sources present in at least this fraction of samples (condensed.fits/.parquet keep all)")
+	fs.IntVar(&f.maxSources, "max-sources", d.MaxSources, "never hold more sources than this in a sample (of the image, or of each tile with --tile); a warning says when it binds")
 }
 
 func runSample(fs *flag.FlagSet, args []string, out io.Writer) error {
@@ -124,6 +129,9 @@ func runSample(fs *flag.FlagSet, args []string, out io.Writer) error {
 	}
 	if err != nil {
 		return err
+	}
+	if !f.quiet {
+		reportNoise(os.Stderr, job)
 	}
 	if f.tile == 0 && job.Image.Width*job.Image.Height > autoTilePixels {
 		// Sampled whole, a frame this large would hold every kept sample of ~10⁵ sources in
@@ -161,6 +169,9 @@ const (
 
 // job builds the sampling job for an image file from the flags.
 func (f *sampleFlags) job(imagePath string) (*pipeline.Job, error) {
+	if err := f.checkInputFlags(imagePath); err != nil {
+		return nil, err
+	}
 	var im *model.Image
 	var hdr *fits.Header
 	var err error
@@ -192,11 +203,14 @@ func (f *sampleFlags) job(imagePath string) (*pipeline.Job, error) {
 			return nil, err
 		}
 	}
-	return f.finish(imagePath, im, psf.Uniform(p), fmin)
+	return f.finish(imagePath, im, psf.Uniform(p), fmin, hdr != nil && hdr.Has(survey.CardNoise))
 }
 
 // sdssJob builds the job for a cutout of an SDSS frame.
 func (f *sampleFlags) sdssJob() (*pipeline.Job, error) {
+	if err := f.checkInputFlags(""); err != nil {
+		return nil, err
+	}
 	if f.psField == "" {
 		return nil, fmt.Errorf("--sdss needs --psfield (the frame's psField file)")
 	}
@@ -238,11 +252,12 @@ func (f *sampleFlags) sdssJob() (*pipeline.Job, error) {
 	} else {
 		f.psfSpec = f.psField
 	}
-	return f.finish(f.sdssFrame, c.Image, field, 250)
+	return f.finish(f.sdssFrame, c.Image, field, 250, false)
 }
 
-// finish applies the flags to an image read from imagePath and assembles the job.
-func (f *sampleFlags) finish(imagePath string, im *model.Image, p *psf.Field, fmin float64) (*pipeline.Job, error) {
+// finish applies the flags to an image read from imagePath and assembles the job. noiseCard
+// says that the image's header chose the noise model (a NOISE card).
+func (f *sampleFlags) finish(imagePath string, im *model.Image, p *psf.Field, fmin float64, noiseCard bool) (*pipeline.Job, error) {
 	set := func(dst *float64, v float64) {
 		if !math.IsNaN(v) {
 			*dst = v
@@ -256,13 +271,6 @@ func (f *sampleFlags) finish(imagePath string, im *model.Image, p *psf.Field, fm
 	if !math.IsNaN(f.zp) {
 		im.ZeroPoint, im.HasZeroPoint = f.zp, true
 	}
-	if f.noise != "" {
-		n, err := model.ParseNoiseModel(f.noise)
-		if err != nil {
-			return nil, err
-		}
-		im.Noise = n
-	}
 	if im.Gain == 0 && math.IsNaN(f.gain) {
 		return nil, fmt.Errorf("%s: no GAIN card; give --gain", imagePath)
 	}
@@ -272,11 +280,19 @@ func (f *sampleFlags) finish(imagePath string, im *model.Image, p *psf.Field, fm
 	if err := im.Validate(); err != nil {
 		return nil, fmt.Errorf("%s: %v", imagePath, err)
 	}
+	noiseChoice, err := f.chooseNoise(im, noiseCard)
+	if err != nil {
+		return nil, err
+	}
 	cfg := sampler.DefaultConfig()
 	cfg.Samples, cfg.BurnIn, cfg.Chains, cfg.Threads = f.samples, f.burnIn, f.chains, f.threads
 	cfg.Proposals, cfg.RegionSize, cfg.Seed = f.proposals, f.regionSize, f.seed
 	cfg.SampleSlope, cfg.SampleBackground = f.sampleSlope, !f.fixBackground
 	cfg.ModelError = f.modelError
+	cfg.MaxSources = f.maxSources
+	if f.maxSources < 1 {
+		return nil, fmt.Errorf("--max-sources must be at least 1, got %d", f.maxSources)
+	}
 	switch f.countPrior {
 	case "penalty":
 		cfg.CountPrior = model.Penalty{PerSource: f.penalty}
@@ -295,7 +311,7 @@ func (f *sampleFlags) finish(imagePath string, im *model.Image, p *psf.Field, fm
 		Image: im, PSF: p, Flux: model.FluxPrior{Min: fmin, Slope: f.slope}, Config: cfg,
 		OutDir: f.out, Resume: f.resume,
 		CondenseRadius: f.condenseRadius, MinPrevalence: f.minPrevalence,
-		Settings: map[string]any{"image": imagePath, "psf": f.psfSpec, "args": os.Args[1:]},
+		Settings: map[string]any{"image": imagePath, "psf": f.psfSpec, "args": os.Args[1:], "noise_choice": noiseChoice},
 		Warn:     func(msg string) { fmt.Fprintln(os.Stderr, "warning: "+msg) },
 	}
 	if !f.psfFixed {
@@ -351,9 +367,9 @@ func runJob(job *pipeline.Job, quiet bool, out io.Writer) error {
 		return err
 	}
 	if !quiet {
-		fmt.Fprintf(out, "%d kept samples, mean N = %.1f, R-hat(N) = %.3f, %d condensed sources, %.1f s; outputs in %s\n",
-			sum.Kept, sum.MeanN, sum.RHatN, sum.Condensed, sum.Wall.Seconds(), job.OutDir)
+		printSummary(out, job, sum, job.OutDir)
 	}
+	warnCap(os.Stderr, job, sum)
 	if !(sum.RHatN < rhatWarn) && job.Config.Chains > 1 {
 		fmt.Fprintf(os.Stderr, "warning: R-hat of N is %.3f (≥ %.2f): the chains disagree, so the ensemble may not represent the posterior; run longer (--burn-in, --samples, --proposals)\n", sum.RHatN, rhatWarn)
 	}

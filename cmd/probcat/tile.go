@@ -43,8 +43,8 @@ interrupted (preempted, killed) one resumes from its checkpoints.`,
 	register(&command{
 		name: "merge",
 		summary: `Merge the finished tiles of a plan into the files probcat sample writes.
-Writes ensemble.parquet, samples.parquet, condensed.fits, condensed.parquet, model.fits,
-diagnostics.png and run.json into DIR (or --out). Each source comes from the tile whose core
+Writes ensemble.parquet, samples.parquet, condensed.fits, condensed.parquet, catalogue.fits,
+catalogue.parquet, model.fits, diagnostics.png and run.json into DIR (or --out). Each source comes from the tile whose core
 holds it. Fails, writing nothing, while any tile is missing.`,
 		usage: "DIR [--out OUT] [--quiet]",
 		run:   runMerge,
@@ -146,6 +146,9 @@ func runPlan(fs *flag.FlagSet, args []string, out io.Writer) error {
 	}
 	if err != nil {
 		return err
+	}
+	if !f.quiet {
+		reportNoise(os.Stderr, job)
 	}
 	m, err := tile.NewManifest(job, imagePath, planned, f.tile, ox, oy)
 	if err != nil {
@@ -261,14 +264,15 @@ func runMerge(fs *flag.FlagSet, args []string, out io.Writer) error {
 		return err
 	}
 	if !*quiet {
-		printSummary(out, sum, *outDir)
+		printSummary(out, job, sum, *outDir)
 	}
+	warnCap(os.Stderr, job, sum)
 	return nil
 }
 
-func printSummary(out io.Writer, sum *pipeline.Summary, dir string) {
-	fmt.Fprintf(out, "%d kept samples, mean N = %.1f, R-hat(N) = %.3f, %d condensed sources, %.1f s; outputs in %s\n",
-		sum.Kept, sum.MeanN, sum.RHatN, sum.Condensed, sum.Wall.Seconds(), dir)
+func printSummary(out io.Writer, job *pipeline.Job, sum *pipeline.Summary, dir string) {
+	fmt.Fprintf(out, "%d kept samples, mean N = %.1f, R-hat(N) = %.3f, %d condensed sources, %d with prevalence ≥ %g in %s, %.1f s; outputs in %s\n",
+		sum.Kept, sum.MeanN, sum.RHatN, sum.Condensed, sum.Catalogue, job.MinPrevalence, pipeline.CatalogueFITS, sum.Wall.Seconds(), dir)
 }
 
 // tilesDir is where probcat sample --tile keeps its plan and tiles until they are merged.
@@ -331,7 +335,8 @@ func runTiled(job *pipeline.Job, f *sampleFlags, planned map[string]string, out 
 	}
 	sum.Wall = time.Since(start)
 	if !f.quiet {
-		printSummary(out, sum, job.OutDir)
+		printSummary(out, job, sum, job.OutDir)
 	}
+	warnCap(os.Stderr, job, sum)
 	return nil
 }

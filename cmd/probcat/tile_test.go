@@ -82,7 +82,7 @@ func TestTiledSampleEqualsPlanRunMerge(t *testing.T) {
 	planAndRun(t, img, plan, 3, 1, 0, 2)
 	mustRun(t, "run-tile", plan, "--index", "2", "--quiet") // a finished tile again: nothing happens
 	mustRun(t, "merge", plan, "--quiet")
-	for _, f := range []string{"ensemble.parquet", "samples.parquet", "condensed.parquet", "condensed.fits", "model.fits"} {
+	for _, f := range []string{"ensemble.parquet", "samples.parquet", "condensed.parquet", "condensed.fits", "catalogue.parquet", "catalogue.fits", "model.fits"} {
 		sameBytes(t, filepath.Join(one, f), filepath.Join(plan, f))
 	}
 	for _, f := range []string{"run.json", "diagnostics.png"} {

@@ -97,7 +97,8 @@ func Load(framePath, psFieldPath string, opts Options) (*model.Image, *psf.PSF, 
 //   - Gain from photoField (else psField HDU6); ReadNoise = √dark_variance, so that both
 //     noise models include the dark variance: NoiseFromData (PCAT's choice, the default)
 //     gives SDSS's per-pixel variance (Pix − Bias)/Gain + dark_variance, the same as
-//     Cutout.Variance.
+//     Cutout.Variance, except that pixels below the sky get the sky's variance (see
+//     model.Image.InverseVariance).
 //   - ZeroPoint = 22.5 − 2.5 log10(mean calib over the cutout's columns), so that
 //     magnitudes are the frame's nanomaggies. calib varies by 1.2 % (0.013 mag) over the
 //     frame's 2048 columns and by 0.1 % over 100 columns. It differs from the frame's NMGY

@@ -1,0 +1,31 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+)
+
+// checkInputFlags refuses the input-specific flags that do not apply to the chosen input, so
+// that a flag is never silently ignored: --psfield, --cutout and --radec belong to --sdss
+// frames, and --pix to PCAT text images (IMAGE ending in .txt). imagePath is IMAGE, or "" for
+// --sdss.
+func (f *sampleFlags) checkInputFlags(imagePath string) error {
+	if f.sdssFrame == "" {
+		for _, fl := range []struct{ name, value string }{
+			{"psfield", f.psField}, {"cutout", f.cutout}, {"radec", f.radec},
+		} {
+			if fl.value != "" {
+				return fmt.Errorf("--%s applies only to SDSS frames (--sdss FRAME), not to %s", fl.name, imagePath)
+			}
+		}
+	}
+	if f.pix != "" {
+		if f.sdssFrame != "" {
+			return fmt.Errorf("--pix applies only to PCAT text images (*_cts.txt), not to the SDSS frame %s", f.sdssFrame)
+		}
+		if !strings.HasSuffix(imagePath, ".txt") {
+			return fmt.Errorf("--pix applies only to PCAT text images (*_cts.txt), not to %s", imagePath)
+		}
+	}
+	return nil
+}
