@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -49,6 +50,7 @@ type sampleFlags struct {
 	tile                                      int
 	out, psfSpec, pix                         string
 	samples, burnIn, chains, threads          int
+	maxBurnIn                                 int
 	proposals, regionSize                     int
 	seed                                      uint64
 	gain, bias, background, readNoise, zp     float64
@@ -71,7 +73,8 @@ func (f *sampleFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.radec, "radec", "", "with --sdss: a cutout centred on RA,DEC (degrees) of W×H pixels, as RA,DEC,W,H")
 	fs.IntVar(&f.tile, "tile", 0, "cut the image into tiles of this many pixels (plus margins), one per core at a time; 0 samples the image whole, or in tiles of 512 above 2 Mpx")
 	fs.IntVar(&f.samples, "samples", d.Samples, "kept samples per chain")
-	fs.IntVar(&f.burnIn, "burn-in", d.BurnIn, "samples discarded at the start of each chain")
+	fs.IntVar(&f.burnIn, "burn-in", d.BurnIn, "least burn-in: samples discarded at the start of each chain before convergence is checked")
+	fs.IntVar(&f.maxBurnIn, "max-burn-in", d.MaxBurnIn, "most burn-in: burn-in ends when the chains agree (R-hat < 1.01, ESS ≥ 100 for N, ln L, total flux and background), else after this many samples with a warning; equal to --burn-in for a fixed burn-in")
 	fs.IntVar(&f.chains, "chains", d.Chains, "independent chains with different seeds")
 	fs.IntVar(&f.threads, "threads", 0, "cores to use (0: all available); results do not depend on it")
 	fs.IntVar(&f.proposals, "proposals", d.Proposals, "proposals (passes over the active regions) per kept sample")
@@ -265,6 +268,7 @@ func (f *sampleFlags) finish(imagePath string, im *model.Image, p *psf.PSF, fmin
 	}
 	cfg := sampler.DefaultConfig()
 	cfg.Samples, cfg.BurnIn, cfg.Chains, cfg.Threads = f.samples, f.burnIn, f.chains, f.threads
+	cfg.MaxBurnIn = f.maxBurnIn
 	cfg.Proposals, cfg.RegionSize, cfg.Seed = f.proposals, f.regionSize, f.seed
 	cfg.SampleSlope, cfg.SampleBackground = f.sampleSlope, !f.fixBackground
 	switch f.countPrior {
@@ -278,8 +282,15 @@ func (f *sampleFlags) finish(imagePath string, im *model.Image, p *psf.PSF, fmin
 	default:
 		return nil, fmt.Errorf("unknown --count-prior %q (want penalty or poisson)", f.countPrior)
 	}
-	if f.samples < 1 {
+	switch {
+	case f.samples < 1:
 		return nil, fmt.Errorf("--samples must be at least 1, got %d", f.samples)
+	case f.burnIn < 0:
+		return nil, fmt.Errorf("--burn-in must not be negative, got %d", f.burnIn)
+	case f.maxBurnIn < 1:
+		return nil, fmt.Errorf("--max-burn-in must be at least 1, got %d", f.maxBurnIn)
+	case f.burnIn > f.maxBurnIn:
+		return nil, fmt.Errorf("--burn-in %d exceeds --max-burn-in %d (burn-in lasts from --burn-in to --max-burn-in samples)", f.burnIn, f.maxBurnIn)
 	}
 	return &pipeline.Job{
 		Image: im, PSF: p, Flux: model.FluxPrior{Min: fmin, Slope: f.slope}, Config: cfg,
@@ -335,13 +346,43 @@ func runJob(job *pipeline.Job, quiet bool, out io.Writer) error {
 		return err
 	}
 	if !quiet {
-		fmt.Fprintf(out, "%d kept samples, mean N = %.1f, R-hat(N) = %.3f, %d condensed sources, %.1f s; outputs in %s\n",
-			sum.Kept, sum.MeanN, sum.RHatN, sum.Condensed, sum.Wall.Seconds(), job.OutDir)
+		printSummary(out, sum, job.OutDir)
 	}
-	if !(sum.RHatN < rhatWarn) && job.Config.Chains > 1 {
-		fmt.Fprintf(os.Stderr, "warning: R-hat of N is %.3f (≥ %.2f): the chains disagree, so the ensemble may not represent the posterior; run longer (--burn-in, --samples, --proposals)\n", sum.RHatN, rhatWarn)
-	}
+	warnConvergence(sum, job.Config)
 	return nil
+}
+
+// warnConvergence warns on stderr when burn-in hit --max-burn-in before the chains agreed,
+// or else when the kept samples' R-hat of N is high.
+func warnConvergence(sum *pipeline.Summary, cfg sampler.Config) {
+	switch {
+	case !sum.Converged && len(sum.Unconverged) > 0:
+		fmt.Fprintf(os.Stderr, "warning: %d tiles (%s) reached --max-burn-in %d before their chains agreed, so their samples may not represent the posterior; raise --max-burn-in or --proposals\n",
+			len(sum.Unconverged), listInts(sum.Unconverged, 10), max(cfg.BurnIn, cfg.MaxBurnIn))
+	case !sum.Converged:
+		var bad []string
+		for q, d := range sum.Check {
+			if !d.Converged() {
+				bad = append(bad, fmt.Sprintf("%s R-hat %.3f ESS %.0f", sampler.Watched[q], d.RHat, d.ESS))
+			}
+		}
+		fmt.Fprintf(os.Stderr, "warning: burn-in reached --max-burn-in %d before the chains agreed (%s), so the ensemble may not represent the posterior; raise --max-burn-in or --proposals\n",
+			sum.BurnIn, strings.Join(bad, "; "))
+	case !(sum.RHatN < rhatWarn) && cfg.Chains > 1:
+		fmt.Fprintf(os.Stderr, "warning: R-hat of N over the kept samples is %.3f (≥ %.2f): the chains disagree, so the ensemble may not represent the posterior; run longer (--samples, --proposals)\n", sum.RHatN, rhatWarn)
+	}
+}
+
+// listInts lists up to n integers, comma-separated.
+func listInts(v []int, n int) string {
+	s := make([]string, 0, n+1)
+	for _, x := range v[:min(len(v), n)] {
+		s = append(s, strconv.Itoa(x))
+	}
+	if len(v) > n {
+		s = append(s, "…")
+	}
+	return strings.Join(s, ", ")
 }
 
 // progress shows a bar on a terminal and a line every 10 % (or 30 s) otherwise.

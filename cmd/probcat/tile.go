@@ -263,12 +263,13 @@ func runMerge(fs *flag.FlagSet, args []string, out io.Writer) error {
 	if !*quiet {
 		printSummary(out, sum, *outDir)
 	}
+	warnConvergence(sum, job.Config)
 	return nil
 }
 
 func printSummary(out io.Writer, sum *pipeline.Summary, dir string) {
-	fmt.Fprintf(out, "%d kept samples, mean N = %.1f, R-hat(N) = %.3f, %d condensed sources, %.1f s; outputs in %s\n",
-		sum.Kept, sum.MeanN, sum.RHatN, sum.Condensed, sum.Wall.Seconds(), dir)
+	fmt.Fprintf(out, "burn-in %d samples per chain, %d kept samples, mean N = %.1f, R-hat(N) = %.3f, %d condensed sources, %.1f s; outputs in %s\n",
+		sum.BurnIn, sum.Kept, sum.MeanN, sum.RHatN, sum.Condensed, sum.Wall.Seconds(), dir)
 }
 
 // tilesDir is where probcat sample --tile keeps its plan and tiles until they are merged.
@@ -333,5 +334,6 @@ func runTiled(job *pipeline.Job, f *sampleFlags, planned map[string]string, out 
 	if !f.quiet {
 		printSummary(out, sum, job.OutDir)
 	}
+	warnConvergence(sum, job.Config)
 	return nil
 }
