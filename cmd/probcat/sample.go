@@ -132,9 +132,9 @@ func runSample(fs *flag.FlagSet, args []string, out io.Writer) error {
 		}
 	}
 	if f.tile > 0 {
-		return runTiled(job, &f, planned, out)
+		return runTiled(job, &f, planned, out, fs.Output())
 	}
-	return runJob(job, f.quiet, out)
+	return runJob(job, f.quiet, out, fs.Output())
 }
 
 // limitThreads makes the process use at most threads cores (if threads > 0), so that
@@ -326,8 +326,9 @@ func medianSky(im *model.Image) float64 {
 	return order.UpperMedian(v)
 }
 
-// runJob runs a job with a progress display and prints a summary.
-func runJob(job *pipeline.Job, quiet bool, out io.Writer) error {
+// runJob runs a job with a progress display and prints a summary on out and any warning on
+// errw.
+func runJob(job *pipeline.Job, quiet bool, out, errw io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	var bar *progress
@@ -348,16 +349,16 @@ func runJob(job *pipeline.Job, quiet bool, out io.Writer) error {
 	if !quiet {
 		printSummary(out, sum, job.OutDir)
 	}
-	warnConvergence(sum, job.Config)
+	warnConvergence(errw, sum, job.Config)
 	return nil
 }
 
-// warnConvergence warns on stderr when burn-in hit --max-burn-in before the chains agreed,
+// warnConvergence warns on w when burn-in hit --max-burn-in before the chains agreed,
 // or else when the kept samples' R-hat of N is high.
-func warnConvergence(sum *pipeline.Summary, cfg sampler.Config) {
+func warnConvergence(w io.Writer, sum *pipeline.Summary, cfg sampler.Config) {
 	switch {
 	case !sum.Converged && len(sum.Unconverged) > 0:
-		fmt.Fprintf(os.Stderr, "warning: %d tiles (%s) reached --max-burn-in %d before their chains agreed, so their samples may not represent the posterior; raise --max-burn-in or --proposals\n",
+		fmt.Fprintf(w, "warning: %d tiles (%s) reached --max-burn-in %d before their chains agreed, so their samples may not represent the posterior; raise --max-burn-in or --proposals\n",
 			len(sum.Unconverged), listInts(sum.Unconverged, 10), max(cfg.BurnIn, cfg.MaxBurnIn))
 	case !sum.Converged:
 		var bad []string
@@ -366,10 +367,10 @@ func warnConvergence(sum *pipeline.Summary, cfg sampler.Config) {
 				bad = append(bad, fmt.Sprintf("%s R-hat %.3f ESS %.0f", sampler.Watched[q], d.RHat, d.ESS))
 			}
 		}
-		fmt.Fprintf(os.Stderr, "warning: burn-in reached --max-burn-in %d before the chains agreed (%s), so the ensemble may not represent the posterior; raise --max-burn-in or --proposals\n",
+		fmt.Fprintf(w, "warning: burn-in reached --max-burn-in %d before the chains agreed (%s), so the ensemble may not represent the posterior; raise --max-burn-in or --proposals\n",
 			sum.BurnIn, strings.Join(bad, "; "))
 	case !(sum.RHatN < rhatWarn) && cfg.Chains > 1:
-		fmt.Fprintf(os.Stderr, "warning: R-hat of N over the kept samples is %.3f (≥ %.2f): the chains disagree, so the ensemble may not represent the posterior; run longer (--samples, --proposals)\n", sum.RHatN, rhatWarn)
+		fmt.Fprintf(w, "warning: R-hat of N over the kept samples is %.3f (≥ %.2f): the chains disagree, so the ensemble may not represent the posterior; run longer (--samples, --proposals)\n", sum.RHatN, rhatWarn)
 	}
 }
 

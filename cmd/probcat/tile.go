@@ -263,7 +263,7 @@ func runMerge(fs *flag.FlagSet, args []string, out io.Writer) error {
 	if !*quiet {
 		printSummary(out, sum, *outDir)
 	}
-	warnConvergence(sum, job.Config)
+	warnConvergence(fs.Output(), sum, job.Config)
 	return nil
 }
 
@@ -278,7 +278,7 @@ const tilesDir = ".probcat-tiles"
 // runTiled samples a job tile by tile in this process, tiles concurrently on all cores (one
 // single-threaded tile per core), then merges them into the job's folder: the same files, and
 // the same ensemble.parquet bytes, as plan, run-tile for every tile and merge.
-func runTiled(job *pipeline.Job, f *sampleFlags, planned map[string]string, out io.Writer) error {
+func runTiled(job *pipeline.Job, f *sampleFlags, planned map[string]string, out, errw io.Writer) error {
 	start := time.Now()
 	dir := filepath.Join(job.OutDir, tilesDir)
 	imagePath, _ := job.Settings["image"].(string)
@@ -334,6 +334,6 @@ func runTiled(job *pipeline.Job, f *sampleFlags, planned map[string]string, out 
 	if !f.quiet {
 		printSummary(out, sum, job.OutDir)
 	}
-	warnConvergence(sum, job.Config)
+	warnConvergence(errw, sum, job.Config)
 	return nil
 }
