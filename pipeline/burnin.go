@@ -145,6 +145,11 @@ func runChains(ctx context.Context, job *Job, runs []*chainRun, ckdir string, fp
 		wg.Wait()
 		return errors.Join(errs...)
 	}
+	for _, r := range runs {
+		if dec == nil && r.trace.Len() != r.ch.SamplesDone() {
+			return nil, fmt.Errorf("%s: checkpoint has %d samples but %d traced; delete %s to start afresh", r.statePath, r.ch.SamplesDone(), r.trace.Len(), ckdir)
+		}
+	}
 	last := -1
 	for dec == nil {
 		least := hi
