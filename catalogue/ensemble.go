@@ -177,13 +177,16 @@ type SampleStats struct {
 	LogLike, LogPrior float64
 	// Background is the sky level in counts.
 	Background float64
+	// TotalFlux is the sum of the sources' fluxes (NaN when read from a file without it).
+	TotalFlux float64
 	// Acceptance holds the acceptance rate of each move type since the previous kept sample,
 	// in the order of the move names given to CreateSamples.
 	Acceptance []float64
 }
 
 // SamplesWriter streams per-sample chain statistics to samples.parquet: columns chain, sample,
-// n (int32), loglike, logprior, background (float64), then acc_<move> for each move type.
+// n (int32), loglike, logprior, background, total_flux (float64), then acc_<move> for each
+// move type.
 type SamplesWriter struct {
 	t     *tableWriter
 	moves []string
@@ -196,6 +199,7 @@ func CreateSamples(path string, moves []string, meta map[string]string) (*Sample
 	cols := []column{
 		{"chain", kindInt32}, {"sample", kindInt32}, {"n", kindInt32},
 		{"loglike", kindDouble}, {"logprior", kindDouble}, {"background", kindDouble},
+		{"total_flux", kindDouble},
 	}
 	seen := map[string]bool{}
 	for _, m := range moves {
@@ -220,7 +224,7 @@ func (w *SamplesWriter) Write(s SampleStats) error {
 		return w.t.err
 	}
 	w.vals = append(w.vals[:0], float64(s.Chain), float64(s.Index), float64(s.N),
-		s.LogLike, s.LogPrior, s.Background)
+		s.LogLike, s.LogPrior, s.Background, s.TotalFlux)
 	w.vals = append(w.vals, s.Acceptance...)
 	return w.t.add(w.vals...)
 }
@@ -249,6 +253,10 @@ func ReadSamples(path string) (moves []string, rows []SampleStats, err error) {
 		r.Chain, r.Index, r.N = int(tab.cols["chain"][i]), int(tab.cols["sample"][i]), int(tab.cols["n"][i])
 		r.LogLike, r.LogPrior = tab.cols["loglike"][i], tab.cols["logprior"][i]
 		r.Background = tab.cols["background"][i]
+		r.TotalFlux = math.NaN()
+		if tf, ok := tab.cols["total_flux"]; ok {
+			r.TotalFlux = tf[i]
+		}
 		r.Acceptance = make([]float64, len(moves))
 		for k, m := range moves {
 			r.Acceptance[k] = tab.cols["acc_"+m][i]

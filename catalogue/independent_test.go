@@ -81,13 +81,13 @@ func TestParquetFilesFollowTheStandard(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.Write(SampleStats{Chain: 3, Index: 9, N: 1234, LogLike: -5e4, LogPrior: -12.25, Background: 179, Acceptance: []float64{0.14, 1e-4}})
+	w.Write(SampleStats{Chain: 3, Index: 9, N: 1234, LogLike: -5e4, LogPrior: -12.25, Background: 179, TotalFlux: 8.5e5, Acceptance: []float64{0.14, 1e-4}})
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
 	r = readWithPython(t, sp)
 	wantS := map[string][]float64{"chain": {3}, "sample": {9}, "n": {1234}, "loglike": {-5e4}, "logprior": {-12.25},
-		"background": {179}, "acc_move": {0.14}, "acc_birth": {1e-4}}
+		"background": {179}, "total_flux": {8.5e5}, "acc_move": {0.14}, "acc_birth": {1e-4}}
 	if !reflect.DeepEqual(r.Values, wantS) || r.Columns[2] != [2]string{"n", "INT32"} {
 		t.Errorf("samples file: %+v", r)
 	}

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 
@@ -18,26 +19,28 @@ import (
 	"github.com/probcat/probcat/sampler"
 )
 
-// A chain's checkpoint is two files in the checkpoint folder: chain-K.log, the kept samples
-// appended one record at a time, and chain-K.state, rewritten atomically after every sample,
-// which holds the chain's sampler state, how many samples it has produced, and how long the
-// log was at that moment. On resume the log is cut back to that length, so a kill between the
-// two writes loses nothing and duplicates nothing.
+// A chain's checkpoint is three files in the checkpoint folder: chain-K.log, the kept samples
+// appended one record at a time; chain-K.trace, the watched scalars of every burn-in sample
+// (sampler.Trace, four float64 each); and chain-K.state, rewritten atomically after every
+// sample, which holds the chain's sampler state, how many samples it has produced, and how
+// long the log and the trace were at that moment. On resume both are cut back to those
+// lengths, so a kill between the writes loses nothing and duplicates nothing.
 
-const stateMagic = "PCCKPT01"
+const stateMagic = "PCCKPT02"
 
 type checkpoint struct {
-	fp      [32]byte
-	samples int64 // samples produced, burn-in included
-	logSize int64
-	state   []byte
+	fp        [32]byte
+	samples   int64 // samples produced, burn-in included
+	logSize   int64
+	traceSize int64
+	state     []byte
 }
 
 func (c *checkpoint) marshal() []byte {
 	var b bytes.Buffer
 	b.WriteString(stateMagic)
 	b.Write(c.fp[:])
-	binary.Write(&b, binary.LittleEndian, []int64{c.samples, c.logSize, int64(len(c.state))})
+	binary.Write(&b, binary.LittleEndian, []int64{c.samples, c.logSize, c.traceSize, int64(len(c.state))})
 	b.Write(c.state)
 	binary.Write(&b, binary.LittleEndian, crc32.ChecksumIEEE(b.Bytes()))
 	return b.Bytes()
@@ -51,7 +54,7 @@ func readCheckpoint(path string) (*checkpoint, error) {
 	bad := func(why string) error {
 		return fmt.Errorf("%s: corrupt checkpoint (%s); delete the folder to start afresh", path, why)
 	}
-	if len(data) < len(stateMagic)+32+24+4 || string(data[:len(stateMagic)]) != stateMagic {
+	if len(data) < len(stateMagic)+32+32+4 || string(data[:len(stateMagic)]) != stateMagic {
 		return nil, bad("not a probcat checkpoint")
 	}
 	body, sum := data[:len(data)-4], binary.LittleEndian.Uint32(data[len(data)-4:])
@@ -64,9 +67,10 @@ func readCheckpoint(path string) (*checkpoint, error) {
 	p += 32
 	c.samples = int64(binary.LittleEndian.Uint64(body[p:]))
 	c.logSize = int64(binary.LittleEndian.Uint64(body[p+8:]))
-	n := int64(binary.LittleEndian.Uint64(body[p+16:]))
-	p += 24
-	if n != int64(len(body)-p) || c.samples < 0 || c.logSize < 0 {
+	c.traceSize = int64(binary.LittleEndian.Uint64(body[p+16:]))
+	n := int64(binary.LittleEndian.Uint64(body[p+24:]))
+	p += 32
+	if n != int64(len(body)-p) || c.samples < 0 || c.logSize < 0 || c.traceSize < 0 || c.traceSize%traceEntry != 0 {
 		return nil, bad("inconsistent lengths")
 	}
 	c.state = body[p:]
@@ -98,81 +102,156 @@ func fingerprint(job *Job) [32]byte {
 	return out
 }
 
-func chainPaths(dir string, c int) (state, log string) {
-	return filepath.Join(dir, fmt.Sprintf("chain-%d.state", c)), filepath.Join(dir, fmt.Sprintf("chain-%d.log", c))
+func chainPaths(dir string, c int) (state, log, trace string) {
+	base := filepath.Join(dir, fmt.Sprintf("chain-%d", c))
+	return base + ".state", base + ".log", base + ".trace"
 }
 
-// runChain runs chain c to completion, resuming from its checkpoint when one exists and
-// job.Resume is set.
-func runChain(ctx context.Context, job *Job, kind model.SourceKind, cfg sampler.Config, c int, dir string, fp [32]byte, tick func()) error {
-	statePath, logPath := chainPaths(dir, c)
-	var ch *sampler.Chain
-	var logSize int64
-	if ck, err := readCheckpoint(statePath); err == nil && job.Resume {
+// traceEntry is the size of one sample's entry in a chain's trace file.
+const traceEntry = 8 * sampler.NumWatched
+
+// chainRun is one chain of a job with its open checkpoint files.
+type chainRun struct {
+	ch                 *sampler.Chain
+	fp                 [32]byte
+	statePath, logPath string
+	tracePath          string
+	lf, tf             *os.File
+	bw, tw             *bufio.Writer
+	logSize, traceSize int64
+	trace              sampler.Trace // the burn-in samples' watched scalars
+	resumed            int           // samples restored from the checkpoint
+}
+
+// openChain makes chain c, restored from its checkpoint when one exists and job.Resume is set.
+func openChain(job *Job, kind model.SourceKind, cfg sampler.Config, c int, dir string, fp [32]byte) (*chainRun, error) {
+	r := &chainRun{fp: fp}
+	r.statePath, r.logPath, r.tracePath = chainPaths(dir, c)
+	if ck, err := readCheckpoint(r.statePath); err == nil && job.Resume {
 		if ck.fp != fp {
-			return fmt.Errorf("%s: checkpoint was made with different inputs or settings; delete %s or run without --resume", statePath, dir)
+			return nil, fmt.Errorf("%s: checkpoint was made with different inputs or settings; delete %s or run without --resume", r.statePath, dir)
 		}
-		if ch, err = sampler.NewChain(job.Image, kind, cfg, c); err != nil {
-			return err
+		if r.ch, err = sampler.NewChain(job.Image, kind, cfg, c); err != nil {
+			return nil, err
 		}
-		if err := ch.UnmarshalBinary(ck.state); err != nil {
-			return fmt.Errorf("%s: %v", statePath, err)
+		if err := r.ch.UnmarshalBinary(ck.state); err != nil {
+			return nil, fmt.Errorf("%s: %v", r.statePath, err)
 		}
-		logSize = ck.logSize
-		if err := os.Truncate(logPath, logSize); err != nil {
-			return fmt.Errorf("%s: %v", logPath, err)
+		r.logSize, r.traceSize = ck.logSize, ck.traceSize
+		if err := os.Truncate(r.logPath, r.logSize); err != nil {
+			return nil, fmt.Errorf("%s: %v", r.logPath, err)
 		}
-		for i := int64(0); i < ck.samples; i++ {
-			tick()
+		if err := r.readTrace(); err != nil {
+			return nil, err
 		}
+		if int64(r.trace.Len()) > ck.samples {
+			return nil, fmt.Errorf("%s: corrupt checkpoint (more traced samples than samples); delete the folder to start afresh", r.statePath)
+		}
+		r.resumed = int(ck.samples)
 	} else if err != nil && !errors.Is(err, os.ErrNotExist) {
 		if job.Resume {
-			return err
+			return nil, err
 		}
 	}
-	if ch == nil {
+	if r.ch == nil {
 		var err error
-		if ch, err = sampler.NewChain(job.Image, kind, cfg, c); err != nil {
-			return err
+		if r.ch, err = sampler.NewChain(job.Image, kind, cfg, c); err != nil {
+			return nil, err
 		}
-		logSize = 0
+		r.logSize, r.traceSize = 0, 0
 	}
-	lf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY, 0o644)
+	var err error
+	if r.lf, r.bw, err = openAt(r.logPath, r.logSize); err != nil {
+		return nil, err
+	}
+	if r.tf, r.tw, err = openAt(r.tracePath, r.traceSize); err != nil {
+		r.lf.Close()
+		return nil, err
+	}
+	return r, nil
+}
+
+// openAt opens path for writing, cut to size and positioned at its end.
+func openAt(path string, size int64) (*os.File, *bufio.Writer, error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := f.Truncate(size); err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	if _, err := f.Seek(size, io.SeekStart); err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return f, bufio.NewWriter(f), nil
+}
+
+// readTrace loads the first traceSize bytes of the chain's trace file.
+func (r *chainRun) readTrace() error {
+	data, err := os.ReadFile(r.tracePath)
 	if err != nil {
 		return err
 	}
-	defer lf.Close()
-	if err := lf.Truncate(logSize); err != nil {
-		return err
+	if int64(len(data)) < r.traceSize {
+		return fmt.Errorf("%s: corrupt checkpoint (trace shorter than recorded); delete the folder to start afresh", r.tracePath)
 	}
-	if _, err := lf.Seek(logSize, io.SeekStart); err != nil {
-		return err
+	for p := int64(0); p < r.traceSize; p += traceEntry {
+		var v [sampler.NumWatched]float64
+		for q := range v {
+			v[q] = math.Float64frombits(binary.LittleEndian.Uint64(data[p+8*int64(q):]))
+		}
+		r.trace.Add(int(v[0]), v[1], v[2], v[3])
 	}
-	bw := bufio.NewWriter(lf)
-	total := cfg.BurnIn + cfg.Samples
-	for ch.SamplesDone() < total {
-		s, err := ch.Next(ctx)
+	return nil
+}
+
+func (r *chainRun) close() {
+	r.lf.Close()
+	r.tf.Close()
+}
+
+// advance runs the chain until it has produced to samples. burnIn < 0 means burn-in has not
+// ended: samples go to the trace; otherwise samples from index burnIn on are kept in the log.
+func (r *chainRun) advance(ctx context.Context, to, burnIn int, tick func()) error {
+	r.ch.SetBurnIn(burnIn < 0)
+	for r.ch.SamplesDone() < to {
+		s, err := r.ch.Next(ctx)
 		if err != nil {
 			return err
 		}
-		if !s.BurnIn {
-			r := newRecord(s, s.Index-cfg.BurnIn)
-			if err := writeRecord(bw, &r); err != nil {
+		if burnIn < 0 {
+			r.trace.AddSample(&s)
+			var b [traceEntry]byte
+			for q := range sampler.NumWatched {
+				binary.LittleEndian.PutUint64(b[8*q:], math.Float64bits(r.trace[q][r.trace.Len()-1]))
+			}
+			if _, err := r.tw.Write(b[:]); err != nil {
 				return err
 			}
-			if err := bw.Flush(); err != nil {
+			if err := r.tw.Flush(); err != nil {
 				return err
 			}
-			if logSize, err = lf.Seek(0, io.SeekCurrent); err != nil {
+			r.traceSize += traceEntry
+		} else {
+			rec := newRecord(s, s.Index-burnIn)
+			if err := writeRecord(r.bw, &rec); err != nil {
+				return err
+			}
+			if err := r.bw.Flush(); err != nil {
+				return err
+			}
+			if r.logSize, err = r.lf.Seek(0, io.SeekCurrent); err != nil {
 				return err
 			}
 		}
-		state, err := ch.MarshalBinary()
+		state, err := r.ch.MarshalBinary()
 		if err != nil {
 			return err
 		}
-		ck := checkpoint{fp: fp, samples: int64(ch.SamplesDone()), logSize: logSize, state: state}
-		if err := atomicfile.WriteBytes(statePath, ck.marshal()); err != nil {
+		ck := checkpoint{fp: r.fp, samples: int64(r.ch.SamplesDone()), logSize: r.logSize, traceSize: r.traceSize, state: state}
+		if err := atomicfile.WriteBytes(r.statePath, ck.marshal()); err != nil {
 			return err
 		}
 		tick()

@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"sync"
 	"time"
 
 	"github.com/probcat/probcat/model"
@@ -34,7 +33,8 @@ type Job struct {
 	CondenseRadius, MinPrevalence float64
 	// Settings are recorded verbatim in run.json (inputs and command-line flags).
 	Settings map[string]any
-	// Progress, if set, is told after every sample how many of the total are done.
+	// Progress, if set, is told after every sample how many of the total are done; until
+	// burn-in ends, the total counts the longest burn-in (Config.MaxBurnIn).
 	Progress func(done, total int)
 	// NoPlots skips diagnostics.png (used by tiles, whose plots nobody reads).
 	NoPlots bool
@@ -61,11 +61,21 @@ type Summary struct {
 	// CapRefusals counts the proposals of kept samples that Config.MaxSources refused: when
 	// it is not zero the cap binds and the ensemble is truncated there.
 	CapRefusals int64
+	// BurnIn is the number of samples discarded per chain (for tiles, the most of any tile)
+	// and Converged whether the chains agreed by then (for tiles, in every tile).
+	BurnIn    int
+	Converged bool
+	// Check holds the diagnostics of the check that ended burn-in (unset for tiles);
+	// Unconverged lists the tiles whose burn-in did not converge.
+	Check       sampler.Convergence
+	Unconverged []int
 }
 
 const checkpointDir = ".probcat-checkpoint"
 
-// Run samples the job's image and writes its outputs. It is safe to kill at any moment: with
+// Run samples the job's image and writes its outputs. Burn-in ends by itself when the chains
+// agree (see CheckEvery), between Config.BurnIn and Config.MaxBurnIn samples per chain, and
+// Config.Samples samples per chain are kept after it. It is safe to kill at any moment: with
 // Resume set, a later Run continues from the last checkpoint of every chain.
 func Run(ctx context.Context, job *Job) (*Summary, error) {
 	start := time.Now()
@@ -113,39 +123,37 @@ func Run(ctx context.Context, job *Job) (*Summary, error) {
 		job.refined = r
 		kind.PSF = r.psf
 	}
-	total := cfg.Chains * (cfg.BurnIn + cfg.Samples)
-	var mu sync.Mutex
-	done := 0
-	tick := func() {
-		mu.Lock()
-		done++
-		d := done
-		mu.Unlock()
-		if job.Progress != nil {
-			job.Progress(d, total)
+	if !job.Resume {
+		if err := os.Remove(filepath.Join(ckdir, decisionFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, err
 		}
 	}
 	// Chains run concurrently, each on threads/parallel goroutines; the sampler guarantees
 	// that the split of threads does not change any chain's samples.
 	parallel := min(threads, cfg.Chains)
 	perChain := max(1, threads/parallel)
-	errs := make([]error, cfg.Chains)
-	sem := make(chan struct{}, parallel)
-	var wg sync.WaitGroup
-	for c := 0; c < cfg.Chains; c++ {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func(c int) {
-			defer wg.Done()
-			defer func() { <-sem }()
-			errs[c] = runChain(ctx, job, kind, withThreads(cfg, perChain), c, ckdir, fp, tick)
-		}(c)
+	runs := make([]*chainRun, cfg.Chains)
+	defer func() {
+		for _, r := range runs {
+			if r != nil {
+				r.close()
+			}
+		}
+	}()
+	for c := range runs {
+		if runs[c], err = openChain(job, kind, withThreads(cfg, perChain), c, ckdir, fp); err != nil {
+			return nil, err
+		}
 	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	dec, err := runChains(ctx, job, runs, ckdir, fp, parallel)
+	if err != nil {
 		return nil, err
 	}
-	sum, err := writeOutputs(job, kind, ckdir, start)
+	traces := make([]sampler.Trace, len(runs))
+	for c, r := range runs {
+		traces[c] = r.trace
+	}
+	sum, err := writeOutputs(job, kind, ckdir, start, dec, traces)
 	if err != nil {
 		return nil, err
 	}

@@ -34,7 +34,7 @@ const (
 func loadRecords(dir string, chains int) ([][]record, error) {
 	out := make([][]record, chains)
 	for c := range out {
-		_, logPath := chainPaths(dir, c)
+		_, logPath, _ := chainPaths(dir, c)
 		if err := readLog(logPath, func(r *record) error {
 			out[c] = append(out[c], *r)
 			return nil
@@ -59,7 +59,7 @@ func frameDerived(im *model.Image) catalogue.Derived {
 
 // writeOutputs turns the chains' sample logs into the job's output files. Files are first
 // written in a staging folder and moved into place together at the end.
-func writeOutputs(job *Job, kind model.SourceKind, ckdir string, start time.Time) (*Summary, error) {
+func writeOutputs(job *Job, kind model.SourceKind, ckdir string, start time.Time, dec *decision, burn []sampler.Trace) (*Summary, error) {
 	cfg := job.Config
 	recs, err := loadRecords(ckdir, cfg.Chains)
 	if err != nil {
@@ -100,7 +100,8 @@ func writeOutputs(job *Job, kind model.SourceKind, ckdir string, start time.Time
 			}
 			all = append(all, s)
 			if err := sw.Write(catalogue.SampleStats{Chain: r.Chain, Index: r.Index, N: len(r.X),
-				LogLike: r.LogLike, LogPrior: r.LogPrior, Background: r.Background, Acceptance: r.Accept[:]}); err != nil {
+				LogLike: r.LogLike, LogPrior: r.LogPrior, Background: r.Background, TotalFlux: r.totalFlux(),
+				Acceptance: r.Accept[:]}); err != nil {
 				ens.Abort()
 				sw.Abort()
 				return nil, err
@@ -142,20 +143,21 @@ func writeOutputs(job *Job, kind model.SourceKind, ckdir string, start time.Time
 		return nil, err
 	}
 
-	// Convergence diagnostics.
-	nSeries := make([][]float64, len(recs))
-	fSeries := make([][]float64, len(recs))
+	// Convergence diagnostics of the kept samples and of the check that ended burn-in.
 	kept, sumN := 0, 0.0
+	traces := make([]sampler.Trace, len(recs))
 	for c, rs := range recs {
 		for i := range rs {
-			nSeries[c] = append(nSeries[c], float64(len(rs[i].X)))
-			fSeries[c] = append(fSeries[c], rs[i].totalFlux())
+			traces[c].Add(len(rs[i].X), rs[i].LogLike, rs[i].totalFlux(), rs[i].Background)
 			sumN += float64(len(rs[i].X))
 			kept++
 		}
 	}
-	rhatN := sampler.SplitRHat(nSeries)
-	sum := &Summary{Kept: kept, MeanN: sumN / float64(max(kept, 1)), RHatN: rhatN, Condensed: len(cond)}
+	keptDiag := sampler.Diagnose(traces, 0, cfg.Samples)
+	from, to := checkWindow(dec.burnIn)
+	check := sampler.Diagnose(burn, from, to)
+	sum := &Summary{Kept: kept, MeanN: sumN / float64(max(kept, 1)), RHatN: keptDiag[0].RHat, Condensed: len(cond),
+		BurnIn: dec.burnIn, Converged: dec.converged, Check: check}
 	sum.Catalogue = nCat
 	maxSources, capRefusals := capRecord(cfg.MaxSources, recs)
 	sum.CapRefusals = capRefusals
@@ -182,11 +184,8 @@ func writeOutputs(job *Job, kind model.SourceKind, ckdir string, start time.Time
 		"kept":           kept,
 		"mean_n":         sum.MeanN,
 		"condensed":      len(cond),
-		"convergence": map[string]any{
-			"n": map[string]float64{"rhat": jsonNum(rhatN), "ess": jsonNum(sampler.EffectiveSampleSize(nSeries))},
-			"total_flux": map[string]float64{"rhat": jsonNum(sampler.SplitRHat(fSeries)),
-				"ess": jsonNum(sampler.EffectiveSampleSize(fSeries))},
-		},
+		"convergence": Convergence{Converged: dec.converged, BurnIn: dec.burnIn, Diags: NewDiags(keptDiag),
+			Check: &Check{From: from, To: to, Diags: NewDiags(check)}},
 		"timings": map[string]any{"started": start.UTC().Format(time.RFC3339), "wall_seconds": time.Since(start).Seconds()},
 	}
 	rec["max_sources"] = maxSources
@@ -287,7 +286,7 @@ func writeModel(path string, im *model.Image, mean []float32, bg float64) error 
 
 func configRecord(c sampler.Config) map[string]any {
 	return map[string]any{
-		"proposals_per_sample": c.Proposals, "burn_in": c.BurnIn, "samples": c.Samples,
+		"proposals_per_sample": c.Proposals, "burn_in": c.BurnIn, "max_burn_in": c.MaxBurnIn, "samples": c.Samples,
 		"chains": c.Chains, "threads": c.Threads, "region_size": c.RegionSize,
 		"weights":     map[string]float64{"move": c.Weights.Move, "birth_death": c.Weights.BirthDeath, "split_merge": c.Weights.SplitMerge},
 		"count_prior": c.CountPrior.String(), "sample_background": c.SampleBackground,

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,27 +11,42 @@ import (
 	"testing"
 	"time"
 
+	"github.com/probcat/probcat/catalogue"
+	"github.com/probcat/probcat/model"
 	"github.com/probcat/probcat/psf"
 	"github.com/probcat/probcat/sampler"
 	"github.com/probcat/probcat/simulate"
 )
 
-// testJob is a small job: a 40×40 simulated field, 2 chains of 30 kept samples.
+// testJob is a small job: a sparse 32×32 simulated field (12 sources), 2 chains of 30 kept
+// samples after a burn-in that ends by itself, between 10 and 400 samples (at 220).
 func testJob(t testing.TB, out string, threads int) *Job {
+	return fieldJob(t, out, threads, 32, 0.02)
+}
+
+// crowdedJob is testJob on a crowded 40×40 field (80 sources) whose chains cannot agree
+// within its burn-in of 10 to 30 samples.
+func crowdedJob(t testing.TB, out string, threads int) *Job {
+	job := fieldJob(t, out, threads, 40, 0.05)
+	job.Config.Proposals, job.Config.MaxBurnIn = 40, 30
+	return job
+}
+
+func fieldJob(t testing.TB, out string, threads, size int, density float64) *Job {
 	t.Helper()
 	p, err := psf.Gaussian(2.2)
 	if err != nil {
 		t.Fatal(err)
 	}
 	sc := simulate.Default()
-	sc.Width, sc.Height, sc.Density, sc.Seed = 40, 40, 0.05, 7
+	sc.Width, sc.Height, sc.Density, sc.Seed = size, size, density, 7
 	im, _, err := simulate.Field(sc, p)
 	if err != nil {
 		t.Fatal(err)
 	}
 	im.ZeroPoint, im.HasZeroPoint = 28, true
 	cfg := sampler.DefaultConfig()
-	cfg.Chains, cfg.Samples, cfg.BurnIn, cfg.Proposals, cfg.Threads, cfg.Seed = 2, 30, 10, 40, threads, 11
+	cfg.Chains, cfg.Samples, cfg.BurnIn, cfg.MaxBurnIn, cfg.Proposals, cfg.Threads, cfg.Seed = 2, 30, 10, 400, 200, threads, 11
 	return &Job{Image: im, PSF: psf.Uniform(p), Flux: sc.FluxPrior, Config: cfg, OutDir: out,
 		CondenseRadius: 0.75, Settings: map[string]any{"test": true}}
 }
@@ -66,10 +82,14 @@ func TestOutputsAndThreadInvariance(t *testing.T) {
 	if sum.Kept != 60 {
 		t.Errorf("kept %d samples, want 60", sum.Kept)
 	}
-	if _, err := Run(context.Background(), testJob(t, two, 3)); err != nil {
+	sum2, err := Run(context.Background(), testJob(t, two, 3))
+	if err != nil {
 		t.Fatal(err)
 	}
 	sameFiles(t, one, two)
+	if sum2.BurnIn != sum.BurnIn {
+		t.Errorf("burn-in %d with 1 thread, %d with 3", sum.BurnIn, sum2.BurnIn)
+	}
 	for _, f := range append(catalogueFiles, DiagnosticsFile, RunFile) {
 		if _, err := os.Stat(filepath.Join(one, f)); err != nil {
 			t.Errorf("missing output %s", f)
@@ -80,18 +100,164 @@ func TestOutputsAndThreadInvariance(t *testing.T) {
 	}
 }
 
+// TestBurnInStopsWhenChainsAgree checks the automatic end of burn-in on an easy field
+// against the rule replayed on chains run independently of the pipeline: burn-in ends at the
+// first check point (every CheckEvery samples from the minimum) where the watched scalars of
+// samples [t/2, t) pass, before the cap; the kept samples are the next ones; run.json and
+// samples.parquet carry the convergence record and the total flux.
+func TestBurnInStopsWhenChainsAgree(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	job := testJob(t, dir, 2)
+	sum, err := Run(context.Background(), job)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := job.Config
+	if !sum.Converged || sum.BurnIn <= cfg.BurnIn || sum.BurnIn >= cfg.MaxBurnIn || (sum.BurnIn-cfg.BurnIn)%CheckEvery != 0 {
+		t.Fatalf("burn-in %d, converged %v: want a converged check point strictly between %d and %d", sum.BurnIn, sum.Converged, cfg.BurnIn, cfg.MaxBurnIn)
+	}
+	// Replay: the chains on their own, every sample a burn-in sample until sum.BurnIn.
+	kind := &model.PointSource{PSF: job.PSF, Flux: job.Flux}
+	traces := make([]sampler.Trace, cfg.Chains)
+	var first []sampler.Sample // each chain's first kept sample
+	for c := range traces {
+		ch, err := sampler.NewChain(job.Image, kind, cfg, c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ch.SetBurnIn(true)
+		for range sum.BurnIn {
+			s, err := ch.Next(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			traces[c].AddSample(&s)
+		}
+		ch.SetBurnIn(false)
+		s, err := ch.Next(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		first = append(first, s)
+	}
+	for at := cfg.BurnIn; at < sum.BurnIn; at += CheckEvery {
+		if d := sampler.Diagnose(traces, at/2, at); d.Converged() {
+			t.Errorf("the check at %d passes (%+v), but burn-in ended at %d", at, d, sum.BurnIn)
+		}
+	}
+	if d := sampler.Diagnose(traces, sum.BurnIn/2, sum.BurnIn); !d.Converged() || fmt.Sprint(d) != fmt.Sprint(sum.Check) {
+		t.Errorf("the check at %d: replayed %+v, run %+v", sum.BurnIn, d, sum.Check)
+	}
+	_, rows, err := catalogue.ReadSamples(filepath.Join(dir, SamplesFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ens, err := catalogue.ReadEnsemble(filepath.Join(dir, EnsembleFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != cfg.Chains*cfg.Samples || len(ens) != len(rows) {
+		t.Fatalf("%d rows and %d ensemble samples, want %d", len(rows), len(ens), cfg.Chains*cfg.Samples)
+	}
+	for i, r := range rows {
+		total := 0.0
+		for _, f := range ens[i].Flux {
+			total += f
+		}
+		if r.TotalFlux != total {
+			t.Fatalf("row %d: total_flux %g, the ensemble sums to %g", i, r.TotalFlux, total)
+		}
+		if r.Index == 0 && r.LogLike != first[r.Chain].LogLike {
+			t.Errorf("chain %d: first kept ln L %g, the replayed chain's sample %d has %g", r.Chain, r.LogLike, sum.BurnIn, first[r.Chain].LogLike)
+		}
+	}
+	conv, err := ReadConvergence(filepath.Join(dir, RunFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !conv.Converged || conv.BurnIn != sum.BurnIn || conv.Check == nil || conv.Check.From != sum.BurnIn/2 ||
+		conv.Check.To != sum.BurnIn || !(conv.N.RHat > 0) || !(conv.TotalFlux.ESS > 0) || !(conv.LogLike.RHat > 0) ||
+		conv.Background.RHat != -1 {
+		t.Errorf("run.json convergence %+v", conv)
+	}
+}
+
+// TestBurnInCap: chains that cannot agree in time stop burning in at the cap, not converged;
+// a fixed burn-in (MaxBurnIn = BurnIn) is checked once, at its end.
+func TestBurnInCap(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct{ lo, hi int }{{10, 30}, {20, 20}} {
+		job := crowdedJob(t, filepath.Join(dir, fmt.Sprint(c.hi, "-", c.lo)), 2)
+		job.Config.BurnIn, job.Config.MaxBurnIn = c.lo, c.hi
+		sum, err := Run(context.Background(), job)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sum.Converged || sum.BurnIn != c.hi || sum.Kept != 60 {
+			t.Errorf("burn-in %d to %d: burnt in %d, converged %v, kept %d; want %d, false, 60", c.lo, c.hi, sum.BurnIn, sum.Converged, sum.Kept, c.hi)
+		}
+		conv, err := ReadConvergence(filepath.Join(job.OutDir, RunFile))
+		if err != nil || conv.Converged || conv.BurnIn != c.hi {
+			t.Errorf("run.json convergence %+v, %v", conv, err)
+		}
+	}
+}
+
+func TestNextCheck(t *testing.T) {
+	for _, c := range []struct{ t, lo, hi, want int }{
+		{0, 100, 2000, 100}, {100, 100, 2000, 100}, {101, 100, 2000, 110}, {110, 100, 2000, 110},
+		{1995, 100, 2000, 2000}, {0, 0, 0, 0}, {0, 5, 5, 5}, {6, 5, 12, 12}, {3, 0, 30, 10},
+	} {
+		if got := nextCheck(c.t, c.lo, c.hi); got != c.want {
+			t.Errorf("nextCheck(%d, %d, %d) = %d, want %d", c.t, c.lo, c.hi, got, c.want)
+		}
+	}
+}
+
 // TestHelperKilledRun is not a test: TestResumeAfterKill runs the test binary with
-// PROBCAT_HELPER_OUT set so that this function samples into that folder until killed.
+// PROBCAT_HELPER_OUT set so that this function samples into that folder until killed
+// (resuming when PROBCAT_HELPER_RESUME is set).
 func TestHelperKilledRun(t *testing.T) {
 	out := os.Getenv("PROBCAT_HELPER_OUT")
 	if out == "" {
 		t.Skip("helper process for TestResumeAfterKill")
 	}
-	if _, err := Run(context.Background(), testJob(t, out, 2)); err != nil {
+	job := testJob(t, out, 2)
+	job.Resume = os.Getenv("PROBCAT_HELPER_RESUME") != ""
+	if _, err := Run(context.Background(), job); err != nil {
 		t.Fatal(err)
 	}
 }
 
+// killWhen runs the helper on out (resuming or not) and SIGKILLs it once ready holds; it
+// reports false if the helper finished first.
+func killWhen(t *testing.T, out string, resume bool, ready func() bool) bool {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperKilledRun$")
+	cmd.Env = append(os.Environ(), "PROBCAT_HELPER_OUT="+out)
+	if resume {
+		cmd.Env = append(cmd.Env, "PROBCAT_HELPER_RESUME=1")
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for !ready() {
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatal("helper made no progress in 60 s")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	cmd.Process.Kill() // SIGKILL
+	cmd.Wait()
+	_, err := os.Stat(filepath.Join(out, EnsembleFile))
+	return err != nil
+}
+
+// TestResumeAfterKill kills a run during burn-in (before the chains agree), resumes it and
+// kills it again while it keeps samples, and resumes it to the end: the outputs are those of
+// an uninterrupted run, burn-in decision included.
 func TestResumeAfterKill(t *testing.T) {
 	dir := t.TempDir()
 	ref := filepath.Join(dir, "ref")
@@ -99,29 +265,30 @@ func TestResumeAfterKill(t *testing.T) {
 		t.Fatal(err)
 	}
 	killed := filepath.Join(dir, "killed")
-	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperKilledRun$")
-	cmd.Env = append(os.Environ(), "PROBCAT_HELPER_OUT="+killed)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	// Kill it once both chains have kept some samples but before it finishes.
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		l0, e0 := os.Stat(filepath.Join(killed, checkpointDir, "chain-0.log"))
-		l1, e1 := os.Stat(filepath.Join(killed, checkpointDir, "chain-1.log"))
-		if e0 == nil && e1 == nil && l0.Size() > 0 && l1.Size() > 0 {
-			break
+	ck := filepath.Join(killed, checkpointDir)
+	size := func(name string) int64 {
+		st, err := os.Stat(filepath.Join(ck, name))
+		if err != nil {
+			return 0
 		}
-		if time.Now().After(deadline) {
-			cmd.Process.Kill()
-			t.Fatal("helper made no progress in 60 s")
-		}
-		time.Sleep(2 * time.Millisecond)
+		return st.Size()
 	}
-	cmd.Process.Kill() // SIGKILL
-	cmd.Wait()
-	if _, err := os.Stat(filepath.Join(killed, EnsembleFile)); err == nil {
+	decided := func() bool {
+		_, err := os.Stat(filepath.Join(ck, decisionFile))
+		return err == nil
+	}
+	// Both chains a few dozen samples into burn-in: the first check (at 10) has failed.
+	if !killWhen(t, killed, false, func() bool { return size("chain-0.trace") > 40*traceEntry && size("chain-1.trace") > 40*traceEntry }) {
 		t.Skip("the helper finished before it could be killed; nothing to resume")
+	}
+	if decided() {
+		t.Log("killed after the end of burn-in, not during it")
+	}
+	if !killWhen(t, killed, true, func() bool { return size("chain-0.log") > 0 && size("chain-1.log") > 0 }) {
+		t.Skip("the resumed helper finished before it could be killed")
+	}
+	if !decided() {
+		t.Fatal("samples kept before the burn-in decision was stored")
 	}
 	job := testJob(t, killed, 1)
 	job.Resume = true
@@ -162,12 +329,33 @@ func TestCorruptCheckpoint(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, EnsembleFile)); err == nil {
 		t.Error("outputs written despite the corrupt checkpoint")
 	}
-	// A checkpoint from other settings is refused too.
+	// Checkpoints from other settings are refused too: a chain's, and the burn-in decision.
+	job = testJob(t, dir, 1)
+	job.Config.MaxBurnIn = job.Config.BurnIn // decided at the first check
+	n = 0
+	ctx, cancel = context.WithCancel(context.Background())
+	job.Progress = func(done, total int) {
+		if n++; n == 2*job.Config.BurnIn+3 {
+			cancel()
+		}
+	}
+	if _, err := Run(ctx, job); err == nil {
+		t.Fatal("cancelled run reported success")
+	}
+	if _, err := os.Stat(filepath.Join(dir, checkpointDir, decisionFile)); err != nil {
+		t.Fatalf("no burn-in decision stored: %v", err)
+	}
 	job = testJob(t, dir, 1)
 	job.Resume = true
 	job.Config.Seed = 99
-	os.Remove(state)
 	if _, err := Run(context.Background(), job); err == nil || !strings.Contains(err.Error(), "different") {
 		t.Fatalf("checkpoint with other settings: got %v", err)
+	}
+	for c := range job.Config.Chains {
+		st, _, _ := chainPaths(filepath.Join(dir, checkpointDir), c)
+		os.Remove(st)
+	}
+	if _, err := Run(context.Background(), job); err == nil || !strings.Contains(err.Error(), "different") || !strings.Contains(err.Error(), decisionFile) {
+		t.Fatalf("burn-in decision with other settings: got %v", err)
 	}
 }

@@ -62,7 +62,8 @@ func (s MoveStats) Rate() float64 {
 type Sample struct {
 	// Chain is the chain's index and Index the sample's, counting burn-in samples from 0.
 	Chain, Index int
-	// BurnIn is true for samples before Config.BurnIn that should be discarded.
+	// BurnIn is true for samples that should be discarded: before Config.BurnIn, or while
+	// Chain.SetBurnIn(true) is in force.
 	BurnIn bool
 	// Catalogue holds the sources, positions in cutout pixels.
 	Catalogue *model.Catalogue
@@ -108,6 +109,7 @@ type Chain struct {
 	bg, slope  float64
 	passes     uint64
 	samples    int
+	burnMode   burnMode // SetBurnIn's override of Config.BurnIn
 
 	// statistics since the last sample
 	stats                 [NumMoveTypes]MoveStats
@@ -450,7 +452,7 @@ func (c *Chain) Next(ctx context.Context) (Sample, error) {
 	}
 	stop()
 	c.refresh()
-	burn := c.samples < c.cfg.BurnIn
+	burn := c.inBurnIn()
 	if burn && c.img.Noise == model.NoiseFromModel && !c.cfg.WeightsFromBackground {
 		c.computeWeights()
 	}

@@ -19,8 +19,14 @@ type MoveWeights struct {
 type Config struct {
 	// Proposals is the number of passes (PCAT's "proposals") between kept samples.
 	Proposals int
-	// BurnIn is the number of samples discarded at the start of each chain.
+	// BurnIn is the number of samples discarded at the start of each chain: all of the
+	// burn-in for Run, the least of it for pipeline.Run when MaxBurnIn exceeds it.
 	BurnIn int
+	// MaxBurnIn, when above BurnIn, lets pipeline.Run end burn-in by itself: at the first
+	// check, from BurnIn samples on, where the chains agree (see Convergence), and at the
+	// latest after MaxBurnIn samples. 0 means a burn-in of exactly BurnIn samples. Run
+	// ignores it.
+	MaxBurnIn int
 	// Samples is the number of kept samples per chain.
 	Samples int
 	// Chains is the number of independent chains.
@@ -89,14 +95,16 @@ type Config struct {
 	SplitScale float64
 }
 
-// DefaultConfig returns PCAT-like settings: 1000 passes per sample, 300 kept samples after 300
-// of burn-in, 4 chains, move : birth/death : split/merge = 80 : 40 : 40 as PCAT (flux
-// transfers, emit/absorb, are off: on M2 they are accepted 0.1 % of the time), PCAT's penalty
-// prior of 1.5 per source, and residual-guided births.
+// DefaultConfig returns PCAT-like settings: 1000 passes per sample, 300 kept samples after a
+// burn-in of 100 to 2000 samples (until the chains agree; Run burns in 100), 4 chains,
+// move : birth/death : split/merge = 80 : 40 : 40 as PCAT (flux transfers, emit/absorb, are
+// off: on M2 they are accepted 0.1 % of the time), PCAT's penalty prior of 1.5 per source, and
+// residual-guided births.
 func DefaultConfig() Config {
 	return Config{
 		Proposals:       1000,
-		BurnIn:          300,
+		BurnIn:          100,
+		MaxBurnIn:       2000,
 		Samples:         300,
 		Chains:          4,
 		Threads:         0,
@@ -120,6 +128,10 @@ func (c Config) Validate() error {
 		return fmt.Errorf("proposals per sample must be at least 1, got %d", c.Proposals)
 	case c.BurnIn < 0:
 		return fmt.Errorf("burn-in must not be negative, got %d", c.BurnIn)
+	case c.MaxBurnIn < 0:
+		return fmt.Errorf("maximum burn-in must not be negative, got %d", c.MaxBurnIn)
+	case c.MaxBurnIn > 0 && c.MaxBurnIn < c.BurnIn:
+		return fmt.Errorf("maximum burn-in %d is below the minimum burn-in %d", c.MaxBurnIn, c.BurnIn)
 	case c.Samples < 1:
 		return fmt.Errorf("samples must be at least 1, got %d", c.Samples)
 	case c.Chains < 1:

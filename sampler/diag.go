@@ -167,14 +167,16 @@ func ess(chains [][]float64) float64 {
 	if !(W > 0) || !(vp > 0) {
 		return math.NaN()
 	}
-	acov := make([][]float64, m)
+	means := make([]float64, m)
 	for i, c := range chains {
-		acov[i] = autocov(c)
+		means[i], _ = meanVar(c)
 	}
+	// Autocovariances are computed lag by lag as the sum needs them: the sum usually stops
+	// after a few lags, and computing every lag would cost O(n²) per chain.
 	rho := func(t int) float64 {
 		s := 0.0
-		for i := range acov {
-			s += acov[i][t]
+		for i, c := range chains {
+			s += autocov(c, means[i], t)
 		}
 		return 1 - (W-s/float64(m))/vp
 	}
@@ -196,19 +198,16 @@ func ess(chains [][]float64) float64 {
 	return math.Min(mn/tau, mn*math.Log10(mn))
 }
 
-// autocov returns the autocovariances of x at lags 0 … n−1 (divided by n), with lag 0 scaled
-// to the unbiased variance as in Stan.
-func autocov(x []float64) []float64 {
+// autocov returns the autocovariance of x (of mean m) at lag t, divided by n, with lag 0
+// scaled to the unbiased variance as in Stan.
+func autocov(x []float64, m float64, t int) float64 {
 	n := len(x)
-	m, _ := meanVar(x)
-	out := make([]float64, n)
-	for t := 0; t < n; t++ {
-		s := 0.0
-		for i := 0; i+t < n; i++ {
-			s += (x[i] - m) * (x[i+t] - m)
-		}
-		out[t] = s / float64(n)
+	s := 0.0
+	for i := 0; i+t < n; i++ {
+		s += (x[i] - m) * (x[i+t] - m)
 	}
-	out[0] *= float64(n) / float64(n-1)
-	return out
+	if t == 0 {
+		return s / float64(n) * (float64(n) / float64(n-1))
+	}
+	return s / float64(n)
 }

@@ -101,7 +101,8 @@ func RefinePSF(ctx context.Context, img *model.Image, p *psf.Field, flux model.F
 	}
 	pcfg := cfg
 	pcfg.Seed = mix(cfg.Seed ^ 0x7073662d72656669) // "psf-refi": a stream of its own
-	pcfg.BurnIn = rc.FirstSamples + (rc.Rounds-1)*rc.Samples
+	pcfg.BurnIn = rc.FirstSamples + (rc.Rounds-1)*rc.Samples // every pilot sample burns in
+	pcfg.MaxBurnIn = 0
 	pcfg.Samples = 1
 	pcfg.Chains = 1
 	cur := p

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -102,11 +101,11 @@ type merger struct {
 	job     *pipeline.Job
 	stage   string
 
-	nSeries, fSeries, lSeries [][]float64
-	hist                      fluxHist
-	chi                       []float32
-	sum                       pipeline.Summary
-	meanBg                    float64
+	nSeries, fSeries, lSeries, bSeries [][]float64
+	hist                               fluxHist
+	chi                                []float32
+	sum                                pipeline.Summary
+	meanBg                             float64
 }
 
 // run writes the merged files. The ensemble (a stream through every tile's samples) and the
@@ -210,6 +209,7 @@ func (mg *merger) ensemble() error {
 	mg.nSeries = make([][]float64, m.Chains)
 	mg.fSeries = make([][]float64, m.Chains)
 	mg.lSeries = make([][]float64, m.Chains)
+	mg.bSeries = make([][]float64, m.Chains)
 	// Frame samples are assembled from the tiles' streams in one goroutine and encoded into
 	// the two files in this one, a few samples apart: the two halves cost about the same.
 	free := make(chan *frameSample, 3)
@@ -238,6 +238,7 @@ func (mg *merger) ensemble() error {
 		mg.nSeries[c] = append(mg.nSeries[c], float64(fs.st.N))
 		mg.fSeries[c] = append(mg.fSeries[c], fs.flux)
 		mg.lSeries[c] = append(mg.lSeries[c], fs.st.LogLike)
+		mg.bSeries[c] = append(mg.bSeries[c], fs.st.Background)
 		sumN += float64(fs.st.N)
 		bgSum += fs.st.Background
 		free <- fs
@@ -323,6 +324,7 @@ func (mg *merger) assemble(streams []*ensembleStream, stats [][]catalogue.Sample
 				}
 			}
 			fs.st.N = len(frame.X)
+			fs.st.TotalFlux = fs.flux
 			full <- fs
 		}
 	}
@@ -410,20 +412,36 @@ func (mg *merger) model() error {
 		fits.ImageHDU{Name: "CHI", Header: ch, Width: w, Height: h, Data: planes[2]})
 }
 
-// writeRun writes run.json.
+// writeRun writes run.json. Its convergence record lists every tile's (from the tile's own
+// run.json) and is converged only if every tile is.
 func (mg *merger) writeRun(start time.Time) (err error) {
 	m, job := mg.m, mg.job
 	cfg := job.Config
 	tiles := make([]map[string]any, len(m.Tiles))
+	conv := pipeline.Convergence{Converged: true, Diags: pipeline.NewDiags(sampler.Convergence{
+		sampler.DiagnoseSeries(mg.nSeries), sampler.DiagnoseSeries(mg.lSeries),
+		sampler.DiagnoseSeries(mg.fSeries), sampler.DiagnoseSeries(mg.bSeries)})}
+	mg.sum.Converged, mg.sum.Unconverged = true, nil
 	for i, t := range m.Tiles {
 		tiles[i] = map[string]any{"index": i, "core": t.Core.String(), "outer": t.Outer.String(), "seed": Seed(m.Seed, i)}
+		tc, err := pipeline.ReadConvergence(filepath.Join(Dir(mg.planDir, i), pipeline.RunFile))
+		if err != nil {
+			return err
+		}
+		conv.Tiles = append(conv.Tiles, tc.TileEntry(i))
+		conv.BurnIn = max(conv.BurnIn, tc.BurnIn)
+		if !tc.Converged {
+			conv.Converged = false
+			mg.sum.Unconverged = append(mg.sum.Unconverged, i)
+		}
 	}
+	mg.sum.Converged, mg.sum.BurnIn = conv.Converged, conv.BurnIn
 	rec := map[string]any{
 		"probcat_version": pipeline.Version(),
 		"go_version":      runtime.Version(),
 		"settings":        job.Settings,
 		"seed":            m.Seed,
-		"sampler": map[string]any{"proposals_per_sample": cfg.Proposals, "burn_in": cfg.BurnIn,
+		"sampler": map[string]any{"proposals_per_sample": cfg.Proposals, "burn_in": cfg.BurnIn, "max_burn_in": cfg.MaxBurnIn,
 			"samples": cfg.Samples, "chains": cfg.Chains, "region_size": cfg.RegionSize,
 			"count_prior": cfg.CountPrior.String(), "sample_background": cfg.SampleBackground,
 			"sample_slope": cfg.SampleSlope},
@@ -435,12 +453,8 @@ func (mg *merger) writeRun(start time.Time) (err error) {
 		"mean_background": mg.meanBg,
 		"condensed":       mg.sum.Condensed,
 		"catalogue":       map[string]any{"min_prevalence": job.MinPrevalence, "sources": mg.sum.Catalogue},
-		"convergence": map[string]any{
-			"n": map[string]float64{"rhat": jsonNum(mg.sum.RHatN), "ess": jsonNum(sampler.EffectiveSampleSize(mg.nSeries))},
-			"total_flux": map[string]float64{"rhat": jsonNum(sampler.SplitRHat(mg.fSeries)),
-				"ess": jsonNum(sampler.EffectiveSampleSize(mg.fSeries))},
-		},
-		"timings": map[string]any{"merge_started": start.UTC().Format(time.RFC3339), "merge_seconds": time.Since(start).Seconds()},
+		"convergence":     conv,
+		"timings":         map[string]any{"merge_started": start.UTC().Format(time.RFC3339), "merge_seconds": time.Since(start).Seconds()},
 	}
 	if rec["max_sources"], err = mg.tileRecords(); err != nil {
 		return err
@@ -451,12 +465,4 @@ func (mg *merger) writeRun(start time.Time) (err error) {
 	}
 	path := filepath.Join(mg.stage, pipeline.RunFile)
 	return os.WriteFile(path, append(js, '\n'), 0o644)
-}
-
-// jsonNum maps non-finite values (which JSON cannot hold) to -1, as pipeline's run.json does.
-func jsonNum(v float64) float64 {
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return -1
-	}
-	return v
 }

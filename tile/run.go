@@ -100,7 +100,9 @@ func RunAll(ctx context.Context, m *Manifest, planDir string, job *pipeline.Job,
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	per := job.Config.Chains * (job.Config.BurnIn + job.Config.Samples)
+	// A tile takes at most per samples; one whose burn-in ends early is counted in full when
+	// it finishes.
+	per := job.Config.Chains * (max(job.Config.BurnIn, job.Config.MaxBurnIn) + job.Config.Samples)
 	total := per * len(m.Tiles)
 	var mu sync.Mutex
 	done := 0
@@ -136,6 +138,8 @@ func RunAll(ctx context.Context, m *Manifest, planDir string, job *pipeline.Job,
 				if err != nil {
 					errs[i] = err
 					cancel()
+				} else {
+					tick(per - last)
 				}
 			}
 		}()

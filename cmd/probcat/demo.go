@@ -15,7 +15,8 @@ import (
 func init() {
 	register(&command{
 		name: "demo",
-		summary: `Simulate a small crowded field, sample it and score the result, in under a minute.
+		summary: `Simulate a small crowded field, sample it until its chains agree and score the result, in
+seconds.
 Writes the simulation (image.fits, psf.fits, truth.*) and the sampler's outputs into DIR and
 prints completeness (TPR), purity (PPV) and F1 of the ensemble and of the condensed catalogue
 under both scoring rules.`,
@@ -27,11 +28,12 @@ under both scoring rules.`,
 func runDemo(fs *flag.FlagSet, args []string, out io.Writer) error {
 	outDir := fs.String("out", "probcat-demo", "output folder")
 	size := fs.Int("size", 48, "side of the simulated image in pixels")
-	density := fs.Float64("density", 0.05, "sources per pixel above f_min")
+	density := fs.Float64("density", 0.03, "sources per pixel above f_min")
 	seed := fs.Uint64("seed", 1, "random seed")
 	threads := fs.Int("threads", 0, "cores to use (0: all available)")
 	samples := fs.Int("samples", 150, "kept samples per chain")
-	burnIn := fs.Int("burn-in", 300, "burn-in samples per chain")
+	burnIn := fs.Int("burn-in", 100, "least burn-in samples per chain")
+	maxBurnIn := fs.Int("max-burn-in", 600, "most burn-in samples per chain (burn-in ends when the chains agree)")
 	proposals := fs.Int("proposals", 1000, "proposals per kept sample")
 	quiet := fs.Bool("quiet", false, "print only the scores")
 	if err := parse(fs, args, 0, 0); err != nil {
@@ -63,11 +65,12 @@ func runDemo(fs *flag.FlagSet, args []string, out io.Writer) error {
 	f.out = filepath.Join(*outDir, "sample")
 	f.psfSpec = filepath.Join(*outDir, "psf.fits")
 	f.samples, f.burnIn, f.proposals, f.threads, f.seed, f.quiet = *samples, *burnIn, *proposals, *threads, *seed, *quiet
+	f.maxBurnIn = *maxBurnIn
 	job, err := f.job(filepath.Join(*outDir, "image.fits"))
 	if err != nil {
 		return err
 	}
-	if err := runJob(job, *quiet, out); err != nil {
+	if err := runJob(job, *quiet, out, fs.Output()); err != nil {
 		return err
 	}
 	ref := catalogue.NewReference(truth.X, truth.Y, truth.Flux, im.ZeroPoint)

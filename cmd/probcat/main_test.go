@@ -11,6 +11,7 @@ import (
 
 	"github.com/probcat/probcat/fits"
 	"github.com/probcat/probcat/internal/shareddata"
+	"github.com/probcat/probcat/pipeline"
 )
 
 // probcat runs the CLI in-process and returns its exit status, stdout and stderr.
@@ -129,6 +130,10 @@ func TestBadInputExitsTwoWithoutOutputs(t *testing.T) {
 		"negative gain":             {"sample", img, "--gain", "-1"},
 		"zero gain":                 {"sample", img, "--gain", "0"},
 		"zero samples":              {"sample", img, "--samples", "0"},
+		"zero max burn-in":          {"sample", img, "--max-burn-in", "0"},
+		"negative burn-in":          {"sample", img, "--burn-in", "-1"},
+		"burn-in above its maximum": {"sample", img, "--burn-in", "50", "--max-burn-in", "20"},
+		"zero max burn-in in plan":  {"plan", img, "--max-burn-in", "0"},
 		"PSF wider than image":      {"sample", img, "--psf", "gaussian:fwhm=9"},
 		"negative gain in simulate": {"simulate", "--gain", "-2"},
 	} {
@@ -145,7 +150,7 @@ func TestBadInputExitsTwoWithoutOutputs(t *testing.T) {
 
 func TestDemoThenScoreAndCondense(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "demo")
-	code, out, e := probcat(t, "demo", "--out", dir, "--size", "24", "--samples", "6", "--burn-in", "4", "--proposals", "30", "--quiet")
+	code, out, e := probcat(t, "demo", "--out", dir, "--size", "24", "--samples", "6", "--burn-in", "4", "--max-burn-in", "10", "--proposals", "30", "--quiet")
 	if code != 0 || !strings.Contains(out, "ensemble") || !strings.Contains(out, "starnet") {
 		t.Fatalf("demo: exit %d\n%s\n%s", code, out, e)
 	}
@@ -164,6 +169,51 @@ func TestDemoThenScoreAndCondense(t *testing.T) {
 	}
 	if code, _, e = probcat(t, "condense", filepath.Join(dir, "truth.parquet"), "--out", filepath.Join(dir, "x.fits")); code != 2 || !strings.Contains(e, "not an ensemble") {
 		t.Errorf("condense of a plain catalogue: exit %d, %q", code, e)
+	}
+}
+
+// runJSON reads the convergence record of dir/run.json.
+func runJSON(t *testing.T, dir string) *pipeline.Convergence {
+	t.Helper()
+	c, err := pipeline.ReadConvergence(filepath.Join(dir, "run.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// TestSampleUntilConverged: on an easy field burn-in ends by itself, well before the cap and
+// without a warning; on a crowded one with a low cap it ends at the cap, with one warning
+// line and exit status 0, and run.json says so.
+func TestSampleUntilConverged(t *testing.T) {
+	dir := t.TempDir()
+	easy := filepath.Join(dir, "easy")
+	if code, _, e := probcat(t, "simulate", "--out", easy, "--width", "32", "--height", "32", "--density", "0.02", "--seed", "7"); code != 0 {
+		t.Fatal(e)
+	}
+	args := []string{"--proposals", "200", "--chains", "2", "--samples", "20", "--burn-in", "10", "--quiet"}
+	out := filepath.Join(dir, "easy-run")
+	code, _, e := probcat(t, append([]string{"sample", filepath.Join(easy, "image.fits"), "--out", out, "--max-burn-in", "600"}, args...)...)
+	if code != 0 || e != "" {
+		t.Fatalf("easy field: exit %d, stderr %q", code, e)
+	}
+	c := runJSON(t, out)
+	if !c.Converged || c.BurnIn <= 10 || c.BurnIn >= 300 || c.Check == nil || c.Check.To != c.BurnIn {
+		t.Errorf("easy field: convergence %+v; want converged between 10 and 300 samples", c)
+	}
+
+	crowded := filepath.Join(dir, "crowded")
+	simulateSmall(t, crowded)
+	out = filepath.Join(dir, "crowded-run")
+	code, _, e = probcat(t, append([]string{"sample", filepath.Join(crowded, "image.fits"), "--out", out, "--max-burn-in", "30"}, args...)...)
+	if code != 0 || !strings.HasPrefix(e, "warning: burn-in reached --max-burn-in 30 before the chains agreed") || strings.Count(strings.TrimSpace(e), "\n") != 0 {
+		t.Fatalf("crowded field, cap 30: exit %d, stderr %q; want 0 and a one-line warning", code, e)
+	}
+	if c := runJSON(t, out); c.Converged || c.BurnIn != 30 {
+		t.Errorf("crowded field: convergence %+v; want not converged after 30", c)
+	}
+	if _, err := os.Stat(filepath.Join(out, "ensemble.parquet")); err != nil {
+		t.Error("no ensemble after a run that did not converge")
 	}
 }
 

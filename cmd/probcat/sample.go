@@ -53,6 +53,7 @@ type sampleFlags struct {
 	tile                                      int
 	out, psfSpec, pix                         string
 	samples, burnIn, chains, threads          int
+	maxBurnIn                                 int
 	proposals, regionSize                     int
 	seed                                      uint64
 	gain, bias, background, readNoise, zp     float64
@@ -78,7 +79,8 @@ func (f *sampleFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.radec, "radec", "", "with --sdss: a cutout centred on RA,DEC (degrees) of W×H pixels, as RA,DEC,W,H")
 	fs.IntVar(&f.tile, "tile", 0, "cut the image into tiles of this many pixels (plus margins), one per core at a time; 0 samples the image whole, or in tiles of 512 above 2 Mpx")
 	fs.IntVar(&f.samples, "samples", d.Samples, "kept samples per chain")
-	fs.IntVar(&f.burnIn, "burn-in", d.BurnIn, "samples discarded at the start of each chain")
+	fs.IntVar(&f.burnIn, "burn-in", d.BurnIn, "least burn-in: samples discarded at the start of each chain before convergence is checked")
+	fs.IntVar(&f.maxBurnIn, "max-burn-in", d.MaxBurnIn, "most burn-in: burn-in ends when the chains agree (R-hat < 1.01, ESS ≥ 100 for N, ln L, total flux and background), else after this many samples with a warning; equal to --burn-in for a fixed burn-in")
 	fs.IntVar(&f.chains, "chains", d.Chains, "independent chains with different seeds")
 	fs.IntVar(&f.threads, "threads", 0, "cores to use (0: all available); results do not depend on it")
 	fs.IntVar(&f.proposals, "proposals", d.Proposals, "proposals (passes over the active regions) per kept sample")
@@ -142,9 +144,9 @@ func runSample(fs *flag.FlagSet, args []string, out io.Writer) error {
 		}
 	}
 	if f.tile > 0 {
-		return runTiled(job, &f, planned, out)
+		return runTiled(job, &f, planned, out, fs.Output())
 	}
-	return runJob(job, f.quiet, out)
+	return runJob(job, f.quiet, out, fs.Output())
 }
 
 // limitThreads makes the process use at most threads cores (if threads > 0), so that
@@ -286,6 +288,7 @@ func (f *sampleFlags) finish(imagePath string, im *model.Image, p *psf.Field, fm
 	}
 	cfg := sampler.DefaultConfig()
 	cfg.Samples, cfg.BurnIn, cfg.Chains, cfg.Threads = f.samples, f.burnIn, f.chains, f.threads
+	cfg.MaxBurnIn = f.maxBurnIn
 	cfg.Proposals, cfg.RegionSize, cfg.Seed = f.proposals, f.regionSize, f.seed
 	cfg.SampleSlope, cfg.SampleBackground = f.sampleSlope, !f.fixBackground
 	cfg.ModelError = f.modelError
@@ -304,8 +307,15 @@ func (f *sampleFlags) finish(imagePath string, im *model.Image, p *psf.Field, fm
 	default:
 		return nil, fmt.Errorf("unknown --count-prior %q (want penalty or poisson)", f.countPrior)
 	}
-	if f.samples < 1 {
+	switch {
+	case f.samples < 1:
 		return nil, fmt.Errorf("--samples must be at least 1, got %d", f.samples)
+	case f.burnIn < 0:
+		return nil, fmt.Errorf("--burn-in must not be negative, got %d", f.burnIn)
+	case f.maxBurnIn < 1:
+		return nil, fmt.Errorf("--max-burn-in must be at least 1, got %d", f.maxBurnIn)
+	case f.burnIn > f.maxBurnIn:
+		return nil, fmt.Errorf("--burn-in %d exceeds --max-burn-in %d (burn-in lasts from --burn-in to --max-burn-in samples)", f.burnIn, f.maxBurnIn)
 	}
 	job := &pipeline.Job{
 		Image: im, PSF: p, Flux: model.FluxPrior{Min: fmin, Slope: f.slope}, Config: cfg,
@@ -347,8 +357,9 @@ func medianSky(im *model.Image) float64 {
 	return order.UpperMedian(v)
 }
 
-// runJob runs a job with a progress display and prints a summary.
-func runJob(job *pipeline.Job, quiet bool, out io.Writer) error {
+// runJob runs a job with a progress display and prints a summary on out and any warning on
+// errw.
+func runJob(job *pipeline.Job, quiet bool, out, errw io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	var bar *progress
@@ -369,10 +380,8 @@ func runJob(job *pipeline.Job, quiet bool, out io.Writer) error {
 	if !quiet {
 		printSummary(out, job, sum, job.OutDir)
 	}
-	warnCap(os.Stderr, job, sum)
-	if !(sum.RHatN < rhatWarn) && job.Config.Chains > 1 {
-		fmt.Fprintf(os.Stderr, "warning: R-hat of N is %.3f (≥ %.2f): the chains disagree, so the ensemble may not represent the posterior; run longer (--burn-in, --samples, --proposals)\n", sum.RHatN, rhatWarn)
-	}
+	warnCap(errw, job, sum)
+	warnConvergence(errw, sum, job.Config)
 	return nil
 }
 

@@ -266,13 +266,14 @@ func runMerge(fs *flag.FlagSet, args []string, out io.Writer) error {
 	if !*quiet {
 		printSummary(out, job, sum, *outDir)
 	}
-	warnCap(os.Stderr, job, sum)
+	warnCap(fs.Output(), job, sum)
+	warnConvergence(fs.Output(), sum, job.Config)
 	return nil
 }
 
 func printSummary(out io.Writer, job *pipeline.Job, sum *pipeline.Summary, dir string) {
-	fmt.Fprintf(out, "%d kept samples, mean N = %.1f, R-hat(N) = %.3f, %d condensed sources, %d with prevalence ≥ %g in %s, %.1f s; outputs in %s\n",
-		sum.Kept, sum.MeanN, sum.RHatN, sum.Condensed, sum.Catalogue, job.MinPrevalence, pipeline.CatalogueFITS, sum.Wall.Seconds(), dir)
+	fmt.Fprintf(out, "burn-in %d samples per chain, %d kept samples, mean N = %.1f, R-hat(N) = %.3f, %d condensed sources, %d with prevalence ≥ %g in %s, %.1f s; outputs in %s\n",
+		sum.BurnIn, sum.Kept, sum.MeanN, sum.RHatN, sum.Condensed, sum.Catalogue, job.MinPrevalence, pipeline.CatalogueFITS, sum.Wall.Seconds(), dir)
 }
 
 // tilesDir is where probcat sample --tile keeps its plan and tiles until they are merged.
@@ -281,7 +282,7 @@ const tilesDir = ".probcat-tiles"
 // runTiled samples a job tile by tile in this process, tiles concurrently on all cores (one
 // single-threaded tile per core), then merges them into the job's folder: the same files, and
 // the same ensemble.parquet bytes, as plan, run-tile for every tile and merge.
-func runTiled(job *pipeline.Job, f *sampleFlags, planned map[string]string, out io.Writer) error {
+func runTiled(job *pipeline.Job, f *sampleFlags, planned map[string]string, out, errw io.Writer) error {
 	start := time.Now()
 	dir := filepath.Join(job.OutDir, tilesDir)
 	imagePath, _ := job.Settings["image"].(string)
@@ -337,6 +338,7 @@ func runTiled(job *pipeline.Job, f *sampleFlags, planned map[string]string, out 
 	if !f.quiet {
 		printSummary(out, job, sum, job.OutDir)
 	}
-	warnCap(os.Stderr, job, sum)
+	warnCap(errw, job, sum)
+	warnConvergence(errw, sum, job.Config)
 	return nil
 }

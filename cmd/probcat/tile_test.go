@@ -2,9 +2,11 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -14,7 +16,8 @@ import (
 )
 
 // tileArgs are modest sampler settings for the tiling tests.
-var tileArgs = []string{"--samples", "12", "--burn-in", "8", "--proposals", "30", "--chains", "2", "--seed", "7"}
+// Their burn-in (8 to 40 samples) ends at the cap in every tile, not converged.
+var tileArgs = []string{"--samples", "12", "--burn-in", "8", "--max-burn-in", "40", "--proposals", "30", "--chains", "2", "--seed", "7"}
 
 // simulateTiled writes a 96×96 simulated field into dir.
 func simulateTiled(t *testing.T, dir string) string {
@@ -232,6 +235,55 @@ func TestKilledTileResumes(t *testing.T) {
 	st2, err := os.Stat(filepath.Join(done, "ensemble.parquet"))
 	if err != nil || !st2.ModTime().Equal(st.ModTime()) {
 		t.Errorf("tile 0 was sampled again (%v)", err)
+	}
+}
+
+// TestTilesConvergeEachOnTheirOwn: every tile ends its burn-in by itself; the merged run.json
+// lists each tile's decision and R-hats as the tile's own run.json has them and is converged
+// only if every tile is; merge warns, naming the tiles that are not.
+func TestTilesConvergeEachOnTheirOwn(t *testing.T) {
+	dir := t.TempDir()
+	sim := filepath.Join(dir, "sim")
+	if code, _, e := probcat(t, "simulate", "--out", sim, "--width", "96", "--height", "96", "--density", "0.006", "--seed", "11"); code != 0 {
+		t.Fatal(e)
+	}
+	plan := filepath.Join(dir, "plan")
+	mustRun(t, "plan", filepath.Join(sim, "image.fits"), "--out", plan, "--tile", "48", "--quiet", "--samples", "12",
+		"--burn-in", "8", "--max-burn-in", "400", "--proposals", "100", "--chains", "2", "--seed", "7")
+	for i := range 4 {
+		mustRun(t, "run-tile", plan, "--index", strconv.Itoa(i), "--quiet")
+	}
+	code, _, e := probcat(t, "merge", plan, "--quiet")
+	merged := runJSON(t, plan)
+	if len(merged.Tiles) != 4 {
+		t.Fatalf("merged run.json lists %d tiles, want 4", len(merged.Tiles))
+	}
+	all, some := true, false
+	var bad []string
+	for i, tc := range merged.Tiles {
+		own := runJSON(t, tile.Dir(plan, i))
+		if tc.Index != i || tc.Converged != own.Converged || tc.BurnIn != own.BurnIn || tc.RHat["n"] != own.N.RHat ||
+			tc.RHat["loglike"] != own.LogLike.RHat || tc.RHat["total_flux"] != own.TotalFlux.RHat || tc.RHat["background"] != own.Background.RHat {
+			t.Errorf("tile %d: merged entry %+v, the tile's run.json %+v", i, tc, own)
+		}
+		if own.Converged != (own.BurnIn < 400) {
+			t.Errorf("tile %d: converged %v after %d samples of burn-in (cap 400)", i, own.Converged, own.BurnIn)
+		}
+		all = all && own.Converged
+		some = some || own.Converged
+		if !own.Converged {
+			bad = append(bad, strconv.Itoa(i))
+		}
+	}
+	if all || !some {
+		t.Fatalf("tiles all converged or none did (%v): the test needs both; choose other settings", merged.Tiles)
+	}
+	if merged.Converged {
+		t.Error("merged run.json converged although a tile is not")
+	}
+	want := fmt.Sprintf("warning: %d tiles (%s) reached --max-burn-in 400", len(bad), strings.Join(bad, ", "))
+	if code != 0 || !strings.HasPrefix(e, want) || strings.Count(strings.TrimSpace(e), "\n") != 0 {
+		t.Errorf("merge: exit %d, stderr %q; want 0 and one line starting %q", code, e, want)
 	}
 }
 

@@ -44,7 +44,7 @@ func main() {
 	flag.StringVar(&o.work, "work", "", "folder for the runs' outputs (default: a new temporary folder, kept)")
 	flag.StringVar(&o.python, "python", "/usr/bin/python3", "Python with photutils and sep")
 	flag.IntVar(&o.samples, "samples", 0, "kept samples per chain (0: probcat's default)")
-	flag.IntVar(&o.burnIn, "burn-in", 0, "burn-in samples per chain (0: probcat's default)")
+	flag.IntVar(&o.burnIn, "burn-in", 0, "fixed burn-in samples per chain (0: probcat's default, until the chains agree)")
 	flag.IntVar(&o.proposals, "proposals", 0, "proposals per sample (0: probcat's default)")
 	flag.IntVar(&o.chain, "chains", 0, "chains (0: probcat's default)")
 	flag.BoolVar(&o.quick, "quick", false, "short probcat runs (30+30 samples of 200 proposals, 2 chains) to check the harness")
@@ -140,6 +140,7 @@ func run(o options) error {
 	}
 	add("--samples", o.samples)
 	add("--burn-in", o.burnIn)
+	add("--max-burn-in", o.burnIn) // a burn-in given here is fixed, as when the results were made
 	add("--proposals", o.proposals)
 	add("--chains", o.chain)
 
@@ -154,7 +155,7 @@ func run(o options) error {
 	}
 	all = append(all, variants(pcatIn)...)
 	all = append(all, probcatRun{key: "v-sdss-burnin", label: "variant: (b) SDSS, --burn-in 1500", dx: -310, dy: -630,
-		args: append(append([]string{}, all[2].args...), "--burn-in", "1500")})
+		args: append(append([]string{}, all[2].args...), "--burn-in", "1500", "--max-burn-in", "1500")})
 	all = append(all, probcatRun{key: "v-sdss-psf-fixed", label: "variant: (b) SDSS, --psf-fixed (psField PSF as given)", dx: -310, dy: -630,
 		args: append(append([]string{}, all[2].args...), "--psf-fixed")})
 	all = append(all, probcatRun{key: "v-sdss-model-error", label: "variant: (b) SDSS, --model-error 0.02", dx: -310, dy: -630,

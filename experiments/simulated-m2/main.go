@@ -113,7 +113,7 @@ func run(o options) error {
 	sampleStart := time.Now()
 	if _, err := execute(bin, "sample", image, "--out", runDir, "--seed", seed, "--quiet",
 		"--chains", strconv.Itoa(o.chains), "--proposals", strconv.Itoa(o.proposals),
-		"--burn-in", strconv.Itoa(o.burnIn), "--samples", strconv.Itoa(o.samples)); err != nil {
+		"--burn-in", strconv.Itoa(o.burnIn), "--max-burn-in", strconv.Itoa(o.burnIn), "--samples", strconv.Itoa(o.samples)); err != nil {
 		return err
 	}
 	sampleWall := time.Since(sampleStart)

@@ -211,15 +211,15 @@ func cost(bin, work string, sdss []string, tileSizes []int, skipFrame bool, repe
 		}
 		return out
 	}
-	modest := []string{"--samples", "20", "--burn-in", "20", "--proposals", "100", "--chains", "2"}
+	modest := []string{"--samples", "20", "--burn-in", "20", "--max-burn-in", "20", "--proposals", "100", "--chains", "2"}
 	// The cutout runs 20 times the chains (results are per chain) so that its sampling cost is
 	// well above the fixed cost of reading the frame, which an overhead-only run measures.
 	const cutChains = 40
 	cut := probcat(bin, fmt.Sprintf("PCAT cutout 100×100, whole, 1 thread, %d chains", cutChains), filepath.Join(work, "cutout"), 100*100,
 		w(sdss, []string{"--cutout", "310,630,100,100", "--threads", "1"}, modest, []string{"--chains", fmt.Sprint(cutChains)})...)
 	cut.chains = cutChains
-	base := []string{"--samples", "1", "--burn-in", "0", "--proposals", "1", "--chains", "1"}
-	cutBase := probcat(bin, "PCAT cutout, overhead only (1 sample of 1 pass)", filepath.Join(work, "cutout0"), 100*100,
+	base := []string{"--samples", "1", "--burn-in", "1", "--max-burn-in", "1", "--proposals", "1", "--chains", "1"}
+	cutBase := probcat(bin, "PCAT cutout, overhead only (2 samples of 1 pass)", filepath.Join(work, "cutout0"), 100*100,
 		w(sdss, []string{"--cutout", "310,630,100,100", "--threads", "1"}, base)...)
 	net := func(r, b run) float64 { return r.cpu.Seconds() - b.cpu.Seconds() }
 	perPix := func(r, b run) float64 { return 1e6 * net(r, b) / float64(r.pixels) / float64(r.chains) }
@@ -295,10 +295,10 @@ func seamStudies(bin, work, frame, psField string) {
 	}
 	simImage := []string{filepath.Join(sim, "image.fits")}
 	seams(bin, filepath.Join(work, "seam-sim"), "simulated 256×256 field, 0.02 sources/pixel above f_min (truth: "+truthN(sim)+" sources)",
-		simImage, []string{"--samples", "100", "--burn-in", "100", "--proposals", "100", "--chains", "2"}, 0, 0)
+		simImage, []string{"--samples", "100", "--burn-in", "100", "--max-burn-in", "100", "--proposals", "100", "--chains", "2"}, 0, 0)
 	seams(bin, filepath.Join(work, "seam-m2"), "SDSS r, 256×256 around M2's core at (230, 550)",
 		[]string{"--sdss", frame, "--psfield", psField, "--cutout", "230,550,256,256"},
-		[]string{"--samples", "40", "--burn-in", "40", "--proposals", "100", "--chains", "2"}, 230, 550)
+		[]string{"--samples", "40", "--burn-in", "40", "--max-burn-in", "40", "--proposals", "100", "--chains", "2"}, 230, 550)
 }
 
 // linear compares the cost per pixel of simulated fields of 512×512 and 1024×1024 pixels,
@@ -306,7 +306,7 @@ func seamStudies(bin, work, frame, psField string) {
 // one thread: at equal density, cost should grow in proportion to area; tiles add their
 // margins' area.
 func linear(bin, work string) {
-	settings := []string{"--samples", "20", "--burn-in", "20", "--proposals", "300", "--threads", "1"}
+	settings := []string{"--samples", "20", "--burn-in", "20", "--max-burn-in", "20", "--proposals", "300", "--threads", "1"}
 	var runs []run
 	for _, c := range []struct {
 		side, chains, tile int
