@@ -131,13 +131,13 @@ print(json.dumps({"names": t.colnames, "units": [str(t[c].unit or "") for c in t
 	if err := json.Unmarshal(out, &res); err != nil {
 		t.Fatalf("astropy output %s: %v", out, err)
 	}
-	wantNames := []string{"x", "y", "flux", "x_err", "y_err", "flux_err", "prevalence", "mag", "ra", "dec"}
+	wantNames := []string{"x", "y", "flux", "x_err", "y_err", "flux_err", "prevalence", "mag", "ra", "dec", "x_fits", "y_fits"}
 	if !reflect.DeepEqual(res.Names, wantNames) || res.Units[0] != "pix" || res.Units[9] != "deg" || res.Radius != 0.75 {
 		t.Errorf("astropy sees %+v", res)
 	}
 	for i, c := range cs {
 		ra, dec := testDerived.Sky(c.X, c.Y)
-		want := []float64{c.X, c.Y, c.Flux, c.XErr, c.YErr, c.FluxErr, c.Prevalence, testDerived.Magnitude(c.Flux), ra, dec}
+		want := []float64{c.X, c.Y, c.Flux, c.XErr, c.YErr, c.FluxErr, c.Prevalence, testDerived.Magnitude(c.Flux), ra, dec, c.X + 1, c.Y + 1}
 		for k := range want {
 			if res.Rows[i][k] != want[k] && !(math.IsNaN(want[k]) && math.IsNaN(res.Rows[i][k])) {
 				t.Errorf("row %d column %s: astropy %v, want %v", i, wantNames[k], res.Rows[i][k], want[k])

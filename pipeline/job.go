@@ -41,9 +41,9 @@ type Job struct {
 	// Refine, if set, refines the PSF from the image before sampling (sampler.RefinePSF);
 	// the chains then use the refined PSF, written to PSFFile beside the outputs.
 	Refine *sampler.RefineConfig
-	// Warn, if set, receives warnings meant for the user (a refinement that fell back to
-	// the given PSF, for example).
-	Warn func(msg string)
+	// Warn, if set, receives warnings meant for the user, and Note what they may want to
+	// know (a PSF refinement that kept the given PSF for want of bright stars, for example).
+	Warn, Note func(msg string)
 
 	refined *refinement // the refinement's outcome, once Run has made it
 }
@@ -117,8 +117,8 @@ func Run(ctx context.Context, job *Job) (*Summary, error) {
 		if err != nil {
 			return nil, err
 		}
-		if !r.Report.Refined && job.Warn != nil {
-			job.Warn("PSF refinement fell back to the given PSF: " + r.Report.Reason)
+		if !r.Report.Refined && job.Note != nil {
+			job.Note("PSF kept as given, not refined: " + r.Report.Reason)
 		}
 		job.refined = r
 		kind.PSF = r.psf

@@ -83,22 +83,22 @@ func TestRefinedPSFThreadsAndResume(t *testing.T) {
 	}
 }
 
-// TestRefineFallsBack checks that a field without bright stars keeps the given PSF, warns,
+// TestRefineFallsBack checks that a field without bright stars keeps the given PSF, says so,
 // and says why in run.json.
 func TestRefineFallsBack(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "run")
 	job := refineJob(t, out, 2)
-	job.Refine.MinStars = 1000
+	job.Refine.MinStars, job.Refine.MaxStars = 1000, 1000
 	var warned string
-	job.Warn = func(m string) { warned = m }
+	job.Note = func(m string) { warned = m }
 	if _, err := Run(context.Background(), job); err != nil {
 		t.Fatal(err)
 	}
 	if warned == "" {
-		t.Error("no warning when the PSF could not be refined")
+		t.Error("no note when the PSF could not be refined")
 	}
 	if _, err := os.Stat(filepath.Join(out, PSFFile)); err == nil {
 		t.Errorf("%s written though the PSF was not refined", PSFFile)
 	}
-	t.Log("warning:", warned)
+	t.Log("note:", warned)
 }

@@ -32,6 +32,9 @@ func (m *Manifest) Job(job *pipeline.Job, index int, outDir string, threads int)
 	if job.Warn != nil {
 		sub.Warn = func(msg string) { job.Warn(fmt.Sprintf("tile %d: %s", index, msg)) }
 	}
+	if job.Note != nil {
+		sub.Note = func(msg string) { job.Note(fmt.Sprintf("tile %d: %s", index, msg)) }
+	}
 	settings := map[string]any{"tile": index, "core": t.Core.String(), "outer": t.Outer.String(), "plan_seed": m.Seed}
 	for k, v := range job.Settings {
 		settings[k] = v

@@ -16,7 +16,7 @@ func TestCatalogueFiles(t *testing.T) {
 	dir := t.TempDir()
 	simulateSmall(t, filepath.Join(dir, "sim"))
 	img := filepath.Join(dir, "sim", "image.fits")
-	args := []string{"--samples", "8", "--burn-in", "4", "--proposals", "20", "--chains", "2", "--quiet"}
+	args := []string{"--samples", "8", "--burn-in", "4", "--max-burn-in", "4", "--proposals", "20", "--chains", "2", "--quiet"}
 	read := func(path string) []catalogue.CondensedSource {
 		t.Helper()
 		var cs []catalogue.CondensedSource

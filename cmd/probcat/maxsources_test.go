@@ -22,10 +22,12 @@ func TestMaxSourcesFlag(t *testing.T) {
 		extra []string
 	}{{"whole", nil}, {"tiles", []string{"--tile", "16"}}} {
 		out := filepath.Join(dir, c.name)
-		args := append([]string{"sample", img, "--out", out, "--samples", "4", "--burn-in", "2", "--proposals", "20",
+		args := append([]string{"sample", img, "--out", out, "--samples", "4", "--burn-in", "2", "--max-burn-in", "2", "--proposals", "20",
 			"--chains", "2", "--max-sources", "3", "--quiet"}, c.extra...)
 		var code int
-		e := captureStderr(t, func() { code, _, _ = probcat(t, args...) })
+		var serr string
+		e := captureStderr(t, func() { code, _, serr = probcat(t, args...) })
+		e += serr
 		if code != 0 {
 			t.Fatalf("%s: exit %d: %s", c.name, code, e)
 		}

@@ -51,7 +51,7 @@ func TestDefaultNoiseChosenAndReported(t *testing.T) {
 		zeroSkyImage(t, img, c.card)
 		out := filepath.Join(dir, "out-"+c.name)
 		args := append([]string{"sample", img, "--psf", "gaussian:fwhm=2", "--out", out, "--samples", "2",
-			"--burn-in", "1", "--proposals", "5", "--chains", "1"}, c.flags...)
+			"--burn-in", "1", "--max-burn-in", "1", "--proposals", "5", "--chains", "1"}, c.flags...)
 		var code int
 		e := captureStderr(t, func() { code, _, _ = probcat(t, args...) })
 		if code != 0 {

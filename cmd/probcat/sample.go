@@ -322,7 +322,6 @@ func (f *sampleFlags) finish(imagePath string, im *model.Image, p *psf.Field, fm
 		OutDir: f.out, Resume: f.resume,
 		CondenseRadius: f.condenseRadius, MinPrevalence: f.minPrevalence,
 		Settings: map[string]any{"image": imagePath, "psf": f.psfSpec, "args": os.Args[1:], "noise_choice": noiseChoice},
-		Warn:     func(msg string) { fmt.Fprintln(os.Stderr, "warning: "+msg) },
 	}
 	if !f.psfFixed {
 		rc := sampler.DefaultRefineConfig()
@@ -360,6 +359,7 @@ func medianSky(im *model.Image) float64 {
 // runJob runs a job with a progress display and prints a summary on out and any warning on
 // errw.
 func runJob(job *pipeline.Job, quiet bool, out, errw io.Writer) error {
+	job.Warn, job.Note = warner(errw), noter(errw, quiet)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	var bar *progress

@@ -229,6 +229,7 @@ func runRunTile(fs *flag.FlagSet, args []string, out io.Writer) error {
 		bar = newProgress(os.Stderr, fmt.Sprintf("tile %d/%d", i, len(m.Tiles)))
 		prog = bar.update
 	}
+	job.Warn, job.Note = warner(fs.Output()), noter(fs.Output(), *quiet)
 	err = tile.RunTile(ctx, m, dir, job, i, *threads, prog)
 	if bar != nil {
 		bar.finish()
@@ -283,6 +284,7 @@ const tilesDir = ".probcat-tiles"
 // single-threaded tile per core), then merges them into the job's folder: the same files, and
 // the same ensemble.parquet bytes, as plan, run-tile for every tile and merge.
 func runTiled(job *pipeline.Job, f *sampleFlags, planned map[string]string, out, errw io.Writer) error {
+	job.Warn, job.Note = warner(errw), noter(errw, f.quiet)
 	start := time.Now()
 	dir := filepath.Join(job.OutDir, tilesDir)
 	imagePath, _ := job.Settings["image"].(string)

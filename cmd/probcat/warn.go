@@ -42,3 +42,17 @@ func listInts(v []int, n int) string {
 	}
 	return strings.Join(s, ", ")
 }
+
+// warner returns a function that prints a warning as one line on w, for pipeline.Job.Warn.
+func warner(w io.Writer) func(string) {
+	return func(msg string) { fmt.Fprintln(w, "warning: "+msg) }
+}
+
+// noter returns a function that prints a note as one line on w, or nothing when quiet, for
+// pipeline.Job.Note.
+func noter(w io.Writer, quiet bool) func(string) {
+	if quiet {
+		return nil
+	}
+	return func(msg string) { fmt.Fprintln(w, "note: "+msg) }
+}
