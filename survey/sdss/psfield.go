@@ -178,14 +178,21 @@ func (k *KLPSF) Stamp(x, y float64, size int) ([]float64, error) {
 	return out, nil
 }
 
-// PSF builds a probcat PSF from the size×size stamp at frame pixel (x, y), the source on the
-// stamp's middle pixel (psf.FromImage with native sampling; it normalises the light).
+// PSF builds a probcat PSF of a size×size stamp at frame pixel (x, y), the source on the
+// middle pixel. The whole Rows×Cols reconstruction goes to psf.FromImage, which cuts the stamp
+// after resampling: the KL PSF falls to zero well inside its 51×51 image, whereas cutting
+// first would put an edge of non-zero wing light into the Lanczos resampling, whose
+// sinc-like kernel turns it into alternating ringing across the stamp (±1 % of the peak at
+// half-pixel offsets: a bright star's model then misses the data by tens of σ in
+// alternate rows, and the sampler splits the star).
 func (k *KLPSF) PSF(x, y float64, size int) (*psf.PSF, error) {
-	st, err := k.Stamp(x, y, size)
-	if err != nil {
-		return nil, err
+	if size < 1 || size%2 == 0 || size > k.Rows || size > k.Cols {
+		return nil, fmt.Errorf("PSF stamp size %d must be odd and at most %d×%d", size, k.Rows, k.Cols)
 	}
-	return psf.FromImage(st, size, size, psf.ImageOptions{Factor: 1, Size: size, Centre: psf.CentreMiddle})
+	if k.Rows != k.Cols {
+		return nil, fmt.Errorf("KL PSF images of %d×%d are not square", k.Rows, k.Cols)
+	}
+	return psf.FromImage(k.At(x, y), k.Cols, k.Rows, psf.ImageOptions{Factor: 1, Size: size, Centre: psf.CentreMiddle})
 }
 
 // Field builds the PSF of a frame box as it varies: the box is cut into cells of cell pixels
