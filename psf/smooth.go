@@ -8,9 +8,7 @@ import (
 
 // Orders of the smooth part that FromImage fits to a native-sampled PSF image before
 // resampling it: Gauss–Hermite functions at the core's scale β up to the order native
-// pixels resolve, (πβ)²/2 (the Hermite function of order n oscillates with a wavelength of
-// about 2πβ/√(2n), which must exceed two pixels), at most smoothCoreOrder; and up to
-// smoothWingOrder at 3β.
+// pixels resolve (resolvedOrder), at most smoothCoreOrder; and up to smoothWingOrder at 3β.
 const (
 	smoothCoreOrder = 6
 	smoothWingOrder = 4
@@ -38,7 +36,7 @@ func upsample(img []float64, w, h int, cx, cy float64, xs, ys []float64) []float
 	scales := []struct {
 		beta  float64
 		order int
-	}{{beta, min(smoothCoreOrder, max(1, int(math.Pi*math.Pi*beta*beta/2)))}, {3 * beta, smoothWingOrder}}
+	}{{beta, min(smoothCoreOrder, resolvedOrder(beta))}, {3 * beta, smoothWingOrder}}
 	// 1-D pixel-integrated Hermite functions at the displacements of the image's columns
 	// and rows and of the new positions
 	oneD := func(pos []float64, c float64) [][][]float64 {

@@ -35,8 +35,8 @@ IMAGE is a FITS image in counts (probcat simulate writes one; header cards GAIN,
 NOISE, RDNOISE, MAGZP, FMIN are read when present), PCAT's text image (*_cts.txt, with --pix),
 or, with --sdss, a cutout of an SDSS calibrated frame with its psField PSF (outputs keep the
 frame's pixel coordinates and carry ra, dec and mag).
-Unless --psf-fixed, the PSF is first refined from the image's bright stars (a short pilot
-chain; psf-refined.fits). Writes into DIR: ensemble.parquet, samples.parquet, condensed.fits,
+With --psf-refine, the PSF is first refined from the image's bright stars (a short pilot
+chain; psf-refined.fits; experimental). Writes into DIR: ensemble.parquet, samples.parquet, condensed.fits,
 condensed.parquet (every cluster of the ensemble, with its prevalence), catalogue.fits,
 catalogue.parquet (the condensed sources with prevalence ≥ --min-prevalence, 0.5: the catalogue
 to use), model.fits, psf-refined.fits, diagnostics.png and run.json. Ctrl-C or a kill leaves
@@ -62,7 +62,7 @@ type sampleFlags struct {
 	countPrior                                string
 	penalty, density                          float64
 	sampleSlope, fixBackground, quiet, resume bool
-	psfFixed                                  bool
+	psfRefine                                 bool
 	modelError                                float64
 	condenseRadius, minPrevalence             float64
 	maxSources                                int
@@ -101,7 +101,7 @@ func (f *sampleFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.countPrior, "count-prior", "penalty", "prior on the number of sources: penalty (PCAT) or poisson")
 	fs.Float64Var(&f.penalty, "penalty", 1.5, "log-prior penalty per source for --count-prior penalty")
 	fs.Float64Var(&f.density, "density", 0.1, "sources per pixel for --count-prior poisson")
-	fs.BoolVar(&f.psfFixed, "psf-fixed", false, "use the PSF as given instead of refining it from the image's bright stars first")
+	fs.BoolVar(&f.psfRefine, "psf-refine", false, "refine the PSF from the image's bright stars before sampling (experimental: see README)")
 	fs.Float64Var(&f.modelError, "model-error", d.ModelError, "fractional model error ε: each pixel's variance grows by (ε × its signal above the sky)²")
 	fs.BoolVar(&f.quiet, "quiet", false, "print nothing but errors")
 	fs.BoolVar(&f.resume, "resume", false, "continue an interrupted run from its checkpoints")
@@ -323,7 +323,7 @@ func (f *sampleFlags) finish(imagePath string, im *model.Image, p *psf.Field, fm
 		CondenseRadius: f.condenseRadius, MinPrevalence: f.minPrevalence,
 		Settings: map[string]any{"image": imagePath, "psf": f.psfSpec, "args": os.Args[1:], "noise_choice": noiseChoice},
 	}
-	if !f.psfFixed {
+	if f.psfRefine {
 		rc := sampler.DefaultRefineConfig()
 		job.Refine = &rc
 	}

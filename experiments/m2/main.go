@@ -49,7 +49,7 @@ func main() {
 	flag.IntVar(&o.chain, "chains", 0, "chains (0: probcat's default)")
 	flag.BoolVar(&o.quick, "quick", false, "short probcat runs (30+30 samples of 200 proposals, 2 chains) to check the harness")
 	flag.StringVar(&o.runs, "runs", "a-fixed,a-sampled,b-sdss,photutils,sep",
-		"runs to make, comma-separated: a-fixed, a-sampled, b-sdss, photutils, sep, and the variants v-poisson, v-fmin125, v-slope, v-long, v-sdss-burnin, v-sdss-psf-fixed, v-sdss-model-error")
+		"runs to make, comma-separated: a-fixed, a-sampled, b-sdss, photutils, sep, and the variants v-poisson, v-fmin125, v-slope, v-long, v-sdss-burnin, v-sdss-psf-refine, v-sdss-model-error")
 	flag.Parse()
 	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "m2:", err)
@@ -156,8 +156,8 @@ func run(o options) error {
 	all = append(all, variants(pcatIn)...)
 	all = append(all, probcatRun{key: "v-sdss-burnin", label: "variant: (b) SDSS, --burn-in 1500", dx: -310, dy: -630,
 		args: append(append([]string{}, all[2].args...), "--burn-in", "1500", "--max-burn-in", "1500")})
-	all = append(all, probcatRun{key: "v-sdss-psf-fixed", label: "variant: (b) SDSS, --psf-fixed (psField PSF as given)", dx: -310, dy: -630,
-		args: append(append([]string{}, all[2].args...), "--psf-fixed")})
+	all = append(all, probcatRun{key: "v-sdss-psf-refine", label: "variant: (b) SDSS, --psf-refine (PSF refined from the image)", dx: -310, dy: -630,
+		args: append(append([]string{}, all[2].args...), "--psf-refine")})
 	all = append(all, probcatRun{key: "v-sdss-model-error", label: "variant: (b) SDSS, --model-error 0.02", dx: -310, dy: -630,
 		args: append(append([]string{}, all[2].args...), "--model-error", "0.02")})
 	want := map[string]bool{}
