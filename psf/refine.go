@@ -300,7 +300,7 @@ func (p *PSF) shapelets(opt RefineOptions) [][]float64 {
 	for _, sc := range []struct {
 		beta  float64
 		order int
-	}{{beta, min(opt.CoreOrder, resolvedOrder(beta))}, {3 * beta, min(opt.WingOrder, resolvedOrder(3*beta))}} {
+	}{{beta, opt.CoreOrder}, {3 * beta, opt.WingOrder}} {
 		// one[j][b]: order j integrated over the pixel centred at displacement b/f − half
 		one := make([][]float64, sc.order+1)
 		for j := range one {
@@ -340,10 +340,9 @@ func (p *PSF) shapelets(opt RefineOptions) [][]float64 {
 }
 
 // resolvedOrder is the highest order of Gauss–Hermite function of scale beta (pixels) that
-// native pixels resolve: the function of order n oscillates with a wavelength of about
-// 2πβ/√(2n), which must exceed two pixels, so n ≤ (πβ)²/2 (at least 1). Higher orders fitted
-// to stars whose positions are known to a few hundredths of a pixel take large coefficients
-// that cancel on the pixels and oscillate between them.
+// native pixels resolve from one image: the function of order n oscillates with a wavelength
+// of about 2πβ/√(2n), which must exceed two pixels, so n ≤ (πβ)²/2 (at least 1). (Stars at
+// many sub-pixel positions constrain higher orders: the refinement does not cap them.)
 func resolvedOrder(beta float64) int {
 	return max(1, int(math.Pi*math.Pi*beta*beta/2))
 }
