@@ -140,15 +140,25 @@ func RefinePSF(ctx context.Context, img *model.Image, p *psf.Field, flux model.F
 		if ch.storesWeights() {
 			ch.computeWeights()
 		}
-		var stars []psf.Star
+		var idx []int
 		for i := range joined.Len() {
 			if snr(joined.Flux[i]) >= rc.MinSNR {
-				stars = append(stars, psf.Star{X: joined.X[i], Y: joined.Y[i], Flux: joined.Flux[i]})
+				idx = append(idx, i)
 			}
 		}
-		if len(stars) > rc.MaxStars {
-			slices.SortStableFunc(stars, func(a, b psf.Star) int { return -cmpFloat(a.Flux, b.Flux) })
-			stars = stars[:rc.MaxStars]
+		slices.SortStableFunc(idx, func(a, b int) int { return -cmpFloat(joined.Flux[a], joined.Flux[b]) })
+		if len(idx) > rc.MaxStars {
+			idx = idx[:rc.MaxStars]
+		}
+		// the stars' fluxes and positions as the current PSF fits them best, whatever the
+		// sample's noise and fragments made of them; then the residual of that catalogue
+		ch.refitStars(cur, joined, idx)
+		if err := ch.SetCatalogue(joined); err != nil {
+			return nil, rep, err
+		}
+		var stars []psf.Star
+		for _, i := range idx {
+			stars = append(stars, psf.Star{X: joined.X[i], Y: joined.Y[i], Flux: joined.Flux[i]})
 		}
 		rr := RefineRound{Sources: s.Catalogue.Len(), Merged: merged, Stars: len(stars)}
 		cat = joined
@@ -182,6 +192,101 @@ func RefinePSF(ctx context.Context, img *model.Image, p *psf.Field, flux model.F
 		return p, rep, nil
 	}
 	return cur, rep, nil
+}
+
+// refitStars fits the flux and position of the sources idx of cat (brightest first) to the
+// chain's current residual plus their own light, each in turn (so that a star's fit sees its
+// neighbours' latest models), by three Gauss–Newton steps on the pixels within 4 px of it,
+// with the PSF p; it updates cat and the chain's residual. The sampler's sample has each star
+// where one posterior draw put it, fragments joined at their flux-weighted centre: a PSF fitted
+// to those positions learns their scatter and offsets.
+func (c *Chain) refitStars(p *psf.Field, cat *model.Catalogue, idx []int) {
+	const R, h = 4, 0.01
+	side := 2*R + 1
+	m := make([]float32, side*side)
+	mx1, mx2 := make([]float32, side*side), make([]float32, side*side)
+	my1, my2 := make([]float32, side*side), make([]float32, side*side)
+	d := make([]float64, side*side)
+	render := func(dst []float32, x0, y0 int, x, y, f float64) {
+		clear(dst)
+		p.AddTo(model.Box{Pix: dst, Stride: side, X0: x0, Y0: y0, W: side, H: side}, x, y, f)
+	}
+	for _, i := range idx {
+		x, y, f := cat.X[i], cat.Y[i], cat.Flux[i]
+		cx, cy := int(math.Round(x)), int(math.Round(y))
+		if cx-R < 0 || cy-R < 0 || cx+R >= c.w || cy+R >= c.h {
+			continue
+		}
+		x0, y0 := cx-R, cy-R
+		render(m, x0, y0, x, y, f)
+		for v := range side {
+			for u := range side {
+				k := (y0+v)*c.w + x0 + u
+				d[v*side+u] = float64(c.resid[k]) + float64(m[v*side+u])
+			}
+		}
+		nx, ny, nf := x, y, f
+		for range 3 {
+			render(m, x0, y0, nx, ny, 1)
+			render(mx1, x0, y0, nx+h, ny, 1)
+			render(mx2, x0, y0, nx-h, ny, 1)
+			render(my1, x0, y0, nx, ny+h, 1)
+			render(my2, x0, y0, nx, ny-h, 1)
+			var a [3][3]float64
+			var b [3]float64
+			for v := range side {
+				for u := range side {
+					q := v*side + u
+					w := float64(c.weight[(y0+v)*c.w+x0+u])
+					j := [3]float64{float64(m[q]), nf * float64(mx1[q]-mx2[q]) / (2 * h), nf * float64(my1[q]-my2[q]) / (2 * h)}
+					r := d[q] - nf*float64(m[q])
+					for k := range 3 {
+						b[k] += w * j[k] * r
+						for l := range 3 {
+							a[k][l] += w * j[k] * j[l]
+						}
+					}
+				}
+			}
+			step, ok := solve3(a, b)
+			if !ok {
+				break
+			}
+			nf += step[0]
+			nx += math.Max(-0.5, math.Min(0.5, step[1]))
+			ny += math.Max(-0.5, math.Min(0.5, step[2]))
+		}
+		if !(nf > c.fmin) || math.Abs(nx-x) > 1 || math.Abs(ny-y) > 1 || nx < -0.5 || ny < -0.5 || nx >= float64(c.w)-0.5 || ny >= float64(c.h)-0.5 {
+			continue // keep the sample's values where the fit wanders off
+		}
+		render(m, x0, y0, nx, ny, nf)
+		for v := range side {
+			for u := range side {
+				c.resid[(y0+v)*c.w+x0+u] = float32(d[v*side+u] - float64(m[v*side+u]))
+			}
+		}
+		cat.X[i], cat.Y[i], cat.Flux[i] = nx, ny, nf
+	}
+}
+
+// solve3 solves the 3×3 system a·x = b by Cramer's rule, reporting false when a is singular.
+func solve3(a [3][3]float64, b [3]float64) ([3]float64, bool) {
+	det := func(m [3][3]float64) float64 {
+		return m[0][0]*(m[1][1]*m[2][2]-m[1][2]*m[2][1]) - m[0][1]*(m[1][0]*m[2][2]-m[1][2]*m[2][0]) + m[0][2]*(m[1][0]*m[2][1]-m[1][1]*m[2][0])
+	}
+	D := det(a)
+	if !(math.Abs(D) > 0) {
+		return [3]float64{}, false
+	}
+	var x [3]float64
+	for k := range 3 {
+		m := a
+		for r := range 3 {
+			m[r][k] = b[r]
+		}
+		x[k] = det(m) / D
+	}
+	return x, true
 }
 
 // snrFunc returns the isolated signal-to-noise of a point source as a function of its flux:
