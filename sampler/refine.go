@@ -100,7 +100,7 @@ func RefinePSF(ctx context.Context, img *model.Image, p *psf.Field, flux model.F
 		return nil, rep, err
 	}
 	pcfg := cfg
-	pcfg.Seed = mix(cfg.Seed ^ 0x7073662d72656669) // "psf-refi": a stream of its own
+	pcfg.Seed = mix(cfg.Seed ^ 0x7073662d72656669)           // "psf-refi": a stream of its own
 	pcfg.BurnIn = rc.FirstSamples + (rc.Rounds-1)*rc.Samples // every pilot sample burns in
 	pcfg.MaxBurnIn = 0
 	pcfg.Samples = 1
