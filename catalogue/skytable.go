@@ -273,13 +273,14 @@ func readCSVColumns(path string, want []string) (*columns, error) {
 	return c, nil
 }
 
-// readFITSColumns reads the first binary table of a FITS file that has every required column.
+// readFITSColumns reads the first binary table of a FITS file that has every required column
+// (or, when none has, the first binary table, for the caller to name what is missing).
 func readFITSColumns(path string, want, required []string) (*columns, error) {
 	f, err := fits.Open(path)
 	if err != nil {
 		return nil, err
 	}
-	var first *columns
+	var chosen *fits.Table
 	for i := 0; i < f.NumHDU(); i++ {
 		if k, err := f.Kind(i); err != nil || k != fits.KindBinaryTable {
 			continue
@@ -288,63 +289,60 @@ func readFITSColumns(path string, want, required []string) (*columns, error) {
 		if err != nil {
 			return nil, err
 		}
-		c := &columns{path: path, rows: t.Rows, num: map[string][]float64{}, str: map[string][]string{}}
+		var names []string
 		for _, col := range t.Columns {
-			c.names = append(c.names, col.Name)
+			names = append(names, col.Name)
 		}
-		res := resolve(c.names, want)
-		complete := true
-		for _, r := range required {
-			if _, ok := res[r]; !ok {
-				complete = false
-			}
+		res := resolve(names, required)
+		if chosen == nil || len(res) == len(required) {
+			chosen = t
 		}
-		if !complete {
-			if first == nil {
-				first = c
-			}
-			continue
+		if len(res) == len(required) {
+			break
 		}
-		for w, name := range res {
-			col, err := t.Column(name)
+	}
+	if chosen == nil {
+		return nil, fmt.Errorf("%s: no binary table", path)
+	}
+	c := &columns{path: path, rows: chosen.Rows, num: map[string][]float64{}, str: map[string][]string{}}
+	for _, col := range chosen.Columns {
+		c.names = append(c.names, col.Name)
+	}
+	for w, name := range resolve(c.names, want) {
+		col, err := chosen.Column(name)
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case col.Type == 'A':
+			s, err := col.Strings()
 			if err != nil {
-				return nil, err
+				return nil, fmt.Errorf("%s: column %q: %w", path, name, err)
 			}
-			switch {
-			case col.Type == 'A':
-				s, err := col.Strings()
-				if err != nil {
-					return nil, fmt.Errorf("%s: column %q: %w", path, name, err)
-				}
-				c.str[w] = s
-			case col.Type == 'L' && col.Repeat == 1:
-				b, err := col.Bools()
-				if err != nil {
-					return nil, fmt.Errorf("%s: column %q: %w", path, name, err)
-				}
-				v := make([]float64, len(b))
-				for k, x := range b {
-					if x {
-						v[k] = 1
-					}
-				}
-				c.num[w] = v
-			case col.Repeat == 1:
-				v, err := col.Float64s()
-				if err != nil {
-					return nil, fmt.Errorf("%s: column %q: %w", path, name, err)
-				}
-				c.num[w] = v
-			default:
-				return nil, fmt.Errorf("%s: column %q holds %d values per row, want one", path, name, col.Repeat)
+			c.str[w] = s
+		case col.Type == 'L' && col.Repeat == 1:
+			b, err := col.Bools()
+			if err != nil {
+				return nil, fmt.Errorf("%s: column %q: %w", path, name, err)
 			}
+			v := make([]float64, len(b))
+			for k, x := range b {
+				if x {
+					v[k] = 1
+				}
+			}
+			c.num[w] = v
+		case col.Repeat == 1:
+			v, err := col.Float64s()
+			if err != nil {
+				return nil, fmt.Errorf("%s: column %q: %w", path, name, err)
+			}
+			c.num[w] = v
+		default:
+			return nil, fmt.Errorf("%s: column %q holds %d values per row, want one", path, name, col.Repeat)
 		}
-		return c, nil
 	}
-	if first != nil {
-		return first, nil // the caller names the missing column
-	}
-	return nil, fmt.Errorf("%s: no binary table", path)
+	return c, nil
 }
 
 // Condition selects catalogue rows by one column: Column Op Value, where Op is =, !=, <, <=,
