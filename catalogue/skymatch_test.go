@@ -74,11 +74,11 @@ func TestSkyMatchAgreesWithAstropy(t *testing.T) {
 	py := shareddata.Python(t, "astropy")
 	dir := t.TempDir()
 	for _, c := range []struct {
-		name             string
-		ra0, dec0, side  float64
-		radius, magTol   float64
-		seed             uint64
-		wantMutual int
+		name            string
+		ra0, dec0, side float64
+		radius, magTol  float64
+		seed            uint64
+		wantMutual      int
 	}{
 		{"field", 150.1, 2.2, 60, 1, 0, 1, 1000},
 		{"field with Δmag", 150.1, 2.2, 60, 1, 0.3, 2, 0},
