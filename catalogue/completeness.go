@@ -232,6 +232,7 @@ func ScoreSky(ref *SkyCatalogue, samples []SkySample, opt SkyScoreOptions) (*Sky
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			var cands []candidate
 			for s := range next {
 				t := tally{make([]int, nb+1), make([]int, nb+1), make([]int, nb+1)}
 				e := &est[s]
@@ -239,7 +240,8 @@ func ScoreSky(ref *SkyCatalogue, samples []SkySample, opt SkyScoreOptions) (*Sky
 					t.nest[binOf(mg-sc.MagOffset)]++
 				}
 				t.nest[nb] = e.Len()
-				pairs := m.Match(e)
+				var pairs []SkyPair
+				pairs, cands = m.match(e, cands)
 				for _, p := range pairs {
 					t.found[refBin[p.Ref]]++
 					t.correct[binOf(e.Mag[p.Est]-sc.MagOffset)]++

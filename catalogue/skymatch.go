@@ -166,7 +166,13 @@ type candidate struct {
 // are each other's nearest candidate. Sources with a non-finite RA or Dec match nothing. The
 // pairs are returned in the order they were accepted.
 func (m *SkyMatcher) Match(est *SkyCatalogue) []SkyPair {
-	var cands []candidate
+	pairs, _ := m.match(est, nil)
+	return pairs
+}
+
+// match is Match with a reusable buffer of candidates, returned for the next call.
+func (m *SkyMatcher) match(est *SkyCatalogue, cands []candidate) ([]SkyPair, []candidate) {
+	cands = cands[:0]
 	for i := range est.RA {
 		if !finite(est.RA[i]) || !finite(est.Dec[i]) {
 			continue
@@ -209,5 +215,5 @@ func (m *SkyMatcher) Match(est *SkyCatalogue) []SkyPair {
 		sep := separation(unitVector(est.RA[i], est.Dec[i]), unitVector(m.ref.RA[j], m.ref.Dec[j])) / arcsec
 		pairs = append(pairs, SkyPair{Ref: j, Est: i, Sep: sep, DMag: est.Mag[i] - m.ref.Mag[j] - m.magOffset})
 	}
-	return pairs
+	return pairs, cands
 }

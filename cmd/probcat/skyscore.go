@@ -24,17 +24,14 @@ type skyScoreFlags struct {
 	where                                                   conditions
 }
 
-// conditions collects repeated --truth-where flags.
-type conditions []catalogue.Condition
+// conditions collects repeated --truth-where flags, parsed later so that a bad one gives a
+// one-line error.
+type conditions []string
 
 func (c *conditions) String() string { return fmt.Sprint(*c) }
 
 func (c *conditions) Set(s string) error {
-	cd, err := catalogue.ParseCondition(s)
-	if err != nil {
-		return err
-	}
-	*c = append(*c, cd)
+	*c = append(*c, s)
 	return nil
 }
 
@@ -69,7 +66,15 @@ func runSkyScore(catPath, truthPath string, f *skyScoreFlags, zp, bright, faint 
 	if !(*f.radius > 0) || math.IsInf(*f.radius, 0) {
 		return fmt.Errorf("--radius must be a positive number of arcseconds, got %g", *f.radius)
 	}
-	ref, skipped, err := catalogue.ReadSkyReference(truthPath, catalogue.SkyColumns{RA: *f.ra, Dec: *f.dec, Mag: *f.mag, Where: f.where})
+	var where []catalogue.Condition
+	for _, w := range f.where {
+		c, err := catalogue.ParseCondition(w)
+		if err != nil {
+			return fmt.Errorf("--truth-where: %w", err)
+		}
+		where = append(where, c)
+	}
+	ref, skipped, err := catalogue.ReadSkyReference(truthPath, catalogue.SkyColumns{RA: *f.ra, Dec: *f.dec, Mag: *f.mag, Where: where})
 	if err != nil {
 		return err
 	}
