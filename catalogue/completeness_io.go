@@ -92,9 +92,9 @@ func WriteMatchesParquet(path string, sc *SkyScore) error {
 func PlotCompleteness(path string, sc *SkyScore) error {
 	p := plot.New()
 	p.Title.Text = fmt.Sprintf("completeness and purity (%d samples, radius %g″)", sc.Samples, sc.Radius)
-	p.X.Label.Text = "reference magnitude"
+	p.X.Label.Text = "magnitude (reference for completeness, estimated for purity)"
 	if sc.MagOffset != 0 {
-		p.X.Label.Text = fmt.Sprintf("reference magnitude (estimated − %.3g)", sc.MagOffset)
+		p.X.Label.Text = fmt.Sprintf("magnitude (reference; estimated − %.4g for purity)", sc.MagOffset)
 	}
 	p.Y.Min, p.Y.Max = 0, 1.05
 	p.Add(plotter.NewGrid())
@@ -126,7 +126,7 @@ func PlotCompleteness(path string, sc *SkyScore) error {
 			if err != nil {
 				return err
 			}
-			poly.Color = color.RGBA{R: c.R / 3, G: c.G / 3, B: c.B / 3, A: 70}
+			poly.Color = color.NRGBA{R: c.R, G: c.G, B: c.B, A: 60}
 			poly.LineStyle.Width = 0
 			p.Add(poly)
 		}
