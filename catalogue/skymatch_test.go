@@ -12,7 +12,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/probcat/probcat/fits"
 	"github.com/probcat/probcat/internal/shareddata"
+	"github.com/probcat/probcat/wcs"
 )
 
 // offsetSky moves (ra, dec) by dx east and dy north, in arcseconds, along the tangent plane.
@@ -66,13 +68,60 @@ func writeSkyCSV(t *testing.T, path string, c *SkyCatalogue) {
 	}
 }
 
-// TestSkyMatchAgreesWithAstropy matches synthetic catalogues (an ordinary field, one across
-// RA = 0/360 and one around the north pole) and checks that the pairs are those of the same
-// greedy assignment run on astropy's search_around_sky candidates and separations, and (in
-// the script) that every pair of mutual nearest neighbours by match_to_catalog_sky is among them.
-func TestSkyMatchAgreesWithAstropy(t *testing.T) {
+// compareWithAstropy matches est against ref here and with testdata/catalogue/skymatch.py
+// (the same greedy assignment on astropy's search_around_sky candidates and separations, which
+// also checks that every pair of mutual nearest neighbours by match_to_catalog_sky is assigned)
+// and reports any difference. It returns the number of pairs and of mutual nearest pairs.
+func compareWithAstropy(t *testing.T, name string, ref, est *SkyCatalogue, radius, magTol float64) (int, int) {
+	t.Helper()
 	py := shareddata.Python(t, "astropy")
 	dir := t.TempDir()
+	rp, ep := filepath.Join(dir, "ref.csv"), filepath.Join(dir, "est.csv")
+	writeSkyCSV(t, rp, ref)
+	writeSkyCSV(t, ep, est)
+	out, err := exec.Command(py, filepath.Join("..", "testdata", "catalogue", "skymatch.py"), rp, ep,
+		fmt.Sprint(radius), fmt.Sprint(magTol)).Output()
+	if err != nil {
+		if ee, ok := err.(*exec.ExitError); ok {
+			t.Fatalf("%s: astropy script: %s", name, ee.Stderr)
+		}
+		t.Fatal(err)
+	}
+	var res struct {
+		Pairs  [][3]float64 `json:"pairs"`
+		Mutual int          `json:"mutual"`
+	}
+	if err := json.Unmarshal(out, &res); err != nil {
+		t.Fatal(err)
+	}
+	m, err := NewSkyMatcher(ref, radius, magTol, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := m.Match(est)
+	want := map[[2]int]float64{}
+	for _, p := range res.Pairs {
+		want[[2]int{int(p[0]), int(p[1])}] = p[2]
+	}
+	if len(got) != len(want) {
+		t.Errorf("%s: %d pairs, astropy's greedy assignment has %d", name, len(got), len(want))
+	}
+	bad := 0
+	for _, p := range got {
+		s, ok := want[[2]int{p.Ref, p.Est}]
+		if !ok || math.Abs(s-p.Sep) > 1e-6 {
+			if bad++; bad <= 5 {
+				t.Errorf("%s: pair ref %d est %d at %.9f″: astropy has %v (%.9f″)", name, p.Ref, p.Est, p.Sep, ok, s)
+			}
+		}
+	}
+	t.Logf("%s: %d of %d pairs agree with astropy (%d mutual nearest neighbours)", name, len(got)-bad, len(want), res.Mutual)
+	return len(got), res.Mutual
+}
+
+// TestSkyMatchAgreesWithAstropy matches synthetic catalogues: an ordinary field, one across
+// RA = 0/360 and one around the north pole.
+func TestSkyMatchAgreesWithAstropy(t *testing.T) {
 	for _, c := range []struct {
 		name            string
 		ra0, dec0, side float64
@@ -86,49 +135,47 @@ func TestSkyMatchAgreesWithAstropy(t *testing.T) {
 		{"north pole", 0, 90, 60, 1, 0, 4, 1000},
 	} {
 		ref, est := syntheticSky(c.seed, 1500, c.ra0, c.dec0, c.side)
-		rp, ep := filepath.Join(dir, "ref.csv"), filepath.Join(dir, "est.csv")
-		writeSkyCSV(t, rp, &ref)
-		writeSkyCSV(t, ep, &est)
-		out, err := exec.Command(py, filepath.Join("..", "testdata", "catalogue", "skymatch.py"), rp, ep,
-			fmt.Sprint(c.radius), fmt.Sprint(c.magTol)).Output()
-		if err != nil {
-			if ee, ok := err.(*exec.ExitError); ok {
-				t.Fatalf("%s: astropy script: %s", c.name, ee.Stderr)
-			}
-			t.Fatal(err)
+		n, mutual := compareWithAstropy(t, c.name, &ref, &est, c.radius, c.magTol)
+		if n < len(ref.RA)/2 || mutual < c.wantMutual {
+			t.Errorf("%s: only %d pairs, %d mutual nearest neighbours", c.name, n, mutual)
 		}
-		var py struct {
-			Pairs  [][3]float64 `json:"pairs"`
-			Mutual int          `json:"mutual"`
+	}
+}
+
+// TestSkyMatchM2AgreesWithAstropy matches two real catalogues of the M2 cutout on the sky: the
+// HST truth and An et al.'s DAOPHOT stars, both put in frame pixels (cutout origin 310, 630)
+// and through the r frame's WCS.
+func TestSkyMatchM2AgreesWithAstropy(t *testing.T) {
+	hst, err := ReadHubbleM2(shareddata.Path(t, "m2-sdss-2583-2-136/true_hubble_m2.npz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dao, err := ReadDAOPHOTM2(shareddata.Path(t, "m2-pcat-cutout/idR-002583-2-0136-tru.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := fits.ReadHeader(shareddata.Path(t, "m2-sdss-2583-2-136/frame-r-002583-2-0136.fits.bz2"), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := wcs.FromHeader(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sky := func(r Reference) SkyCatalogue {
+		var c SkyCatalogue
+		for i := range r.X {
+			ra, dec := w.PixelToSky(r.X[i]+310, r.Y[i]+630)
+			c.RA, c.Dec, c.Mag = append(c.RA, ra), append(c.Dec, dec), append(c.Mag, r.Mag[i])
 		}
-		if err := json.Unmarshal(out, &py); err != nil {
-			t.Fatal(err)
+		return c
+	}
+	ref, est := sky(hst), sky(dao)
+	for _, c := range []struct{ radius, magTol float64 }{{0.5, 0}, {1, 0}, {0.5, 0.5}} {
+		n, mutual := compareWithAstropy(t, fmt.Sprintf("M2 HST × DAOPHOT, %g″, Δmag %g", c.radius, c.magTol), &ref, &est, c.radius, c.magTol)
+		if n < 200 || (c.magTol == 0 && mutual < n/2) {
+			t.Errorf("radius %g: %d pairs, %d mutual nearest (HST %d, DAOPHOT %d stars)", c.radius, n, mutual, ref.Len(), est.Len())
 		}
-		if py.Mutual < c.wantMutual {
-			t.Errorf("%s: only %d mutual nearest pairs checked", c.name, py.Mutual)
-		}
-		m, err := NewSkyMatcher(&ref, c.radius, c.magTol, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got := m.Match(&est)
-		want := map[[2]int]float64{}
-		for _, p := range py.Pairs {
-			want[[2]int{int(p[0]), int(p[1])}] = p[2]
-		}
-		if len(got) != len(want) || len(got) < len(ref.RA)/2 {
-			t.Errorf("%s: %d pairs, astropy's greedy assignment has %d (of %d reference sources)", c.name, len(got), len(want), len(ref.RA))
-		}
-		bad := 0
-		for _, p := range got {
-			s, ok := want[[2]int{p.Ref, p.Est}]
-			if !ok || math.Abs(s-p.Sep) > 1e-6 {
-				if bad++; bad <= 5 {
-					t.Errorf("%s: pair ref %d est %d at %.9f″: astropy has %v (%.9f″)", c.name, p.Ref, p.Est, p.Sep, ok, s)
-				}
-			}
-		}
-		t.Logf("%s: %d pairs agree with astropy (%d mutual nearest neighbours)", c.name, len(got)-bad, py.Mutual)
 	}
 }
 

@@ -106,7 +106,7 @@ type SkyEstimates struct {
 // The file must have ra and dec columns; magnitudes come from its mag column or else from
 // flux and the zero point zp.
 func ReadSkyEstimates(path string, zp, minPrevalence float64) (*SkyEstimates, error) {
-	c, err := readColumns(path, []string{"chain", "sample", "ra", "dec", "mag", "flux", "prevalence"}, []string{"ra", "dec"})
+	c, err := readColumns(path, []string{"chain", "sample", "ra", "dec", "mag", "prevalence"}, []string{"ra", "dec"})
 	if err != nil {
 		return nil, err
 	}
@@ -124,7 +124,12 @@ func ReadSkyEstimates(path string, zp, minPrevalence float64) (*SkyEstimates, er
 	out := &SkyEstimates{}
 	mag, err := c.numeric("mag", "magnitude")
 	if !c.has("mag") {
-		flux, ferr := c.numeric("flux", "flux")
+		// Read the flux only when needed: an ensemble's columns are large.
+		fc, ferr := readColumns(path, []string{"flux"}, []string{"ra", "dec"})
+		if ferr != nil {
+			return nil, ferr
+		}
+		flux, ferr := fc.numeric("flux", "flux")
 		if ferr != nil {
 			return nil, fmt.Errorf("%s: no mag or flux column", path)
 		}
