@@ -16,12 +16,23 @@ func init() {
 	register(&command{
 		name: "score",
 		summary: `Score a catalogue against a reference (truth) catalogue.
-CATALOGUE is an ensemble (ensemble.parquet: scored sample by sample and averaged), a condensed
-catalogue (Parquet) or a text file of x y flux rows; TRUTH is a Parquet catalogue with x, y,
-flux columns (e.g. truth.parquet from probcat simulate), a text file of x y flux rows (PCAT's
-*_tru.txt), or StarNet's HST truth archive for M2 (true_hubble_m2.npy, which carries magnitudes). Prints JSON with overall tpr, ppv, f1 and per-magnitude-bin values.
-Rules: pcat (separation < 0.75 px, |Δmag| < 0.5, 2.5 px border) or starnet (|Δx|, |Δy| < 0.5 px,
-|Δmag| < 0.5, 5 px border).`,
+--match pixel (the default): CATALOGUE is an ensemble (ensemble.parquet: scored sample by
+sample and averaged), a condensed catalogue (Parquet) or a text file of x y flux rows; TRUTH is
+a Parquet catalogue with x, y, flux columns (e.g. truth.parquet from probcat simulate), a text
+file of x y flux rows (PCAT's *_tru.txt), or StarNet's HST truth archive for M2
+(true_hubble_m2.npy, which carries magnitudes). Prints JSON with overall tpr, ppv, f1 and
+per-magnitude-bin values. Rules: pcat (separation < 0.75 px, |Δmag| < 0.5, 2.5 px border) or
+starnet (|Δx|, |Δy| < 0.5 px, |Δmag| < 0.5, 5 px border).
+--match sky: matches on RA/Dec against any reference catalogue (Parquet, CSV with a header row,
+FITS binary table; columns chosen by --truth-ra, --truth-dec, --truth-mag, rows by
+--truth-where). Pairs are one-to-one, greedy nearest first: every pair within --radius
+arcseconds of great-circle separation (and with |Δmag| < --mag-tol) is a candidate, and
+candidates are accepted in order of increasing separation while both sources are free. Δmag =
+estimated − reference − offset (--mag-offset, or --fit-offset: the median over position-only
+matches brighter than --fit-bright). CATALOGUE needs ra and dec columns (and mag, or flux with
+--zero-point); an ensemble is scored sample by sample (16–84 % intervals over samples), a
+condensed catalogue after a --min-prevalence cut. Prints JSON; --out DIR also writes
+completeness.parquet, completeness.png and matches.parquet (the first sample's pairs).`,
 		usage: "CATALOGUE --truth TRUTH [flags]",
 		run:   runScore,
 	})
@@ -45,11 +56,32 @@ func runScore(fs *flag.FlagSet, args []string, out io.Writer) error {
 	faint := fs.Float64("faint", 0, "keep sources brighter than this magnitude (0: no limit)")
 	shift := fs.String("truth-shift", "", "DX,DY added to the truth's positions (e.g. 310,630 to put PCAT's M2 cutout truth in frame pixels)")
 	plotPath := fs.String("plot", "", "also write completeness and purity by magnitude to this PNG")
+	match := fs.String("match", "pixel", "match on pixel positions (pixel) or on RA/Dec (sky)")
+	sky := skyFlags(fs)
 	if err := parse(fs, args, 1, 1); err != nil {
 		return err
 	}
 	if *truthPath == "" {
 		return fmt.Errorf("--truth TRUTH is required")
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	switch *match {
+	case "sky":
+		for _, n := range []string{"rule", "frame", "truth-shift", "plot"} {
+			if set[n] {
+				return fmt.Errorf("--%s applies to --match pixel only", n)
+			}
+		}
+		return runSkyScore(fs.Arg(0), *truthPath, sky, *zp, *bright, *faint, out)
+	case "pixel":
+		for _, n := range skyOnlyFlags {
+			if set[n] {
+				return fmt.Errorf("--%s needs --match sky", n)
+			}
+		}
+	default:
+		return fmt.Errorf("--match wants pixel or sky, got %q", *match)
 	}
 	r, err := catalogue.RuleByName(*rule)
 	if err != nil {
