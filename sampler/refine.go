@@ -26,6 +26,10 @@ type RefineConfig struct {
 	// fit (a misfit PSF breaks only bright stars; a real neighbour the pilot joins comes
 	// back in the next round's samples).
 	MergeRadius, MergeSNR float64
+	// Isolation is the radius in pixels within which a star fitted must have no other source
+	// of more than a tenth of its flux: neighbours' light the pilot has not separated would
+	// otherwise go into the correction (0 fits every star).
+	Isolation float64
 	// MinStars is the fewest selected stars a refinement needs; with fewer the PSF is kept.
 	// MaxStars caps them: the brightest MaxStars are fitted (they carry most of the
 	// information, and the fit's cost grows with the pixels they cover).
@@ -36,10 +40,11 @@ type RefineConfig struct {
 
 // DefaultRefineConfig returns the settings probcat uses: up to ten updates, after 40 pilot
 // samples and then every 15, until one changes the stamp by less than 0.1 % of its peak,
-// fitted to the up to 300 brightest stars of isolated S/N ≥ 30 (at least 5 of them), with
-// fragments within 1.5 px of stars of S/N ≥ 100 joined.
+// fitted to those of the 300 brightest stars of isolated S/N ≥ 30 that have no source of a
+// tenth of their flux within 4 px (at least 5 of them), with fragments within 1.5 px of stars
+// of S/N ≥ 100 joined.
 func DefaultRefineConfig() RefineConfig {
-	return RefineConfig{Rounds: 10, FirstSamples: 40, Samples: 15, Tolerance: 1e-3, MinSNR: 30, MergeRadius: 1.5, MergeSNR: 100, MinStars: 5, MaxStars: 300}
+	return RefineConfig{Rounds: 10, FirstSamples: 40, Samples: 15, Tolerance: 1e-3, MinSNR: 30, MergeRadius: 1.5, MergeSNR: 100, Isolation: 4, MinStars: 5, MaxStars: 300}
 }
 
 // Validate reports the first setting that makes a refinement impossible.
@@ -57,6 +62,8 @@ func (r RefineConfig) Validate() error {
 		return fmt.Errorf("PSF refinement S/N threshold must be positive, got %g", r.MinSNR)
 	case !(r.MergeSNR > 0):
 		return fmt.Errorf("PSF refinement merge S/N threshold must be positive, got %g", r.MergeSNR)
+	case !(r.Isolation >= 0):
+		return fmt.Errorf("PSF refinement isolation radius must not be negative, got %g", r.Isolation)
 	case !(r.MergeRadius >= 0):
 		return fmt.Errorf("PSF refinement merge radius must not be negative, got %g", r.MergeRadius)
 	}
@@ -158,6 +165,9 @@ func RefinePSF(ctx context.Context, img *model.Image, p *psf.Field, flux model.F
 		}
 		var stars []psf.Star
 		for _, i := range idx {
+			if !isolated(joined, i, rc.Isolation) {
+				continue
+			}
 			stars = append(stars, psf.Star{X: joined.X[i], Y: joined.Y[i], Flux: joined.Flux[i]})
 		}
 		rr := RefineRound{Sources: s.Catalogue.Len(), Merged: merged, Stars: len(stars)}
@@ -267,6 +277,17 @@ func (c *Chain) refitStars(p *psf.Field, cat *model.Catalogue, idx []int) {
 		}
 		cat.X[i], cat.Y[i], cat.Flux[i] = nx, ny, nf
 	}
+}
+
+// isolated reports whether source i of cat has no other source of more than a tenth of its
+// flux within radius pixels.
+func isolated(cat *model.Catalogue, i int, radius float64) bool {
+	for j := range cat.Len() {
+		if j != i && cat.Flux[j] > 0.1*cat.Flux[i] && math.Abs(cat.X[j]-cat.X[i]) <= radius && math.Abs(cat.Y[j]-cat.Y[i]) <= radius && math.Hypot(cat.X[j]-cat.X[i], cat.Y[j]-cat.Y[i]) <= radius {
+			return false
+		}
+	}
+	return true
 }
 
 // solve3 solves the 3×3 system a·x = b by Cramer's rule, reporting false when a is singular.
