@@ -25,8 +25,12 @@ func TestOpenErrorsNameFileAndProblem(t *testing.T) {
 	}
 	var gz bytes.Buffer
 	zw := gzip.NewWriter(&gz)
-	zw.Write(good)
-	zw.Close()
+	if _, err := zw.Write(good); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
 	cases := []struct {
 		path, want string
 	}{
@@ -71,15 +75,24 @@ func TestOpenErrorsNameFileAndProblem(t *testing.T) {
 			t.Errorf("error %v should name multi.fits and say %q", c.err, c.want)
 		}
 	}
-	tab, _ := f.Table(2)
+	tab, err := f.Table(2)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if _, err := tab.Column("nope"); err == nil || !strings.Contains(err.Error(), "multi.fits") {
 		t.Errorf("missing column: %v", err)
 	}
-	c, _ := tab.Column("name")
+	c, err := tab.Column("name")
+	if err != nil {
+		t.Fatal(err)
+	}
 	if _, err := c.Float64s(); err == nil || !strings.Contains(err.Error(), "column name") {
 		t.Errorf("Float64s of a string column: %v", err)
 	}
-	h, _ := f.Header(0)
+	h, err := f.Header(0)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if _, err := h.Float("OBSERVER"); err == nil || !strings.Contains(err.Error(), "not a number") {
 		t.Errorf("Float of a string card: %v", err)
 	}
@@ -129,7 +142,9 @@ func TestCorruptInputsNeverPanic(t *testing.T) {
 		return nil
 	}
 	for n := 0; n < len(good); n += 97 {
-		os.WriteFile(p, good[:n], 0o644)
+		if err := os.WriteFile(p, good[:n], 0o644); err != nil {
+			t.Fatal(err)
+		}
 		if err := readAll(); err == nil {
 			t.Errorf("prefix of %d bytes read without error", n)
 		}
@@ -146,7 +161,9 @@ func TestCorruptInputsNeverPanic(t *testing.T) {
 				b[pos] = junk[r.IntN(len(junk))]
 			}
 		}
-		os.WriteFile(p, b, 0o644)
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
 		readAll() // must not panic
 	}
 }

@@ -268,7 +268,9 @@ func TestTileBadInput(t *testing.T) {
 		t.Error("a refused tile left a folder")
 	}
 	// A corrupt manifest.
-	os.WriteFile(filepath.Join(plan, tile.ManifestFile), []byte("{"), 0o644)
+	if err := os.WriteFile(filepath.Join(plan, tile.ManifestFile), []byte("{"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	if code, _, e := probcat(t, "merge", plan); code != 2 || !strings.Contains(e, "not a probcat manifest") {
 		t.Errorf("corrupt manifest: exit %d, %q", code, e)
 	}
