@@ -3,10 +3,12 @@ package pipeline
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -81,13 +83,31 @@ func TestOutputsAndThreadInvariance(t *testing.T) {
 }
 
 // TestHelperKilledRun is not a test: TestResumeAfterKill runs the test binary with
-// PROBCAT_HELPER_OUT set so that this function samples into that folder until killed.
+// PROBCAT_HELPER_OUT set so that this function samples into that folder until killed. Once
+// every chain has a kept sample in its log, the chain that reports it stops in its progress
+// callback for good (the others sample on), after creating PROBCAT_HELPER_READY: the run can
+// then never finish, so the kill always lands on an unfinished run.
 func TestHelperKilledRun(t *testing.T) {
 	out := os.Getenv("PROBCAT_HELPER_OUT")
 	if out == "" {
 		t.Skip("helper process for TestResumeAfterKill")
 	}
-	if _, err := Run(context.Background(), testJob(t, out, 2)); err != nil {
+	job := testJob(t, out, 2)
+	var once sync.Once
+	job.Progress = func(done, total int) {
+		for c := range job.Config.Chains {
+			if st, err := os.Stat(filepath.Join(out, checkpointDir, fmt.Sprintf("chain-%d.log", c))); err != nil || st.Size() == 0 {
+				return
+			}
+		}
+		once.Do(func() {
+			if err := os.WriteFile(os.Getenv("PROBCAT_HELPER_READY"), nil, 0o644); err != nil {
+				panic(err)
+			}
+			select {} // until killed
+		})
+	}
+	if _, err := Run(context.Background(), job); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -99,29 +119,41 @@ func TestResumeAfterKill(t *testing.T) {
 		t.Fatal(err)
 	}
 	killed := filepath.Join(dir, "killed")
+	ready := filepath.Join(dir, "ready")
 	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperKilledRun$")
-	cmd.Env = append(os.Environ(), "PROBCAT_HELPER_OUT="+killed)
+	cmd.Env = append(os.Environ(), "PROBCAT_HELPER_OUT="+killed, "PROBCAT_HELPER_READY="+ready)
+	var output bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &output, &output
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	// Kill it once both chains have kept some samples but before it finishes.
-	deadline := time.Now().Add(60 * time.Second)
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	// Kill it once every chain has kept samples; it cannot finish before (see the helper).
+	deadline := time.After(60 * time.Second)
+wait:
 	for {
-		l0, e0 := os.Stat(filepath.Join(killed, checkpointDir, "chain-0.log"))
-		l1, e1 := os.Stat(filepath.Join(killed, checkpointDir, "chain-1.log"))
-		if e0 == nil && e1 == nil && l0.Size() > 0 && l1.Size() > 0 {
-			break
+		select {
+		case err := <-exited:
+			t.Fatalf("the helper exited (%v) before it could be killed:\n%s", err, output.Bytes())
+		case <-deadline:
+			if err := cmd.Process.Kill(); err != nil {
+				t.Error(err)
+			}
+			<-exited
+			t.Fatalf("helper made no progress in 60 s:\n%s", output.Bytes())
+		case <-time.After(2 * time.Millisecond):
+			if _, err := os.Stat(ready); err == nil {
+				break wait
+			}
 		}
-		if time.Now().After(deadline) {
-			cmd.Process.Kill()
-			t.Fatal("helper made no progress in 60 s")
-		}
-		time.Sleep(2 * time.Millisecond)
 	}
-	cmd.Process.Kill() // SIGKILL
-	cmd.Wait()
+	if err := cmd.Process.Kill(); err != nil { // SIGKILL, as a preempted job
+		t.Fatal(err)
+	}
+	<-exited
 	if _, err := os.Stat(filepath.Join(killed, EnsembleFile)); err == nil {
-		t.Skip("the helper finished before it could be killed; nothing to resume")
+		t.Fatal("the killed run wrote its outputs: it was not killed midway")
 	}
 	job := testJob(t, killed, 1)
 	job.Resume = true
