@@ -3,6 +3,7 @@ package fits
 import (
 	"bytes"
 	"compress/gzip"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -203,4 +204,24 @@ func FuzzOpen(f *testing.F) {
 			}
 		}
 	})
+}
+
+// Axis lengths whose product overflows an int are refused, not wrapped round to a small size
+// (2^40 × 2^40 used to wrap to 0 and open as an empty image).
+func TestHugeAxesRefused(t *testing.T) {
+	for _, axes := range [][2]string{{"1099511627776", "1099511627776"}, {"4294967296", "4294967296"}, {"9223372036854775807", "2"}} {
+		var b strings.Builder
+		for _, c := range []string{"SIMPLE  =                    T", "BITPIX  =                    8", "NAXIS   =                    2",
+			"NAXIS1  = " + fmt.Sprintf("%20s", axes[0]), "NAXIS2  = " + fmt.Sprintf("%20s", axes[1]), "END"} {
+			fmt.Fprintf(&b, "%-80s", c)
+		}
+		b.WriteString(strings.Repeat(" ", 2880-b.Len()))
+		p := filepath.Join(t.TempDir(), "huge.fits")
+		if err := os.WriteFile(p, []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Open(p); err == nil || !strings.Contains(err.Error(), p) {
+			t.Errorf("NAXIS1 = %s, NAXIS2 = %s: %v, want an error naming the file", axes[0], axes[1], err)
+		}
+	}
 }
