@@ -75,7 +75,7 @@ func probcat(bin, name, out string, pixels int, args ...string) run {
 	r.wall = time.Since(start)
 	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
 	r.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-	r.maxRSS = ru.Maxrss
+	r.maxRSS = int64(ru.Maxrss)
 	r.others = max(0, busyCPU()-busy0-r.cpu.Seconds())
 	var rec struct {
 		MeanN     float64 `json:"mean_n"`
