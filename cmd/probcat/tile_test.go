@@ -95,7 +95,9 @@ func TestTiledSampleEqualsPlanRunMerge(t *testing.T) {
 	}
 
 	// Each frame sample holds exactly the tiles' core sources: compare with the tiles' own
-	// ensembles, and check that no two sources of a sample coincide (a seam duplicate).
+	// ensembles. Tiles sample independently, so a source on a seam may be kept by both tiles
+	// (or neither): count pairs closer than 0.5 px across seams (one from each tile) against
+	// the same count across lines inside tiles.
 	m, err := tile.ReadManifest(plan)
 	if err != nil {
 		t.Fatal(err)
@@ -127,17 +129,20 @@ func TestTiledSampleEqualsPlanRunMerge(t *testing.T) {
 	if margins == 0 {
 		t.Error("no tile had a source in its margin: the test does not exercise the seams")
 	}
-	for k, s := range frame {
+	var pairs tile.SeamPairs
+	for k := range frame {
+		s := &frame[k]
 		if s.Len() != want[k] {
 			t.Errorf("frame sample %d has %d sources, the cores hold %d", k, s.Len(), want[k])
 		}
-		for a := range s.X {
-			for b := a + 1; b < len(s.X); b++ {
-				if s.X[a] == s.X[b] && s.Y[a] == s.Y[b] {
-					t.Fatalf("frame sample %d holds (%g, %g) twice", k, s.X[a], s.Y[a])
-				}
-			}
-		}
+		pairs.Add(m.SeamPairs(s, 0.5))
+	}
+	t.Logf("pairs closer than 0.5 px over %d frame samples: %d across seams (%.3f per 100 px of seam), %d within a tile across its core's midlines (%.3f per 100 px)",
+		len(frame), pairs.Cross, pairs.CrossRate(), pairs.Control, pairs.ControlRate())
+	// experiments/tiles measures 0.09 (a simulated field) to 0.6 (M2's core) pairs per 100 px
+	// of seam and frame sample, against 0 to 0.06 across lines inside tiles.
+	if pairs.CrossRate() > 2 {
+		t.Errorf("%.2f pairs per 100 px of seam and frame sample: seams duplicate sources", pairs.CrossRate())
 	}
 
 	// A damaged tile output: merge names it and writes nothing, whether the damage shows when
