@@ -51,7 +51,7 @@ var maskTab Mem
 var half Mem
 
 func main() {
-	ConstraintExpr("!purego")
+	ConstraintExpr("!purego,gc")
 	maskTab = GLOBL("maskTab", RODATA|NOPTR)
 	for i := 0; i < 16; i++ {
 		v := uint32(0)

@@ -114,7 +114,10 @@ func TestCondenseRecoversKnownCatalogue(t *testing.T) {
 		}
 	}
 	// With no threshold the spurious sources appear, each at low prevalence.
-	all, _ := Condense(samples, 0.75, 0)
+	all, err := Condense(samples, 0.75, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(all) <= len(stars) {
 		t.Fatalf("with no threshold got %d sources, want more than %d", len(all), len(stars))
 	}
@@ -132,7 +135,10 @@ func TestCondenseDeterministic(t *testing.T) {
 		t.Fatal(err)
 	}
 	old := runtime.GOMAXPROCS(1)
-	b, _ := Condense(samples, 0.75, 0)
+	b, err := Condense(samples, 0.75, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
 	runtime.GOMAXPROCS(old)
 	if !reflect.DeepEqual(a, b) {
 		t.Fatal("condensed catalogue depends on the number of threads")
@@ -234,7 +240,10 @@ func TestCondenseMatchesReference(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				want, _ := condenseRef(c.samples, radius, minPrev)
+				want, err := condenseRef(c.samples, radius, minPrev)
+				if err != nil {
+					t.Fatal(err)
+				}
 				if len(got) != len(want) {
 					t.Fatalf("%s, radius %g: %d sources, reference %d", c.name, radius, len(got), len(want))
 				}

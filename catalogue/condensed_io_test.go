@@ -36,8 +36,14 @@ func TestCondensedParquetRoundTrip(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	ba, _ := os.ReadFile(a)
-	bb, _ := os.ReadFile(b)
+	ba, err := os.ReadFile(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bb, err := os.ReadFile(b)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if !bytes.Equal(ba, bb) {
 		t.Fatal("same catalogue, different bytes")
 	}
@@ -48,7 +54,10 @@ func TestCondensedParquetRoundTrip(t *testing.T) {
 	if !reflect.DeepEqual(got, cs) {
 		t.Fatalf("round trip: %+v", got)
 	}
-	tab, _ := readTable(a)
+	tab, err := readTable(a)
+	if err != nil {
+		t.Fatal(err)
+	}
 	want := []string{"x", "y", "flux", "x_err", "y_err", "flux_err", "prevalence", "mag", "ra", "dec"}
 	if !reflect.DeepEqual(tab.names, want) {
 		t.Errorf("columns %v", tab.names)
@@ -69,7 +78,9 @@ func TestCondensedParquetRoundTrip(t *testing.T) {
 		t.Error("an ensemble was accepted as a reference")
 	}
 	txt := filepath.Join(dir, "cat.txt")
-	os.WriteFile(txt, []byte("1 2 300\n3 4 500 extra\n"), 0o644)
+	if err := os.WriteFile(txt, []byte("1 2 300\n3 4 500 extra\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	s, ens, err = ReadEstimates(txt)
 	if err != nil || ens || !reflect.DeepEqual(s[0].X, []float64{1, 3}) {
 		t.Errorf("ReadEstimates(text): %v %v %+v", err, ens, s)

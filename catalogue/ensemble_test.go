@@ -59,8 +59,14 @@ func TestEnsembleRoundTripAndDeterminism(t *testing.T) {
 	a, b := filepath.Join(dir, "a.parquet"), filepath.Join(dir, "b.parquet")
 	writeEnsemble(t, a, samples, d)
 	writeEnsemble(t, b, samples, d)
-	ba, _ := os.ReadFile(a)
-	bb, _ := os.ReadFile(b)
+	ba, err := os.ReadFile(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bb, err := os.ReadFile(b)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if !bytes.Equal(ba, bb) {
 		t.Fatal("identical ensembles gave different bytes")
 	}
@@ -146,13 +152,18 @@ func TestSamplesRoundTrip(t *testing.T) {
 	if _, err := os.Stat(p); !os.IsNotExist(err) {
 		t.Fatal("a partial samples file was left behind")
 	}
-	if ents, _ := os.ReadDir(filepath.Dir(p)); len(ents) != 0 {
-		t.Fatalf("temporary files left: %v", ents)
+	if ents, err := os.ReadDir(filepath.Dir(p)); err != nil || len(ents) != 0 {
+		t.Fatalf("temporary files left: %v (%v)", ents, err)
 	}
 
-	w, _ = CreateSamples(p, moves, nil)
+	w, err = CreateSamples(p, moves, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, r := range rows {
-		w.Write(r)
+		if err := w.Write(r); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
@@ -169,26 +180,40 @@ func TestSamplesRoundTrip(t *testing.T) {
 func TestReadBadFiles(t *testing.T) {
 	dir := t.TempDir()
 	junk := filepath.Join(dir, "junk.parquet")
-	os.WriteFile(junk, []byte("PAR1 this is not parquet PAR1"), 0o644)
+	if err := os.WriteFile(junk, []byte("PAR1 this is not parquet PAR1"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := ReadEnsemble(junk); err == nil || !strings.Contains(err.Error(), junk) {
 		t.Errorf("junk file: error %v should name the file", err)
 	}
 	// A truncated real file.
 	good := filepath.Join(dir, "good.parquet")
 	writeEnsemble(t, good, randomEnsemble(3, 1, 3, 50), Derived{})
-	b, _ := os.ReadFile(good)
+	b, err := os.ReadFile(good)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, cut := range []int{len(b) / 2, len(b) - 10} {
 		trunc := filepath.Join(dir, "trunc.parquet")
-		os.WriteFile(trunc, b[:cut], 0o644)
+		if err := os.WriteFile(trunc, b[:cut], 0o644); err != nil {
+			t.Fatal(err)
+		}
 		if _, err := ReadEnsemble(trunc); err == nil {
 			t.Errorf("file truncated to %d of %d bytes was read without error", cut, len(b))
 		}
 	}
 	// A samples file is not an ensemble.
 	sp := filepath.Join(dir, "samples.parquet")
-	w, _ := CreateSamples(sp, []string{"move"}, nil)
-	w.Write(SampleStats{Acceptance: []float64{0.5}})
-	w.Close()
+	w, err := CreateSamples(sp, []string{"move"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Write(SampleStats{Acceptance: []float64{0.5}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := ReadEnsemble(sp); err == nil || !strings.Contains(err.Error(), `"x"`) {
 		t.Errorf("samples file read as ensemble: %v", err)
 	}

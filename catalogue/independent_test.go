@@ -81,7 +81,9 @@ func TestParquetFilesFollowTheStandard(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.Write(SampleStats{Chain: 3, Index: 9, N: 1234, LogLike: -5e4, LogPrior: -12.25, Background: 179, TotalFlux: 8.5e5, Acceptance: []float64{0.14, 1e-4}})
+	if err := w.Write(SampleStats{Chain: 3, Index: 9, N: 1234, LogLike: -5e4, LogPrior: -12.25, Background: 179, TotalFlux: 8.5e5, Acceptance: []float64{0.14, 1e-4}}); err != nil {
+		t.Fatal(err)
+	}
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}

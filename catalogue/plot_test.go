@@ -53,9 +53,11 @@ func TestPlotScores(t *testing.T) {
 	}
 	// Same input, same bytes.
 	q := filepath.Join(dir, "again.png")
-	PlotScores(q, []Labelled{{"probcat", sc}}, []Curve{PCATCompletenessM2}, []Curve{PCATPurityM2})
-	if b2, _ := os.ReadFile(q); !bytes.Equal(b, b2) {
-		t.Error("same plot, different bytes")
+	if err := PlotScores(q, []Labelled{{"probcat", sc}}, []Curve{PCATCompletenessM2}, []Curve{PCATPurityM2}); err != nil {
+		t.Fatal(err)
+	}
+	if b2, err := os.ReadFile(q); err != nil || !bytes.Equal(b, b2) {
+		t.Errorf("same plot, different bytes (%v)", err)
 	}
 	if err := PlotScores(filepath.Join(dir, "x.png"), nil, nil, nil); err == nil {
 		t.Error("empty plot accepted")
@@ -67,7 +69,10 @@ func TestPlotScores(t *testing.T) {
 	if err := PlotScores(filepath.Join(dir, "missing", "z.png"), []Labelled{{"a", sc}}, nil, nil); err == nil {
 		t.Error("plot into a missing folder succeeded")
 	}
-	ents, _ := os.ReadDir(dir)
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(ents) != 2 {
 		t.Errorf("files left in the folder: %d, want 2", len(ents))
 	}

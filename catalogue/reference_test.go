@@ -90,7 +90,9 @@ func TestScoreReproducesStarNetDAOPHOT(t *testing.T) {
 func TestReadNPZErrors(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "bad.npy")
-	os.WriteFile(p, []byte("\x93NUMPY\x01\x00 not a zip"), 0o644)
+	if err := os.WriteFile(p, []byte("\x93NUMPY\x01\x00 not a zip"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := ReadHubbleM2(p); err == nil {
 		t.Error("a bare NPY file was read as an archive")
 	}

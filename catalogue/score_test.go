@@ -69,7 +69,10 @@ func TestScoreByHand(t *testing.T) {
 		}
 	}
 	// Bins under PCAT's rule.
-	sc, _ := ScoreEnsemble(truth, []Sample{est}, ScoreOptions{Rule: PCATRule, Frame: frame, ZeroPoint: testZP})
+	sc, err := ScoreEnsemble(truth, []Sample{est}, ScoreOptions{Rule: PCATRule, Frame: frame, ZeroPoint: testZP})
+	if err != nil {
+		t.Fatal(err)
+	}
 	type binWant struct {
 		lo       float64
 		nt       int
@@ -92,7 +95,10 @@ func TestScoreByHand(t *testing.T) {
 		}
 	}
 	// An ensemble: the same sample plus an empty one halves completeness, keeps purity.
-	sc2, _ := ScoreEnsemble(truth, []Sample{est, {}}, ScoreOptions{Rule: PCATRule, Frame: frame, ZeroPoint: testZP})
+	sc2, err := ScoreEnsemble(truth, []Sample{est, {}}, ScoreOptions{Rule: PCATRule, Frame: frame, ZeroPoint: testZP})
+	if err != nil {
+		t.Fatal(err)
+	}
 	// N per sample is 0 and 5: numpy's linear percentiles give 0.25 and 4.75.
 	if !near(sc2.TPR, 0.375) || !near(sc2.PPV, 0.6) || sc2.NEstimated != 2.5 || sc2.Samples != 2 || sc2.NInterval != [2]float64{0.25, 4.75} {
 		t.Errorf("ensemble of two: got tpr %g ppv %g n %g %v", sc2.TPR, sc2.PPV, sc2.NEstimated, sc2.NInterval)
@@ -128,7 +134,10 @@ func TestScoreAnyMatch(t *testing.T) {
 	// One estimate between two stars: both are found.
 	truth = Reference{X: []float64{120, 120.6}, Y: []float64{220, 220}, Mag: []float64{19, 19.1}}
 	est = Sample{X: []float64{120.3}, Y: []float64{220}, Flux: []float64{fluxOf(19.05)}}
-	sc, _ := ScoreEnsemble(truth, []Sample{est}, ScoreOptions{Rule: StarNetRule, Frame: frame, ZeroPoint: testZP})
+	sc, err := ScoreEnsemble(truth, []Sample{est}, ScoreOptions{Rule: StarNetRule, Frame: frame, ZeroPoint: testZP})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if sc.TPR != 1 || sc.PPV != 1 {
 		t.Errorf("one estimate between two stars: tpr %g ppv %g", sc.TPR, sc.PPV)
 	}
@@ -139,7 +148,10 @@ func TestScoreAnyMatch(t *testing.T) {
 		r Rule
 		n int
 	}{{StarNetRule, 0}, {PCATRule, 1}} {
-		sc, _ := ScoreEnsemble(truth, []Sample{{}}, ScoreOptions{Rule: c.r, Frame: frame, ZeroPoint: testZP})
+		sc, err := ScoreEnsemble(truth, []Sample{{}}, ScoreOptions{Rule: c.r, Frame: frame, ZeroPoint: testZP})
+		if err != nil {
+			t.Fatal(err)
+		}
 		if sc.NTruth != c.n {
 			t.Errorf("%s: star 4.5 px from the edge kept %d times, want %d", c.r.Name, sc.NTruth, c.n)
 		}
@@ -224,8 +236,12 @@ func TestScoreStarNetAgainstPython(t *testing.T) {
 			fmt.Fprintf(&eb, "%d %.17g %.17g %.17g\n", s, e.X[i], e.Y[i], e.Flux[i])
 		}
 	}
-	os.WriteFile(filepath.Join(dir, "truth.txt"), []byte(tb.String()), 0o644)
-	os.WriteFile(filepath.Join(dir, "est.txt"), []byte(eb.String()), 0o644)
+	if err := os.WriteFile(filepath.Join(dir, "truth.txt"), []byte(tb.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "est.txt"), []byte(eb.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	script := `
 import numpy as np, json, sys
 d = sys.argv[1]
@@ -298,7 +314,10 @@ func TestScoreM2Truth(t *testing.T) {
 	for i := 0; i < len(moved.X); i += 10 {
 		moved.X[i] += 1
 	}
-	sc2, _ := ScoreEnsemble(truth, []Sample{moved}, opt)
+	sc2, err := ScoreEnsemble(truth, []Sample{moved}, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if !(sc2.TPR < 1 && sc2.TPR > 0.85) {
 		t.Errorf("one star in ten moved by 1 px: tpr %g", sc2.TPR)
 	}
@@ -314,7 +333,9 @@ func TestReadXYFluxErrors(t *testing.T) {
 		"words.txt": "x y flux\n",
 	} {
 		p := filepath.Join(dir, name)
-		os.WriteFile(p, []byte(text), 0o644)
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
 		if _, _, _, err := ReadXYFlux(p); err == nil || !strings.Contains(err.Error(), p) {
 			t.Errorf("%s: error %v should name the file", name, err)
 		}

@@ -217,13 +217,10 @@ func rawDataSize(hdr []byte) int64 {
 			pix = max(v, -v) / 8
 		case strings.HasPrefix(key, "NAXIS") && key != "NAXIS":
 			naxis = true
-			if v < 0 || v > 1<<40 {
+			if v < 0 || (v > 0 && n > (1<<40)/v) {
 				return math.MaxInt64
 			}
 			n *= v
-			if n > 1<<40 {
-				return math.MaxInt64
-			}
 		}
 	}
 	if !naxis {
@@ -346,15 +343,17 @@ func dataSize(h *hdu) (int, error) {
 	if len(h.axes) == 0 {
 		return 0, nil
 	}
-	n := 1
+	// Sizes are checked before they are multiplied, so that no header overflows them.
+	const maxData = 1 << 40
+	n := int64(1)
 	for k, a := range h.axes {
 		if a < 0 {
 			return 0, fmt.Errorf("invalid NAXIS%d = %d", k+1, a)
 		}
-		n *= a
-		if n > 1<<40 {
+		if a > 0 && n > maxData/int64(a) {
 			return 0, errors.New("data array too large")
 		}
+		n *= int64(a)
 	}
 	pcount, gcount := int64(0), int64(1)
 	if h.header.Has("PCOUNT") {
@@ -371,11 +370,14 @@ func dataSize(h *hdu) (int, error) {
 		}
 		gcount = v
 	}
-	pix := h.bitpix / 8
+	pix := int64(h.bitpix / 8)
 	if pix < 0 {
 		pix = -pix
 	}
-	return int(int64(pix) * gcount * (pcount + int64(n))), nil
+	if pcount > maxData || (gcount > 0 && pcount+n > maxData/(pix*gcount)) || pix*gcount*(pcount+n) > math.MaxInt {
+		return 0, errors.New("data array too large")
+	}
+	return int(pix * gcount * (pcount + n)), nil
 }
 
 // NumHDU returns the number of HDUs.

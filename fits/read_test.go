@@ -81,7 +81,10 @@ func TestReadAstropyMulti(t *testing.T) {
 			if f.NumHDU() != 3 {
 				t.Fatalf("%d HDUs, want 3", f.NumHDU())
 			}
-			h, _ := f.Header(0)
+			h, err := f.Header(0)
+			if err != nil {
+				t.Fatal(err)
+			}
 			checkHeader(t, h, e.Header)
 			if i, err := f.Index("second"); err != nil || i != 1 {
 				t.Errorf("Index(second) = %d, %v", i, err)
@@ -256,7 +259,10 @@ func TestReadHeaderMatchesOpen(t *testing.T) {
 			t.Fatal(err)
 		}
 		for i := range f.NumHDU() {
-			want, _ := f.Header(i)
+			want, err := f.Header(i)
+			if err != nil {
+				t.Fatal(err)
+			}
 			got, err := ReadHeader(fixture(name), i)
 			if err != nil {
 				t.Fatalf("%s HDU %d: %v", name, i, err)

@@ -25,11 +25,11 @@ func TestReadSDSSFrame(t *testing.T) {
 	if im.Width != 2048 || im.Height != 1489 || im.Bitpix != -32 {
 		t.Fatalf("frame is %d×%d BITPIX %d, want 2048×1489 -32", im.Width, im.Height, im.Bitpix)
 	}
-	if s, _ := im.Header.String("FILTER"); s != "r" {
-		t.Errorf("FILTER %q", s)
+	if s, err := im.Header.String("FILTER"); err != nil || s != "r" {
+		t.Errorf("FILTER %q (%v)", s, err)
 	}
-	if v, _ := im.Header.Float("NMGY"); v != 0.00546689 {
-		t.Errorf("NMGY %v", v)
+	if v, err := im.Header.Float("NMGY"); err != nil || v != 0.00546689 {
+		t.Errorf("NMGY %v (%v)", v, err)
 	}
 	calib, err := f.Image(1)
 	if err != nil {
@@ -49,13 +49,19 @@ func TestReadSDSSFrame(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	all, _ := sky.Column("ALLSKY")
+	all, err := sky.Column("ALLSKY")
+	if err != nil {
+		t.Fatal(err)
+	}
 	allsky, err := all.Float32s()
 	if err != nil || len(allsky) != 256*192 || len(all.Dim) != 2 || all.Dim[0] != 256 || all.Dim[1] != 192 {
 		t.Fatalf("ALLSKY: %d values, TDIM %v, %v", len(allsky), all.Dim, err)
 	}
 	for _, name := range []string{"XINTERP", "YINTERP"} {
-		c, _ := sky.Column(name)
+		c, err := sky.Column(name)
+		if err != nil {
+			t.Fatal(err)
+		}
 		if v, err := c.Float64s(); err != nil || len(v) != map[string]int{"XINTERP": 2048, "YINTERP": 1489}[name] {
 			t.Errorf("%s: %d values, %v", name, len(v), err)
 		}
@@ -105,13 +111,22 @@ func TestReadSDSSPsField(t *testing.T) {
 	if tab.Rows != 4 {
 		t.Fatalf("%d rows, want 4", tab.Rows)
 	}
-	c, _ := tab.Column("RROWS")
+	c, err := tab.Column("RROWS")
+	if err != nil {
+		t.Fatal(err)
+	}
 	rows, err := c.VarFloat64s()
 	if err != nil {
 		t.Fatal(err)
 	}
-	nr, _ := tab.Column("RNROW")
-	nrow, _ := nr.Int64s()
+	nr, err := tab.Column("RNROW")
+	if err != nil {
+		t.Fatal(err)
+	}
+	nrow, err := nr.Int64s()
+	if err != nil {
+		t.Fatal(err)
+	}
 	for i, r := range rows {
 		if len(r) != 2601 || nrow[i] != 51 {
 			t.Fatalf("row %d: %d values, RNROW %d; want 2601 and 51", i, len(r), nrow[i])
@@ -146,7 +161,10 @@ func TestReadSDSSPsField(t *testing.T) {
 	if rows[0][1300] != want.Sample[0] || rows[3][1300] != want.Sample[1] {
 		t.Errorf("RROWS samples %v %v, astropy %v", rows[0][1300], rows[3][1300], want.Sample)
 	}
-	coef, _ := tab.Column("c")
+	coef, err := tab.Column("c")
+	if err != nil {
+		t.Fatal(err)
+	}
 	if v, err := coef.Float64s(); err != nil || len(v) != 4*25 || coef.Dim[0] != 5 || coef.Dim[1] != 5 {
 		t.Errorf("c: %d values dim %v, %v", len(v), coef.Dim, err)
 	}
@@ -169,9 +187,18 @@ func TestReadSDSSMask(t *testing.T) {
 	if tab.Rows != 412 {
 		t.Fatalf("%d rows, want 412", tab.Rows)
 	}
-	ns, _ := tab.Column("nspan")
-	nspan, _ := ns.Int64s()
-	sc, _ := tab.Column("s")
+	ns, err := tab.Column("nspan")
+	if err != nil {
+		t.Fatal(err)
+	}
+	nspan, err := ns.Int64s()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, err := tab.Column("s")
+	if err != nil {
+		t.Fatal(err)
+	}
 	spans, err := sc.VarBytes()
 	if err != nil {
 		t.Fatal(err)

@@ -124,7 +124,10 @@ func TestWriteReadRoundTrip(t *testing.T) {
 			}
 		}
 	}
-	h, _ := f.Header(0)
+	h, err := f.Header(0)
+	if err != nil {
+		t.Fatal(err)
+	}
 	checkHeader(t, h, map[string]any{"GAIN": 4.62, "BIAS": 1000.0, "BKG": 179.25, "NOISE": "data", "MAGZP": 22.5,
 		"REFRA": 323.34279222612344, "SCALE12": 1.0998966257512345e-4, "TINY": -1.2345678901234567e-300,
 		"HASWCS": true, "QUOTE": "it's", "EMPTY": "", "LONGPATH": longPath, "LONGQ": longQuoted})
@@ -144,33 +147,54 @@ func TestWriteReadRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cx, _ := tab.Column("x")
-	if x, _ := cx.Float64s(); cx.Unit != "pix" || !equalFloats(x, []float64{1.5, -2.25, 3e10}, 0) {
-		t.Errorf("x = %v unit %q", x, cx.Unit)
+	cx, err := tab.Column("x")
+	if err != nil {
+		t.Fatal(err)
 	}
-	cf, _ := tab.Column("flux")
-	if v, _ := cf.Float64s(); v[2] != math.MaxFloat64 || v[1] != 2e-7 {
-		t.Errorf("flux = %v", v)
+	if x, err := cx.Float64s(); err != nil || cx.Unit != "pix" || !equalFloats(x, []float64{1.5, -2.25, 3e10}, 0) {
+		t.Errorf("x = %v unit %q (%v)", x, cx.Unit, err)
 	}
-	cn, _ := tab.Column("n")
-	if v, _ := cn.Int64s(); v[2] != math.MaxInt64 || v[1] != -2 {
-		t.Errorf("n = %v", v)
+	cf, err := tab.Column("flux")
+	if err != nil {
+		t.Fatal(err)
 	}
-	cid, _ := tab.Column("id")
-	if v, _ := cid.Int64s(); v[2] != math.MaxInt32 {
-		t.Errorf("id = %v", v)
+	if v, err := cf.Float64s(); err != nil || v[2] != math.MaxFloat64 || v[1] != 2e-7 {
+		t.Errorf("flux = %v (%v)", v, err)
 	}
-	cs, _ := tab.Column("name")
-	if v, _ := cs.Strings(); len(v) != 3 || v[0] != "a" || v[1] != "" || v[2] != "longer name" {
-		t.Errorf("name = %q", v)
+	cn, err := tab.Column("n")
+	if err != nil {
+		t.Fatal(err)
 	}
-	cb, _ := tab.Column("ok")
-	if v, _ := cb.Bools(); !v[0] || v[1] || !v[2] {
-		t.Errorf("ok = %v", v)
+	if v, err := cn.Int64s(); err != nil || v[2] != math.MaxInt64 || v[1] != -2 {
+		t.Errorf("n = %v (%v)", v, err)
 	}
-	cv, _ := tab.Column("vec")
-	if v, _ := cv.Float64s(); cv.Repeat != 4 || len(cv.Dim) != 2 || len(v) != 12 || v[11] != 12 {
-		t.Errorf("vec = %v repeat %d dim %v", v, cv.Repeat, cv.Dim)
+	cid, err := tab.Column("id")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, err := cid.Int64s(); err != nil || v[2] != math.MaxInt32 {
+		t.Errorf("id = %v (%v)", v, err)
+	}
+	cs, err := tab.Column("name")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, err := cs.Strings(); err != nil || len(v) != 3 || v[0] != "a" || v[1] != "" || v[2] != "longer name" {
+		t.Errorf("name = %q (%v)", v, err)
+	}
+	cb, err := tab.Column("ok")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, err := cb.Bools(); err != nil || !v[0] || v[1] || !v[2] {
+		t.Errorf("ok = %v (%v)", v, err)
+	}
+	cv, err := tab.Column("vec")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, err := cv.Float64s(); err != nil || cv.Repeat != 4 || len(cv.Dim) != 2 || len(v) != 12 || v[11] != 12 {
+		t.Errorf("vec = %v repeat %d dim %v (%v)", v, cv.Repeat, cv.Dim, err)
 	}
 	empty, err := f.Table(7)
 	if err != nil || empty.Rows != 0 {
@@ -195,8 +219,8 @@ func TestWriteCopiedHeader(t *testing.T) {
 	if im.Width != 2 || im.Height != 3 || im.Bitpix != -64 {
 		t.Fatalf("%d×%d BITPIX %d", im.Width, im.Height, im.Bitpix)
 	}
-	if g, _ := im.Header.Float("GAIN"); g != 4.62 {
-		t.Errorf("GAIN %v", g)
+	if g, err := im.Header.Float("GAIN"); err != nil || g != 4.62 {
+		t.Errorf("GAIN %v (%v)", g, err)
 	}
 }
 
@@ -222,9 +246,14 @@ func TestFitsverifyAcceptsOurFiles(t *testing.T) {
 	}
 	// fitsverify must be able to fail: a header without END is rejected.
 	bad := filepath.Join(t.TempDir(), "bad.fits")
-	b, _ := os.ReadFile(tablePath)
+	b, err := os.ReadFile(tablePath)
+	if err != nil {
+		t.Fatal(err)
+	}
 	copy(b[bytes.Index(b, []byte("END     ")):], "XND     ")
-	os.WriteFile(bad, b, 0o644)
+	if err := os.WriteFile(bad, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	if out, err := exec.Command(fv, "-e", bad).CombinedOutput(); err == nil && bytes.Contains(out, []byte("0 error(s)")) {
 		t.Errorf("fitsverify accepted a header without END:\n%s", out)
 	}
@@ -272,7 +301,9 @@ func TestAstropyReadsOurFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	var images map[string]json.RawMessage
-	json.Unmarshal(out, &images)
+	if err := json.Unmarshal(out, &images); err != nil {
+		t.Fatal(err)
+	}
 	if got.N != 8 {
 		t.Errorf("astropy sees %d HDUs, want 8", got.N)
 	}
@@ -324,7 +355,10 @@ func TestWriteErrorsLeaveNoFile(t *testing.T) {
 	if err := Write(missing, ImageHDU{Width: 1, Height: 1, Data: []float32{1}}); err == nil || !strings.Contains(err.Error(), missing) {
 		t.Errorf("writing into a missing folder: %v", err)
 	}
-	entries, _ := os.ReadDir(dir)
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(entries) != 0 {
 		t.Errorf("failed writes left files: %v", entries)
 	}

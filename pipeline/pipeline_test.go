@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -216,7 +217,11 @@ func TestNextCheck(t *testing.T) {
 
 // TestHelperKilledRun is not a test: TestResumeAfterKill runs the test binary with
 // PROBCAT_HELPER_OUT set so that this function samples into that folder until killed
-// (resuming when PROBCAT_HELPER_RESUME is set).
+// (resuming when PROBCAT_HELPER_RESUME is set). Once PROBCAT_HELPER_STOP holds ("burn-in":
+// 80 samples done, every chain a few dozen samples into burn-in; "kept": every chain has a
+// kept sample in its log), the chain that sees it stops in its progress callback for good,
+// after creating PROBCAT_HELPER_READY: the run can then never finish, so the kill always
+// lands on an unfinished run.
 func TestHelperKilledRun(t *testing.T) {
 	out := os.Getenv("PROBCAT_HELPER_OUT")
 	if out == "" {
@@ -224,35 +229,76 @@ func TestHelperKilledRun(t *testing.T) {
 	}
 	job := testJob(t, out, 2)
 	job.Resume = os.Getenv("PROBCAT_HELPER_RESUME") != ""
+	stop := os.Getenv("PROBCAT_HELPER_STOP")
+	var once sync.Once
+	job.Progress = func(done, total int) {
+		switch stop {
+		case "burn-in":
+			if done < 80 {
+				return
+			}
+		default:
+			for c := range job.Config.Chains {
+				if st, err := os.Stat(filepath.Join(out, checkpointDir, fmt.Sprintf("chain-%d.log", c))); err != nil || st.Size() == 0 {
+					return
+				}
+			}
+		}
+		once.Do(func() {
+			if err := os.WriteFile(os.Getenv("PROBCAT_HELPER_READY"), nil, 0o644); err != nil {
+				panic(err)
+			}
+			select {} // until killed
+		})
+	}
 	if _, err := Run(context.Background(), job); err != nil {
 		t.Fatal(err)
 	}
 }
 
-// killWhen runs the helper on out (resuming or not) and SIGKILLs it once ready holds; it
-// reports false if the helper finished first.
-func killWhen(t *testing.T, out string, resume bool, ready func() bool) bool {
+// killAt runs the helper on out (resuming or not) until it reports the stop condition
+// ("burn-in" or "kept", see TestHelperKilledRun), then SIGKILLs it; the helper exiting first,
+// or making no progress in 60 s, fails the test.
+func killAt(t *testing.T, out string, resume bool, stop string) {
 	t.Helper()
+	ready := filepath.Join(filepath.Dir(out), "ready-"+stop)
 	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperKilledRun$")
-	cmd.Env = append(os.Environ(), "PROBCAT_HELPER_OUT="+out)
+	cmd.Env = append(os.Environ(), "PROBCAT_HELPER_OUT="+out, "PROBCAT_HELPER_READY="+ready, "PROBCAT_HELPER_STOP="+stop)
 	if resume {
 		cmd.Env = append(cmd.Env, "PROBCAT_HELPER_RESUME=1")
 	}
+	var output bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &output, &output
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(60 * time.Second)
-	for !ready() {
-		if time.Now().After(deadline) {
-			cmd.Process.Kill()
-			t.Fatal("helper made no progress in 60 s")
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	deadline := time.After(60 * time.Second)
+wait:
+	for {
+		select {
+		case err := <-exited:
+			t.Fatalf("the helper exited (%v) before it could be killed:\n%s", err, output.Bytes())
+		case <-deadline:
+			if err := cmd.Process.Kill(); err != nil {
+				t.Error(err)
+			}
+			<-exited
+			t.Fatalf("helper made no progress in 60 s:\n%s", output.Bytes())
+		case <-time.After(2 * time.Millisecond):
+			if _, err := os.Stat(ready); err == nil {
+				break wait
+			}
 		}
-		time.Sleep(time.Millisecond)
 	}
-	cmd.Process.Kill() // SIGKILL
-	cmd.Wait()
-	_, err := os.Stat(filepath.Join(out, EnsembleFile))
-	return err != nil
+	if err := cmd.Process.Kill(); err != nil { // SIGKILL, as a preempted job
+		t.Fatal(err)
+	}
+	<-exited
+	if _, err := os.Stat(filepath.Join(out, EnsembleFile)); err == nil {
+		t.Fatal("the killed run wrote its outputs: it was not killed midway")
+	}
 }
 
 // TestResumeAfterKill kills a run during burn-in (before the chains agree), resumes it and
@@ -266,27 +312,15 @@ func TestResumeAfterKill(t *testing.T) {
 	}
 	killed := filepath.Join(dir, "killed")
 	ck := filepath.Join(killed, checkpointDir)
-	size := func(name string) int64 {
-		st, err := os.Stat(filepath.Join(ck, name))
-		if err != nil {
-			return 0
-		}
-		return st.Size()
-	}
 	decided := func() bool {
 		_, err := os.Stat(filepath.Join(ck, decisionFile))
 		return err == nil
 	}
-	// Both chains a few dozen samples into burn-in: the first check (at 10) has failed.
-	if !killWhen(t, killed, false, func() bool { return size("chain-0.trace") > 40*traceEntry && size("chain-1.trace") > 40*traceEntry }) {
-		t.Skip("the helper finished before it could be killed; nothing to resume")
-	}
+	killAt(t, killed, false, "burn-in")
 	if decided() {
 		t.Log("killed after the end of burn-in, not during it")
 	}
-	if !killWhen(t, killed, true, func() bool { return size("chain-0.log") > 0 && size("chain-1.log") > 0 }) {
-		t.Skip("the resumed helper finished before it could be killed")
-	}
+	killAt(t, killed, true, "kept")
 	if !decided() {
 		t.Fatal("samples kept before the burn-in decision was stored")
 	}

@@ -16,6 +16,7 @@ func refineJob(t *testing.T, out string, threads int) *Job {
 	job := testJob(t, out, threads)
 	rc := sampler.DefaultRefineConfig()
 	rc.Rounds, rc.FirstSamples, rc.Samples = 2, 8, 4
+	rc.Isolation = 0 // a small crowded field: every bright star counts
 	job.Refine = &rc
 	return job
 }

@@ -181,7 +181,10 @@ func TestRadiusFor(t *testing.T) {
 			t.Errorf("%s: radius %d for a negligible flux, want 0", name, r)
 		}
 	}
-	p, _ := Gaussian(2.2)
+	p, err := Gaussian(2.2)
+	if err != nil {
+		t.Fatal(err)
+	}
 	t.Logf("Gaussian 2.2 (stamp %d), σ = 5: radius %d, %d, %d, %d for fluxes 300, 3e3, 3e4, 3e5",
 		p.Size, p.RadiusFor(300, 5), p.RadiusFor(3e3, 5), p.RadiusFor(3e4, 5), p.RadiusFor(3e5, 5))
 }

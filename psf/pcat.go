@@ -45,7 +45,7 @@ func ReadPCAT(r io.Reader) (*PSF, error) {
 	}
 	size, err1 := strconv.Atoi(hf[0])
 	factor, err2 := strconv.Atoi(hf[1])
-	if err1 != nil || err2 != nil || size < 1 || factor < 1 || size*factor > 4096 {
+	if err1 != nil || err2 != nil || size < 1 || factor < 1 || size > 4096 || factor > 4096 || size*factor > 4096 { // each alone first: the product may overflow
 		return nil, fmt.Errorf("line %d: header %q must hold two positive integers, size and oversampling factor", line, head)
 	}
 	n := size * factor

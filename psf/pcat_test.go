@@ -118,8 +118,8 @@ func TestReadPCATErrors(t *testing.T) {
 	}
 }
 
-// FuzzReadPCAT checks that no input makes ReadPCAT panic, and that what it accepts is a
-// usable PSF.
+// FuzzReadPCAT checks that no input makes ReadPCAT panic, that what it refuses gets a one-line
+// error (ReadPCATFile puts the file name in front), and that what it accepts is a usable PSF.
 func FuzzReadPCAT(f *testing.F) {
 	f.Add("1 3\n0 0 0\n0 1 0\n0 0 0\n")
 	f.Add("3 3\n" + strings.Repeat(strings.Repeat("0.01 ", 9)+"\n", 9))
@@ -128,6 +128,9 @@ func FuzzReadPCAT(f *testing.F) {
 	f.Fuzz(func(t *testing.T, text string) {
 		p, err := ReadPCAT(strings.NewReader(text))
 		if err != nil {
+			if msg := err.Error(); msg == "" || strings.Contains(msg, "\n") {
+				t.Fatalf("error %q is not one line", msg)
+			}
 			return
 		}
 		if p.Size%2 != 1 || len(p.Coeffs) != 10*p.Size*p.Size {

@@ -412,9 +412,11 @@ func TestPieceCoeffs(t *testing.T) {
 			t.Errorf("%s: 2×2 pieces differ from the reference by %.2e of the peak (want ≤ %.0e), sum by %.1e", name, worst, bound, sumErr)
 		}
 	}
-	if p, _ := Gaussian(2); p != nil {
-		if _, err := p.PieceCoeffs(0); err == nil {
-			t.Error("0 pieces accepted")
-		}
+	p, err := Gaussian(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.PieceCoeffs(0); err == nil {
+		t.Error("0 pieces accepted")
 	}
 }

@@ -187,7 +187,10 @@ func TestWriteFITSRoundTrip(t *testing.T) {
 			t.Errorf("%s: native HDU gives a %d-pixel stamp differing by %.2e of the peak", spec, r.Size, d/peak)
 		}
 	}
-	p, _ := Parse("gaussian:fwhm=2.2")
+	p, err := Parse("gaussian:fwhm=2.2")
+	if err != nil {
+		t.Fatal(err)
+	}
 	path := filepath.Join(dir, "g.fits")
 	if err := p.WriteFITS(path); err != nil {
 		t.Fatal(err)
@@ -211,7 +214,10 @@ print(a.shape[0], f.shape[0], h[1].header["OVERSAMP"], np.unravel_index(a.argmax
 
 // TestWriteFITSNoPartialFile checks that a failed write leaves nothing behind.
 func TestWriteFITSNoPartialFile(t *testing.T) {
-	p, _ := Gaussian(2)
+	p, err := Gaussian(2)
+	if err != nil {
+		t.Fatal(err)
+	}
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "missing", "psf.fits")
 	if err := p.WriteFITS(bad); err == nil {
@@ -220,7 +226,7 @@ func TestWriteFITSNoPartialFile(t *testing.T) {
 	if err := p.WritePCATFile(bad); err == nil {
 		t.Fatal("writing into a missing folder succeeded")
 	}
-	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
-		t.Errorf("left %d files behind", len(entries))
+	if entries, err := os.ReadDir(dir); err != nil || len(entries) != 0 {
+		t.Errorf("left %d files behind (%v)", len(entries), err)
 	}
 }

@@ -39,9 +39,13 @@ func TestParseMatchesConstructors(t *testing.T) {
 func TestParseErrors(t *testing.T) {
 	dir := t.TempDir()
 	odd := filepath.Join(dir, "psf.dat")
-	os.WriteFile(odd, []byte("1"), 0o644)
+	if err := os.WriteFile(odd, []byte("1"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	junk := filepath.Join(dir, "junk.fits")
-	os.WriteFile(junk, []byte("this is not a FITS file"), 0o644)
+	if err := os.WriteFile(junk, []byte("this is not a FITS file"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct{ spec, want string }{
 		{"", "not a PSF specification"},
 		{"airy:fwhm=2", "not a PSF specification"},

@@ -45,5 +45,7 @@
 // ../_generate (run go generate in this directory). The fastest path the CPU supports is
 // chosen at start-up with github.com/klauspost/cpuid/v2; the environment variable
 // PROBCAT_KERNEL=generic|avx2|avx512 or SetPath forces one, and Path names the one in use.
-// Building with -tags purego, or for another architecture, leaves only the generic path.
+// Building with -tags purego, for another architecture, or with a compiler other than gc (gccgo
+// cannot assemble Go's assembler syntax) leaves only the generic path: the assembly files are
+// built under "amd64 && !purego && gc" and path_other.go under the complement.
 package render

@@ -97,7 +97,10 @@ func TestCheckpointContinuation(t *testing.T) {
 		}
 		var want []Sample
 		for i := 0; i < 3; i++ {
-			s, _ := a.Next(ctx)
+			s, err := a.Next(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
 			want = append(want, s)
 		}
 		cfg.Threads = 1 // threads may differ on resume
@@ -109,7 +112,10 @@ func TestCheckpointContinuation(t *testing.T) {
 			t.Fatal(err)
 		}
 		for i := 0; i < 3; i++ {
-			s, _ := b.Next(ctx)
+			s, err := b.Next(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
 			if !reflect.DeepEqual(s, want[i]) {
 				t.Fatalf("noise %v: sample %d after restore differs from the uninterrupted chain", noise, s.Index)
 			}
@@ -126,7 +132,10 @@ func TestCheckpointContinuation(t *testing.T) {
 		if err := b.UnmarshalBinary([]byte("hello")); err == nil {
 			t.Error("garbage accepted as a checkpoint")
 		}
-		c2, _ := NewChain(img, kind, cfg, 0)
+		c2, err := NewChain(img, kind, cfg, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
 		if err := c2.UnmarshalBinary(ck); err == nil || !strings.Contains(err.Error(), "different run") {
 			t.Errorf("other chain's checkpoint: got %v", err)
 		}

@@ -1,6 +1,8 @@
 // Package sampler is probcat's transdimensional (reversible-jump) Markov chain Monte Carlo
 // sampler over catalogues of sources: it draws an ensemble of catalogues from the posterior
-// of an image, in the manner of PCAT (Portillo et al. 2017) with exact acceptance ratios.
+// of an image, in the manner of PCAT (Portillo et al. 2017), with every proposal density and
+// Jacobian written out in its acceptance ratio (see Arithmetic for what is exact and what is
+// exact only to float32 rounding).
 //
 // # Target
 //
@@ -48,6 +50,21 @@
 // exactly to depend on the region alone; for other priors the sampler uses N at the start of
 // the pass plus the region's own changes, which is exact when one region is active and
 // otherwise off by the relative change of N within one pass.
+//
+// # Arithmetic
+//
+// The acceptance ratios are exact as formulas, not as numbers. The image, the residual and the
+// rendered model change δ are float32 (sums over pixels are float64), so ΔlnL is the change of a
+// float32 residual. The reverse density of a move is not stored with the state it came from but
+// rebuilt at float32 from the residual the reverse move sees: a death or absorb evaluates the
+// birth position density on r − δ and the birth flux guess on Σψw(r + fψ), while the birth that
+// made the source saw the residual before the float32 subtraction of its light; within a pass, a
+// region's birth-map total is carried from proposal to proposal by adding float64 changes computed
+// from float32 residuals rather than summed afresh. A forward density and the reverse density of
+// the move that undoes it therefore agree to float32 rounding of the residual (a relative 6e-8 per
+// pixel), not bit for bit, and detailed balance holds to that precision. The residual is
+// recomputed from scratch after every kept sample (see Randomness), so these errors do not
+// accumulate along the chain.
 //
 // # Randomness
 //

@@ -42,9 +42,15 @@ func TestFieldMatchesConfig(t *testing.T) {
 		t.Errorf("image holds %g counts of source light, catalogue %g", sum, tot)
 	}
 	// Same seed, same image; another seed, another image.
-	im2, _, _ := Field(c, p)
+	im2, _, err := Field(c, p)
+	if err != nil {
+		t.Fatal(err)
+	}
 	c.Seed++
-	im3, _, _ := Field(c, p)
+	im3, _, err := Field(c, p)
+	if err != nil {
+		t.Fatal(err)
+	}
 	same, diff := true, false
 	for i := range im.Pix {
 		same = same && im.Pix[i] == im2.Pix[i]
@@ -56,7 +62,10 @@ func TestFieldMatchesConfig(t *testing.T) {
 }
 
 func TestSkyNoise(t *testing.T) {
-	p, _ := psf.Gaussian(2.2)
+	p, err := psf.Gaussian(2.2)
+	if err != nil {
+		t.Fatal(err)
+	}
 	c := Default()
 	c.Density, c.Width, c.Height, c.ReadNoise = 0, 100, 100, 2
 	im, truth, err := Field(c, p)

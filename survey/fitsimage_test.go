@@ -66,7 +66,9 @@ func TestFITSRoundTrip(t *testing.T) {
 func TestReadFITSErrors(t *testing.T) {
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "bad.fits")
-	os.WriteFile(bad, []byte("not a fits file at all"), 0o644)
+	if err := os.WriteFile(bad, []byte("not a fits file at all"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	noise := filepath.Join(dir, "noise.fits")
 	h := fits.NewHeader()
 	h.Set("NOISE", "poisson", "")

@@ -217,13 +217,24 @@ func TestReferenceErrors(t *testing.T) {
 		}
 		z := zip.NewWriter(f)
 		for m, header := range members {
-			w, _ := z.Create(m + ".npy")
+			w, err := z.Create(m + ".npy")
+			if err != nil {
+				t.Fatal(err)
+			}
 			h := header + strings.Repeat(" ", 63-len(header)) + "\n"
-			w.Write(append([]byte("\x93NUMPY\x01\x00\x40\x00"), h...))
-			w.Write(make([]byte, 8*4))
+			if _, err := w.Write(append([]byte("\x93NUMPY\x01\x00\x40\x00"), h...)); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := w.Write(make([]byte, 8*4)); err != nil {
+				t.Fatal(err)
+			}
 		}
-		z.Close()
-		f.Close()
+		if err := z.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.Close(); err != nil {
+			t.Fatal(err)
+		}
 		return p
 	}
 	bad := npz("int.npz", map[string]string{"true_locs": "{'descr': '<i4', 'fortran_order': False, 'shape': (4, 2), }"})

@@ -67,8 +67,14 @@ func TestGridCoversEveryPixelOnce(t *testing.T) {
 }
 
 func TestGridShiftMovesSeams(t *testing.T) {
-	a, _ := Grid{Width: 96, Height: 96, Size: 48, Margin: 12}.Tiles()
-	b, _ := Grid{Width: 96, Height: 96, Size: 48, Margin: 12, OffsetX: 24, OffsetY: 24}.Tiles()
+	a, err := Grid{Width: 96, Height: 96, Size: 48, Margin: 12}.Tiles()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Grid{Width: 96, Height: 96, Size: 48, Margin: 12, OffsetX: 24, OffsetY: 24}.Tiles()
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(a) != 4 || len(b) != 9 {
 		t.Fatalf("got %d and %d tiles, want 4 and 9", len(a), len(b))
 	}

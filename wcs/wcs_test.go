@@ -58,7 +58,10 @@ type fixture struct {
 
 func loadFixtures(t *testing.T) []fixture {
 	t.Helper()
-	paths, _ := filepath.Glob(filepath.Join("..", "testdata", "wcs", "*.json"))
+	paths, err := filepath.Glob(filepath.Join("..", "testdata", "wcs", "*.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(paths) != 5 {
 		t.Fatalf("found %d fixtures in testdata/wcs, want 5", len(paths))
 	}
@@ -250,7 +253,10 @@ func TestAstropyReadsWrittenCards(t *testing.T) {
 		}
 		jobs, cuts, names = append(jobs, j), append(cuts, cut), append(names, f.Name)
 	}
-	in, _ := json.Marshal(jobs)
+	in, err := json.Marshal(jobs)
+	if err != nil {
+		t.Fatal(err)
+	}
 	cmd := exec.Command(py, "-c", `
 import json, sys, warnings
 import numpy as np

@@ -76,7 +76,7 @@ func execute(name string, args ...string) (usage, error) {
 	}
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		u.CPU = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-		u.MaxRSS = ru.Maxrss * 1024 // kilobytes on Linux
+		u.MaxRSS = int64(ru.Maxrss) * 1024 // kilobytes on Linux
 	}
 	return u, nil
 }
@@ -275,7 +275,7 @@ func selfMaxRSS() int64 {
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		return 0
 	}
-	return ru.Maxrss * 1024
+	return int64(ru.Maxrss) * 1024
 }
 
 func describeMachine() environment {

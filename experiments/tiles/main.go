@@ -30,6 +30,7 @@ import (
 
 	"github.com/probcat/probcat/catalogue"
 	"github.com/probcat/probcat/internal/shareddata"
+	"github.com/probcat/probcat/tile"
 )
 
 // run is one probcat invocation's cost and results.
@@ -75,7 +76,7 @@ func probcat(bin, name, out string, pixels int, args ...string) run {
 	r.wall = time.Since(start)
 	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
 	r.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-	r.maxRSS = ru.Maxrss
+	r.maxRSS = int64(ru.Maxrss)
 	r.others = max(0, busyCPU()-busy0-r.cpu.Seconds())
 	var rec struct {
 		MeanN     float64 `json:"mean_n"`
@@ -164,7 +165,7 @@ func main() {
 	work := flag.String("work", filepath.Join(os.TempDir(), "probcat-tiles"), "scratch folder")
 	tileList := flag.String("tiles", "256,512", "tile sizes for the whole frame")
 	skipFrame := flag.Bool("skip-frame", false, "skip the whole-frame runs")
-	only := flag.String("only", "", "run only this part: cost, linear or seams")
+	only := flag.String("only", "", "run only this part: cost, linear, seams or duplicates")
 	repeats := flag.Int("repeats", 3, "pairs of 1- and 2-thread whole-frame runs (the speed-up is their median)")
 	flag.Parse()
 	log.SetFlags(0)
@@ -199,6 +200,9 @@ func main() {
 	}
 	if *only == "" || *only == "seams" {
 		seamStudies(bin, *work, frame, psField)
+	}
+	if *only == "" || *only == "duplicates" {
+		duplicateStudies(bin, *work, frame, psField)
 	}
 }
 
@@ -299,6 +303,60 @@ func seamStudies(bin, work, frame, psField string) {
 	seams(bin, filepath.Join(work, "seam-m2"), "SDSS r, 256×256 around M2's core at (230, 550)",
 		[]string{"--sdss", frame, "--psfield", psField, "--cutout", "230,550,256,256"},
 		[]string{"--samples", "40", "--burn-in", "40", "--max-burn-in", "40", "--proposals", "100", "--chains", "2"}, 230, 550)
+}
+
+// duplicateStudies measures seam duplicates (tile.SeamPairs) on the fields of seamStudies.
+func duplicateStudies(bin, work, frame, psField string) {
+	sim := filepath.Join(work, "sim256")
+	if out, err := exec.Command(bin, "simulate", "--out", sim, "--width", "256", "--height", "256", "--density", "0.02", "--seed", "4").CombinedOutput(); err != nil {
+		log.Fatalf("simulate: %v: %s", err, out)
+	}
+	fmt.Println("seam duplicates: pairs of sources closer than 0.5 px in a frame sample, across a seam (one")
+	fmt.Println("from each tile) and, as a control, within a tile across its core's midlines (same geometry, no seam)")
+	fmt.Println()
+	fmt.Println("| field | settings | frame samples | mean N | pairs across seams | per 100 px of seam per sample | control pairs | per 100 px of line per sample |")
+	fmt.Println("|---|---|---|---|---|---|---|---|")
+	duplicates(bin, filepath.Join(work, "dup-sim"), "simulated 256×256, 0.02 sources/pixel, tiles of 128",
+		[]string{filepath.Join(sim, "image.fits")}, []string{"--samples", "100", "--burn-in", "100", "--proposals", "100", "--chains", "2"})
+	duplicates(bin, filepath.Join(work, "dup-m2"), "SDSS r, 256×256 around M2's core at (230, 550), tiles of 128",
+		[]string{"--sdss", frame, "--psfield", psField, "--cutout", "230,550,256,256"},
+		[]string{"--samples", "40", "--burn-in", "40", "--proposals", "100", "--chains", "2"})
+	fmt.Println()
+}
+
+// duplicates plans input in tiles of 128 (seed 1), runs every tile and merges, then counts
+// close pairs over the merged ensemble with tile.SeamPairs.
+func duplicates(bin, plan, title string, input, settings []string) {
+	os.RemoveAll(plan)
+	args := append(append([]string{"plan", "--seed", "1", "--tile", "128", "--out", plan, "--quiet"}, settings...), input...)
+	if out, err := exec.Command(bin, args...).CombinedOutput(); err != nil {
+		log.Fatalf("%v: %v: %s", args, err, out)
+	}
+	m, err := tile.ReadManifest(plan)
+	if err != nil {
+		log.Fatal(err)
+	}
+	for i := range m.Tiles {
+		if out, err := exec.Command(bin, "run-tile", plan, "--index", fmt.Sprint(i), "--quiet").CombinedOutput(); err != nil {
+			log.Fatalf("run-tile %d: %v: %s", i, err, out)
+		}
+	}
+	if out, err := exec.Command(bin, "merge", plan, "--quiet").CombinedOutput(); err != nil {
+		log.Fatalf("merge: %v: %s", err, out)
+	}
+	frames, err := catalogue.ReadEnsemble(filepath.Join(plan, "ensemble.parquet"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	var p tile.SeamPairs
+	n := 0
+	for k := range frames {
+		p.Add(m.SeamPairs(&frames[k], 0.5))
+		n += frames[k].Len()
+	}
+	k := float64(len(frames))
+	fmt.Printf("| %s | %s | %d | %.0f | %d | %.3f | %d | %.3f |\n", title, strings.Join(settings, " "), len(frames), float64(n)/k,
+		p.Cross, p.CrossRate(), p.Control, p.ControlRate())
 }
 
 // linear compares the cost per pixel of simulated fields of 512×512 and 1024×1024 pixels,

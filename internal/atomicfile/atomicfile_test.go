@@ -23,19 +23,21 @@ func TestWriteReplacesWholeOrNotAtAll(t *testing.T) {
 	if !errors.Is(err, boom) || err.Error() != path+": boom" {
 		t.Errorf("failed write: %v", err)
 	}
-	if b, _ := os.ReadFile(path); string(b) != "first" {
-		t.Errorf("after a failed write the file holds %q", b)
+	if b, err := os.ReadFile(path); err != nil || string(b) != "first" {
+		t.Errorf("after a failed write the file holds %q (%v)", b, err)
 	}
 	// A leftover temporary file (a killed writer) is replaced, not added to.
-	os.WriteFile(TempName(path), []byte("junk"), 0o600)
+	if err := os.WriteFile(TempName(path), []byte("junk"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	if err := WriteBytes(path, []byte("second")); err != nil {
 		t.Fatal(err)
 	}
-	if b, _ := os.ReadFile(path); string(b) != "second" {
-		t.Errorf("file holds %q", b)
+	if b, err := os.ReadFile(path); err != nil || string(b) != "second" {
+		t.Errorf("file holds %q (%v)", b, err)
 	}
-	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
-		t.Errorf("folder holds %d entries, want only the file", len(entries))
+	if entries, err := os.ReadDir(dir); err != nil || len(entries) != 1 {
+		t.Errorf("folder holds %d entries, want only the file (%v)", len(entries), err)
 	}
 	// A folder that does not exist: an error naming the path, nothing created.
 	bad := filepath.Join(dir, "missing", "x")

@@ -124,7 +124,10 @@ func TestCountsMatchPCAT(t *testing.T) {
 		t.Errorf("pedestal scatter too large: quartiles %.2f..%.2f, 5–95%% %.2f..%.2f", q25, q75, q05, q95)
 	}
 	// A wrong box (one pixel off) correlates far worse: the check can fail.
-	off, _ := fr.CountsIn(Box{m2Box.X0 + 1, m2Box.Y0, 100, 100})
+	off, err := fr.CountsIn(Box{m2Box.X0 + 1, m2Box.Y0, 100, 100})
+	if err != nil {
+		t.Fatal(err)
+	}
 	var d2 []float64
 	for y, row := range pcat {
 		for x, v := range row {
@@ -142,7 +145,10 @@ func TestCountsAgainstAstropy(t *testing.T) {
 	fr := readM2Frame(t)
 	py := shareddata.Python(t, "astropy", "numpy")
 	pts := [][2]int{{0, 0}, {2047, 1488}, {310, 630}, {409, 729}, {1000, 100}, {5, 1400}, {2040, 3}}
-	js, _ := json.Marshal(pts)
+	js, err := json.Marshal(pts)
+	if err != nil {
+		t.Fatal(err)
+	}
 	out, err := exec.Command(py, "-c", `
 import json, sys
 import numpy as np

@@ -46,7 +46,10 @@ func TestOpenM2(t *testing.T) {
 	}
 	// Zero point from the cutout's calibration: 0.019 mag above the NMGY card's (the flat field).
 	calib := fr.Calib[310:410]
-	mean, _ := fr.MeanCalib(m2Box)
+	mean, err := fr.MeanCalib(m2Box)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if zp := 22.5 - 2.5*math.Log10(mean); !im.HasZeroPoint || im.ZeroPoint != zp {
 		t.Errorf("zero point %g, want %g", im.ZeroPoint, zp)
 	}

@@ -57,8 +57,8 @@ func TestMaskM2(t *testing.T) {
 		t.Errorf("default planes mask %d pixels, INTERP ∪ SATUR ∪ CR is %d", count(def), union)
 	}
 	// PCAT's cutout has no masked pixel (PROVENANCE.md: none is saturated).
-	if b, _ := m.In(m2Box); count(b) != 0 {
-		t.Errorf("%d masked pixels in PCAT's cutout", count(b))
+	if b, err := m.In(m2Box); err != nil || count(b) != 0 {
+		t.Errorf("%d masked pixels in PCAT's cutout (%v)", count(b), err)
 	}
 
 	fr := readM2Frame(t)

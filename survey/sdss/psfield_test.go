@@ -89,7 +89,10 @@ func TestKLPSFReproducesSDSSTool(t *testing.T) {
 	}
 	// Half a pixel off (forgetting photo's half-pixel convention) is 400× worse, so the test
 	// can fail.
-	st2, _ := k.Stamp(499.5, 599.5, 25)
+	st2, err := k.Stamp(499.5, 599.5, 25)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if d := maxDiff(st2, ref, false); d < 1e-5 {
 		t.Errorf("At(499.5, 599.5) also matches (%.2g): the test cannot tell positions apart", d)
 	}
@@ -112,7 +115,10 @@ func TestKLPSFAtCutoutCentre(t *testing.T) {
 		t.Errorf("PSF at the cutout centre differs from the SDSS tool's image by %.4f of the peak", d)
 	}
 	// Far away the PSF differs by more, so the comparison can fail.
-	far, _ := k.Stamp(2000, 1400, 25)
+	far, err := k.Stamp(2000, 1400, 25)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if d := maxDiff(far, ref, true); d < 0.02 {
 		t.Errorf("the PSF at (2000, 1400) differs by only %.4f: the comparison is too loose", d)
 	}
@@ -130,7 +136,10 @@ func TestKLPSFToPSF(t *testing.T) {
 	if p.Size != 25 && p.Size != 27 {
 		t.Fatalf("PSF stamp %d, want 25 (or 27 when padded)", p.Size)
 	}
-	st, _ := k.Stamp(x, y, 25)
+	st, err := k.Stamp(x, y, 25)
+	if err != nil {
+		t.Fatal(err)
+	}
 	central := func(full []float64) []float64 {
 		o := (p.Size - 25) / 2
 		var out []float64
