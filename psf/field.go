@@ -112,17 +112,7 @@ func (f *Field) Table() (*render.Table, error) {
 
 // RadiusFor is PSF.RadiusFor for the field: the radius that satisfies it in every cell.
 func (f *Field) RadiusFor(flux, sigma float64) int {
-	c := f.Radius()
-	if !(sigma > 0) || len(f.tail) != c+1 {
-		return c
-	}
-	lim := 0.01 * sigma * sigma / (flux * flux)
-	for r := 0; r < c; r++ {
-		if f.tail[r] <= lim {
-			return r
-		}
-	}
-	return c
+	return radiusFor(f.tail, f.Radius(), flux, sigma)
 }
 
 // AddTo implements model.Profile: it adds flux × the PSF of the cell holding (x, y), centred

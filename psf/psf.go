@@ -264,13 +264,17 @@ func (p *PSF) Radius() int { return p.Size / 2 }
 // with a random part of standard deviation at most 0.2 (ln-likelihood: 0.005 and 0.1).
 // A non-positive sigma gives Radius().
 func (p *PSF) RadiusFor(flux, sigma float64) int {
-	c := p.Size / 2
-	if !(sigma > 0) || len(p.tail) != c+1 {
+	return radiusFor(p.tail, p.Size/2, flux, sigma)
+}
+
+// radiusFor is RadiusFor for a stamp of half-width c whose tail power (PSF.tail) is tail.
+func radiusFor(tail []float64, c int, flux, sigma float64) int {
+	if !(sigma > 0) || len(tail) != c+1 {
 		return c
 	}
 	lim := 0.01 * sigma * sigma / (flux * flux)
 	for r := 0; r < c; r++ {
-		if p.tail[r] <= lim {
+		if tail[r] <= lim {
 			return r
 		}
 	}
