@@ -111,6 +111,7 @@ func (p *PSF) FitCorrection(resid, weight []float32, w, h int, stars []Star, opt
 		wy   [4]float32
 		wx   [4]float32
 		flux float32
+		star int32 // index of the star's sky level among the unknowns after the basis
 	}
 	var entries []entry
 	var wx, wy [4]float64
@@ -130,7 +131,7 @@ func (p *PSF) FitCorrection(resid, weight []float32, w, h int, stars []Star, opt
 				gy := (float64(py) - s.Y + float64(half)) * float64(f)
 				b0 := keys.taps(gx, wx[:])
 				a0 := keys.taps(gy, wy[:])
-				e := entry{pix: i, a: int32(a0), b: int32(b0), flux: float32(s.Flux)}
+				e := entry{pix: i, a: int32(a0), b: int32(b0), flux: float32(s.Flux), star: int32(st.Stars)}
 				for j := range 4 {
 					e.wx[j], e.wy[j] = float32(wx[j]), float32(wy[j])
 				}
@@ -154,14 +155,21 @@ func (p *PSF) FitCorrection(resid, weight []float32, w, h int, stars []Star, opt
 			bt[i*nb+k] = v
 		}
 	}
-	ata := make([]float64, nb*nb) // upper triangle, row-major
-	atr := make([]float64, nb)
+	// unknowns: the nb basis coefficients, then one sky level per star, constant over its
+	// stamp: the light of faint neighbours the pilot has not separated, and any error of the
+	// global sky near the star, which the wing functions would otherwise take for PSF light
+	m := nb + st.Stars
+	ata := make([]float64, m*m) // upper triangle, row-major
+	atr := make([]float64, m)
 	row := make([]float64, nb)
+	var sky []int32
 	for lo := 0; lo < len(entries); {
 		hi := lo
 		clear(row)
+		sky = sky[:0]
 		for ; hi < len(entries) && entries[hi].pix == entries[lo].pix; hi++ {
 			e := &entries[hi]
+			sky = append(sky, int32(nb)+e.star)
 			for j := range 4 {
 				a := int(e.a) + j
 				if a < 0 || a >= n {
@@ -189,9 +197,19 @@ func (p *PSF) FitCorrection(resid, weight []float32, w, h int, stars []Star, opt
 			}
 			wrk := wv * rk
 			atr[k] += wrk * rv
-			upper := ata[k*nb+k : (k+1)*nb]
+			upper := ata[k*m+k : k*m+nb]
 			for l, rl := range row[k:] {
 				upper[l] += wrk * rl
+			}
+			for _, q := range sky {
+				ata[k*m+int(q)] += wrk
+			}
+		}
+		for x, q := range sky {
+			atr[q] += wv * rv
+			for _, r := range sky[x:] {
+				lo, hi := min(q, r), max(q, r)
+				ata[int(lo)*m+int(hi)] += wv
 			}
 		}
 		st.Chi2Before += wv * rv * rv
@@ -199,27 +217,49 @@ func (p *PSF) FitCorrection(resid, weight []float32, w, h int, stars []Star, opt
 		lo = hi
 	}
 	lam := 1 / (opt.Amplitude * peak * opt.Amplitude * peak)
-	sym := mat.NewSymDense(nb, nil)
-	for k := range nb {
-		for l := k; l < nb; l++ {
-			sym.SetSym(k, l, ata[k*nb+l])
+	sym := mat.NewSymDense(m, nil)
+	for k := range m {
+		for l := k; l < m; l++ {
+			sym.SetSym(k, l, ata[k*m+l])
 		}
 	}
 	// χ² after the fit is Σ w r² − 2 cᵀ(AᵀWr) + cᵀ(AᵀWA)c, from the unregularised matrix
-	data := mat.NewSymDense(nb, nil)
+	data := mat.NewSymDense(m, nil)
 	data.CopySym(sym)
-	for k := range nb {
-		sym.SetSym(k, k, sym.At(k, k)+lam)
+	for k := range m {
+		l := lam
+		if k >= nb {
+			l = 1e-9 * sym.At(k, k) // the sky levels: a ridge only against degeneracy
+		}
+		sym.SetSym(k, k, sym.At(k, k)+l)
+	}
+	// solve with the unknowns scaled to a unit diagonal (basis coefficients and sky levels
+	// differ in scale by many orders of magnitude)
+	scale := make([]float64, m)
+	for k := range m {
+		scale[k] = 1 / math.Sqrt(sym.At(k, k))
+	}
+	for k := range m {
+		for l := k; l < m; l++ {
+			sym.SetSym(k, l, sym.At(k, l)*scale[k]*scale[l])
+		}
+	}
+	bs := make([]float64, m)
+	for k := range m {
+		bs[k] = atr[k] * scale[k]
 	}
 	var chol mat.Cholesky
 	if !chol.Factorize(sym) {
 		return nil, st, errors.New("psf: refine: the normal equations are not positive definite")
 	}
 	var coef mat.VecDense
-	b := mat.NewVecDense(nb, atr)
-	if err := chol.SolveVecTo(&coef, b); err != nil {
+	if err := chol.SolveVecTo(&coef, mat.NewVecDense(m, bs)); err != nil {
 		return nil, st, fmt.Errorf("psf: refine: %v", err)
 	}
+	for k := range m {
+		coef.SetVec(k, coef.AtVec(k)*scale[k])
+	}
+	b := mat.NewVecDense(m, atr)
 	st.Chi2After = st.Chi2Before - 2*mat.Dot(&coef, b) + mat.Inner(&coef, data, &coef)
 	d := make([]float64, n*n)
 	for k := range nb {

@@ -18,9 +18,13 @@ type RefineConfig struct {
 	// less than Tolerance of its peak.
 	Rounds, FirstSamples, Samples int
 	Tolerance                     float64
-	// MinSNR selects the stars the PSF is fitted to: isolated signal-to-noise
-	// f/sqrt(σ_F² + f/gain) at least this.
-	MinSNR float64
+	// MinSNR and MaxSNR select the stars the PSF is fitted to: isolated signal-to-noise
+	// f/sqrt(σ_F² + f/gain) at least MinSNR and below MaxSNR (0, the default: no upper
+	// limit). On the SDSS frame of M2 a correction fitted with the brightest stars (S/N ≥ 300)
+	// splits the fainter bright stars more, as if their PSF differed (brighter-fatter, or
+	// non-linearity), and one fitted without them does not (experiments/bright-stars); on
+	// fields whose bright stars share the PSF an upper limit only throws information away.
+	MinSNR, MaxSNR float64
 	// MergeRadius is the distance in pixels within which sources of at most half its flux
 	// are taken to be fragments of a star of S/N ≥ MergeSNR, and joined to it before the
 	// fit (a misfit PSF breaks only bright stars; a real neighbour the pilot joins comes
@@ -58,6 +62,8 @@ func (r RefineConfig) Validate() error {
 		return fmt.Errorf("PSF refinement samples per round must be at least 1, got %d and %d", r.FirstSamples, r.Samples)
 	case r.MaxStars < max(r.MinStars, 1):
 		return fmt.Errorf("PSF refinement needs room for at least %d stars, got a cap of %d", max(r.MinStars, 1), r.MaxStars)
+	case !(r.MaxSNR == 0 || r.MaxSNR > r.MinSNR):
+		return fmt.Errorf("PSF refinement S/N range [%g, %g) is empty", r.MinSNR, r.MaxSNR)
 	case !(r.MinSNR > 0):
 		return fmt.Errorf("PSF refinement S/N threshold must be positive, got %g", r.MinSNR)
 	case !(r.MergeSNR > 0):
@@ -149,7 +155,7 @@ func RefinePSF(ctx context.Context, img *model.Image, p *psf.Field, flux model.F
 		}
 		var idx []int
 		for i := range joined.Len() {
-			if snr(joined.Flux[i]) >= rc.MinSNR {
+			if v := snr(joined.Flux[i]); v >= rc.MinSNR && (rc.MaxSNR == 0 || v < rc.MaxSNR) {
 				idx = append(idx, i)
 			}
 		}
@@ -174,7 +180,7 @@ func RefinePSF(ctx context.Context, img *model.Image, p *psf.Field, flux model.F
 		cat = joined
 		if len(stars) < rc.MinStars {
 			rep.Rounds = append(rep.Rounds, rr)
-			rep.Reason = fmt.Sprintf("only %d stars with S/N ≥ %g (need %d)", len(stars), rc.MinSNR, rc.MinStars)
+			rep.Reason = fmt.Sprintf("only %d isolated stars with S/N ≥ %g (need %d)", len(stars), rc.MinSNR, rc.MinStars)
 			break
 		}
 		corr, st, err := cur.Centre().FitCorrection(ch.resid, ch.weight, ch.w, ch.h, stars, rc.Fit)
