@@ -94,102 +94,44 @@ func readColumns(path string, want, required []string) (*columns, error) {
 }
 
 func readParquetColumns(path string, want []string) (c *columns, err error) {
-	f, err := os.Open(path)
+	err = withParquet(path, func(pf *parquet.File) error {
+		names, leaves := flatLeaves(pf)
+		c = &columns{path: path, rows: int(pf.NumRows()), names: names, num: map[string][]float64{}, str: map[string][]string{}, meta: parquetMeta(pf)}
+		for w, name := range resolve(c.names, want) {
+			leaf := leaves[name]
+			text := leaf.Node.Type().Kind() == parquet.ByteArray || leaf.Node.Type().Kind() == parquet.FixedLenByteArray
+			var nums []float64
+			var strs []string
+			if text {
+				strs = make([]string, 0, c.rows)
+			} else {
+				nums = make([]float64, 0, c.rows)
+			}
+			if err := readColumn(pf, path, name, leaf.ColumnIndex, func(v parquet.Value) {
+				switch {
+				case !text:
+					nums = append(nums, valueFloat(v))
+				case v.IsNull():
+					strs = append(strs, "")
+				default:
+					strs = append(strs, string(v.ByteArray()))
+				}
+			}); err != nil {
+				return err
+			}
+			if len(nums)+len(strs) != c.rows {
+				return fmt.Errorf("%s: column %q has %d values for %d rows", path, name, len(nums)+len(strs), c.rows)
+			}
+			if text {
+				c.str[w] = strs
+			} else {
+				c.num[w] = nums
+			}
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, err
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			c, err = nil, fmt.Errorf("%s: malformed Parquet file (%v)", path, r)
-		}
-	}()
-	pf, err := parquet.OpenFile(f, st.Size())
-	if err != nil {
-		return nil, fmt.Errorf("%s: not a readable Parquet file: %w", path, err)
-	}
-	schema := pf.Schema()
-	c = &columns{path: path, rows: int(pf.NumRows()), num: map[string][]float64{}, str: map[string][]string{}, meta: map[string]string{}}
-	for _, kv := range pf.Metadata().KeyValueMetadata {
-		c.meta[kv.Key] = kv.Value
-	}
-	leaves := map[string]parquet.LeafColumn{}
-	for _, fl := range schema.Fields() {
-		if !fl.Leaf() || fl.Repeated() {
-			continue
-		}
-		leaf, ok := schema.Lookup(fl.Name())
-		if !ok {
-			continue
-		}
-		leaves[fl.Name()] = leaf
-		c.names = append(c.names, fl.Name())
-	}
-	buf := make([]parquet.Value, 4096)
-	for w, name := range resolve(c.names, want) {
-		leaf := leaves[name]
-		text := leaf.Node.Type().Kind() == parquet.ByteArray || leaf.Node.Type().Kind() == parquet.FixedLenByteArray
-		var nums []float64
-		var strs []string
-		if text {
-			strs = make([]string, 0, c.rows)
-		} else {
-			nums = make([]float64, 0, c.rows)
-		}
-		for _, rg := range pf.RowGroups() {
-			chunks := rg.ColumnChunks()
-			if leaf.ColumnIndex >= len(chunks) {
-				return nil, fmt.Errorf("%s: row group lacks column %q", path, name)
-			}
-			pages := chunks[leaf.ColumnIndex].Pages()
-			for {
-				p, err := pages.ReadPage()
-				if err == io.EOF {
-					break
-				}
-				if err != nil {
-					pages.Close()
-					return nil, fmt.Errorf("%s: column %q: %w", path, name, err)
-				}
-				vr := p.Values()
-				for {
-					n, err := vr.ReadValues(buf)
-					for _, v := range buf[:n] {
-						if text {
-							if v.IsNull() {
-								strs = append(strs, "")
-							} else {
-								strs = append(strs, string(v.ByteArray()))
-							}
-						} else {
-							nums = append(nums, valueFloat(v))
-						}
-					}
-					if err == io.EOF {
-						break
-					}
-					if err != nil {
-						parquet.Release(p)
-						pages.Close()
-						return nil, fmt.Errorf("%s: column %q: %w", path, name, err)
-					}
-				}
-				parquet.Release(p)
-			}
-			pages.Close()
-		}
-		if len(nums)+len(strs) != c.rows {
-			return nil, fmt.Errorf("%s: column %q has %d values for %d rows", path, name, len(nums)+len(strs), c.rows)
-		}
-		if text {
-			c.str[w] = strs
-		} else {
-			c.num[w] = nums
-		}
 	}
 	return c, nil
 }

@@ -203,30 +203,67 @@ type table struct {
 // readTable reads every column of a flat Parquet file. required lists columns that must be
 // present.
 func readTable(path string, required ...string) (tab *table, err error) {
-	f, err := os.Open(path)
+	err = withParquet(path, func(pf *parquet.File) error {
+		names, leaves := flatLeaves(pf)
+		tab = &table{names: names, cols: map[string][]float64{}, meta: parquetMeta(pf), rows: int(pf.NumRows())}
+		for _, name := range required {
+			if _, ok := leaves[name]; !ok {
+				return fmt.Errorf("%s: no column %q (has %s)", path, name, strings.Join(tab.names, ", "))
+			}
+		}
+		// Column by column, page by page: no row assembly.
+		for _, name := range tab.names {
+			col := make([]float64, 0, tab.rows)
+			if err := readColumn(pf, path, name, leaves[name].ColumnIndex, func(v parquet.Value) {
+				col = append(col, valueFloat(v))
+			}); err != nil {
+				return err
+			}
+			if len(col) != tab.rows {
+				return fmt.Errorf("%s: column %q has %d values for %d rows", path, name, len(col), tab.rows)
+			}
+			tab.cols[name] = col
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, err
+	}
+	return tab, nil
+}
+
+// withParquet opens a Parquet file and hands it to fn, turning the panics parquet-go raises
+// on some malformed files into an error naming the file: a bad file must give an error, not a
+// crash.
+func withParquet(path string, fn func(pf *parquet.File) error) (err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
-		return nil, err
+		return err
 	}
-	// parquet-go panics on some malformed files; a bad file must give an error, not a crash.
 	defer func() {
 		if r := recover(); r != nil {
-			tab, err = nil, fmt.Errorf("%s: malformed Parquet file (%v)", path, r)
+			err = fmt.Errorf("%s: malformed Parquet file (%v)", path, r)
 		}
 	}()
 	pf, err := parquet.OpenFile(f, st.Size())
 	if err != nil {
-		return nil, fmt.Errorf("%s: not a readable Parquet file: %w", path, err)
+		return fmt.Errorf("%s: not a readable Parquet file: %w", path, err)
 	}
+	return fn(pf)
+}
+
+// flatLeaves returns the names of a Parquet file's top-level, non-repeated leaf columns in
+// schema order, and their leaves by name.
+func flatLeaves(pf *parquet.File) ([]string, map[string]parquet.LeafColumn) {
 	schema := pf.Schema()
-	fields := schema.Fields()
-	tab = &table{cols: map[string][]float64{}, meta: map[string]string{}, rows: int(pf.NumRows())}
-	index := map[string]int{}
-	for _, fl := range fields {
+	var names []string
+	leaves := map[string]parquet.LeafColumn{}
+	for _, fl := range schema.Fields() {
 		if !fl.Leaf() || fl.Repeated() {
 			continue
 		}
@@ -234,63 +271,60 @@ func readTable(path string, required ...string) (tab *table, err error) {
 		if !ok {
 			continue
 		}
-		index[fl.Name()] = leaf.ColumnIndex
-		tab.names = append(tab.names, fl.Name())
-		tab.cols[fl.Name()] = make([]float64, 0, tab.rows)
+		leaves[fl.Name()] = leaf
+		names = append(names, fl.Name())
 	}
-	for _, name := range required {
-		if _, ok := index[name]; !ok {
-			return nil, fmt.Errorf("%s: no column %q (has %s)", path, name, strings.Join(tab.names, ", "))
-		}
-	}
+	return names, leaves
+}
+
+// parquetMeta returns a Parquet file's key-value metadata.
+func parquetMeta(pf *parquet.File) map[string]string {
+	meta := map[string]string{}
 	for _, kv := range pf.Metadata().KeyValueMetadata {
-		tab.meta[kv.Key] = kv.Value
+		meta[kv.Key] = kv.Value
 	}
-	// Column by column, page by page: no row assembly.
+	return meta
+}
+
+// readColumn hands every value of column ci (named name, for errors) of every row group to
+// fn, page by page.
+func readColumn(pf *parquet.File, path, name string, ci int, fn func(parquet.Value)) error {
 	buf := make([]parquet.Value, 4096)
 	for _, rg := range pf.RowGroups() {
 		chunks := rg.ColumnChunks()
-		for _, name := range tab.names {
-			ci := index[name]
-			if ci >= len(chunks) {
-				return nil, fmt.Errorf("%s: row group lacks column %q", path, name)
+		if ci >= len(chunks) {
+			return fmt.Errorf("%s: row group lacks column %q", path, name)
+		}
+		pages := chunks[ci].Pages()
+		for {
+			p, err := pages.ReadPage()
+			if err == io.EOF {
+				break
 			}
-			pages := chunks[ci].Pages()
+			if err != nil {
+				pages.Close()
+				return fmt.Errorf("%s: column %q: %w", path, name, err)
+			}
+			vr := p.Values()
 			for {
-				p, err := pages.ReadPage()
+				n, err := vr.ReadValues(buf)
+				for _, v := range buf[:n] {
+					fn(v)
+				}
 				if err == io.EOF {
 					break
 				}
 				if err != nil {
+					parquet.Release(p)
 					pages.Close()
-					return nil, fmt.Errorf("%s: column %q: %w", path, name, err)
+					return fmt.Errorf("%s: column %q: %w", path, name, err)
 				}
-				vr := p.Values()
-				for {
-					n, err := vr.ReadValues(buf)
-					for _, v := range buf[:n] {
-						tab.cols[name] = append(tab.cols[name], valueFloat(v))
-					}
-					if err == io.EOF {
-						break
-					}
-					if err != nil {
-						parquet.Release(p)
-						pages.Close()
-						return nil, fmt.Errorf("%s: column %q: %w", path, name, err)
-					}
-				}
-				parquet.Release(p)
 			}
-			pages.Close()
+			parquet.Release(p)
 		}
+		pages.Close()
 	}
-	for _, name := range tab.names {
-		if len(tab.cols[name]) != tab.rows {
-			return nil, fmt.Errorf("%s: column %q has %d values for %d rows", path, name, len(tab.cols[name]), tab.rows)
-		}
-	}
-	return tab, nil
+	return nil
 }
 
 // valueFloat converts a numeric Parquet value to float64 (NaN for null or non-numeric).
