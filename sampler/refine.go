@@ -21,8 +21,8 @@ type RefineConfig struct {
 	// MinSNR and MaxSNR select the stars the PSF is fitted to: isolated signal-to-noise
 	// f/sqrt(σ_F² + f/gain) at least MinSNR and below MaxSNR (0, the default: no upper
 	// limit). On the SDSS frame of M2 a correction fitted with the brightest stars (S/N ≥ 300)
-	// splits the fainter bright stars more, as if their PSF differed (brighter-fatter, or
-	// non-linearity), and one fitted without them does not (experiments/bright-stars); on
+	// splits the fainter bright stars more, as if their PSF differed, and one fitted without
+	// them does not (experiments/bright-stars); on
 	// fields whose bright stars share the PSF an upper limit only throws information away.
 	MinSNR, MaxSNR float64
 	// MergeRadius is the distance in pixels within which sources of at most half its flux
