@@ -56,9 +56,6 @@ type RefineStats struct {
 	// Chi2Before and Chi2After are Σ w r² over those pixels before and after the correction
 	// (the stars' fluxes and positions held fixed, before the renormalisation of the result).
 	Chi2Before, Chi2After float64
-	// MaxChange is the largest change of a native-pixel stamp value at zero offset, as a
-	// fraction of the peak.
-	MaxChange float64
 }
 
 // FitCorrection fits a correction to the PSF from the residuals that the given stars leave
@@ -294,17 +291,23 @@ func (p *PSF) FitCorrection(resid, weight []float32, w, h int, stars []Star, opt
 		}
 	}
 	c := &Correction{Size: p.Size, Factor: f, D: d}
-	if q, err := p.Corrected(c); err == nil && q.Size == p.Size {
-		a, b := p.Reference(0, 0), q.Reference(0, 0)
-		pk := 0.0
-		for _, v := range a {
-			pk = math.Max(pk, v)
-		}
-		for i := range a {
-			st.MaxChange = math.Max(st.MaxChange, math.Abs(b[i]-a[i])/pk)
-		}
-	}
 	return c, st, nil
+}
+
+// MaxChange returns the largest difference between the stamps of p and q at zero sub-pixel
+// offset, as a fraction of p's peak (0 for PSFs of different stamp sizes, which have no common
+// stamp pixels to compare).
+func (p *PSF) MaxChange(q *PSF) float64 {
+	if q.Size != p.Size {
+		return 0
+	}
+	a, b := p.Reference(0, 0), q.Reference(0, 0)
+	pk, d := 0.0, 0.0
+	for i := range a {
+		pk = math.Max(pk, a[i])
+		d = math.Max(d, math.Abs(b[i]-a[i]))
+	}
+	return d / pk
 }
 
 // Corrected returns the PSF with the correction added to its oversampled samples, built like
@@ -342,21 +345,11 @@ func (p *PSF) shapelets(opt RefineOptions) [][]float64 {
 		order int
 	}{{beta, opt.CoreOrder}, {3 * beta, opt.WingOrder}} {
 		// one[j][b]: order j integrated over the pixel centred at displacement b/f − half
-		one := make([][]float64, sc.order+1)
-		for j := range one {
-			one[j] = make([]float64, n)
+		disp := make([]float64, n)
+		for b := range disp {
+			disp[b] = float64(b)/float64(p.Factor) - half
 		}
-		var herm []float64
-		for b := 0; b < n; b++ {
-			d := float64(b)/float64(p.Factor) - half
-			for q, x := range gl8x {
-				u := (d + 0.5*x) / sc.beta
-				herm = hermiteFunctions(u, sc.order, herm)
-				for j, v := range herm {
-					one[j][b] += 0.5 * gl8w[q] * v
-				}
-			}
-		}
+		one := pixelHermite(disp, sc.beta, sc.order)
 		for j := 0; j <= sc.order; j++ {
 			for k := 0; j+k <= sc.order; k++ {
 				g := make([]float64, n*n)
@@ -385,6 +378,27 @@ func (p *PSF) shapelets(opt RefineOptions) [][]float64 {
 // many sub-pixel positions constrain higher orders: the refinement does not cap them.)
 func resolvedOrder(beta float64) int {
 	return max(1, int(math.Pi*math.Pi*beta*beta/2))
+}
+
+// pixelHermite returns the Hermite functions φ_j(u/β), j ≤ order, integrated over a native
+// pixel centred at each displacement d (8-point Gauss–Legendre over [d − ½, d + ½]): out[j][i]
+// for displacement d[i]. Both the PSF correction's basis and FromImage's smooth part are
+// products of two of them.
+func pixelHermite(d []float64, beta float64, order int) [][]float64 {
+	out := make([][]float64, order+1)
+	for j := range out {
+		out[j] = make([]float64, len(d))
+	}
+	var herm []float64
+	for i, di := range d {
+		for q, x := range gl8x {
+			herm = hermiteFunctions((di+0.5*x)/beta, order, herm)
+			for j, v := range herm {
+				out[j][i] += 0.5 * gl8w[q] * v
+			}
+		}
+	}
+	return out
 }
 
 // hermiteFunctions returns φ_0(u) … φ_order(u), the Hermite functions

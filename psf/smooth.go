@@ -40,22 +40,13 @@ func upsample(img []float64, w, h int, cx, cy float64, xs, ys []float64) []float
 	// 1-D pixel-integrated Hermite functions at the displacements of the image's columns
 	// and rows and of the new positions
 	oneD := func(pos []float64, c float64) [][][]float64 {
+		d := make([]float64, len(pos))
+		for i, p := range pos {
+			d[i] = p - c
+		}
 		out := make([][][]float64, len(scales))
 		for s, sc := range scales {
-			out[s] = make([][]float64, sc.order+1)
-			for j := range out[s] {
-				out[s][j] = make([]float64, len(pos))
-			}
-			var herm []float64
-			for b, p := range pos {
-				d := p - c
-				for q, x := range gl8x {
-					herm = hermiteFunctions((d+0.5*x)/sc.beta, sc.order, herm)
-					for j, v := range herm {
-						out[s][j][b] += 0.5 * gl8w[q] * v
-					}
-				}
-			}
+			out[s] = pixelHermite(d, sc.beta, sc.order)
 		}
 		return out
 	}

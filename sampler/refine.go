@@ -1,6 +1,7 @@
 package sampler
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/probcat/probcat/model"
 	"github.com/probcat/probcat/psf"
+	"gonum.org/v1/gonum/mat"
 )
 
 // RefineConfig sets up the refinement of the PSF from the image (RefinePSF).
@@ -82,7 +84,8 @@ type RefineRound struct {
 	// them were joined to a brighter star as its fragments, Stars how many stars the PSF was
 	// fitted to.
 	Sources, Merged, Stars int
-	// Chi2Before, Chi2After and MaxChange are those of psf.RefineStats.
+	// Chi2Before and Chi2After are those of psf.RefineStats; MaxChange is the update's
+	// largest change of the stamp (psf.PSF.MaxChange).
 	Chi2Before, Chi2After, MaxChange float64
 }
 
@@ -159,7 +162,7 @@ func RefinePSF(ctx context.Context, img *model.Image, p *psf.Field, flux model.F
 				idx = append(idx, i)
 			}
 		}
-		slices.SortStableFunc(idx, func(a, b int) int { return -cmpFloat(joined.Flux[a], joined.Flux[b]) })
+		slices.SortStableFunc(idx, func(a, b int) int { return cmp.Compare(joined.Flux[b], joined.Flux[a]) })
 		if len(idx) > rc.MaxStars {
 			idx = idx[:rc.MaxStars]
 		}
@@ -193,11 +196,12 @@ func RefinePSF(ctx context.Context, img *model.Image, p *psf.Field, flux model.F
 			rep.Reason = err.Error()
 			break
 		}
-		rr.Chi2Before, rr.Chi2After, rr.MaxChange = st.Chi2Before, st.Chi2After, st.MaxChange
+		rr.Chi2Before, rr.Chi2After = st.Chi2Before, st.Chi2After
+		rr.MaxChange = cur.Centre().MaxChange(next.Centre())
 		rep.Rounds = append(rep.Rounds, rr)
 		cur = next
 		rep.Refined = true
-		if st.MaxChange < rc.Tolerance {
+		if rr.MaxChange < rc.Tolerance {
 			break
 		}
 	}
@@ -248,8 +252,8 @@ func (c *Chain) refitStars(p *psf.Field, cat *model.Catalogue, idx []int) {
 			render(mx2, x0, y0, nx-h, ny, 1)
 			render(my1, x0, y0, nx, ny+h, 1)
 			render(my2, x0, y0, nx, ny-h, 1)
-			var a [3][3]float64
-			var b [3]float64
+			a := mat.NewSymDense(3, nil)
+			b := mat.NewVecDense(3, nil)
 			for v := range side {
 				for u := range side {
 					q := v*side + u
@@ -257,20 +261,21 @@ func (c *Chain) refitStars(p *psf.Field, cat *model.Catalogue, idx []int) {
 					j := [3]float64{float64(m[q]), nf * float64(mx1[q]-mx2[q]) / (2 * h), nf * float64(my1[q]-my2[q]) / (2 * h)}
 					r := d[q] - nf*float64(m[q])
 					for k := range 3 {
-						b[k] += w * j[k] * r
-						for l := range 3 {
-							a[k][l] += w * j[k] * j[l]
+						b.SetVec(k, b.AtVec(k)+w*j[k]*r)
+						for l := k; l < 3; l++ {
+							a.SetSym(k, l, a.At(k, l)+w*j[k]*j[l])
 						}
 					}
 				}
 			}
-			step, ok := solve3(a, b)
-			if !ok {
+			var chol mat.Cholesky
+			var step mat.VecDense
+			if !chol.Factorize(a) || chol.SolveVecTo(&step, b) != nil {
 				break
 			}
-			nf += step[0]
-			nx += math.Max(-0.5, math.Min(0.5, step[1]))
-			ny += math.Max(-0.5, math.Min(0.5, step[2]))
+			nf += step.AtVec(0)
+			nx += math.Max(-0.5, math.Min(0.5, step.AtVec(1)))
+			ny += math.Max(-0.5, math.Min(0.5, step.AtVec(2)))
 		}
 		if !(nf > c.fmin) || math.Abs(nx-x) > 1 || math.Abs(ny-y) > 1 || nx < -0.5 || ny < -0.5 || nx >= float64(c.w)-0.5 || ny >= float64(c.h)-0.5 {
 			continue // keep the sample's values where the fit wanders off
@@ -296,26 +301,6 @@ func isolated(cat *model.Catalogue, i int, radius float64) bool {
 	return true
 }
 
-// solve3 solves the 3×3 system a·x = b by Cramer's rule, reporting false when a is singular.
-func solve3(a [3][3]float64, b [3]float64) ([3]float64, bool) {
-	det := func(m [3][3]float64) float64 {
-		return m[0][0]*(m[1][1]*m[2][2]-m[1][2]*m[2][1]) - m[0][1]*(m[1][0]*m[2][2]-m[1][2]*m[2][0]) + m[0][2]*(m[1][0]*m[2][1]-m[1][1]*m[2][0])
-	}
-	D := det(a)
-	if !(math.Abs(D) > 0) {
-		return [3]float64{}, false
-	}
-	var x [3]float64
-	for k := range 3 {
-		m := a
-		for r := range 3 {
-			m[r][k] = b[r]
-		}
-		x[k] = det(m) / D
-	}
-	return x, true
-}
-
 // snrFunc returns the isolated signal-to-noise of a point source as a function of its flux:
 // f / sqrt(σ_F² + f/gain), with σ_F² the background-limited flux variance of stepConstants.
 func (c *Chain) snrFunc() func(f float64) float64 {
@@ -338,7 +323,7 @@ func joinFragments(cat *model.Catalogue, snr func(float64) float64, minSNR, radi
 	for i := range idx {
 		idx[i] = i
 	}
-	slices.SortStableFunc(idx, func(a, b int) int { return -cmpFloat(cat.Flux[a], cat.Flux[b]) })
+	slices.SortStableFunc(idx, func(a, b int) int { return cmp.Compare(cat.Flux[b], cat.Flux[a]) })
 	gone := make([]bool, n)
 	x := slices.Clone(cat.X)
 	y := slices.Clone(cat.Y)
@@ -387,14 +372,4 @@ func joinFragments(cat *model.Catalogue, snr func(float64) float64, minSNR, radi
 		out.Flux = append(out.Flux, f[i])
 	}
 	return out, merged
-}
-
-func cmpFloat(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
