@@ -5,14 +5,13 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/probcat/probcat/catalogue"
+	"github.com/probcat/probcat/internal/killtest"
 	"github.com/probcat/probcat/model"
 	"github.com/probcat/probcat/psf"
 	"github.com/probcat/probcat/sampler"
@@ -220,7 +219,7 @@ func TestNextCheck(t *testing.T) {
 // (resuming when PROBCAT_HELPER_RESUME is set). Once PROBCAT_HELPER_STOP holds ("burn-in":
 // 80 samples done, every chain a few dozen samples into burn-in; "kept": every chain has a
 // kept sample in its log), the chain that sees it stops in its progress callback for good,
-// after creating PROBCAT_HELPER_READY: the run can then never finish, so the kill always
+// after calling killtest.Ready: the run can then never finish, so the kill always
 // lands on an unfinished run.
 func TestHelperKilledRun(t *testing.T) {
 	out := os.Getenv("PROBCAT_HELPER_OUT")
@@ -244,12 +243,7 @@ func TestHelperKilledRun(t *testing.T) {
 				}
 			}
 		}
-		once.Do(func() {
-			if err := os.WriteFile(os.Getenv("PROBCAT_HELPER_READY"), nil, 0o644); err != nil {
-				panic(err)
-			}
-			select {} // until killed
-		})
+		once.Do(killtest.Ready)
 	}
 	if _, err := Run(context.Background(), job); err != nil {
 		t.Fatal(err)
@@ -261,41 +255,11 @@ func TestHelperKilledRun(t *testing.T) {
 // or making no progress in 60 s, fails the test.
 func killAt(t *testing.T, out string, resume bool, stop string) {
 	t.Helper()
-	ready := filepath.Join(filepath.Dir(out), "ready-"+stop)
-	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperKilledRun$")
-	cmd.Env = append(os.Environ(), "PROBCAT_HELPER_OUT="+out, "PROBCAT_HELPER_READY="+ready, "PROBCAT_HELPER_STOP="+stop)
+	env := []string{"PROBCAT_HELPER_OUT=" + out, "PROBCAT_HELPER_STOP=" + stop}
 	if resume {
-		cmd.Env = append(cmd.Env, "PROBCAT_HELPER_RESUME=1")
+		env = append(env, "PROBCAT_HELPER_RESUME=1")
 	}
-	var output bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &output, &output
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	deadline := time.After(60 * time.Second)
-wait:
-	for {
-		select {
-		case err := <-exited:
-			t.Fatalf("the helper exited (%v) before it could be killed:\n%s", err, output.Bytes())
-		case <-deadline:
-			if err := cmd.Process.Kill(); err != nil {
-				t.Error(err)
-			}
-			<-exited
-			t.Fatalf("helper made no progress in 60 s:\n%s", output.Bytes())
-		case <-time.After(2 * time.Millisecond):
-			if _, err := os.Stat(ready); err == nil {
-				break wait
-			}
-		}
-	}
-	if err := cmd.Process.Kill(); err != nil { // SIGKILL, as a preempted job
-		t.Fatal(err)
-	}
-	<-exited
+	killtest.Run(t, "TestHelperKilledRun", env...)
 	if _, err := os.Stat(filepath.Join(out, EnsembleFile)); err == nil {
 		t.Fatal("the killed run wrote its outputs: it was not killed midway")
 	}

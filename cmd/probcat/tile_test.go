@@ -5,15 +5,14 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/probcat/probcat/catalogue"
+	"github.com/probcat/probcat/internal/killtest"
 	"github.com/probcat/probcat/tile"
 )
 
@@ -177,7 +176,7 @@ func TestTiledSampleEqualsPlanRunMerge(t *testing.T) {
 // PROBCAT_HELPER_PLAN set so that this function runs tile 1 of that plan (as run-tile --index 1
 // --threads 1 does) until killed. Once every chain has a kept sample in its log, the chain
 // that reports it stops in its progress callback for good (the other samples on), after
-// creating PROBCAT_HELPER_READY: the tile can then never finish, so the kill always lands on
+// calling killtest.Ready: the tile can then never finish, so the kill always lands on
 // an unfinished tile.
 func TestHelperKilledTile(t *testing.T) {
 	dir := os.Getenv("PROBCAT_HELPER_PLAN")
@@ -196,12 +195,7 @@ func TestHelperKilledTile(t *testing.T) {
 				return
 			}
 		}
-		once.Do(func() {
-			if err := os.WriteFile(os.Getenv("PROBCAT_HELPER_READY"), nil, 0o644); err != nil {
-				panic(err)
-			}
-			select {} // until killed
-		})
+		once.Do(killtest.Ready)
 	}
 	if err := tile.RunTile(context.Background(), m, dir, job, 1, 1, progress); err != nil {
 		t.Fatal(err)
@@ -217,38 +211,7 @@ func TestKilledTileResumes(t *testing.T) {
 
 	killed := filepath.Join(dir, "killed")
 	planAndRun(t, img, killed, 0, 2, 3)
-	ready := filepath.Join(dir, "ready")
-	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperKilledTile$")
-	cmd.Env = append(os.Environ(), "PROBCAT_HELPER_PLAN="+killed, "PROBCAT_HELPER_READY="+ready)
-	var output bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &output, &output
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	deadline := time.After(60 * time.Second)
-wait:
-	for {
-		select {
-		case err := <-exited:
-			t.Fatalf("the helper exited (%v) before it could be killed:\n%s", err, output.Bytes())
-		case <-deadline:
-			if err := cmd.Process.Kill(); err != nil {
-				t.Error(err)
-			}
-			<-exited
-			t.Fatalf("helper made no progress in 60 s:\n%s", output.Bytes())
-		case <-time.After(2 * time.Millisecond):
-			if _, err := os.Stat(ready); err == nil {
-				break wait
-			}
-		}
-	}
-	if err := cmd.Process.Kill(); err != nil { // SIGKILL, as a preempted job
-		t.Fatal(err)
-	}
-	<-exited
+	killtest.Run(t, "TestHelperKilledTile", "PROBCAT_HELPER_PLAN="+killed)
 	if tile.Done(killed, 1) {
 		t.Fatal("the killed tile finished: it was not killed midway")
 	}
