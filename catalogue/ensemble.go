@@ -1,10 +1,11 @@
 package catalogue
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"math"
-	"sort"
+	"slices"
 )
 
 // Sample is one catalogue of an ensemble: the sources of kept sample Index of chain Chain.
@@ -146,24 +147,36 @@ func ensembleFromTable(path string, tab *table) ([]Sample, error) {
 		s.Y = append(s.Y, y[i])
 		s.Flux = append(s.Flux, f[i])
 	}
-	if v, ok := tab.meta[emptySamplesKey]; ok {
-		var empty [][2]int
-		if err := json.Unmarshal([]byte(v), &empty); err != nil {
+	return withEmptySamples(path, tab.meta, out, func(s *Sample) (int, int) { return s.Chain, s.Index },
+		func(c, i int) Sample { return Sample{Chain: c, Index: i} })
+}
+
+// withEmptySamples adds to the samples read from an ensemble's rows those that its metadata
+// lists as empty (they have no row; see EnsembleWriter), and sorts them by chain then sample.
+// id gives a sample's chain and index, and empty makes an empty sample.
+func withEmptySamples[S any](path string, meta map[string]string, out []S, id func(*S) (int, int), empty func(chain, index int) S) ([]S, error) {
+	if v, ok := meta[emptySamplesKey]; ok {
+		var list [][2]int
+		if err := json.Unmarshal([]byte(v), &list); err != nil {
 			return nil, fmt.Errorf("%s: bad %s metadata: %v", path, emptySamplesKey, err)
 		}
-		for _, e := range empty {
-			if _, dup := idx[key{e[0], e[1]}]; dup {
+		seen := make(map[[2]int]bool, len(out))
+		for i := range out {
+			c, s := id(&out[i])
+			seen[[2]int{c, s}] = true
+		}
+		for _, e := range list {
+			if seen[e] {
 				return nil, fmt.Errorf("%s: sample %d of chain %d is listed as empty but has rows", path, e[1], e[0])
 			}
-			idx[key{e[0], e[1]}] = len(out)
-			out = append(out, Sample{Chain: e[0], Index: e[1]})
+			seen[e] = true
+			out = append(out, empty(e[0], e[1]))
 		}
 	}
-	sort.SliceStable(out, func(a, b int) bool {
-		if out[a].Chain != out[b].Chain {
-			return out[a].Chain < out[b].Chain
-		}
-		return out[a].Index < out[b].Index
+	slices.SortStableFunc(out, func(a, b S) int {
+		ca, ia := id(&a)
+		cb, ib := id(&b)
+		return cmp.Or(cmp.Compare(ca, cb), cmp.Compare(ia, ib))
 	})
 	return out, nil
 }

@@ -1,10 +1,8 @@
 package catalogue
 
 import (
-	"encoding/json"
 	"fmt"
 	"math"
-	"sort"
 	"strings"
 )
 
@@ -217,24 +215,6 @@ func groupSamples(c *columns, ch, sa, ra, dec, mag []float64) ([]SkySample, erro
 			s.Row = append(s.Row, int32(i))
 		}
 	}
-	if v, ok := c.meta[emptySamplesKey]; ok {
-		var empty [][2]int
-		if err := json.Unmarshal([]byte(v), &empty); err != nil {
-			return nil, fmt.Errorf("%s: bad %s metadata: %v", c.path, emptySamplesKey, err)
-		}
-		for _, e := range empty {
-			if _, dup := idx[key{e[0], e[1]}]; dup {
-				return nil, fmt.Errorf("%s: sample %d of chain %d is listed as empty but has rows", c.path, e[1], e[0])
-			}
-			idx[key{e[0], e[1]}] = len(out)
-			out = append(out, SkySample{Chain: e[0], Index: e[1]})
-		}
-	}
-	sort.SliceStable(out, func(a, b int) bool {
-		if out[a].Chain != out[b].Chain {
-			return out[a].Chain < out[b].Chain
-		}
-		return out[a].Index < out[b].Index
-	})
-	return out, nil
+	return withEmptySamples(c.path, c.meta, out, func(s *SkySample) (int, int) { return s.Chain, s.Index },
+		func(ch, i int) SkySample { return SkySample{Chain: ch, Index: i} })
 }
