@@ -58,6 +58,12 @@ type Image struct {
 	Background float64
 	// ReadNoise is the read noise in counts (SDSS: √dark_variance).
 	ReadNoise float64
+	// ModelError is a fractional model error ε added to every pixel's variance,
+	// σ² += (ε·s)², as DAOPHOT and crowdsource do, so that the per cent by which a PSF model
+	// misses a bright star's core need not look like extra sources. s is the pixel's signal
+	// above the sky taken from the data, max(0, data − bias − Background), rather than from
+	// the model, so that the weights do not change while a chain runs; 0 turns it off.
+	ModelError float64
 	// Noise selects how the inverse variance is computed.
 	Noise NoiseModel
 	// ZeroPoint gives magnitudes, mag = ZeroPoint − 2.5 log10(flux); valid when HasZeroPoint.
@@ -99,6 +105,9 @@ func (im *Image) Validate() error {
 	if im.ReadNoise < 0 {
 		return fmt.Errorf("read noise must not be negative, got %g", im.ReadNoise)
 	}
+	if !(im.ModelError >= 0) || im.ModelError > 1 {
+		return fmt.Errorf("model error must lie in [0, 1], got %g", im.ModelError)
+	}
 	good := 0
 	for i, v := range im.Pix {
 		if im.Mask != nil && im.Mask[i] {
@@ -123,7 +132,7 @@ func (im *Image) Validate() error {
 // add light. A pixel that fluctuates below the sky thus gets the sky's weight, not more (with
 // a floor at 0 alone, the negative half of a zero-sky image would get up to readNoise²/1 e⁻
 // times the weight of the positive half, and faint positive noise would turn into sources).
-// Every variance goes through PixelVariance.
+// Every variance goes through Variance.
 func (im *Image) InverseVariance(model []float32) []float32 {
 	w := make([]float32, len(im.Pix))
 	sky := math.Max(im.Background, 0)
@@ -141,9 +150,21 @@ func (im *Image) InverseVariance(model []float32) []float32 {
 		default:
 			m = math.Max(float64(d)-im.Bias, sky)
 		}
-		w[i] = float32(1 / im.PixelVariance(m))
+		w[i] = float32(1 / im.Variance(i, m))
 	}
 	return w
+}
+
+// Variance returns the variance in counts² of pixel i when its expected counts above the
+// bias are m: PixelVariance(m), plus the model error (ModelError·s)² with s the pixel's
+// signal above the sky in the data.
+func (im *Image) Variance(i int, m float64) float64 {
+	v := im.PixelVariance(m)
+	if im.ModelError > 0 {
+		s := im.ModelError * math.Max(0, float64(im.Pix[i])-im.Bias-im.Background)
+		v += s * s
+	}
+	return v
 }
 
 // PixelVariance returns the variance in counts² of a pixel whose expected counts above the

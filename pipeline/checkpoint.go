@@ -82,7 +82,7 @@ func readCheckpoint(path string) (*checkpoint, error) {
 func fingerprint(job *Job) [32]byte {
 	h := sha256.New()
 	im := job.Image
-	fmt.Fprintf(h, "%d %d %g %g %g %g %v %g %v|", im.Width, im.Height, im.Gain, im.Bias, im.Background, im.ReadNoise, im.Noise, im.ZeroPoint, im.HasZeroPoint)
+	fmt.Fprintf(h, "%d %d %g %g %g %g %g %v %g %v|", im.Width, im.Height, im.Gain, im.Bias, im.Background, im.ReadNoise, im.ModelError, im.Noise, im.ZeroPoint, im.HasZeroPoint)
 	binary.Write(h, binary.LittleEndian, im.Pix)
 	if im.Mask != nil {
 		binary.Write(h, binary.LittleEndian, im.Mask)

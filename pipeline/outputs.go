@@ -176,7 +176,7 @@ func writeOutputs(job *Job, kind model.SourceKind, ckdir string, start time.Time
 		"sampler":         configRecord(cfg),
 		"flux_prior":      map[string]float64{"min": job.Flux.Min, "slope": job.Flux.Slope},
 		"image": map[string]any{"width": im.Width, "height": im.Height, "gain": im.Gain, "bias": im.Bias,
-			"background": im.Background, "read_noise": im.ReadNoise, "noise": im.Noise.String(),
+			"background": im.Background, "read_noise": im.ReadNoise, "model_error": im.ModelError, "noise": im.Noise.String(),
 			"x0": im.X0, "y0": im.Y0, "zero_point": nullable(im.ZeroPoint, im.HasZeroPoint)},
 		"psf": map[string]any{"size": job.PSF.Size(), "oversample": job.PSF.Centre().Factor,
 			"cells": []int{job.PSF.NX, job.PSF.NY}, "cell_size": nullable(float64(job.PSF.Cell), job.PSF.NX*job.PSF.NY > 1)},
@@ -291,7 +291,6 @@ func configRecord(c sampler.Config) map[string]any {
 		"weights":     map[string]float64{"move": c.Weights.Move, "birth_death": c.Weights.BirthDeath, "split_merge": c.Weights.SplitMerge},
 		"count_prior": c.CountPrior.String(), "sample_background": c.SampleBackground,
 		"sample_slope": c.SampleSlope, "residual_births": c.ResidualBirths,
-		"model_error": c.ModelError,
 	}
 }
 

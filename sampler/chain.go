@@ -299,15 +299,7 @@ func (c *Chain) computeWeights() {
 			if !c.cfg.WeightsFromBackground {
 				m += float64(c.modelImg[i])
 			}
-			c.weight[i] = float32(1 / im.PixelVariance(m))
-		}
-	}
-	if eps := c.cfg.ModelError; eps > 0 {
-		for i, w := range c.weight {
-			if w > 0 {
-				s := eps * math.Max(0, float64(c.data[i])-im.Background)
-				c.weight[i] = float32(1 / (1/float64(w) + s*s))
-			}
+			c.weight[i] = float32(1 / im.Variance(i, m))
 		}
 	}
 	for i, w := range c.weight {

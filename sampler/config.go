@@ -83,13 +83,6 @@ type Config struct {
 	// hot loop several times faster; the model is the same function of the catalogue
 	// everywhere (refreshes, proposals), so the chain stays exact for it.
 	ExactStamps bool
-	// ModelError is the fractional model error ε added to every pixel's variance,
-	// σ² += (ε·s)², as DAOPHOT and crowdsource do, so that the few per cent by which any PSF
-	// model misses a bright star's core do not look like extra sources. s is the pixel's
-	// signal above the background, taken from the data (max(0, data − bias − background),
-	// with the image's initial background) rather than from the model, so that the weights
-	// stay fixed while the chain runs and its target stays exact; 0 turns it off.
-	ModelError float64
 	// SplitScale is the standard deviation in pixels of the split separation and the length
 	// scale of the merge partner choice.
 	SplitScale float64
@@ -140,8 +133,6 @@ func (c Config) Validate() error {
 		return fmt.Errorf("threads must not be negative, got %d", c.Threads)
 	case c.RegionSize < 0:
 		return fmt.Errorf("region size must not be negative, got %d", c.RegionSize)
-	case !(c.ModelError >= 0) || c.ModelError > 1:
-		return fmt.Errorf("model error must lie in [0, 1], got %g", c.ModelError)
 	case c.RegionProposals < 1:
 		return fmt.Errorf("proposals per region must be at least 1, got %d", c.RegionProposals)
 	case c.CountPrior == nil:

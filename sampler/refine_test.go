@@ -170,8 +170,9 @@ func TestModelErrorWeights(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.ModelError = 0.05
-	withErr, err := NewChain(img, kind, cfg, 0)
+	noisy := *img
+	noisy.ModelError = 0.05
+	withErr, err := NewChain(&noisy, kind, cfg, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -189,8 +190,8 @@ func TestModelErrorWeights(t *testing.T) {
 	if changed == 0 {
 		t.Error("the model error changed no weight by 1 %")
 	}
-	cfg.ModelError = -0.1
-	if _, err := NewChain(img, kind, cfg, 0); err == nil {
+	noisy.ModelError = -0.1
+	if _, err := NewChain(&noisy, kind, cfg, 0); err == nil {
 		t.Error("negative model error: no error")
 	}
 }

@@ -102,7 +102,7 @@ func (f *sampleFlags) register(fs *flag.FlagSet) {
 	fs.Float64Var(&f.penalty, "penalty", 1.5, "log-prior penalty per source for --count-prior penalty")
 	fs.Float64Var(&f.density, "density", 0.1, "sources per pixel for --count-prior poisson")
 	fs.BoolVar(&f.psfRefine, "psf-refine", false, "refine the PSF from the image's bright stars before sampling (experimental: see README)")
-	fs.Float64Var(&f.modelError, "model-error", d.ModelError, "fractional model error ε: each pixel's variance grows by (ε × its signal above the sky)²")
+	fs.Float64Var(&f.modelError, "model-error", 0, "fractional model error ε: each pixel's variance grows by (ε × its signal above the sky)²")
 	fs.BoolVar(&f.quiet, "quiet", false, "print nothing but errors")
 	fs.BoolVar(&f.resume, "resume", false, "continue an interrupted run from its checkpoints")
 	fs.Float64Var(&f.condenseRadius, "condense-radius", 0.75, "radius in pixels linking sources across samples in the condensed catalogue")
@@ -269,6 +269,7 @@ func (f *sampleFlags) finish(imagePath string, im *model.Image, p *psf.Field, fm
 	set(&im.Bias, f.bias)
 	set(&im.Background, f.background)
 	set(&im.ReadNoise, f.readNoise)
+	im.ModelError = f.modelError
 	set(&fmin, f.fmin)
 	if !math.IsNaN(f.zp) {
 		im.ZeroPoint, im.HasZeroPoint = f.zp, true
@@ -291,7 +292,6 @@ func (f *sampleFlags) finish(imagePath string, im *model.Image, p *psf.Field, fm
 	cfg.MaxBurnIn = f.maxBurnIn
 	cfg.Proposals, cfg.RegionSize, cfg.Seed = f.proposals, f.regionSize, f.seed
 	cfg.SampleSlope, cfg.SampleBackground = f.sampleSlope, !f.fixBackground
-	cfg.ModelError = f.modelError
 	cfg.MaxSources = f.maxSources
 	if f.maxSources < 1 {
 		return nil, fmt.Errorf("--max-sources must be at least 1, got %d", f.maxSources)
