@@ -128,9 +128,8 @@ func (f *Field) Cut(x0, y0, w, h int) *Field {
 	if f.NX == 1 && f.NY == 1 {
 		return f
 	}
-	i0 := f.CellOf(float64(x0), float64(y0)) % f.NX
-	j0 := f.CellOf(float64(x0), float64(y0)) / f.NX
-	last := f.CellOf(float64(x0+w-1), float64(y0+h-1))
+	first, last := f.CellOf(float64(x0), float64(y0)), f.CellOf(float64(x0+w-1), float64(y0+h-1))
+	i0, j0 := first%f.NX, first/f.NX
 	i1, j1 := last%f.NX, last/f.NX
 	var psfs []*PSF
 	for j := j0; j <= j1; j++ {
