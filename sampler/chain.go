@@ -67,7 +67,9 @@ type Sample struct {
 	BurnIn bool
 	// Catalogue holds the sources, positions in cutout pixels.
 	Catalogue *model.Catalogue
-	// LogLike is the Gaussian log-likelihood −½ Σ w r² and LogPrior the log prior
+	// LogLike is the Gaussian log-likelihood −½ Σ w r² (with exact model noise
+	// −½ Σ (r²/σ² + ln σ²), σ² from the current model; see Config.WeightsFromBackground) and
+	// LogPrior the log prior
 	// ln P(N) + Σ [ln p(θ_i) − ln A] of the catalogue.
 	LogLike, LogPrior float64
 	// Background is the sky level in counts above the bias.
@@ -103,6 +105,11 @@ type Chain struct {
 	sortX, sortY, sortTh []float64
 
 	data, weight, sqrtw, resid, modelImg []float32
+	// exact is true for NoiseFromModel images (without WeightsFromBackground): the
+	// likelihood is then −½ Σ (r²/σ² + ln σ²) with σ² from the current model in every
+	// proposal, and weight/sqrtw serve only the proposals (birth map, flux guesses,
+	// background draws), which may use any weights fixed while samples are kept
+	exact bool
 
 	// state
 	xs, ys, th []float64
@@ -221,6 +228,7 @@ func NewChain(img *model.Image, kind model.SourceKind, cfg Config, index int) (*
 	if !good {
 		return nil, errors.New("image has no usable pixel")
 	}
+	c.exact = img.Noise == model.NoiseFromModel && !cfg.WeightsFromBackground
 	c.computeWeights()
 	if err := c.stepConstants(); err != nil {
 		return nil, err
@@ -281,7 +289,9 @@ func (c *Chain) Index() int { return c.index }
 func (c *Chain) SamplesDone() int { return c.samples }
 
 // computeWeights sets the inverse variance and its square root from the image's noise model
-// and, for NoiseFromModel, the current source model.
+// and, for NoiseFromModel, the current source model. With model noise they are the weights of
+// the proposals only (see Chain.exact), refreshed after every burn-in sample and frozen when
+// burn-in ends; masked pixels get weight 0, every other pixel a positive one.
 func (c *Chain) computeWeights() {
 	im := c.img
 	if c.weight == nil {
@@ -403,12 +413,31 @@ func (c *Chain) refresh() {
 	}
 }
 
-// logLike returns −½ Σ w r² over the image.
+// logLike returns −½ Σ w r² over the image, or with exact model noise
+// −½ Σ (r²/σ² + ln σ²) with σ² from the current model (the constant −½ ln 2π per pixel
+// left out either way).
 func (c *Chain) logLike() float64 {
 	if c.cfg.NoLikelihood {
 		return 0
 	}
+	if c.exact {
+		ll := 0.0
+		for i, w := range c.weight {
+			if w > 0 {
+				r := float64(c.resid[i])
+				ll += c.pixelLogLike(i, r, float64(c.data[i])-r)
+			}
+		}
+		return ll
+	}
 	return render.LogLike(c.resid, c.weight, c.w, c.w, c.h)
+}
+
+// pixelLogLike is pixel i's term of the exact model-noise likelihood, −½ (r²/σ² + ln σ²),
+// when its residual is r and its expected counts above the bias (background plus sources) m.
+func (c *Chain) pixelLogLike(i int, r, m float64) float64 {
+	v := c.img.Variance(i, m)
+	return -0.5 * (r*r/v + math.Log(v))
 }
 
 // logPrior returns ln P(N) + Σ [ln p(θ_i) − ln A].
@@ -713,6 +742,13 @@ func (c *Chain) pass() {
 // unresolved light) gets there in one step instead of a random walk of ~σ/sqrt(pixels)
 // steps. With the likelihood switched off the conditional is the improper flat prior, and
 // the step is a symmetric random walk b' = b + StepScale·z/sqrt(Σ w), always accepted.
+//
+// With exact model noise (Chain.exact) the variances change with the background, so the
+// conditional is no longer Gaussian. The same Gaussian, built on the (fixed) proposal
+// weights, then serves as an independence proposal: its mean b̂ = b + Σ w r / Σ w does not
+// depend on b (r falls by exactly what b rises), so q(b' | b) = N(b'; b̂, 1/Σ w) = q(b'), and
+// ln α = ΔlnL + ln q(b) − ln q(b') = ΔlnL − ½ Σw [(b − b̂)² − (b' − b̂)²], with ΔlnL the
+// exact change over every pixel.
 func (c *Chain) backgroundStep(rng *rand.Rand) {
 	sw, swr := 0.0, 0.0
 	for i, w := range c.weight {
@@ -728,6 +764,20 @@ func (c *Chain) backgroundStep(rng *rand.Rand) {
 		d *= c.cfg.StepScale
 	} else {
 		d += swr / sw
+	}
+	if c.exact && !c.cfg.NoLikelihood {
+		e := d - swr/sw // b' − b̂; and b − b̂ = −swr/sw
+		la := -0.5 * sw * (swr*swr/(sw*sw) - e*e)
+		for i, w := range c.weight {
+			if w > 0 {
+				r := float64(c.resid[i])
+				m := float64(c.data[i]) - r
+				la += c.pixelLogLike(i, r-d, m+d) - c.pixelLogLike(i, r, m)
+			}
+		}
+		if !(math.Log(rng.Float64()) < la) {
+			return
+		}
 	}
 	c.bg += d
 	fd := float32(d)

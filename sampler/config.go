@@ -64,8 +64,9 @@ type Config struct {
 	// testing the acceptance ratios).
 	NoLikelihood bool
 	// WeightsFromBackground makes NoiseFromModel images use σ² = background/gain + read²
-	// everywhere (no source term). Otherwise the source model's term is refreshed from the
-	// current catalogue after every burn-in sample and frozen when burn-in ends.
+	// everywhere (no source term): a fixed Gaussian likelihood. Otherwise the likelihood of
+	// a NoiseFromModel image is exact: σ² = (background + model)/gain + read² from the
+	// current catalogue and background in every proposal, with its −½ Σ ln σ² term.
 	WeightsFromBackground bool
 	// ResidualBirths is the fraction ε of birth positions drawn from the positive residual
 	// map rather than uniformly; the rest are uniform over the region.

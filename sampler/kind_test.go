@@ -97,7 +97,19 @@ func TestSecondKindFit(t *testing.T) {
 	samples := collect(t, img, kind, cfg, 60)
 	last := samples[len(samples)-1]
 	cat := last.Catalogue
-	chi2 := -2 * last.LogLike / float64(len(img.Pix))
+	// χ² of the final catalogue, rendered afresh (LogLike holds the ln σ² term as well)
+	fit := make([]float32, len(img.Pix))
+	fitBox := model.Box{Pix: fit, Stride: 44, W: 44, H: 44}
+	for i := range cat.X {
+		kind.Render(fitBox, cat.X[i], cat.Y[i], []float64{cat.Flux[i], cat.Extra[0][i]}, 1)
+	}
+	chi2 := 0.0
+	for i, d := range img.Pix {
+		m := last.Background + float64(fit[i])
+		r := float64(d) - m
+		chi2 += r * r / img.Variance(i, m)
+	}
+	chi2 /= float64(len(img.Pix))
 	t.Logf("final catalogue: N = %d, χ² per pixel %.3f", cat.Len(), chi2)
 	if chi2 > 1.1 {
 		t.Errorf("χ² per pixel %.3f: the model does not explain the image", chi2)

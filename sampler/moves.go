@@ -146,11 +146,12 @@ func (w *worker) add(x, y float64, th []float64, sign float64) {
 }
 
 // eval returns the change of ln L that the recorded change would make. With box true (or for
-// kinds other than point sources) it renders δ into scratch, as the birth map needs;
-// otherwise point sources go straight to the fused kernel.
+// kinds other than point sources, or with exact model noise) it renders δ into scratch, as
+// the birth map and the exact likelihood need; otherwise point sources go straight to the
+// fused kernel.
 func (w *worker) eval(box bool) float64 {
 	c := w.c
-	if c.table != nil && !box {
+	if c.table != nil && !box && !c.exact {
 		w.inBox = false
 		for k := 0; k < w.nch; k++ {
 			f := w.chth[k][0]
@@ -245,11 +246,28 @@ func (w *worker) draw(x, y float64, th []float64, sign float64) {
 	w.c.kind.Render(b, x, y, th, sign)
 }
 
-// deltaLL is the change of ln L when the model grows by δ.
+// deltaLL is the change of ln L when the model grows by δ. With exact model noise each pixel
+// that δ touches changes its variance as well as its residual: pixel i with residual r and
+// expected counts m goes from −½ (r²/σ²(m) + ln σ²(m)) to −½ ((r−δ)²/σ²(m+δ) + ln σ²(m+δ)).
 func (w *worker) deltaLL() float64 {
 	c := w.c
 	if c.cfg.NoLikelihood || w.bx0 >= w.bx1 || w.by0 >= w.by1 {
 		return 0
+	}
+	if c.exact {
+		d := 0.0
+		for y := w.by0; y < w.by1; y++ {
+			for i := y*c.w + w.bx0; i < y*c.w+w.bx1; i++ {
+				dl := float64(w.scratch[i])
+				if dl == 0 || c.weight[i] == 0 {
+					continue
+				}
+				r := float64(c.resid[i])
+				m := float64(c.data[i]) - r
+				d += c.pixelLogLike(i, r-dl, m+dl) - c.pixelLogLike(i, r, m)
+			}
+		}
+		return d
 	}
 	off := w.by0*c.w + w.bx0
 	return render.DeltaLogLike(c.resid[off:], w.scratch[off:], c.weight[off:], c.w, w.bx1-w.bx0, w.by1-w.by0)

@@ -6,6 +6,11 @@
 // posteriors give uniform ranks, and a 90 % interval that holds the truth in 90 % of fields.
 //
 //	go run ./experiments/sbc [-fields 200] [-threads 2]
+//
+// With -noise model the noise variance depends on the sources, σ² = (background + model)/gain +
+// read noise², and the sampler uses its exact model-noise likelihood; -design issue11 selects
+// the setting of the total-flux calibration check of issue 11 (40×40 px, zero sky, σ² = 100 +
+// 10·model, FWHM 2.5 px, fluxes above 400 with slope 2, background fixed at the truth).
 package main
 
 import (
@@ -24,6 +29,7 @@ import (
 	"github.com/probcat/probcat/model"
 	"github.com/probcat/probcat/psf"
 	"github.com/probcat/probcat/sampler"
+	"gonum.org/v1/gonum/stat"
 	"gonum.org/v1/gonum/stat/distuv"
 )
 
@@ -33,6 +39,9 @@ type setup struct {
 	meanN             float64 // Poisson mean number of sources
 	fmin, slope       float64 // flux prior
 	fwhm, bg, gain    float64
+	readNoise         float64
+	modelNoise        bool // σ² from the model (exact likelihood) rather than from the background
+	fixBackground     bool
 	burn, draws, thin int // samples: burn-in, kept draws, passes between draws
 	regionProposals   int
 	seed              uint64
@@ -49,14 +58,35 @@ type result struct {
 
 func main() {
 	s := setup{size: 32, meanN: 10, fmin: 60, slope: 2, fwhm: 2.2, bg: 179, gain: 4.62,
-		burn: 20, draws: 99, thin: 200, regionProposals: 4, seed: 1, bins: 10}
+		burn: 20, draws: 99, thin: 200, regionProposals: 4, seed: 1, bins: 10, fixBackground: true}
 	flag.IntVar(&s.fields, "fields", 200, "number of synthetic fields")
 	flag.IntVar(&s.draws, "draws", s.draws, "posterior draws per field (ranks run 0…draws)")
 	flag.IntVar(&s.thin, "thin", s.thin, "passes between draws")
 	flag.IntVar(&s.burn, "burn", s.burn, "burn-in samples (of thin passes)")
 	flag.Uint64Var(&s.seed, "seed", s.seed, "seed")
+	noise := flag.String("noise", "background", "noise variance: background (σ² = background/gain, fixed) or model (σ² = (background + model)/gain + read noise²)")
+	design := flag.String("design", "default", "default (above), or issue11: 40×40 px, zero sky, σ² = 100 + 10·model, FWHM 2.5, f ≥ 400, background fixed")
+	sampleBG := flag.Bool("sample-background", false, "sample the background level too (its truth is the design's)")
 	threads := flag.Int("threads", runtime.NumCPU(), "fields sampled at once")
 	flag.Parse()
+	switch *design {
+	case "default":
+	case "issue11":
+		s.size, s.meanN, s.fmin, s.fwhm, s.bg, s.gain, s.readNoise = 40, 0.07*1600, 400, 2.5, 0, 0.1, 10
+		s.fixBackground, *noise = true, "model"
+	default:
+		log.Fatalf("unknown -design %q (want default or issue11)", *design)
+	}
+	if *sampleBG {
+		s.fixBackground = false
+	}
+	switch *noise {
+	case "background":
+	case "model":
+		s.modelNoise = true
+	default:
+		log.Fatalf("unknown -noise %q (want background or model)", *noise)
+	}
 	start := time.Now()
 	res, err := run(s, *threads)
 	if err != nil {
@@ -103,7 +133,7 @@ func field(s setup, p *psf.PSF, i int) (result, error) {
 	fp := model.FluxPrior{Min: s.fmin, Slope: s.slope}
 	n := int(distuv.Poisson{Lambda: s.meanN, Src: rng}.Rand())
 	img := model.NewImage(s.size, s.size)
-	img.Gain, img.Background, img.Noise = s.gain, s.bg, model.NoiseFromModel
+	img.Gain, img.Background, img.ReadNoise, img.Noise = s.gain, s.bg, s.readNoise, model.NoiseFromModel
 	box := model.Box{Pix: img.Pix, Stride: s.size, W: s.size, H: s.size}
 	total := 0.0
 	for k := 0; k < n; k++ {
@@ -113,13 +143,17 @@ func field(s setup, p *psf.PSF, i int) (result, error) {
 		total += f
 		p.AddTo(box, x, y, f)
 	}
-	sigma := math.Sqrt(s.bg / s.gain)
-	for k := range img.Pix {
-		img.Pix[k] += float32(s.bg + sigma*rng.NormFloat64())
+	for k, m := range img.Pix {
+		v := img.PixelVariance(s.bg)
+		if s.modelNoise {
+			v = img.PixelVariance(s.bg + float64(m))
+		}
+		img.Pix[k] = float32(s.bg + float64(m) + math.Sqrt(v)*rng.NormFloat64())
 	}
 	cfg := sampler.DefaultConfig()
 	cfg.CountPrior = model.Poisson{Density: s.meanN / area}
-	cfg.WeightsFromBackground = true
+	cfg.WeightsFromBackground = !s.modelNoise
+	cfg.SampleBackground = !s.fixBackground
 	cfg.ExactStamps = true
 	cfg.Proposals = s.thin
 	cfg.RegionProposals = s.regionProposals
@@ -186,6 +220,16 @@ func uniformity(ranks []int, max, bins int) (float64, float64, []int) {
 	return chi2, distuv.ChiSquared{K: float64(bins - 1)}.Survival(chi2), h
 }
 
+// meanRank returns the mean of (rank+½)/(max+1), 0.5 for uniform ranks, and its standard error.
+func meanRank(ranks []int, max int) (mean, se float64) {
+	v := make([]float64, len(ranks))
+	for i, r := range ranks {
+		v[i] = (float64(r) + 0.5) / float64(max+1)
+	}
+	m, sd := stat.MeanStdDev(v, nil)
+	return m, sd / math.Sqrt(float64(len(v)))
+}
+
 func report(w *os.File, s setup, res []result, el time.Duration) {
 	var rn, rf []int
 	cov, covRank, ess, meanN := 0, 0, 0.0, 0.0
@@ -205,8 +249,16 @@ func report(w *os.File, s setup, res []result, el time.Duration) {
 	nf := float64(len(res))
 	c2n, pn, hn := uniformity(rn, s.draws, s.bins)
 	c2f, pf, hf := uniformity(rf, s.draws, s.bins)
-	fmt.Fprintf(w, "SBC: %d fields of %d×%d px, Gaussian PSF FWHM %.1f, background %g, gain %g; Poisson N (mean %g, drawn mean %.2f), flux ≥ %g with slope %g\n",
-		len(res), s.size, s.size, s.fwhm, s.bg, s.gain, s.meanN, meanN/nf, s.fmin, s.slope)
+	noise := fmt.Sprintf("fixed σ² = background/gain = %g", s.bg/s.gain)
+	if s.modelNoise {
+		noise = fmt.Sprintf("model noise σ² = (background + model)/%g + %g² (exact likelihood)", s.gain, s.readNoise)
+	}
+	bgs := "fixed at the truth"
+	if !s.fixBackground {
+		bgs = "sampled"
+	}
+	fmt.Fprintf(w, "SBC: %d fields of %d×%d px, Gaussian PSF FWHM %.1f, background %g (%s), %s; Poisson N (mean %g, drawn mean %.2f), flux ≥ %g with slope %g\n",
+		len(res), s.size, s.size, s.fwhm, s.bg, bgs, noise, s.meanN, meanN/nf, s.fmin, s.slope)
 	fmt.Fprintf(w, "per field: %d burn-in + %d draws, %d passes (× %d proposals per region) between draws; mean ESS of N %.0f\n\n",
 		s.burn, s.draws, s.thin, s.regionProposals, ess/nf)
 	fmt.Fprintf(w, "| quantity | rank histogram (%d bins) | chi-square (df %d) | p |\n|---|---|---|---|\n", s.bins, s.bins-1)
@@ -216,5 +268,15 @@ func report(w *os.File, s setup, res []result, el time.Duration) {
 		lo, hi-1, covRank, len(res), 100*float64(covRank)/nf)
 	fmt.Fprintf(w, "inclusive interval [5 %%, 95 %% quantiles of the draws] holds it in %d of %d fields (%.1f %%; above 90 %% because N is discrete)\n",
 		cov, len(res), 100*float64(cov)/nf)
+	mN, seN := meanRank(rn, s.draws)
+	mF, seF := meanRank(rf, s.draws)
+	covF := 0
+	for _, r := range rf {
+		if r >= lo && r < hi {
+			covF++
+		}
+	}
+	fmt.Fprintf(w, "mean normalised rank (rank+½)/(draws+1), uniform 0.5: N %.3f ± %.3f, total flux %.3f ± %.3f\n", mN, seN, mF, seF)
+	fmt.Fprintf(w, "90 %% interval of the total flux holds the truth in %d of %d fields (%.1f %%)\n", covF, len(res), 100*float64(covF)/nf)
 	fmt.Fprintf(w, "wall time %.1f s\n", el.Seconds())
 }
