@@ -142,4 +142,3 @@ func TestModelNoisePosterior(t *testing.T) {
 		t.Errorf("posterior width of the flux: sampled %.1f, exact %.1f", smf, qsf)
 	}
 }
-
