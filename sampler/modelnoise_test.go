@@ -56,8 +56,9 @@ func TestModelNoiseLikelihood(t *testing.T) {
 
 // TestModelNoisePosterior compares the sampled posterior of one star's position and flux
 // under model noise with the exact one, computed by quadrature on a grid over (x, y, f) with
-// the flux prior p(f) ∝ f⁻² and a uniform position. The count prior (Poisson with mean 10⁴,
-// at most one source) keeps exactly one star. Without the ln σ² term, or with the variances
+// the flux prior p(f) ∝ f⁻² and a uniform position. The count prior (Poisson with mean 1, at
+// most one source) keeps exactly one star once burn-in has found it: P(N = 0) is e⁻¹⁵⁰ of
+// P(N = 1) here, and a mean of 1 lets a faint source found first die. Without the ln σ² term, or with the variances
 // frozen at some earlier model, the flux posterior moves by several of the tolerances.
 func TestModelNoisePosterior(t *testing.T) {
 	if testing.Short() {
@@ -115,7 +116,7 @@ func TestModelNoisePosterior(t *testing.T) {
 	qf, qsf := stat.MeanStdDev(vf, wf)
 
 	cfg := DefaultConfig()
-	cfg.CountPrior = model.Poisson{Density: 1e4 / 400}
+	cfg.CountPrior = model.Poisson{Density: 1.0 / 400}
 	cfg.MaxSources, cfg.ExactStamps, cfg.Proposals, cfg.Threads, cfg.Seed = 1, true, 20, 1, 3
 	samples := collect(t, img, &model.PointSource{PSF: p, Flux: fp}, cfg, 4200)[200:]
 	var sx, sf []float64
