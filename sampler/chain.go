@@ -110,6 +110,10 @@ type Chain struct {
 	// proposal, and weight/sqrtw serve only the proposals (birth map, flux guesses,
 	// background draws), which may use any weights fixed while samples are kept
 	exact bool
+	// the exact likelihood's variance, σ² = max(max(m, 0)·invGain + rn2, 1/gain) + extra[i]
+	// (model.Image.Variance unrolled: extra holds the model-error term, nil without one)
+	invGain, rn2, varFloor float64
+	varExtra               []float64
 
 	// state
 	xs, ys, th []float64
@@ -229,6 +233,15 @@ func NewChain(img *model.Image, kind model.SourceKind, cfg Config, index int) (*
 		return nil, errors.New("image has no usable pixel")
 	}
 	c.exact = img.Noise == model.NoiseFromModel && !cfg.WeightsFromBackground
+	if c.exact {
+		c.invGain, c.rn2, c.varFloor = 1/img.Gain, img.ReadNoise*img.ReadNoise, 1/img.Gain
+		if img.ModelError > 0 {
+			c.varExtra = make([]float64, n)
+			for i := range c.varExtra {
+				c.varExtra[i] = img.Variance(i, 0) - img.PixelVariance(0)
+			}
+		}
+	}
 	c.computeWeights()
 	if err := c.stepConstants(); err != nil {
 		return nil, err
@@ -433,11 +446,28 @@ func (c *Chain) logLike() float64 {
 	return render.LogLike(c.resid, c.weight, c.w, c.w, c.h)
 }
 
+// variance is model.Image.Variance(i, m), σ² of pixel i when its expected counts above the
+// bias (background plus sources) are m.
+func (c *Chain) variance(i int, m float64) float64 {
+	v := math.Max(math.Max(m, 0)*c.invGain+c.rn2, c.varFloor)
+	if c.varExtra != nil {
+		v += c.varExtra[i]
+	}
+	return v
+}
+
 // pixelLogLike is pixel i's term of the exact model-noise likelihood, −½ (r²/σ² + ln σ²),
-// when its residual is r and its expected counts above the bias (background plus sources) m.
+// when its residual is r and its expected counts m.
 func (c *Chain) pixelLogLike(i int, r, m float64) float64 {
-	v := c.img.Variance(i, m)
+	v := c.variance(i, m)
 	return -0.5 * (r*r/v + math.Log(v))
+}
+
+// pixelDelta is the change of pixelLogLike when the model of pixel i grows by d:
+// −½ [(r−d)²/σ²(m+d) − r²/σ²(m) + ln(σ²(m+d)/σ²(m))], one logarithm instead of two.
+func (c *Chain) pixelDelta(i int, r, m, d float64) float64 {
+	v, v2 := c.variance(i, m), c.variance(i, m+d)
+	return -0.5 * ((r-d)*(r-d)/v2 - r*r/v + math.Log(v2/v))
 }
 
 // logPrior returns ln P(N) + Σ [ln p(θ_i) − ln A].
@@ -772,7 +802,7 @@ func (c *Chain) backgroundStep(rng *rand.Rand) {
 			if w > 0 {
 				r := float64(c.resid[i])
 				m := float64(c.data[i]) - r
-				la += c.pixelLogLike(i, r-d, m+d) - c.pixelLogLike(i, r, m)
+				la += c.pixelDelta(i, r, m, d)
 			}
 		}
 		if !(math.Log(rng.Float64()) < la) {

@@ -31,9 +31,17 @@ func modelNoiseStar(t *testing.T) (*model.Image, *psf.PSF, [3]float64) {
 }
 
 // TestModelNoiseLikelihood checks the exact model-noise likelihood the samples report against
-// −½ Σ (r²/σ² + ln σ²) computed afresh from their catalogues, σ² = max(m, 0)/gain + read².
+// −½ Σ (r²/σ² + ln σ²) computed afresh from their catalogues with model.Image.Variance, without
+// and with a model-error term.
 func TestModelNoiseLikelihood(t *testing.T) {
-	img, p, _ := modelNoiseStar(t)
+	for _, eps := range []float64{0, 0.05} {
+		img, p, _ := modelNoiseStar(t)
+		img.ModelError = eps
+		checkModelNoiseLikelihood(t, img, p)
+	}
+}
+
+func checkModelNoiseLikelihood(t *testing.T, img *model.Image, p *psf.PSF) {
 	cfg := DefaultConfig()
 	cfg.ExactStamps, cfg.Proposals, cfg.Threads, cfg.SampleBackground = true, 20, 1, true
 	for _, s := range collect(t, img, &model.PointSource{PSF: p, Flux: model.FluxPrior{Min: 100, Slope: 2}}, cfg, 30) {
@@ -44,12 +52,12 @@ func TestModelNoiseLikelihood(t *testing.T) {
 		want := 0.0
 		for i, d := range img.Pix {
 			mu := s.Background + float64(m[i])
-			v := img.PixelVariance(mu)
+			v := img.Variance(i, mu)
 			r := float64(d) - mu
 			want -= 0.5 * (r*r/v + math.Log(v))
 		}
 		if math.Abs(s.LogLike-want) > 1e-3*math.Abs(want) {
-			t.Fatalf("sample %d (N = %d): ln L %.4f, recomputed %.4f", s.Index, s.Catalogue.Len(), s.LogLike, want)
+			t.Fatalf("model error %g, sample %d (N = %d): ln L %.4f, recomputed %.4f", img.ModelError, s.Index, s.Catalogue.Len(), s.LogLike, want)
 		}
 	}
 }

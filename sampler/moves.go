@@ -264,7 +264,7 @@ func (w *worker) deltaLL() float64 {
 				}
 				r := float64(c.resid[i])
 				m := float64(c.data[i]) - r
-				d += c.pixelLogLike(i, r-dl, m+dl) - c.pixelLogLike(i, r, m)
+				d += c.pixelDelta(i, r, m, dl)
 			}
 		}
 		return d
