@@ -449,7 +449,13 @@ func (c *Chain) logLike() float64 {
 // variance is model.Image.Variance(i, m), σ² of pixel i when its expected counts above the
 // bias (background plus sources) are m.
 func (c *Chain) variance(i int, m float64) float64 {
-	v := math.Max(math.Max(m, 0)*c.invGain+c.rn2, c.varFloor)
+	if m < 0 {
+		m = 0
+	}
+	v := m*c.invGain + c.rn2
+	if v < c.varFloor {
+		v = c.varFloor
+	}
 	if c.varExtra != nil {
 		v += c.varExtra[i]
 	}
@@ -463,11 +469,30 @@ func (c *Chain) pixelLogLike(i int, r, m float64) float64 {
 	return -0.5 * (r*r/v + math.Log(v))
 }
 
-// pixelDelta is the change of pixelLogLike when the model of pixel i grows by d:
-// −½ [(r−d)²/σ²(m+d) − r²/σ²(m) + ln(σ²(m+d)/σ²(m))], one logarithm instead of two.
-func (c *Chain) pixelDelta(i int, r, m, d float64) float64 {
-	v, v2 := c.variance(i, m), c.variance(i, m+d)
-	return -0.5 * ((r-d)*(r-d)/v2 - r*r/v + math.Log(v2/v))
+// deltaSum accumulates the change of the exact model-noise log-likelihood over pixels,
+// −½ Σ [(r−d)²/σ²(m+d) − r²/σ²(m) + ln(σ²(m+d)/σ²(m))], with the logarithms summed as the
+// logarithm of a running product of the variance ratios (taken whenever the product leaves
+// [1e−200, 1e200]; each ratio lies within 1e±100 for any image), so that a whole stamp costs
+// one or two logarithms instead of one per pixel.
+type deltaSum struct {
+	chi2, lnSum, prod float64
+}
+
+// add adds pixel i, whose residual is r and expected counts m, when its model grows by d.
+func (s *deltaSum) add(c *Chain, i int, r, m, d float64) {
+	iv := 1 / c.variance(i, m)
+	v2 := c.variance(i, m+d)
+	s.chi2 += (r-d)*(r-d)/v2 - r*r*iv
+	s.prod *= v2 * iv
+	if s.prod > 1e200 || s.prod < 1e-200 {
+		s.lnSum += math.Log(s.prod)
+		s.prod = 1
+	}
+}
+
+// value returns the change of ln L.
+func (s *deltaSum) value() float64 {
+	return -0.5 * (s.chi2 + s.lnSum + math.Log(s.prod))
 }
 
 // logPrior returns ln P(N) + Σ [ln p(θ_i) − ln A].
@@ -797,14 +822,14 @@ func (c *Chain) backgroundStep(rng *rand.Rand) {
 	}
 	if c.exact && !c.cfg.NoLikelihood {
 		e := d - swr/sw // b' − b̂; and b − b̂ = −swr/sw
-		la := -0.5 * sw * (swr*swr/(sw*sw) - e*e)
+		ds := deltaSum{prod: 1}
 		for i, w := range c.weight {
 			if w > 0 {
 				r := float64(c.resid[i])
-				m := float64(c.data[i]) - r
-				la += c.pixelDelta(i, r, m, d)
+				ds.add(c, i, r, float64(c.data[i])-r, d)
 			}
 		}
+		la := ds.value() - 0.5*sw*(swr*swr/(sw*sw)-e*e)
 		if !(math.Log(rng.Float64()) < la) {
 			return
 		}

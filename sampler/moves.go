@@ -255,7 +255,7 @@ func (w *worker) deltaLL() float64 {
 		return 0
 	}
 	if c.exact {
-		d := 0.0
+		ds := deltaSum{prod: 1}
 		for y := w.by0; y < w.by1; y++ {
 			for i := y*c.w + w.bx0; i < y*c.w+w.bx1; i++ {
 				dl := float64(w.scratch[i])
@@ -263,11 +263,10 @@ func (w *worker) deltaLL() float64 {
 					continue
 				}
 				r := float64(c.resid[i])
-				m := float64(c.data[i]) - r
-				d += c.pixelDelta(i, r, m, dl)
+				ds.add(c, i, r, float64(c.data[i])-r, dl)
 			}
 		}
-		return d
+		return ds.value()
 	}
 	off := w.by0*c.w + w.bx0
 	return render.DeltaLogLike(c.resid[off:], w.scratch[off:], c.weight[off:], c.w, w.bx1-w.bx0, w.by1-w.by0)

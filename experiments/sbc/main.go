@@ -22,6 +22,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"sort"
 	"sync"
 	"time"
@@ -68,7 +69,18 @@ func main() {
 	design := flag.String("design", "default", "default (above), or issue11: 40×40 px, zero sky, σ² = 100 + 10·model, FWHM 2.5, f ≥ 400, background fixed")
 	sampleBG := flag.Bool("sample-background", false, "sample the background level too (its truth is the design's)")
 	threads := flag.Int("threads", runtime.NumCPU(), "fields sampled at once")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile (go tool pprof) to this file")
 	flag.Parse()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			log.Fatal(err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	switch *design {
 	case "default":
 	case "issue11":
