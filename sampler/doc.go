@@ -14,7 +14,12 @@
 // where P(N) = exp(CountPrior.LogPrior(N, A)) is the prior probability of N sources, A = W·H
 // is the area of the image (positions are uniform over x ∈ [−0.5, W−0.5), y ∈ [−0.5, H−0.5)),
 // p(θ) is SourceKind.LogPrior, and L is the Gaussian likelihood with inverse variance w:
-// ln L = −½ Σ w (d − bias − background − model)². The posterior is symmetric under relabelling,
+// ln L = −½ Σ w (d − bias − background − model)², w fixed by the data (NoiseFromData) or the
+// background (Config.WeightsFromBackground). For NoiseFromModel images the variance depends
+// on the catalogue, σ² = max(background + model, 0)/gain + read noise² (+ the model error), and
+// ln L = −½ Σ [(d − bias − background − model)²/σ² + ln σ²] exactly, in every proposal; the
+// weights w then only shape the proposals (birth map, flux guesses, the background's
+// independence draw), refreshed during burn-in and frozen after it. The posterior is symmetric under relabelling,
 // so the sampler keeps the list in whatever order is convenient; every transdimensional move
 // below is written for the labelled list with the new source inserted at a uniformly random
 // position (probability 1/(N+1)), which is the same chain on unordered catalogues.
@@ -29,8 +34,9 @@
 // separation, flux-weighted centroid kept, Jacobian = flux), and emit and absorb (a source
 // hands part of its flux to a new source drawn from the birth density, or all of its flux to a
 // neighbour that stays put, Jacobian = flux; off by default, MoveWeights.Transfer, as on M2
-// they are accepted only 0.1 % of the time). Globally: the background level (Metropolis,
-// flat prior) and the power-law slope of the flux prior (Metropolis, flat on (1, MaxSlope]).
+// they are accepted only 0.1 % of the time). Globally: the background level (a Gibbs draw
+// from its Gaussian conditional, or with model noise that Gaussian as a Metropolis–Hastings
+// independence proposal; flat prior) and the power-law slope of the flux prior (Metropolis, flat on (1, MaxSlope]).
 // Every acceptance ratio is written out next to its code.
 //
 // # Passes and regions
