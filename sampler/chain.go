@@ -799,39 +799,46 @@ func (c *Chain) pass() {
 // the step is a symmetric random walk b' = b + StepScale·z/sqrt(Σ w), always accepted.
 //
 // With exact model noise (Chain.exact) the variances change with the background, so the
-// conditional is no longer Gaussian. The same Gaussian, built on the (fixed) proposal
-// weights, then serves as an independence proposal: its mean b̂ = b + Σ w r / Σ w does not
-// depend on b (r falls by exactly what b rises), so q(b' | b) = N(b'; b̂, 1/Σ w) = q(b'), and
-// ln α = ΔlnL + ln q(b) − ln q(b') = ΔlnL − ½ Σw [(b − b̂)² − (b' − b̂)²], with ΔlnL the
-// exact change over every pixel.
+// conditional is no longer Gaussian. After burn-in the step is then a Fisher-scoring
+// Metropolis–Hastings proposal: from b, with g the exact ln L's derivative in b and H its
+// Fisher information Σ (1/σ² + ½ (σ²)′²/σ⁴), b' = b + g/H + z/√H; the reverse proposal is
+// built the same way at b', so
+//
+//	ln α = ΔlnL + ln N(b − b'; g'/H', 1/H') − ln N(b' − b; g/H, 1/H),
+//
+// which accepts nearly every step when the conditional is close to Gaussian. During burn-in
+// it stays the Gibbs draw above on the proposal weights: from an empty catalogue the exact
+// conditional explains the stars' light as noise with a high background (σ² grows with it),
+// a state births then hardly leave, while the weighted mean follows the sky.
 func (c *Chain) backgroundStep(rng *rand.Rand) {
-	sw, swr := 0.0, 0.0
-	for i, w := range c.weight {
-		sw += float64(w)
-		swr += float64(w) * float64(c.resid[i])
-	}
 	c.stats[BackgroundStep].Proposed++
-	if sw == 0 {
-		return
-	}
-	d := rng.NormFloat64() / math.Sqrt(sw)
-	if c.cfg.NoLikelihood {
-		d *= c.cfg.StepScale
-	} else {
-		d += swr / sw
-	}
-	if c.exact && !c.cfg.NoLikelihood {
-		e := d - swr/sw // b' − b̂; and b − b̂ = −swr/sw
-		ds := deltaSum{prod: 1}
-		for i, w := range c.weight {
-			if w > 0 {
-				r := float64(c.resid[i])
-				ds.add(c, i, r, float64(c.data[i])-r, d)
-			}
+	var d float64
+	if c.exact && !c.cfg.NoLikelihood && !c.inBurnIn() {
+		g, h, _ := c.backgroundScore(0)
+		if !(h > 0) {
+			return
 		}
-		la := ds.value() - 0.5*sw*(swr*swr/(sw*sw)-e*e)
+		d = g/h + rng.NormFloat64()/math.Sqrt(h)
+		g2, h2, dll := c.backgroundScore(d)
+		e, e2 := d-g/h, -d-g2/h2
+		la := dll + 0.5*math.Log(h2/h) - 0.5*h2*e2*e2 + 0.5*h*e*e
 		if !(math.Log(rng.Float64()) < la) {
 			return
+		}
+	} else {
+		sw, swr := 0.0, 0.0
+		for i, w := range c.weight {
+			sw += float64(w)
+			swr += float64(w) * float64(c.resid[i])
+		}
+		if sw == 0 {
+			return
+		}
+		d = rng.NormFloat64() / math.Sqrt(sw)
+		if c.cfg.NoLikelihood {
+			d *= c.cfg.StepScale
+		} else {
+			d += swr / sw
 		}
 	}
 	c.bg += d
@@ -840,6 +847,36 @@ func (c *Chain) backgroundStep(rng *rand.Rand) {
 		c.resid[i] -= fd
 	}
 	c.stats[BackgroundStep].Accepted++
+}
+
+// backgroundScore returns, for the exact model-noise likelihood with the background raised by
+// d, its derivative g in the background and Fisher information h, and (for d ≠ 0) the change
+// of ln L from the current state. Per pixel, with r the residual and σ² = v(m), v′ = dv/dm:
+// ∂ℓ/∂b = r/σ² + ½ v′ (r²/σ² − 1)/σ², and the expected −∂²ℓ/∂b² = 1/σ² + ½ v′²/σ⁴.
+func (c *Chain) backgroundScore(d float64) (g, h, dll float64) {
+	ds := deltaSum{prod: 1}
+	for i, w := range c.weight {
+		if w == 0 {
+			continue
+		}
+		r0 := float64(c.resid[i])
+		m := float64(c.data[i]) - r0 + d
+		r := r0 - d
+		iv := 1 / c.variance(i, m)
+		dv := 0.0
+		if m > 0 && m*c.invGain+c.rn2 > c.varFloor {
+			dv = c.invGain
+		}
+		g += r*iv + 0.5*dv*iv*(r*r*iv-1)
+		h += iv + 0.5*dv*dv*iv*iv
+		if d != 0 {
+			ds.add(c, i, r0, m-d, d)
+		}
+	}
+	if d != 0 {
+		dll = ds.value()
+	}
+	return g, h, dll
 }
 
 // slopeStep is a Metropolis random walk on the flux-prior slope α with a flat prior on

@@ -151,3 +151,63 @@ func TestModelNoisePosterior(t *testing.T) {
 		t.Errorf("posterior width of the flux: sampled %.1f, exact %.1f", smf, qsf)
 	}
 }
+
+// TestModelNoiseBackground compares the sampled posterior of the background of a sky-only
+// image under model noise (σ² = 100 + 10·b: the ln σ² term and the variance's growth with b
+// both shape it) with the exact one by quadrature, flat prior. A count prior with a vanishing
+// density keeps the catalogue empty, so only the background update moves.
+func TestModelNoiseBackground(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a few thousand samples")
+	}
+	p, err := psf.Gaussian(2.2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := model.NewImage(24, 24)
+	img.Gain, img.ReadNoise, img.Background, img.Noise = 0.1, 10, 15, model.NoiseFromModel
+	rng := rand.New(rand.NewPCG(7, 8))
+	for i := range img.Pix {
+		img.Pix[i] = float32(20 + math.Sqrt(img.PixelVariance(20))*rng.NormFloat64())
+	}
+	var bs, ws []float64
+	lmax := math.Inf(-1)
+	var ls []float64
+	for b := 10.0; b <= 30; b += 0.005 {
+		l := 0.0
+		for _, d := range img.Pix {
+			v := img.PixelVariance(b)
+			r := float64(d) - b
+			l -= 0.5 * (r*r/v + math.Log(v))
+		}
+		bs, ls = append(bs, b), append(ls, l)
+		lmax = math.Max(lmax, l)
+	}
+	for _, l := range ls {
+		ws = append(ws, math.Exp(l-lmax))
+	}
+	qm, qs := stat.MeanStdDev(bs, ws)
+
+	cfg := DefaultConfig()
+	cfg.CountPrior = model.Poisson{Density: 1e-30}
+	cfg.SampleBackground, cfg.Proposals, cfg.Threads, cfg.BurnIn = true, 1, 1, 20
+	var sb []float64
+	for _, s := range collect(t, img, &model.PointSource{PSF: p, Flux: model.FluxPrior{Min: 100, Slope: 2}}, cfg, 3020)[20:] {
+		if s.Catalogue.Len() != 0 {
+			t.Fatalf("sample %d holds %d sources", s.Index, s.Catalogue.Len())
+		}
+		sb = append(sb, s.Background)
+	}
+	m, sd := stat.MeanStdDev(sb, nil)
+	ess := EffectiveSampleSize([][]float64{sb})
+	t.Logf("background: quadrature %.4f ± %.4f, sampled %.4f ± %.4f (ESS %.0f of %d)", qm, qs, m, sd, ess, len(sb))
+	if z := (m - qm) / (qs / math.Sqrt(ess)); math.Abs(z) > 4 {
+		t.Errorf("posterior mean of the background: sampled %.4f, exact %.4f (z = %.1f)", m, qm, z)
+	}
+	if r := sd / qs; r < 0.95 || r > 1.05 {
+		t.Errorf("posterior width of the background: sampled %.4f, exact %.4f", sd, qs)
+	}
+	if ess < 1000 {
+		t.Errorf("ESS of the background %.0f of %d samples: the update hardly mixes", ess, len(sb))
+	}
+}
