@@ -38,9 +38,9 @@ func (m *Manifest) Missing(planDir string) []int {
 // that straddles a seam taken once: see stitchCondensed) and the catalogue files cut from
 // them at the job's MinPrevalence (pipeline.WriteCatalogue), counts.parquet (the number
 // counts of the merged frame samples, counted as they stream by, with the detection limit of
-// the merged condensed catalogue), model.fits (cores stitched), diagnostics.png and run.json. job is the frame's job (for the
-// magnitude and sky columns and the settings). Nothing is written unless every tile is done;
-// files appear together at the end.
+// the merged condensed catalogue), model.fits (cores stitched), diagnostics.png and run.json.
+// job is the frame's job (for the magnitude and sky columns and the settings). Nothing is
+// written unless every tile is done; files appear together at the end.
 func Merge(m *Manifest, planDir string, job *pipeline.Job, outDir string) (_ *pipeline.Summary, err error) {
 	start := time.Now()
 	if miss := m.Missing(planDir); len(miss) > 0 {
