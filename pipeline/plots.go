@@ -162,7 +162,8 @@ func CountsPanel(c *catalogue.Counts) (*plot.Plot, error) {
 	if !c.Magnitudes {
 		p.X.Scale, p.X.Tick.Marker = plot.LogScale{}, plot.LogTicks{Prec: -1}
 	}
-	p.Legend.Top = true
+	// The legend where the counts are low: faint magnitudes and low fluxes hold the most.
+	p.Legend.Top = !c.Magnitudes
 	floor := func(v float64) float64 { return math.Max(v, countsFloor) }
 	// steps traces v over the bins as a step function, left to right.
 	steps := func(v func(b catalogue.CountBin) float64) plotter.XYs {
@@ -213,7 +214,7 @@ func CountsPanel(c *catalogue.Counts) (*plot.Plot, error) {
 		l.Color = countsLimitColour
 		l.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
 		p.Add(l)
-		p.Legend.Add("detection limit (mean prevalence < 0.5 beyond)", l)
+		p.Legend.Add("detection limit", l)
 	}
 	return p, nil
 }
