@@ -91,9 +91,11 @@ func main() {
 		if !counts.Magnitudes {
 			log.Fatalf("%s: counts in flux: the run has no zero point", f)
 		}
-		seed, zp := runInfo(f)
-		fmt.Printf("### seed %s (%s): %d samples, detection limit r = %.1f\n\n", seed, f, counts.Samples, counts.Limit)
-		compare(counts, hst)
+		seed, zp, fmin := runInfo(f)
+		floor := zp - 2.5*math.Log10(fmin) // no source is fainter: the flux prior's f_min
+		fmt.Printf("### seed %s (%s): %d samples, detection limit r = %.1f, no source fainter than the prior's f_min = %g (r = %.2f)\n\n",
+			seed, f, counts.Samples, counts.Limit, fmin, floor)
+		compare(counts, hst, floor)
 		// The same with the colour term removed: recount from the ensemble.
 		ens, err := catalogue.ReadEnsemble(filepath.Join(f, pipeline.EnsembleFile))
 		if err != nil {
@@ -103,7 +105,7 @@ func main() {
 			return zp - 2.5*math.Log10(fl) - *offset
 		}})
 		fmt.Printf("\nWith probcat's magnitudes made fainter by %.2f (the colour term), recounted from ensemble.parquet:\n\n", -*offset)
-		compare(shifted, hst)
+		compare(shifted, hst, floor-*offset)
 		fmt.Println()
 		p, err := comparisonPanel(counts, hst, "seed "+seed)
 		if err != nil {
@@ -168,15 +170,16 @@ func loadAvg() string {
 	return strings.Join(f[:min(3, len(f))], " ")
 }
 
-// runInfo reads a run's seed and zero point from its run.json.
-func runInfo(dir string) (seed string, zp float64) {
+// runInfo reads a run's seed, zero point and flux prior minimum from its run.json.
+func runInfo(dir string) (seed string, zp, fmin float64) {
 	b, err := os.ReadFile(filepath.Join(dir, pipeline.RunFile))
 	if err != nil {
 		log.Fatal(err)
 	}
 	var r struct {
-		Seed  uint64
-		Image struct {
+		Seed      uint64
+		FluxPrior struct{ Min float64 } `json:"flux_prior"`
+		Image     struct {
 			ZeroPoint *float64 `json:"zero_point"`
 		}
 	}
@@ -186,12 +189,14 @@ func runInfo(dir string) (seed string, zp float64) {
 	if r.Image.ZeroPoint == nil {
 		log.Fatalf("%s: no zero point", filepath.Join(dir, pipeline.RunFile))
 	}
-	return fmt.Sprint(r.Seed), *r.Image.ZeroPoint
+	return fmt.Sprint(r.Seed), *r.Image.ZeroPoint, r.FluxPrior.Min
 }
 
 // compare prints, for every bin from magFrom to magTo, the HST count and probcat's median and
 // intervals, and the fraction of bins whose 90 % (and 68 %) interval holds the HST count.
-func compare(c *catalogue.Counts, hst map[int]int) {
+// floor is the faintest magnitude probcat can have (its flux prior's f_min); bins cut by it
+// or by the truth's limit are marked.
+func compare(c *catalogue.Counts, hst map[int]int, floor float64) {
 	fmt.Println("| r | HST | probcat median | 68 % | 90 % | in 68 % | in 90 % |")
 	fmt.Println("|---|---|---|---|---|---|---|")
 	bins := map[int]catalogue.CountBin{}
@@ -211,9 +216,16 @@ func compare(c *catalogue.Counts, hst map[int]int) {
 			in90++
 		}
 		lo := float64(k) * catalogue.CountMagWidth
-		note := ""
+		var notes []string
 		if lo+catalogue.CountMagWidth > hstFaint {
-			note = fmt.Sprintf(" (HST r < %g only)", hstFaint)
+			notes = append(notes, fmt.Sprintf("HST r < %g", hstFaint))
+		}
+		if lo+catalogue.CountMagWidth > floor {
+			notes = append(notes, fmt.Sprintf("probcat r < %.2f", floor))
+		}
+		note := ""
+		if len(notes) > 0 {
+			note = " (" + strings.Join(notes, ", ") + " only)"
 		}
 		fmt.Printf("| %.1f–%.1f%s | %d | %.0f | %.0f–%.0f | %.0f–%.0f | %s | %s |\n", lo, lo+catalogue.CountMagWidth, note, hst[k],
 			b.Median, b.P16, b.P84, b.P05, b.P95, yes(y68), yes(y90))
