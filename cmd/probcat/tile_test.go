@@ -245,7 +245,7 @@ func TestKilledTileResumes(t *testing.T) {
 	}
 	mustRun(t, "run-tile", killed, "--index", "1", "--quiet")
 	mustRun(t, "merge", killed, "--quiet")
-	for _, f := range []string{"ensemble.parquet", "samples.parquet", "condensed.parquet", "model.fits"} {
+	for _, f := range []string{"ensemble.parquet", "samples.parquet", "condensed.parquet", "counts.parquet", "model.fits"} {
 		sameBytes(t, filepath.Join(ref, f), filepath.Join(killed, f))
 	}
 
