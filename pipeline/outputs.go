@@ -28,6 +28,7 @@ const (
 	ModelFile       = "model.fits"
 	DiagnosticsFile = "diagnostics.png"
 	RunFile         = "run.json"
+	CountsFile      = "counts.parquet"
 )
 
 // loadRecords reads every chain's kept samples in (chain, sample) order.
@@ -137,6 +138,13 @@ func writeOutputs(job *Job, kind model.SourceKind, ckdir string, start time.Time
 		return nil, err
 	}
 
+	// Number counts, with the detection limit from the condensed catalogue.
+	binning := CountsBinning(d)
+	counts := catalogue.CountSamples(all, binning)
+	if err := WriteCounts(stage, counts, binning, cond, meta); err != nil {
+		return nil, err
+	}
+
 	// Posterior-mean model and residual.
 	mean, meanBg := meanModel(job, kind, recs)
 	if err := writeModel(filepath.Join(stage, ModelFile), im, mean, meanBg); err != nil {
@@ -163,7 +171,7 @@ func writeOutputs(job *Job, kind model.SourceKind, ckdir string, start time.Time
 	sum.CapRefusals = capRefusals
 
 	if !job.NoPlots {
-		if err := plotDiagnostics(filepath.Join(stage, DiagnosticsFile), recs, im, mean); err != nil {
+		if err := plotDiagnostics(filepath.Join(stage, DiagnosticsFile), recs, im, mean, counts); err != nil {
 			return nil, err
 		}
 	}
@@ -190,6 +198,7 @@ func writeOutputs(job *Job, kind model.SourceKind, ckdir string, start time.Time
 	}
 	rec["max_sources"] = maxSources
 	rec["catalogue"] = map[string]any{"min_prevalence": job.MinPrevalence, "sources": nCat}
+	rec["counts"] = CountsRecord(counts)
 	js, err := json.MarshalIndent(rec, "", "  ")
 	if err != nil {
 		return nil, err
@@ -205,7 +214,7 @@ func writeOutputs(job *Job, kind model.SourceKind, ckdir string, start time.Time
 	}
 
 	// Move everything into place.
-	for _, f := range []string{EnsembleFile, SamplesFile, CondensedParq, CondensedFITS, CatalogueParq, CatalogueFITS, ModelFile, DiagnosticsFile, RunFile, PSFFile} {
+	for _, f := range []string{EnsembleFile, SamplesFile, CondensedParq, CondensedFITS, CatalogueParq, CatalogueFITS, CountsFile, ModelFile, DiagnosticsFile, RunFile, PSFFile} {
 		src := filepath.Join(stage, f)
 		if _, err := os.Stat(src); err != nil {
 			continue

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -53,7 +55,7 @@ func fieldJob(t testing.TB, out string, threads, size int, density float64) *Job
 
 // catalogueFiles are the outputs that must be byte-identical between equivalent runs
 // (run.json holds timings, so it is excluded).
-var catalogueFiles = []string{EnsembleFile, SamplesFile, CondensedParq, CondensedFITS, ModelFile}
+var catalogueFiles = []string{EnsembleFile, SamplesFile, CondensedParq, CondensedFITS, CountsFile, ModelFile}
 
 func sameFiles(t *testing.T, a, b string) {
 	t.Helper()
@@ -97,6 +99,36 @@ func TestOutputsAndThreadInvariance(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(one, checkpointDir)); err == nil {
 		t.Errorf("checkpoints left behind after a finished run")
+	}
+	checkCounts(t, one)
+}
+
+// checkCounts checks a run's counts.parquet against the counts and detection limit computed
+// afresh from its ensemble.parquet and condensed.parquet, in half magnitudes (the test images
+// have a zero point).
+func checkCounts(t *testing.T, dir string) {
+	t.Helper()
+	got, err := catalogue.ReadCounts(filepath.Join(dir, CountsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ens, err := catalogue.ReadEnsemble(filepath.Join(dir, EnsembleFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cond, err := catalogue.ReadCondensedParquet(filepath.Join(dir, CondensedParq))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := catalogue.Binning{Magnitude: func(f float64) float64 { return 28 - 2.5*math.Log10(f) }}
+	want := catalogue.CountSamples(ens, b)
+	limit, ok := catalogue.DetectionLimit(b, cond)
+	if !ok {
+		t.Fatal("no bin of the condensed catalogue reaches a mean prevalence of 0.5")
+	}
+	want.Limit = limit
+	if !got.Magnitudes || len(got.Bins) < 3 || got.Samples != len(ens) || !reflect.DeepEqual(got, want) {
+		t.Errorf("counts.parquet holds %+v, the ensemble gives %+v", got, want)
 	}
 }
 

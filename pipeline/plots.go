@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"bufio"
+	"fmt"
 	"image/color"
 	"math"
 	"sort"
@@ -13,6 +14,7 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
 
+	"github.com/probcat/probcat/catalogue"
 	"github.com/probcat/probcat/internal/atomicfile"
 	"github.com/probcat/probcat/model"
 )
@@ -23,9 +25,10 @@ var chainColours = []color.Color{
 	color.RGBA{214, 39, 40, 255}, color.RGBA{148, 103, 189, 255}, color.RGBA{140, 86, 75, 255},
 }
 
-// plotDiagnostics draws a 2×2 PNG: traces of N and of the log-likelihood per chain, the
-// residual map in units of σ, and the histogram of log10 flux over all kept samples.
-func plotDiagnostics(path string, recs [][]record, im *model.Image, mean []float32) error {
+// plotDiagnostics draws the diagnostics PNG, two panels a row: traces of N and of the
+// log-likelihood per chain, the residual map in units of σ, the histogram of log10 flux over
+// all kept samples, and the number counts (CountsPanel).
+func plotDiagnostics(path string, recs [][]record, im *model.Image, mean []float32, counts *catalogue.Counts) error {
 	trace := func(title, ylabel string, val func(r *record) float64) (*plot.Plot, error) {
 		p := plot.New()
 		p.Title.Text = title
@@ -105,7 +108,115 @@ func plotDiagnostics(path string, recs [][]record, im *model.Image, mean []float
 		pH.Add(h)
 	}
 
-	return WritePanels(path, [][]*plot.Plot{{pN, pL}, {pR, pH}})
+	pC, err := CountsPanel(counts)
+	if err != nil {
+		return err
+	}
+	return WritePanels(path, PanelGrid([]*plot.Plot{pN, pL, pR, pH, pC}, 2))
+}
+
+// PanelGrid arranges panels in rows of cols for WritePanels, in order, the last row
+// completed with blank panels: adding a diagnostic is adding a panel to the list.
+func PanelGrid(panels []*plot.Plot, cols int) [][]*plot.Plot {
+	var grid [][]*plot.Plot
+	for i := 0; i < len(panels); i += cols {
+		row := append([]*plot.Plot(nil), panels[i:min(i+cols, len(panels))]...)
+		for len(row) < cols {
+			blank := plot.New()
+			blank.HideAxes()
+			row = append(row, blank)
+		}
+		grid = append(grid, row)
+	}
+	return grid
+}
+
+// countsFloor is where a count of zero is drawn on the counts panel's logarithmic axis.
+const countsFloor = 0.5
+
+// Colours of the counts panel: 90 % and 68 % intervals, median, detection limit.
+var (
+	counts90Colour    = color.RGBA{158, 202, 225, 255}
+	counts68Colour    = color.RGBA{66, 146, 198, 255}
+	countsMedColour   = color.RGBA{8, 48, 107, 255}
+	countsLimitColour = color.RGBA{214, 39, 40, 255}
+)
+
+// CountsPanel draws number counts: per bin, the median number of sources (a step line) with
+// its 68 % (p16–p84) and 90 % (p05–p95) intervals over samples as bands, on a logarithmic
+// axis (zero drawn at 0.5), against magnitude or, without a zero point, flux (logarithmic);
+// the detection limit, when known, as a vertical dashed line. Callers may add to the plot
+// (e.g. a reference's counts).
+func CountsPanel(c *catalogue.Counts) (*plot.Plot, error) {
+	p := plot.New()
+	p.Title.Text = "number counts (all kept samples)"
+	p.Y.Label.Text = "sources per bin (0 drawn at 0.5)"
+	p.X.Label.Text = fmt.Sprintf("magnitude (bins of %g mag)", catalogue.CountMagWidth)
+	if !c.Magnitudes {
+		p.X.Label.Text = fmt.Sprintf("flux (bins of %g dex)", catalogue.CountFluxDex)
+	}
+	if len(c.Bins) == 0 {
+		return p, nil
+	}
+	p.Y.Scale, p.Y.Tick.Marker = plot.LogScale{}, plot.LogTicks{Prec: -1}
+	if !c.Magnitudes {
+		p.X.Scale, p.X.Tick.Marker = plot.LogScale{}, plot.LogTicks{Prec: -1}
+	}
+	// The legend where the counts are low: faint magnitudes and low fluxes hold the most.
+	p.Legend.Top = !c.Magnitudes
+	floor := func(v float64) float64 { return math.Max(v, countsFloor) }
+	// steps traces v over the bins as a step function, left to right.
+	steps := func(v func(b catalogue.CountBin) float64) plotter.XYs {
+		var pts plotter.XYs
+		for _, b := range c.Bins {
+			pts = append(pts, plotter.XY{X: b.Lo, Y: floor(v(b))}, plotter.XY{X: b.Hi, Y: floor(v(b))})
+		}
+		return pts
+	}
+	band := func(lo, hi func(b catalogue.CountBin) float64, col color.Color, label string) error {
+		pts := steps(hi)
+		low := steps(lo)
+		for i := len(low) - 1; i >= 0; i-- {
+			pts = append(pts, low[i])
+		}
+		poly, err := plotter.NewPolygon(pts)
+		if err != nil {
+			return err
+		}
+		poly.Color = col
+		poly.LineStyle.Width = 0
+		p.Add(poly)
+		p.Legend.Add(label, poly)
+		return nil
+	}
+	if err := band(func(b catalogue.CountBin) float64 { return b.P05 }, func(b catalogue.CountBin) float64 { return b.P95 }, counts90Colour, "90 % interval"); err != nil {
+		return nil, err
+	}
+	if err := band(func(b catalogue.CountBin) float64 { return b.P16 }, func(b catalogue.CountBin) float64 { return b.P84 }, counts68Colour, "68 % interval"); err != nil {
+		return nil, err
+	}
+	med, err := plotter.NewLine(steps(func(b catalogue.CountBin) float64 { return b.Median }))
+	if err != nil {
+		return nil, err
+	}
+	med.Color = countsMedColour
+	p.Add(med)
+	p.Legend.Add("median", med)
+	if !math.IsNaN(c.Limit) {
+		top := countsFloor
+		for _, b := range c.Bins {
+			top = math.Max(top, b.P95)
+		}
+		l, err := plotter.NewLine(plotter.XYs{{X: c.Limit, Y: countsFloor}, {X: c.Limit, Y: top}})
+		if err != nil {
+			return nil, err
+		}
+		l.Color = countsLimitColour
+		l.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
+		p.Add(l)
+		p.Legend.Add("detection limit", l)
+	}
+	return p, nil
 }
 
 // WritePanels draws plots as a grid of 6-inch panels (rows of columns, axes aligned) and

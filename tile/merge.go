@@ -36,10 +36,11 @@ func (m *Manifest) Missing(planDir string) []int {
 // tiles' ln L and ln prior, the core-area-weighted mean background and the mean acceptance
 // rates), the condensed catalogues (the tiles' condensed sources in their cores, with a source
 // that straddles a seam taken once: see stitchCondensed) and the catalogue files cut from
-// them at the job's MinPrevalence (pipeline.WriteCatalogue),
-// model.fits (cores stitched), diagnostics.png and run.json. job is the frame's job (for the
-// magnitude and sky columns and the settings). Nothing is written unless every tile is done;
-// files appear together at the end.
+// them at the job's MinPrevalence (pipeline.WriteCatalogue), counts.parquet (the number
+// counts of the merged frame samples, counted as they stream by, with the detection limit of
+// the merged condensed catalogue), model.fits (cores stitched), diagnostics.png and run.json.
+// job is the frame's job (for the magnitude and sky columns and the settings). Nothing is
+// written unless every tile is done; files appear together at the end.
 func Merge(m *Manifest, planDir string, job *pipeline.Job, outDir string) (_ *pipeline.Summary, err error) {
 	start := time.Now()
 	if miss := m.Missing(planDir); len(miss) > 0 {
@@ -81,7 +82,7 @@ func Merge(m *Manifest, planDir string, job *pipeline.Job, outDir string) (_ *pi
 		return nil, err
 	}
 	for _, f := range []string{pipeline.EnsembleFile, pipeline.SamplesFile, pipeline.CondensedParq,
-		pipeline.CondensedFITS, pipeline.CatalogueParq, pipeline.CatalogueFITS, pipeline.ModelFile,
+		pipeline.CondensedFITS, pipeline.CatalogueParq, pipeline.CatalogueFITS, pipeline.CountsFile, pipeline.ModelFile,
 		pipeline.DiagnosticsFile, pipeline.RunFile} {
 		src := filepath.Join(stage, f)
 		if _, err := os.Stat(src); err != nil {
@@ -103,6 +104,9 @@ type merger struct {
 
 	nSeries, fSeries, lSeries, bSeries [][]float64
 	hist                               fluxHist
+	counter                            *catalogue.Counter
+	cond                               []catalogue.CondensedSource
+	counts                             *catalogue.Counts
 	chi                                []float32
 	sum                                pipeline.Summary
 	meanBg                             float64
@@ -124,8 +128,12 @@ func (mg *merger) run() (*pipeline.Summary, error) {
 	if err != nil {
 		return nil, err
 	}
+	mg.counts = mg.counter.Counts()
+	if err := pipeline.WriteCounts(mg.stage, mg.counts, pipeline.CountsBinning(mg.derived()), mg.cond, mg.meta()); err != nil {
+		return nil, err
+	}
 	im := mg.job.Image
-	if err := plotDiagnostics(filepath.Join(mg.stage, pipeline.DiagnosticsFile), mg.nSeries, mg.lSeries, mg.chi, im.Width, im.Height, &mg.hist); err != nil {
+	if err := plotDiagnostics(filepath.Join(mg.stage, pipeline.DiagnosticsFile), mg.nSeries, mg.lSeries, mg.chi, im.Width, im.Height, &mg.hist, mg.counts); err != nil {
 		return nil, err
 	}
 	return &mg.sum, nil
@@ -210,6 +218,7 @@ func (mg *merger) ensemble() error {
 	mg.fSeries = make([][]float64, m.Chains)
 	mg.lSeries = make([][]float64, m.Chains)
 	mg.bSeries = make([][]float64, m.Chains)
+	mg.counter = catalogue.NewCounter(pipeline.CountsBinning(mg.derived()))
 	// Frame samples are assembled from the tiles' streams in one goroutine and encoded into
 	// the two files in this one, a few samples apart: the two halves cost about the same.
 	free := make(chan *frameSample, 3)
@@ -239,6 +248,7 @@ func (mg *merger) ensemble() error {
 		mg.fSeries[c] = append(mg.fSeries[c], fs.flux)
 		mg.lSeries[c] = append(mg.lSeries[c], fs.st.LogLike)
 		mg.bSeries[c] = append(mg.bSeries[c], fs.st.Background)
+		mg.counter.Add(fs.s.Flux)
 		sumN += float64(fs.st.N)
 		bgSum += fs.st.Background
 		free <- fs
@@ -344,6 +354,7 @@ func (mg *merger) condensed() error {
 		cats[i] = cs
 	}
 	all := stitchCondensed(mg.m.Tiles, cats, mg.job.CondenseRadius, x0, y0)
+	mg.cond = all
 	d := mg.derived()
 	if err := catalogue.WriteCondensedParquet(filepath.Join(mg.stage, pipeline.CondensedParq), all, d, mg.meta()); err != nil {
 		return err
@@ -453,6 +464,7 @@ func (mg *merger) writeRun(start time.Time) (err error) {
 		"mean_background": mg.meanBg,
 		"condensed":       mg.sum.Condensed,
 		"catalogue":       map[string]any{"min_prevalence": job.MinPrevalence, "sources": mg.sum.Catalogue},
+		"counts":          pipeline.CountsRecord(mg.counts),
 		"convergence":     conv,
 		"timings":         map[string]any{"merge_started": start.UTC().Format(time.RFC3339), "merge_seconds": time.Since(start).Seconds()},
 	}

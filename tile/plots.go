@@ -5,6 +5,7 @@ import (
 	"image/color"
 	"math"
 
+	"github.com/probcat/probcat/catalogue"
 	"github.com/probcat/probcat/pipeline"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/palette/moreland"
@@ -94,8 +95,9 @@ func (g *blockGrid) X(c int) float64    { return float64(c) }
 func (g *blockGrid) Y(r int) float64    { return float64(r) }
 
 // plotDiagnostics draws the frame's diagnostics as probcat sample does: traces of N and of
-// ln L (summed over tiles) per chain, the χ map, and the histogram of log10 flux.
-func plotDiagnostics(path string, nSeries, lSeries [][]float64, chi []float32, w, h int, hist *fluxHist) error {
+// ln L (summed over tiles) per chain, the χ map, the histogram of log10 flux and the number
+// counts (pipeline.CountsPanel).
+func plotDiagnostics(path string, nSeries, lSeries [][]float64, chi []float32, w, h int, hist *fluxHist, counts *catalogue.Counts) error {
 	trace := func(title, ylabel string, series [][]float64) (*plot.Plot, error) {
 		p := plot.New()
 		p.Title.Text = title
@@ -142,5 +144,9 @@ func plotDiagnostics(path string, nSeries, lSeries [][]float64, chi []float32, w
 	if hp := hist.plotter(); len(hp.Bins) > 0 {
 		pH.Add(hp)
 	}
-	return pipeline.WritePanels(path, [][]*plot.Plot{{pN, pL}, {pR, pH}})
+	pC, err := pipeline.CountsPanel(counts)
+	if err != nil {
+		return err
+	}
+	return pipeline.WritePanels(path, pipeline.PanelGrid([]*plot.Plot{pN, pL, pR, pH, pC}, 2))
 }

@@ -39,7 +39,8 @@ With --psf-refine, the PSF is first refined from the image's bright stars (a sho
 chain; psf-refined.fits; experimental). Writes into DIR: ensemble.parquet, samples.parquet, condensed.fits,
 condensed.parquet (every cluster of the ensemble, with its prevalence), catalogue.fits,
 catalogue.parquet (the condensed sources with prevalence ≥ --min-prevalence, 0.5: the catalogue
-to use), model.fits, psf-refined.fits, diagnostics.png and run.json. Ctrl-C or a kill leaves
+to use), counts.parquet (posterior number counts per half magnitude), model.fits,
+psf-refined.fits, diagnostics.png and run.json. Ctrl-C or a kill leaves
 checkpoints; run again with
 --resume to continue.`,
 		usage: "IMAGE [--out DIR] [flags]  |  --sdss FRAME --psfield PSFIELD [--cutout X0,Y0,W,H] [flags]",

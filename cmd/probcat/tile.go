@@ -44,7 +44,7 @@ interrupted (preempted, killed) one resumes from its checkpoints.`,
 		name: "merge",
 		summary: `Merge the finished tiles of a plan into the files probcat sample writes.
 Writes ensemble.parquet, samples.parquet, condensed.fits, condensed.parquet, catalogue.fits,
-catalogue.parquet, model.fits, diagnostics.png and run.json into DIR (or --out). Each source comes from the tile whose core
+catalogue.parquet, counts.parquet, model.fits, diagnostics.png and run.json into DIR (or --out). Each source comes from the tile whose core
 holds it. Fails, writing nothing, while any tile is missing.`,
 		usage: "DIR [--out OUT] [--quiet]",
 		run:   runMerge,

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -86,7 +87,7 @@ func TestTiledSampleEqualsPlanRunMerge(t *testing.T) {
 	planAndRun(t, img, plan, 3, 1, 0, 2)
 	mustRun(t, "run-tile", plan, "--index", "2", "--quiet") // a finished tile again: nothing happens
 	mustRun(t, "merge", plan, "--quiet")
-	for _, f := range []string{"ensemble.parquet", "samples.parquet", "condensed.parquet", "condensed.fits", "catalogue.parquet", "catalogue.fits", "model.fits"} {
+	for _, f := range []string{"ensemble.parquet", "samples.parquet", "condensed.parquet", "condensed.fits", "catalogue.parquet", "catalogue.fits", "counts.parquet", "model.fits"} {
 		sameBytes(t, filepath.Join(one, f), filepath.Join(plan, f))
 	}
 	for _, f := range []string{"run.json", "diagnostics.png"} {
@@ -109,6 +110,25 @@ func TestTiledSampleEqualsPlanRunMerge(t *testing.T) {
 	}
 	if len(frame) != 2*12 {
 		t.Fatalf("%d frame samples, want 24", len(frame))
+	}
+	// The merged counts are those of the merged ensemble (in flux: the simulated image has no
+	// zero point), with the detection limit of the merged condensed catalogue.
+	counts, err := catalogue.ReadCounts(filepath.Join(plan, "counts.parquet"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cond, err := catalogue.ReadCondensedParquet(filepath.Join(plan, "condensed.parquet"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantCounts := catalogue.CountSamples(frame, catalogue.Binning{})
+	l, ok := catalogue.DetectionLimit(catalogue.Binning{}, cond)
+	if !ok {
+		t.Fatal("no bin of the merged condensed catalogue reaches a mean prevalence of 0.5")
+	}
+	wantCounts.Limit = l
+	if len(counts.Bins) < 3 || !reflect.DeepEqual(counts, wantCounts) {
+		t.Errorf("merged counts.parquet holds %+v, the merged ensemble gives %+v", counts, wantCounts)
 	}
 	want := make([]int, len(frame))
 	margins := 0
@@ -225,7 +245,7 @@ func TestKilledTileResumes(t *testing.T) {
 	}
 	mustRun(t, "run-tile", killed, "--index", "1", "--quiet")
 	mustRun(t, "merge", killed, "--quiet")
-	for _, f := range []string{"ensemble.parquet", "samples.parquet", "condensed.parquet", "model.fits"} {
+	for _, f := range []string{"ensemble.parquet", "samples.parquet", "condensed.parquet", "counts.parquet", "model.fits"} {
 		sameBytes(t, filepath.Join(ref, f), filepath.Join(killed, f))
 	}
 
