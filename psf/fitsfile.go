@@ -15,7 +15,14 @@ const AutoHDU = -1
 
 // ReadFITS reads a PSF image from HDU hdu (0 is the primary HDU, or AutoHDU) of a FITS file,
 // plain or compressed with gzip or bzip2, and builds the PSF with FromImage. The image's
-// OVERSAMP card, when present, gives its oversampling unless opt.Factor is set. An HDU
+// OVERSAMP card, when present, gives its oversampling unless opt.Factor is set.
+//
+// TinyTim's HST PSFs (headers with PIXSCALE, SPECTRUM and FOCUS) are made into effective
+// PSFs first: a subsampled one (opt.Factor > 1; TinyTim's header does not say, but its
+// PIXSCALE is the detector's divided by the factor) samples the light of sub-pixels, so each
+// sample is summed over the native pixel centred on it; and the charge-diffusion kernel that
+// TinyTim leaves out and prints in its COMMENT cards (ACS/WFC, WFC3/UVIS) is applied, on
+// native pixels. An HDU
 // written by WriteFITS (cards OVERSAMP and PSFSIZE, side PSFSIZE·OVERSAMP) is in the layout
 // of PSF.Fine and is taken as it is, unless opt asks for another size or centre, so that
 // ReadFITS gives back the written PSF. Errors name the file and the problem.
@@ -61,6 +68,18 @@ func readFITS(path string, hdu int, opt ImageOptions) (*PSF, error) {
 	}
 	if opt.Factor == 0 {
 		opt.Factor = factor
+	}
+	if isTinyTim(im.Header) {
+		if opt.Factor > 1 {
+			img = integratePixels(img, im.Width, im.Height, opt.Factor)
+		}
+		k, err := diffusionKernel(im.Header)
+		if err != nil {
+			return nil, fmt.Errorf("HDU %d: %w", hdu, err)
+		}
+		if k != nil {
+			img = convolveNative(img, im.Width, im.Height, max(opt.Factor, 1), k)
+		}
 	}
 	if im.Header.Has("PSFSIZE") && opt.Factor == factor && opt.Size == 0 && opt.Centre == CentreAuto {
 		size, err := im.Header.Int("PSFSIZE")
