@@ -277,7 +277,9 @@ func decodeHDU(buf []byte, hlen int) (h *hdu, err error) {
 		if c.Name == "END" {
 			continue
 		}
-		card := Card{Key: c.Name, Value: cardValue(c.Value), Comment: c.Comment}
+		// keys in lower case are not valid FITS, but STScI's STDPSF files have them (NXPSFs):
+		// take them in upper case, as astropy does when it fixes them
+		card := Card{Key: strings.ToUpper(c.Name), Value: cardValue(c.Value), Comment: c.Comment}
 		if card.Key == strings.TrimSpace(hiddenTHEAP) {
 			card.Key = "THEAP"
 		}

@@ -43,29 +43,83 @@ func (f *File) Image(i int) (*Image, error) {
 	if w == 0 || ht == 0 {
 		return nil, fmt.Errorf("fits: %s: image has no data (%d×%d)", src, w, ht)
 	}
-	scale, zero := 1.0, 0.0
-	if h.header.Has("BSCALE") {
-		if scale, err = h.header.Float("BSCALE"); err != nil {
-			return nil, fmt.Errorf("fits: %v", err)
-		}
-	}
-	if h.header.Has("BZERO") {
-		if zero, err = h.header.Float("BZERO"); err != nil {
-			return nil, fmt.Errorf("fits: %v", err)
-		}
-	}
-	blank, hasBlank := int64(0), false
-	if h.bitpix > 0 && h.header.Has("BLANK") {
-		if blank, err = h.header.Int("BLANK"); err != nil {
-			return nil, fmt.Errorf("fits: %v", err)
-		}
-		hasBlank = true
+	scale, zero, blank, hasBlank, err := scalingOf(h)
+	if err != nil {
+		return nil, err
 	}
 	pix, err := decodePixels(h.data, h.bitpix, w*ht, scale, zero, blank, hasBlank)
 	if err != nil {
 		return nil, fmt.Errorf("fits: %s: %v", src, err)
 	}
 	return &Image{Width: w, Height: ht, Bitpix: h.bitpix, Pix: pix, Header: h.header}, nil
+}
+
+// scalingOf returns an image HDU's BSCALE, BZERO and (for integer data) BLANK.
+func scalingOf(h *hdu) (scale, zero float64, blank int64, hasBlank bool, err error) {
+	scale = 1
+	if h.header.Has("BSCALE") {
+		if scale, err = h.header.Float("BSCALE"); err != nil {
+			return 0, 0, 0, false, fmt.Errorf("fits: %v", err)
+		}
+	}
+	if h.header.Has("BZERO") {
+		if zero, err = h.header.Float("BZERO"); err != nil {
+			return 0, 0, 0, false, fmt.Errorf("fits: %v", err)
+		}
+	}
+	if h.bitpix > 0 && h.header.Has("BLANK") {
+		if blank, err = h.header.Int("BLANK"); err != nil {
+			return 0, 0, 0, false, fmt.Errorf("fits: %v", err)
+		}
+		hasBlank = true
+	}
+	return scale, zero, blank, hasBlank, nil
+}
+
+// Cube is a 3-D image (a stack of planes, such as a grid of PSFs) with BSCALE, BZERO and BLANK
+// applied: plane k (NAXIS3 index) holds Pix[k·Width·Height : (k+1)·Width·Height], each in the
+// row-major layout of Image.
+type Cube struct {
+	Width, Height, Depth int
+	Pix                  []float32
+	Header               *Header
+}
+
+// Cube decodes HDU i as a 3-D image (a 2-D image is a cube of depth 1).
+func (f *File) Cube(i int) (*Cube, error) {
+	h, err := f.get(i)
+	if err != nil {
+		return nil, err
+	}
+	src := h.header.Source
+	if h.kind != KindImage {
+		return nil, fmt.Errorf("fits: %s is %v, not an image", src, h.kind)
+	}
+	if len(h.axes) < 2 {
+		return nil, fmt.Errorf("fits: %s: image has %d axes, a cube needs 2 or 3", src, len(h.axes))
+	}
+	d := 1
+	if len(h.axes) > 2 {
+		d = h.axes[2]
+	}
+	for k, a := range h.axes[min(3, len(h.axes)):] {
+		if a != 1 {
+			return nil, fmt.Errorf("fits: %s: %d-dimensional image (NAXIS%d = %d) is not supported", src, len(h.axes), k+4, a)
+		}
+	}
+	w, ht := h.axes[0], h.axes[1]
+	if w == 0 || ht == 0 || d == 0 {
+		return nil, fmt.Errorf("fits: %s: image has no data (%d×%d×%d)", src, w, ht, d)
+	}
+	scale, zero, blank, hasBlank, err := scalingOf(h)
+	if err != nil {
+		return nil, err
+	}
+	pix, err := decodePixels(h.data, h.bitpix, w*ht*d, scale, zero, blank, hasBlank)
+	if err != nil {
+		return nil, fmt.Errorf("fits: %s: %v", src, err)
+	}
+	return &Cube{Width: w, Height: ht, Depth: d, Pix: pix, Header: h.header}, nil
 }
 
 func decodePixels(data []byte, bitpix, n int, scale, zero float64, blank int64, hasBlank bool) ([]float32, error) {
