@@ -185,8 +185,8 @@ func NewChain(img *model.Image, kind model.SourceKind, cfg Config, index int) (*
 		c.point = &cp
 		c.kind = &cp
 		c.fmin = cp.Flux.Min
-	} else if cfg.SampleFluxPrior {
-		return nil, fmt.Errorf("sampling the flux prior's parameters needs point sources, not %q", kind.Name())
+	} else {
+		c.cfg.SampleFluxPrior = false // other kinds hold their own priors
 	}
 	c.count, c.density = cfg.CountPrior, 0
 	switch cp := cfg.CountPrior.(type) {

@@ -21,6 +21,21 @@ func TestSimulationBasedCalibration(t *testing.T) {
 	if testing.Short() {
 		t.Skip("SBC takes several seconds")
 	}
+	sbc(t, nil)
+}
+
+// TestSimulationBasedCalibrationDensity does the same with a hierarchical count prior: each
+// field's density is drawn from a Gamma hyperprior (mean N 10) and the sampler samples it
+// with the catalogue; the ranks of the true density must be uniform too.
+func TestSimulationBasedCalibrationDensity(t *testing.T) {
+	if testing.Short() {
+		t.Skip("SBC takes several seconds")
+	}
+	sbc(t, &model.GammaPoisson{Shape: 20, Rate: 20 * 32 * 32 / 10.0})
+}
+
+// sbc runs the calibration, with a fixed Poisson prior of mean N 10 when hier is nil.
+func sbc(t *testing.T, hier *model.GammaPoisson) {
 	const fields, draws, size = 40, 39, 32
 	p, err := psf.Gaussian(2.2)
 	if err != nil {
@@ -29,6 +44,7 @@ func TestSimulationBasedCalibration(t *testing.T) {
 	fp := model.FluxPrior{Min: 60, Slope: 2}
 	type res struct {
 		rn, rf  int
+		rd      int // rank of the density
 		covered bool
 		err     error
 	}
@@ -40,7 +56,11 @@ func TestSimulationBasedCalibration(t *testing.T) {
 			defer wg.Done()
 			for i := g; i < fields; i += 2 {
 				rng := rand.New(rand.NewPCG(99, uint64(i)))
-				n := int(distuv.Poisson{Lambda: 10, Src: rng}.Rand())
+				lam := 10.0
+				if hier != nil {
+					lam = distuv.Gamma{Alpha: hier.Shape, Beta: hier.Rate, Src: rng}.Rand() * size * size
+				}
+				n := int(distuv.Poisson{Lambda: lam, Src: rng}.Rand())
 				img := model.NewImage(size, size)
 				img.Gain, img.Background, img.Noise = 4.62, 179, model.NoiseFromModel
 				box := model.Box{Pix: img.Pix, Stride: size, W: size, H: size}
@@ -55,6 +75,10 @@ func TestSimulationBasedCalibration(t *testing.T) {
 				}
 				cfg := DefaultConfig()
 				cfg.CountPrior = model.Poisson{Density: 10.0 / (size * size)}
+				if hier != nil {
+					cfg.CountPrior = *hier
+				}
+				cfg.SampleFluxPrior = false // the fields are drawn with the slope fixed at 2
 				cfg.WeightsFromBackground, cfg.ExactStamps = true, true
 				cfg.Proposals, cfg.RegionProposals, cfg.BurnIn, cfg.Threads = 100, 4, 15, 1
 				cfg.Seed = uint64(1000 + i)
@@ -63,9 +87,10 @@ func TestSimulationBasedCalibration(t *testing.T) {
 					out[i].err = context.Canceled
 					continue
 				}
-				var ns, fs []float64
+				var ns, fs, ds []float64
 				for _, s := range samples[cfg.BurnIn:] {
 					ns = append(ns, float64(s.Catalogue.Len()))
+					ds = append(ds, s.Density)
 					tf := 0.0
 					for _, f := range s.Catalogue.Flux {
 						tf += f
@@ -74,13 +99,14 @@ func TestSimulationBasedCalibration(t *testing.T) {
 				}
 				out[i].rn = sbcRank(ns, float64(n), rng)
 				out[i].rf = sbcRank(fs, total, rng)
+				out[i].rd = sbcRank(ds, lam/(size*size), rng)
 				// randomised 90 % interval: the tie-broken rank among the central 36 of 40 ranks
 				out[i].covered = out[i].rn >= 2 && out[i].rn < 38
 			}
 		}(g)
 	}
 	wg.Wait()
-	hn, hf := make([]int, 4), make([]int, 4)
+	hn, hf, hd := make([]int, 4), make([]int, 4), make([]int, 4)
 	cov := 0
 	for _, r := range out {
 		if r.err != nil {
@@ -88,15 +114,21 @@ func TestSimulationBasedCalibration(t *testing.T) {
 		}
 		hn[r.rn*4/(draws+1)]++
 		hf[r.rf*4/(draws+1)]++
+		hd[r.rd*4/(draws+1)]++
 		if r.covered {
 			cov++
 		}
 	}
 	exp := []float64{fields / 4, fields / 4, fields / 4, fields / 4}
-	for _, h := range []struct {
+	type hist struct {
 		name string
 		obs  []int
-	}{{"N", hn}, {"total flux", hf}} {
+	}
+	hists := []hist{{"N", hn}, {"total flux", hf}}
+	if hier != nil {
+		hists = append(hists, hist{"density", hd})
+	}
+	for _, h := range hists {
 		chi2, pv := chiSquarePValue(h.obs, exp)
 		t.Logf("ranks of %s: %v, chi2 %.1f, p %.3g", h.name, h.obs, chi2, pv)
 		if pv < 0.001 {

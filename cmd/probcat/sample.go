@@ -48,10 +48,11 @@ checkpoints; run again with
 	})
 }
 
-// The default priors: PCAT's penalty and a power-law flux function of fixed slope.
+// The default priors: a Poisson count prior whose density is sampled (--density auto), and a
+// power-law flux function whose slope is sampled (sampler.DefaultConfig's).
 const (
-	defaultCountPrior  = "penalty"
-	defaultSampleSlope = false
+	defaultCountPrior  = "poisson"
+	defaultSampleSlope = true
 )
 
 // sampleFlags are the flags shared by sample, demo and plan.

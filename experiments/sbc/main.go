@@ -119,6 +119,7 @@ func field(s setup, p *psf.PSF, i int) (result, error) {
 	}
 	cfg := sampler.DefaultConfig()
 	cfg.CountPrior = model.Poisson{Density: s.meanN / area}
+	cfg.SampleFluxPrior = false // the fields are drawn with a fixed slope
 	cfg.WeightsFromBackground = true
 	cfg.ExactStamps = true
 	cfg.Proposals = s.thin
