@@ -21,16 +21,19 @@ func TestPriorFlagsRefused(t *testing.T) {
 		flag string
 		args []string
 	}{
-		"negative density":      {"--density", []string{"--count-prior", "poisson", "--density", "-1"}},
-		"zero density":          {"--density", []string{"--count-prior", "poisson", "--density", "0"}},
-		"density not a number":  {"--density", []string{"--count-prior", "poisson", "--density", "many"}},
-		"unknown count prior":   {"--count-prior", []string{"--count-prior", "uniform"}},
-		"unknown flux prior":    {"--flux-prior", []string{"--flux-prior", "lognormal"}},
-		"break below f_min":     {"--break", []string{"--flux-prior", "broken", "--fmin", "250", "--break", "200"}},
-		"break at f_min":        {"--break", []string{"--flux-prior", "broken", "--fmin", "250", "--break", "250"}},
-		"bright slope 1":        {"--slope-bright", []string{"--flux-prior", "broken", "--slope-bright", "1"}},
-		"slope 1":               {"--slope", []string{"--slope", "1"}},
-		"sampled slope too big": {"--slope", []string{"--sample-slope", "--slope", "7"}},
+		"negative density":       {"--density", []string{"--count-prior", "poisson", "--density", "-1"}},
+		"zero density":           {"--density", []string{"--count-prior", "poisson", "--density", "0"}},
+		"density not a number":   {"--density", []string{"--count-prior", "poisson", "--density", "many"}},
+		"unknown count prior":    {"--count-prior", []string{"--count-prior", "uniform"}},
+		"unknown flux prior":     {"--flux-prior", []string{"--flux-prior", "lognormal"}},
+		"break below f_min":      {"--break", []string{"--flux-prior", "broken", "--fmin", "250", "--break", "200"}},
+		"break at f_min":         {"--break", []string{"--flux-prior", "broken", "--fmin", "250", "--break", "250"}},
+		"bright slope 1":         {"--slope-bright", []string{"--flux-prior", "broken", "--slope-bright", "1"}},
+		"slope 1":                {"--slope", []string{"--slope", "1"}},
+		"sampled slope too big":  {"--slope", []string{"--sample-slope", "--slope", "7"}},
+		"break of a power law":   {"--break", []string{"--break", "1000"}},
+		"bright slope, no break": {"--slope-bright", []string{"--flux-prior", "powerlaw", "--slope-bright", "3"}},
+		"density with penalty":   {"--density", []string{"--count-prior", "penalty", "--density", "0.1"}},
 	} {
 		out := filepath.Join(dir, "out-"+strings.ReplaceAll(what, " ", "-"))
 		args := append([]string{"sample", img, "--out", out, "--samples", "1", "--burn-in", "0", "--proposals", "1", "--quiet"}, c.args...)

@@ -96,6 +96,7 @@ func (f *sampleFlags) register(fs *flag.FlagSet) {
 	fs.Uint64Var(&f.seed, "seed", d.Seed, "random seed")
 	nan := math.NaN()
 	f.gain, f.bias, f.background, f.readNoise, f.zp, f.fmin = nan, nan, nan, nan, nan, nan
+	f.slopeBright, f.fluxBreak = nan, nan
 	fs.Float64Var(&f.gain, "gain", nan, "gain in electrons per count (default: GAIN card)")
 	fs.Float64Var(&f.bias, "bias", nan, "bias pedestal in counts (default: BIAS card, else 0)")
 	fs.Float64Var(&f.background, "background", nan, "sky level above the bias in counts (default: BKG card, else the image median)")
@@ -105,7 +106,7 @@ func (f *sampleFlags) register(fs *flag.FlagSet) {
 	fs.Float64Var(&f.fmin, "fmin", nan, "flux prior minimum f_min in counts (default: FMIN card, else 250)")
 	fs.StringVar(&f.fluxPrior, "flux-prior", "powerlaw", "flux function above --fmin: powerlaw, p(f) ∝ f^-α, or broken, a power law of slope --slope below --break and --slope-bright above it")
 	fs.Float64Var(&f.slope, "slope", 2, "flux prior power-law slope α, p(f) ∝ f^-α (below the break for --flux-prior broken); the starting value when sampled")
-	fs.Float64Var(&f.slopeBright, "slope-bright", 2, "with --flux-prior broken: the slope above the break; the starting value when sampled")
+	fs.Float64Var(&f.slopeBright, "slope-bright", nan, "with --flux-prior broken: the slope above the break (default 2); the starting value when sampled")
 	fs.Float64Var(&f.fluxBreak, "break", nan, "with --flux-prior broken: the break in counts, above --fmin (default 4 × --fmin); the starting value when sampled")
 	fs.BoolVar(&f.sampleSlope, "sample-slope", defaultSampleSlope, "sample the flux function's parameters with the catalogue (the slope; for broken, both slopes and the break) under flat hyperpriors (see README); --sample-slope=false fixes them")
 	fs.BoolVar(&f.fixBackground, "fix-background", false, "keep the background fixed instead of sampling it")
@@ -309,6 +310,9 @@ func (f *sampleFlags) finish(imagePath string, im *model.Image, p *psf.Field, fm
 	}
 	switch f.countPrior {
 	case "penalty":
+		if f.density != "auto" {
+			return nil, fmt.Errorf("--density applies only to --count-prior poisson")
+		}
 		cfg.CountPrior = model.Penalty{PerSource: f.penalty}
 	case "poisson":
 		if f.density == "auto" {
@@ -326,16 +330,20 @@ func (f *sampleFlags) finish(imagePath string, im *model.Image, p *psf.Field, fm
 	flux := model.FluxPrior{Min: fmin, Slope: f.slope}
 	switch f.fluxPrior {
 	case "powerlaw":
+		if !math.IsNaN(f.fluxBreak) || !math.IsNaN(f.slopeBright) {
+			return nil, fmt.Errorf("--break and --slope-bright apply only to --flux-prior broken")
+		}
 	case "broken":
-		flux.Break, flux.SlopeBright = 4*fmin, f.slopeBright
+		flux.Break, flux.SlopeBright = 4*fmin, 2
 		set(&flux.Break, f.fluxBreak)
+		set(&flux.SlopeBright, f.slopeBright)
 	default:
 		return nil, fmt.Errorf("unknown --flux-prior %q (want powerlaw or broken)", f.fluxPrior)
 	}
 	if err := flux.Validate(); err != nil {
 		return nil, fmt.Errorf("%v (--fmin, --slope, --break, --slope-bright)", err)
 	}
-	if f.sampleSlope && (f.slope > cfg.MaxSlope || f.slopeBright > cfg.MaxSlope && flux.Broken()) {
+	if f.sampleSlope && (f.slope > cfg.MaxSlope || flux.SlopeBright > cfg.MaxSlope) {
 		return nil, fmt.Errorf("--slope and --slope-bright must not exceed %g when sampled", cfg.MaxSlope)
 	}
 	switch {
