@@ -72,6 +72,30 @@ func (p FluxPrior) LogDensity(f float64) float64 {
 	return -a*math.Log(f/p.Break) - math.Log(p.norm())
 }
 
+// SumLogDensity returns Σ_i ln p(f_i) for fluxes given by their logarithms lnf_i = ln f_i, all
+// at or above f_min (the sampler's hyperparameter updates: no logarithm per source).
+func (p FluxPrior) SumLogDensity(lnf []float64) float64 {
+	n := float64(len(lnf))
+	if !p.Broken() {
+		s := 0.0
+		for _, l := range lnf {
+			s += l
+		}
+		lm := math.Log(p.Min)
+		return n*(math.Log(p.Slope-1)-lm) - p.Slope*(s-n*lm)
+	}
+	lb := math.Log(p.Break)
+	below, above := 0.0, 0.0
+	for _, l := range lnf {
+		if l < lb {
+			below += l - lb
+		} else {
+			above += l - lb
+		}
+	}
+	return -p.Slope*below - p.SlopeBright*above - n*math.Log(p.norm())
+}
+
 // norm returns the broken power law's Z = f_b·[∫_r^1 u^−α₁ du + 1/(α₂−1)], r = f_min/f_b.
 func (p FluxPrior) norm() float64 {
 	return p.Break * (powerIntegral(p.Min/p.Break, 1, p.Slope) + 1/(p.SlopeBright-1))

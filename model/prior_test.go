@@ -155,3 +155,24 @@ func TestGammaPoissonMarginal(t *testing.T) {
 		t.Error("Validate")
 	}
 }
+
+// TestSumLogDensity checks SumLogDensity against the sum of LogDensity, for a power law and
+// for broken power laws (sources on both sides of the break, and exactly at it).
+func TestSumLogDensity(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	for _, p := range append([]FluxPrior{{Min: 250, Slope: 2.3}}, brokenCases...) {
+		var lnf []float64
+		want := 0.0
+		for i := 0; i < 50; i++ {
+			f := p.Sample(rng)
+			if i == 0 && p.Broken() {
+				f = p.Break
+			}
+			lnf = append(lnf, math.Log(f))
+			want += p.LogDensity(f)
+		}
+		if got := p.SumLogDensity(lnf); math.Abs(got-want) > 1e-9*math.Abs(want) {
+			t.Errorf("%v: SumLogDensity %.12g, Σ LogDensity %.12g", p, got, want)
+		}
+	}
+}

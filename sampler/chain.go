@@ -115,7 +115,7 @@ type Chain struct {
 	density    float64          // the Poisson density, sampled when hier is set; 0 for other priors
 	count      model.CountPrior // the count prior the moves see: Poisson at density when hier
 	hier       *model.GammaPoisson
-	fluxes     []float64 // fluxPriorStep's scratch
+	lnFlux     []float64 // fluxPriorStep's scratch: ln f of every source
 	passes     uint64
 	samples    int
 	burnMode   burnMode // SetBurnIn's override of Config.BurnIn
