@@ -73,6 +73,9 @@ func hyperDiags(recs [][]record) map[string]Diag {
 		func(r *record) float64 { return r.FluxBreak }, func(r *record) float64 { return r.FluxSlopeBright },
 	}
 	out := map[string]Diag{}
+	if len(recs) == 0 || len(recs[0]) == 0 {
+		return out
+	}
 	for k, name := range []string{"density", "flux_slope", "flux_break", "flux_slope_bright"} {
 		series := make([][]float64, len(recs))
 		varies := false
