@@ -48,10 +48,12 @@ checkpoints; run again with
 	})
 }
 
-// The default priors: a Poisson count prior whose density is sampled (--density auto), and a
-// power-law flux function whose slope is sampled (sampler.DefaultConfig's).
+// The default priors (sampler.DefaultConfig's): PCAT's penalty per source, and a power-law
+// flux function whose slope is sampled. --count-prior poisson (with --density auto) is the
+// hierarchical count prior, not the default because on M2 it worsens the ensemble (see
+// experiments/m2/README.md).
 const (
-	defaultCountPrior  = "poisson"
+	defaultCountPrior  = "penalty"
 	defaultSampleSlope = true
 )
 
@@ -110,7 +112,7 @@ func (f *sampleFlags) register(fs *flag.FlagSet) {
 	fs.Float64Var(&f.fluxBreak, "break", nan, "with --flux-prior broken: the break in counts, above --fmin (default 4 × --fmin); the starting value when sampled")
 	fs.BoolVar(&f.sampleSlope, "sample-slope", defaultSampleSlope, "sample the flux function's parameters with the catalogue (the slope; for broken, both slopes and the break) under flat hyperpriors (see README); --sample-slope=false fixes them")
 	fs.BoolVar(&f.fixBackground, "fix-background", false, "keep the background fixed instead of sampling it")
-	fs.StringVar(&f.countPrior, "count-prior", defaultCountPrior, "prior on the number of sources: penalty (PCAT: a fixed cost per source) or poisson (sources scattered at --density per pixel)")
+	fs.StringVar(&f.countPrior, "count-prior", defaultCountPrior, "prior on the number of sources: penalty (PCAT: a fixed cost per source) or poisson (sources scattered at --density per pixel; hierarchical with --density auto)")
 	fs.Float64Var(&f.penalty, "penalty", 1.5, "log-prior penalty per source for --count-prior penalty")
 	fs.StringVar(&f.density, "density", "auto", "sources per pixel for --count-prior poisson: a number fixes it; auto samples it with the catalogue under a broad Gamma(1, 1) hyperprior")
 	fs.BoolVar(&f.psfRefine, "psf-refine", false, "refine the PSF from the image's bright stars before sampling (experimental: see README)")
