@@ -41,7 +41,9 @@ func (c *Chain) densityStep(rng *rand.Rand) {
 // the break in ln f_b, each by a symmetric Gaussian whose hyperprior is flat in the stepped
 // variable, so
 //
-//	ln α = Σ_i ln p(f_i | φ') − Σ_i ln p(f_i | φ)   inside the hyperprior's support (else rejected).
+//	ln a = Σ_i ln p(f_i | φ') − Σ_i ln p(f_i | φ)   inside the hyperprior's support (else rejected)
+//
+// for the acceptance probability a (each proposal's ratio is written beside it below).
 //
 // A slope's step is 1/√(n+1) with n the number of sources on its side of the break (all of
 // them for a power law), about the posterior width of a slope fitted to n fluxes; n depends
@@ -76,14 +78,22 @@ func (c *Chain) fluxPriorStep(rng *rand.Rand) {
 	maxS := c.cfg.MaxSlope
 	q := fp
 	if !fp.Broken() {
+		// α → α': ln a = N ln((α'−1)/(α−1)) − (α'−α) Σ_i ln(f_i/f_min)
 		q.Slope += rng.NormFloat64() / math.Sqrt(float64(n+1))
 		propose(q, q.Slope > 1 && q.Slope <= maxS)
 	} else {
+		// Z is the broken law's normalisation (model.FluxPrior), a function of all three.
+		// α₁ → α₁': ln a = −(α₁'−α₁) Σ_{f_i<f_b} ln(f_i/f_b) − N ln(Z'/Z)
 		q.Slope += rng.NormFloat64() / math.Sqrt(float64(below+1))
 		propose(q, q.Slope >= -maxS && q.Slope <= maxS)
+		// α₂ → α₂': ln a = −(α₂'−α₂) Σ_{f_i≥f_b} ln(f_i/f_b) − N ln(Z'/Z)
 		q = fp
 		q.SlopeBright += rng.NormFloat64() / math.Sqrt(float64(n-below+1))
 		propose(q, q.SlopeBright > 1 && q.SlopeBright <= maxS)
+		// f_b → f_b' = f_b·e^(σz): ln a = Σ_i [−α'_(i) ln(f_i/f_b') + α_(i) ln(f_i/f_b)] − N ln(Z'/Z),
+		// α_(i) the slope on f_i's side of each break; the step is symmetric in ln f_b and the
+		// hyperprior flat in ln f_b, so neither adds a term (a step in f_b itself would add
+		// the Jacobian ln(f_b'/f_b) and the log-uniform prior ln(f_b/f_b'), which cancel too)
 		q = fp
 		q.Break *= math.Exp(rng.NormFloat64() / math.Sqrt(float64(n+1)))
 		propose(q, q.Break > fp.Min && q.Break <= MaxBreakRatio*fp.Min)
