@@ -92,8 +92,8 @@ func (c *Chain) fluxPriorStep(rng *rand.Rand) {
 		propose(q, q.SlopeBright > 1 && q.SlopeBright <= maxS)
 		// f_b → f_b' = f_b·e^(σz): ln a = Σ_i [−α'_(i) ln(f_i/f_b') + α_(i) ln(f_i/f_b)] − N ln(Z'/Z),
 		// α_(i) the slope on f_i's side of each break; the step is symmetric in ln f_b and the
-		// hyperprior flat in ln f_b, so neither adds a term (a step in f_b itself would add
-		// the Jacobian ln(f_b'/f_b) and the log-uniform prior ln(f_b/f_b'), which cancel too)
+		// hyperprior flat in ln f_b, so neither adds a term (viewed in f_b, the multiplicative
+		// step's Hastings term ln(f_b'/f_b) and the log-uniform prior's ln(f_b/f_b') cancel)
 		q = fp
 		q.Break *= math.Exp(rng.NormFloat64() / math.Sqrt(float64(n+1)))
 		propose(q, q.Break > fp.Min && q.Break <= MaxBreakRatio*fp.Min)
