@@ -192,13 +192,33 @@ type SampleStats struct {
 	Background float64
 	// TotalFlux is the sum of the sources' fluxes (NaN when read from a file without it).
 	TotalFlux float64
+	// Hyper holds the priors' hyperparameters at this sample.
+	Hyper
 	// Acceptance holds the acceptance rate of each move type since the previous kept sample,
 	// in the order of the move names given to CreateSamples.
 	Acceptance []float64
 }
 
+// Hyper holds the hyperparameters of a sample's priors: the Poisson count prior's density in
+// sources per pixel, the flux prior's slope (below the break for a broken power law), break
+// and slope above the break. Each is NaN where the run's priors have no such parameter (or,
+// in a merged tiled run, where every tile has its own).
+type Hyper struct {
+	Density, FluxSlope, FluxBreak, FluxSlopeBright float64
+}
+
+// NoHyper returns a Hyper without any parameter (all NaN).
+func NoHyper() Hyper {
+	nan := math.NaN()
+	return Hyper{Density: nan, FluxSlope: nan, FluxBreak: nan, FluxSlopeBright: nan}
+}
+
+// hyperColumns are the columns of Hyper's fields in samples.parquet, in field order.
+var hyperColumns = []string{"density", "flux_slope", "flux_break", "flux_slope_bright"}
+
 // SamplesWriter streams per-sample chain statistics to samples.parquet: columns chain, sample,
-// n (int32), loglike, logprior, background, total_flux (float64), then acc_<move> for each
+// n (int32), loglike, logprior, background, total_flux, density, flux_slope, flux_break,
+// flux_slope_bright (float64; the last four NaN where not used), then acc_<move> for each
 // move type.
 type SamplesWriter struct {
 	t     *tableWriter
@@ -213,6 +233,9 @@ func CreateSamples(path string, moves []string, meta map[string]string) (*Sample
 		{"chain", kindInt32}, {"sample", kindInt32}, {"n", kindInt32},
 		{"loglike", kindDouble}, {"logprior", kindDouble}, {"background", kindDouble},
 		{"total_flux", kindDouble},
+	}
+	for _, h := range hyperColumns {
+		cols = append(cols, column{h, kindDouble})
 	}
 	seen := map[string]bool{}
 	for _, m := range moves {
@@ -237,7 +260,8 @@ func (w *SamplesWriter) Write(s SampleStats) error {
 		return w.t.err
 	}
 	w.vals = append(w.vals[:0], float64(s.Chain), float64(s.Index), float64(s.N),
-		s.LogLike, s.LogPrior, s.Background, s.TotalFlux)
+		s.LogLike, s.LogPrior, s.Background, s.TotalFlux,
+		s.Density, s.FluxSlope, s.FluxBreak, s.FluxSlopeBright)
 	w.vals = append(w.vals, s.Acceptance...)
 	return w.t.add(w.vals...)
 }
@@ -249,7 +273,7 @@ func (w *SamplesWriter) Close() error { return w.t.close() }
 func (w *SamplesWriter) Abort() { w.t.abort() }
 
 // ReadSamples reads samples.parquet and returns the move names (from the acc_* columns, in
-// file order) and the rows in file order.
+// file order) and the rows in file order (hyperparameters NaN in files without them).
 func ReadSamples(path string) (moves []string, rows []SampleStats, err error) {
 	tab, err := readTable(path, "chain", "sample", "n", "loglike", "logprior", "background")
 	if err != nil {
@@ -269,6 +293,12 @@ func ReadSamples(path string) (moves []string, rows []SampleStats, err error) {
 		r.TotalFlux = math.NaN()
 		if tf, ok := tab.cols["total_flux"]; ok {
 			r.TotalFlux = tf[i]
+		}
+		r.Hyper = NoHyper()
+		for k, h := range []*float64{&r.Density, &r.FluxSlope, &r.FluxBreak, &r.FluxSlopeBright} {
+			if col, ok := tab.cols[hyperColumns[k]]; ok {
+				*h = col[i]
+			}
 		}
 		r.Acceptance = make([]float64, len(moves))
 		for k, m := range moves {

@@ -135,7 +135,8 @@ func TestSamplesRoundTrip(t *testing.T) {
 	for c := 0; c < 2; c++ {
 		for k := 0; k < 10; k++ {
 			r := SampleStats{Chain: c, Index: k, N: 100 + k, LogLike: -1e4 + float64(k), LogPrior: -150.5,
-				Background: 179.25, TotalFlux: 4e4 + float64(k), Acceptance: []float64{0.14, 1e-4, 2e-4, 0.013, 0.012}}
+				Background: 179.25, TotalFlux: 4e4 + float64(k), Acceptance: []float64{0.14, 1e-4, 2e-4, 0.013, 0.012},
+				Hyper: Hyper{Density: 0.01 * float64(k+1), FluxSlope: 2 + 0.1*float64(c), FluxBreak: 1e3, FluxSlopeBright: 2.5}}
 			rows = append(rows, r)
 			if err := w.Write(r); err != nil {
 				t.Fatal(err)

@@ -81,7 +81,8 @@ func TestParquetFilesFollowTheStandard(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := w.Write(SampleStats{Chain: 3, Index: 9, N: 1234, LogLike: -5e4, LogPrior: -12.25, Background: 179, TotalFlux: 8.5e5, Acceptance: []float64{0.14, 1e-4}}); err != nil {
+	if err := w.Write(SampleStats{Chain: 3, Index: 9, N: 1234, LogLike: -5e4, LogPrior: -12.25, Background: 179, TotalFlux: 8.5e5,
+		Hyper: Hyper{Density: 0.125, FluxSlope: 2.25, FluxBreak: 1500, FluxSlopeBright: 3.5}, Acceptance: []float64{0.14, 1e-4}}); err != nil {
 		t.Fatal(err)
 	}
 	if err := w.Close(); err != nil {
@@ -89,7 +90,8 @@ func TestParquetFilesFollowTheStandard(t *testing.T) {
 	}
 	r = readWithPython(t, sp)
 	wantS := map[string][]float64{"chain": {3}, "sample": {9}, "n": {1234}, "loglike": {-5e4}, "logprior": {-12.25},
-		"background": {179}, "total_flux": {8.5e5}, "acc_move": {0.14}, "acc_birth": {1e-4}}
+		"background": {179}, "total_flux": {8.5e5}, "density": {0.125}, "flux_slope": {2.25}, "flux_break": {1500},
+		"flux_slope_bright": {3.5}, "acc_move": {0.14}, "acc_birth": {1e-4}}
 	if !reflect.DeepEqual(r.Values, wantS) || r.Columns[2] != [2]string{"n", "INT32"} {
 		t.Errorf("samples file: %+v", r)
 	}

@@ -48,13 +48,50 @@ type TileConvergence struct {
 
 // Convergence is run.json's "convergence": whether burn-in ended with the chains agreeing,
 // its length in samples per chain, the diagnostics of the kept samples (inline) and of the
-// check that ended burn-in, and, for a merged tiled run, every tile's.
+// check that ended burn-in, the diagnostics of the kept samples' sampled hyperparameters,
+// and, for a merged tiled run, every tile's.
+//
+// The hyperparameters (density, flux_slope, flux_break, flux_slope_bright, those the run
+// samples) are reported but do not decide where burn-in ends: they are summaries of the
+// catalogue (the density follows N exactly, the flux function the flux distribution), whose
+// own watched scalars (N, total flux) already gate it, and the break of a broken power law can
+// wander over a flat ridge where sources are few without the catalogue changing.
 type Convergence struct {
 	Converged bool `json:"converged"`
 	BurnIn    int  `json:"burn_in"`
 	Diags
 	Check *Check            `json:"burn_in_check,omitempty"`
+	Hyper map[string]Diag   `json:"hyperparameters,omitempty"`
 	Tiles []TileConvergence `json:"tiles,omitempty"`
+}
+
+// hyperDiags returns the diagnostics of every hyperparameter that varies over the kept
+// samples recs (one slice per chain), by samples.parquet's column name.
+func hyperDiags(recs [][]record) map[string]Diag {
+	get := []func(*record) float64{
+		func(r *record) float64 { return r.Density }, func(r *record) float64 { return r.FluxSlope },
+		func(r *record) float64 { return r.FluxBreak }, func(r *record) float64 { return r.FluxSlopeBright },
+	}
+	out := map[string]Diag{}
+	if len(recs) == 0 || len(recs[0]) == 0 {
+		return out
+	}
+	for k, name := range []string{"density", "flux_slope", "flux_break", "flux_slope_bright"} {
+		series := make([][]float64, len(recs))
+		varies := false
+		for c, rs := range recs {
+			for i := range rs {
+				v := get[k](&rs[i])
+				series[c] = append(series[c], v)
+				varies = varies || (finite(v) && v != get[k](&recs[0][0]))
+			}
+		}
+		if varies {
+			d := sampler.DiagnoseSeries(series)
+			out[name] = Diag{RHat: jsonNum(d.RHat), ESS: jsonNum(d.ESS)}
+		}
+	}
+	return out
 }
 
 // ReadConvergence reads the "convergence" record of the run.json at path.

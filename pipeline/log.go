@@ -9,15 +9,17 @@ import (
 	"math"
 	"os"
 
+	"github.com/probcat/probcat/catalogue"
 	"github.com/probcat/probcat/sampler"
 )
 
 // record is one kept sample as stored in a chain's sample log: the statistics the outputs
 // need and the catalogue of point sources.
 type record struct {
-	Chain, Index       int
-	LogLike, LogPrior  float64
-	Background, Slope  float64
+	Chain, Index      int
+	LogLike, LogPrior float64
+	Background        float64
+	catalogue.Hyper
 	Accept             [sampler.NumMoveTypes]float64
 	CapRefusals        int64     // proposals refused by Config.MaxSources since the previous sample
 	X, Y, Flux, Params []float64 // Params: extra kind parameters, flattened per source
@@ -25,7 +27,7 @@ type record struct {
 
 func newRecord(s sampler.Sample, keep int) record {
 	r := record{Chain: s.Chain, Index: keep, LogLike: s.LogLike, LogPrior: s.LogPrior,
-		Background: s.Background, Slope: s.FluxSlope, CapRefusals: s.CapRefusals}
+		Background: s.Background, Hyper: hyper(s), CapRefusals: s.CapRefusals}
 	for m := range r.Accept {
 		r.Accept[m] = s.Moves[m].Rate()
 	}
@@ -39,15 +41,35 @@ func newRecord(s sampler.Sample, keep int) record {
 	return r
 }
 
-// recordMagic opens every record ("pcl2": the second layout, with the cap refusals; the
-// first, "pclg", had none).
-const recordMagic = 0x70636c32
+// hyper returns the hyperparameters of s, NaN where its priors have none.
+func hyper(s sampler.Sample) catalogue.Hyper {
+	h := catalogue.NoHyper()
+	if s.Density > 0 {
+		h.Density = s.Density
+	}
+	if f := s.FluxPrior; f.Min > 0 {
+		h.FluxSlope = f.Slope
+		if f.Broken() {
+			h.FluxBreak, h.FluxSlopeBright = f.Break, f.SlopeBright
+		}
+	}
+	return h
+}
+
+// recordMagic opens every record ("pcl3": the third layout, with the density and the flux
+// prior's break and bright slope, and the density and flux-prior acceptance rates; "pcl2"
+// had the flux slope only, and the first, "pclg", no cap refusals either).
+const recordMagic = 0x70636c33
+
+// oldRecordMagics are the magics of earlier layouts, refused with a clear message (their
+// runs' chain checkpoints are refused too, so nothing could continue from them).
+var oldRecordMagics = map[uint64]string{0x70636c32: "pcl2", 0x70636c67: "pclg"}
 
 // writeRecord appends r to w in a little-endian binary layout.
 func writeRecord(w io.Writer, r *record) error {
 	n := len(r.X)
 	head := []uint64{recordMagic, uint64(r.Chain), uint64(r.Index), uint64(n), uint64(len(r.Params)), uint64(r.CapRefusals)}
-	vals := []float64{r.LogLike, r.LogPrior, r.Background, r.Slope}
+	vals := []float64{r.LogLike, r.LogPrior, r.Background, r.Density, r.FluxSlope, r.FluxBreak, r.FluxSlopeBright}
 	vals = append(vals, r.Accept[:]...)
 	if err := binary.Write(w, binary.LittleEndian, head); err != nil {
 		return err
@@ -70,16 +92,20 @@ func readRecord(rd io.Reader) (record, error) {
 	if err := binary.Read(rd, binary.LittleEndian, head); err != nil {
 		return r, err
 	}
+	if old, ok := oldRecordMagics[head[0]]; ok {
+		return r, fmt.Errorf("sample log written by an older probcat (layout %s); delete the checkpoint folder or run without --resume", old)
+	}
 	if head[0] != recordMagic || head[3] > 1<<28 || head[4] > 1<<30 {
 		return r, errors.New("corrupt sample log record (or one written by another probcat version)")
 	}
 	r.Chain, r.Index, r.CapRefusals = int(head[1]), int(head[2]), int64(head[5])
-	vals := make([]float64, 4+sampler.NumMoveTypes)
+	vals := make([]float64, 7+sampler.NumMoveTypes)
 	if err := binary.Read(rd, binary.LittleEndian, vals); err != nil {
 		return r, noEOF(err)
 	}
-	r.LogLike, r.LogPrior, r.Background, r.Slope = vals[0], vals[1], vals[2], vals[3]
-	copy(r.Accept[:], vals[4:])
+	r.LogLike, r.LogPrior, r.Background = vals[0], vals[1], vals[2]
+	r.Density, r.FluxSlope, r.FluxBreak, r.FluxSlopeBright = vals[3], vals[4], vals[5], vals[6]
+	copy(r.Accept[:], vals[7:])
 	n := int(head[3])
 	r.X, r.Y, r.Flux = make([]float64, n), make([]float64, n), make([]float64, n)
 	r.Params = make([]float64, head[4])

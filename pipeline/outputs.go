@@ -102,7 +102,7 @@ func writeOutputs(job *Job, kind model.SourceKind, ckdir string, start time.Time
 			all = append(all, s)
 			if err := sw.Write(catalogue.SampleStats{Chain: r.Chain, Index: r.Index, N: len(r.X),
 				LogLike: r.LogLike, LogPrior: r.LogPrior, Background: r.Background, TotalFlux: r.totalFlux(),
-				Acceptance: r.Accept[:]}); err != nil {
+				Hyper: r.Hyper, Acceptance: r.Accept[:]}); err != nil {
 				ens.Abort()
 				sw.Abort()
 				return nil, err
@@ -182,7 +182,7 @@ func writeOutputs(job *Job, kind model.SourceKind, ckdir string, start time.Time
 		"settings":        job.Settings,
 		"seed":            cfg.Seed,
 		"sampler":         configRecord(cfg),
-		"flux_prior":      map[string]float64{"min": job.Flux.Min, "slope": job.Flux.Slope},
+		"flux_prior":      FluxPriorRecord(job.Flux, cfg.SampleFluxPrior, cfg.MaxSlope),
 		"image": map[string]any{"width": im.Width, "height": im.Height, "gain": im.Gain, "bias": im.Bias,
 			"background": im.Background, "read_noise": im.ReadNoise, "model_error": im.ModelError, "noise": im.Noise.String(),
 			"x0": im.X0, "y0": im.Y0, "zero_point": nullable(im.ZeroPoint, im.HasZeroPoint)},
@@ -193,7 +193,7 @@ func writeOutputs(job *Job, kind model.SourceKind, ckdir string, start time.Time
 		"mean_n":         sum.MeanN,
 		"condensed":      len(cond),
 		"convergence": Convergence{Converged: dec.converged, BurnIn: dec.burnIn, Diags: NewDiags(keptDiag),
-			Check: &Check{From: from, To: to, Diags: NewDiags(check)}},
+			Check: &Check{From: from, To: to, Diags: NewDiags(check)}, Hyper: hyperDiags(recs)},
 		"timings": map[string]any{"started": start.UTC().Format(time.RFC3339), "wall_seconds": time.Since(start).Seconds()},
 	}
 	rec["max_sources"] = maxSources
@@ -293,13 +293,30 @@ func writeModel(path string, im *model.Image, mean []float32, bg float64) error 
 		fits.ImageHDU{Name: "CHI", Header: ch, Width: im.Width, Height: im.Height, Data: chi})
 }
 
+// FluxPriorRecord is run.json's "flux_prior": the flux function's kind, f_min and its
+// parameters (the starting values when sampled) and, when they are sampled, their
+// hyperpriors (see sampler's fluxPriorStep).
+func FluxPriorRecord(fp model.FluxPrior, sampled bool, maxSlope float64) map[string]any {
+	rec := map[string]any{"kind": "powerlaw", "min": fp.Min, "slope": fp.Slope, "sampled": sampled}
+	hp := fmt.Sprintf("slope flat on (1, %g]", maxSlope)
+	if fp.Broken() {
+		rec["kind"], rec["break"], rec["slope_bright"] = "broken", fp.Break, fp.SlopeBright
+		hp = fmt.Sprintf("slope (below the break) flat on [-%g, %g], slope_bright flat on (1, %g], break log-uniform on (min, %g min]",
+			maxSlope, maxSlope, maxSlope, sampler.MaxBreakRatio)
+	}
+	if sampled {
+		rec["hyperprior"] = hp
+	}
+	return rec
+}
+
 func configRecord(c sampler.Config) map[string]any {
 	return map[string]any{
 		"proposals_per_sample": c.Proposals, "burn_in": c.BurnIn, "max_burn_in": c.MaxBurnIn, "samples": c.Samples,
 		"chains": c.Chains, "threads": c.Threads, "region_size": c.RegionSize,
 		"weights":     map[string]float64{"move": c.Weights.Move, "birth_death": c.Weights.BirthDeath, "split_merge": c.Weights.SplitMerge},
 		"count_prior": c.CountPrior.String(), "sample_background": c.SampleBackground,
-		"sample_slope": c.SampleSlope, "residual_births": c.ResidualBirths,
+		"sample_flux_prior": c.SampleFluxPrior, "max_slope": c.MaxSlope, "residual_births": c.ResidualBirths,
 	}
 }
 

@@ -49,6 +49,7 @@ func fieldJob(t testing.TB, out string, threads, size int, density float64) *Job
 	im.ZeroPoint, im.HasZeroPoint = 28, true
 	cfg := sampler.DefaultConfig()
 	cfg.Chains, cfg.Samples, cfg.BurnIn, cfg.MaxBurnIn, cfg.Proposals, cfg.Threads, cfg.Seed = 2, 30, 10, 400, 200, threads, 11
+	cfg.CountPrior = model.DefaultGammaPoisson // so that the thread and resume identities cover every hyperparameter update
 	return &Job{Image: im, PSF: psf.Uniform(p), Flux: sc.FluxPrior, Config: cfg, OutDir: out,
 		CondenseRadius: 0.75, Settings: map[string]any{"test": true}}
 }

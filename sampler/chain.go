@@ -31,11 +31,12 @@ const (
 	Emit           // a source hands part of its flux to a new source
 	Absorb         // a source hands all its flux to a neighbour and disappears
 	BackgroundStep // global background update
-	SlopeStep      // flux-prior slope update
+	FluxPriorStep  // flux-function parameter updates (one proposal per parameter)
+	DensityStep    // count-prior density update (Gibbs, always accepted)
 	NumMoveTypes
 )
 
-var moveNames = [NumMoveTypes]string{"move", "birth", "death", "split", "merge", "emit", "absorb", "background", "slope"}
+var moveNames = [NumMoveTypes]string{"move", "birth", "death", "split", "merge", "emit", "absorb", "background", "flux_prior", "density"}
 
 // String returns the name used in output columns ("move", "birth", …).
 func (m MoveType) String() string {
@@ -74,8 +75,12 @@ type Sample struct {
 	LogLike, LogPrior float64
 	// Background is the sky level in counts above the bias.
 	Background float64
-	// FluxSlope is the power-law slope of the flux prior (NaN for kinds without one).
-	FluxSlope float64
+	// Density is the Poisson count prior's density in sources per pixel (sampled for a
+	// model.GammaPoisson prior, fixed for a model.Poisson one; 0 for other priors).
+	Density float64
+	// FluxPrior is the point sources' flux prior, with its sampled parameters' current values
+	// (the zero FluxPrior for other kinds).
+	FluxPrior model.FluxPrior
 	// Moves holds the proposals tried and accepted per type since the previous sample.
 	Moves [NumMoveTypes]MoveStats
 	// Passes is the number of PCAT-style proposals (passes over the active regions) since
@@ -117,7 +122,11 @@ type Chain struct {
 
 	// state
 	xs, ys, th []float64
-	bg, slope  float64
+	bg         float64
+	density    float64          // the Poisson density, sampled when hier is set; 0 for other priors
+	count      model.CountPrior // the count prior the moves see: Poisson at density when hier
+	hier       *model.GammaPoisson
+	lnFlux     []float64 // fluxPriorStep's scratch: ln f of every source
 	passes     uint64
 	samples    int
 	burnMode   burnMode // SetBurnIn's override of Config.BurnIn
@@ -129,7 +138,7 @@ type Chain struct {
 
 	// step sizes
 	sigF2, posFac, fmin float64
-	// the background and slope updates, which touch every pixel or source, run every
+	// the background and hyperparameter updates, which touch every pixel or source, run every
 	// globalEvery passes, so that they cost about as much as one region's proposals
 	globalEvery int
 
@@ -186,13 +195,18 @@ func NewChain(img *model.Image, kind model.SourceKind, cfg Config, index int) (*
 		cp := *ps
 		c.point = &cp
 		c.kind = &cp
-		c.slope = cp.Flux.Slope
 		c.fmin = cp.Flux.Min
 	} else {
-		c.slope = math.NaN()
-		if cfg.SampleSlope {
-			return nil, fmt.Errorf("sampling the flux-prior slope needs point sources, not %q", kind.Name())
-		}
+		c.cfg.SampleFluxPrior = false // other kinds hold their own priors
+	}
+	c.count, c.density = cfg.CountPrior, 0
+	switch cp := cfg.CountPrior.(type) {
+	case model.Poisson:
+		c.density = cp.Density
+	case model.GammaPoisson:
+		c.hier = &cp
+		c.density = cp.Shape / (cp.Rate + float64(img.Width*img.Height)) // redrawn in the first pass
+		c.count = cp.Conditional(c.density)
 	}
 	c.nparam = len(kind.Params())
 	if c.nparam < 1 {
@@ -495,10 +509,16 @@ func (s *deltaSum) value() float64 {
 	return -0.5 * (s.chi2 + s.lnSum + math.Log(s.prod))
 }
 
-// logPrior returns ln P(N) + Σ [ln p(θ_i) − ln A].
+// logPrior returns ln P(N) + Σ [ln p(θ_i) − ln A], plus the hyperpriors' log densities of
+// sampled hyperparameters (for a model.GammaPoisson prior, ln P(N | ρ) + ln p(ρ), both
+// normalised, in place of ln P(N)).
 func (c *Chain) logPrior() float64 {
 	n := len(c.xs)
-	lp := c.cfg.CountPrior.LogPrior(n, c.area) - float64(n)*math.Log(c.area)
+	lp := c.count.LogPrior(n, c.area)
+	if c.hier != nil {
+		lp = c.hier.LogJoint(n, c.area, c.density)
+	}
+	lp += c.fluxHyperLogPrior() - float64(n)*math.Log(c.area)
 	p := c.nparam
 	for i := 0; i < n; i++ {
 		lp += c.kind.LogPrior(c.th[i*p : (i+1)*p])
@@ -537,10 +557,13 @@ func (c *Chain) Next(ctx context.Context) (Sample, error) {
 		Catalogue:  c.catalogue(),
 		LogLike:    c.logLike(),
 		LogPrior:   c.logPrior(),
-		Background: c.bg, FluxSlope: c.slope,
+		Background: c.bg, Density: c.density,
 		Moves:  c.stats,
 		Passes: c.passesNS, RegionProposals: c.regionProps,
 		CapRefusals: c.capped,
+	}
+	if c.point != nil {
+		s.FluxPrior = c.point.Flux
 	}
 	c.samples++
 	return s, nil
@@ -663,11 +686,16 @@ func (c *Chain) streamSeeds(pass uint64, sub int) (uint64, uint64) {
 func (c *Chain) pass() {
 	c.passPCG.Seed(c.streamSeeds(c.passes, 0))
 	rng := c.passRNG
-	if c.cfg.SampleBackground && c.passes%uint64(c.globalEvery) == 0 {
-		c.backgroundStep(rng)
-	}
-	if c.cfg.SampleSlope && c.passes%uint64(c.globalEvery) == 0 {
-		c.slopeStep(rng)
+	if c.passes%uint64(c.globalEvery) == 0 {
+		if c.cfg.SampleBackground {
+			c.backgroundStep(rng)
+		}
+		if c.hier != nil {
+			c.densityStep(rng)
+		}
+		if c.cfg.SampleFluxPrior {
+			c.fluxPriorStep(rng)
+		}
 	}
 	S := c.size
 	ox, oy := rng.IntN(S), rng.IntN(S)
@@ -877,27 +905,4 @@ func (c *Chain) backgroundScore(d float64) (g, h, dll float64) {
 		dll = ds.value()
 	}
 	return g, h, dll
-}
-
-// slopeStep is a Metropolis random walk on the flux-prior slope α with a flat prior on
-// (1, MaxSlope]. The fluxes' log-density is N ln(α−1) − N ln f_min − α Σ ln(f_i/f_min), so
-// ΔlnP = N ln((α'−1)/(α−1)) − (α'−α) Σ ln(f_i/f_min); the step is symmetric.
-func (c *Chain) slopeStep(rng *rand.Rand) {
-	c.stats[SlopeStep].Proposed++
-	a := c.slope
-	a2 := a + 0.05*rng.NormFloat64()
-	if a2 <= 1 || a2 > c.cfg.MaxSlope {
-		return
-	}
-	n := len(c.xs)
-	s := 0.0
-	for i := 0; i < n; i++ {
-		s += math.Log(c.th[i*c.nparam] / c.fmin)
-	}
-	d := float64(n)*math.Log((a2-1)/(a-1)) - (a2-a)*s
-	if math.Log(rng.Float64()) < d {
-		c.slope = a2
-		c.point.Flux.Slope = a2
-		c.stats[SlopeStep].Accepted++
-	}
 }

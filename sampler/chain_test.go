@@ -14,7 +14,7 @@ import (
 
 func smallRun(threads, chains int) Config {
 	cfg := DefaultConfig()
-	cfg.CountPrior = model.Poisson{Density: 0.02}
+	cfg.CountPrior = model.DefaultGammaPoisson
 	cfg.Proposals = 40
 	cfg.BurnIn = 1
 	cfg.Samples = 3
@@ -22,7 +22,7 @@ func smallRun(threads, chains int) Config {
 	cfg.Threads = threads
 	cfg.Seed = 11
 	cfg.SampleBackground = true
-	cfg.SampleSlope = true
+	cfg.SampleFluxPrior = true
 	return cfg
 }
 
@@ -63,11 +63,20 @@ func TestDeterministicAcrossThreads(t *testing.T) {
 			}
 		}
 	}
+	// the hyperparameters of a broken power law too
+	broken := brokenKind(kind)
+	ref := runAll(t, img, broken, smallRun(1, 1))
+	if got := runAll(t, img, broken, smallRun(2, 1)); !reflect.DeepEqual(ref, got) {
+		t.Error("broken power law: threads=2 differs from threads=1")
+	}
+	if f := ref[len(ref)-1].FluxPrior; f.Break == broken.Flux.Break || f.Slope == broken.Flux.Slope || f.SlopeBright == broken.Flux.SlopeBright {
+		t.Errorf("broken power law's parameters did not move: %+v", f)
+	}
 	// a different seed gives a different chain
 	cfg := smallRun(1, 1)
 	cfg.Seed++
 	other := runAll(t, img, kind, cfg)
-	ref := runAll(t, img, kind, smallRun(1, 1))
+	ref = runAll(t, img, kind, smallRun(1, 1))
 	if reflect.DeepEqual(ref[3].Catalogue, other[3].Catalogue) {
 		t.Error("seeds 11 and 12 gave identical catalogues")
 	}
@@ -79,6 +88,9 @@ func TestCheckpointContinuation(t *testing.T) {
 	img, _, kind := testField(t, 60, 60, 0.03, 9)
 	for _, noise := range []model.NoiseModel{model.NoiseFromData, model.NoiseFromModel} {
 		img.Noise = noise
+		if noise == model.NoiseFromModel {
+			kind = brokenKind(kind)
+		}
 		cfg := smallRun(2, 1)
 		cfg.BurnIn = 2
 		a, err := NewChain(img, kind, cfg, 1)
@@ -247,7 +259,7 @@ func TestResidualConsistent(t *testing.T) {
 	blobKind := &blob{flux: model.FluxPrior{Min: 250, Slope: 2}, minW: 0.5, maxW: 2, psfS: 0.93}
 	for _, k := range []model.SourceKind{kind, blobKind} {
 		cfg := smallRun(2, 1)
-		cfg.SampleSlope = k == model.SourceKind(kind)
+		cfg.SampleFluxPrior = k == model.SourceKind(kind)
 		cfg.RegionProposals = 3
 		c, err := NewChain(img, k, cfg, 0)
 		if err != nil {
@@ -274,4 +286,11 @@ func TestResidualConsistent(t *testing.T) {
 			t.Errorf("%s: maintained residual differs from a fresh one by %.3g counts (%d sources)", k.Name(), worst, len(c.xs))
 		}
 	}
+}
+
+// brokenKind returns a copy of the point-source kind with a broken power-law flux prior.
+func brokenKind(k *model.PointSource) *model.PointSource {
+	b := *k
+	b.Flux = model.FluxPrior{Min: k.Flux.Min, Slope: 1.5, Break: 4 * k.Flux.Min, SlopeBright: 2.5}
+	return &b
 }

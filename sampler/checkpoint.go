@@ -12,9 +12,9 @@ import (
 	"github.com/probcat/probcat/model"
 )
 
-// checkpointMagic opens every chain checkpoint (format version 2: version 1 had no kernel
-// path).
-const checkpointMagic = "probcat-chain\x00v2"
+// checkpointMagic opens every chain checkpoint (format version 3: version 2 had the flux slope
+// but no count-prior density or flux break; version 1 had no kernel path).
+const checkpointMagic = "probcat-chain\x00v3"
 
 // fingerprint identifies what a checkpoint must agree with to continue the same run: the seed,
 // the chain, the image (size and pixels), the kind and the settings that shape the trajectory.
@@ -44,6 +44,9 @@ func (c *Chain) computeFingerprint() uint64 {
 	put(uint64(c.cfg.BurnIn))
 	h.Write([]byte(c.kind.Name()))
 	h.Write([]byte(c.cfg.CountPrior.String()))
+	if c.point != nil && c.point.Flux.Broken() {
+		h.Write([]byte("broken flux prior"))
+	}
 	pix := make([]byte, 0, 4*len(c.data)) // one Write: FNV of the same bytes, without a call per pixel
 	for _, v := range c.data {
 		pix = binary.LittleEndian.AppendUint32(pix, math.Float32bits(v))
@@ -59,7 +62,7 @@ func (c *Chain) storesWeights() bool {
 }
 
 // MarshalBinary writes a checkpoint of the chain between samples: its catalogue, background,
-// flux slope, counters and (for NoiseFromModel) frozen weights, followed by a SHA-256
+// count-prior density, flux-prior parameters, counters and (for NoiseFromModel) frozen weights, followed by a SHA-256
 // checksum. A chain made by NewChain with the same image, kind, configuration and index and
 // restored with UnmarshalBinary continues exactly as this one would.
 func (c *Chain) MarshalBinary() ([]byte, error) {
@@ -73,7 +76,11 @@ func (c *Chain) MarshalBinary() ([]byte, error) {
 	u(c.passes)
 	u(uint64(c.samples))
 	f(c.bg)
-	f(c.slope)
+	f(c.density)
+	fp := c.fluxPrior()
+	f(fp.Slope)
+	f(fp.Break)
+	f(fp.SlopeBright)
 	n := len(c.xs)
 	u(uint64(n))
 	u(uint64(c.nparam))
@@ -128,7 +135,9 @@ func (c *Chain) UnmarshalBinary(data []byte) error {
 		return errors.New("checkpoint: written by a different run (seed, chain, image or settings differ)")
 	}
 	passes, samples := u(), u()
-	bg, slope := f(), f()
+	bg, density := f(), f()
+	fp := c.fluxPrior()
+	fp.Slope, fp.Break, fp.SlopeBright = f(), f(), f()
 	n, np := u(), u()
 	if short || np != uint64(c.nparam) || n > uint64(len(p))/8 {
 		return errors.New("checkpoint: malformed (bad source count)")
@@ -158,13 +167,25 @@ func (c *Chain) UnmarshalBinary(data []byte) error {
 		}
 	}
 	c.passes, c.samples = passes, int(samples)
-	c.bg, c.slope = bg, slope
+	c.bg, c.density = bg, density
+	if c.hier != nil {
+		c.count = c.hier.Conditional(density)
+	}
 	if c.point != nil {
-		c.point.Flux.Slope = slope
+		c.point.Flux = fp
 	}
 	c.xs, c.ys, c.th = xs, ys, th
 	c.refresh()
 	return nil
+}
+
+// fluxPrior returns the point sources' current flux prior; the zero FluxPrior for other
+// kinds.
+func (c *Chain) fluxPrior() model.FluxPrior {
+	if c.point == nil {
+		return model.FluxPrior{}
+	}
+	return c.point.Flux
 }
 
 // SetCatalogue replaces the chain's sources by cat (for example a starting catalogue from an

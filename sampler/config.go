@@ -42,7 +42,10 @@ type Config struct {
 	RegionProposals int
 	// Weights are the relative frequencies of the proposal types.
 	Weights MoveWeights
-	// CountPrior is the prior on the number of sources.
+	// CountPrior is the prior on the number of sources. A model.GammaPoisson makes the density
+	// of a Poisson prior a parameter of the chain, drawn from its conditional posterior (an
+	// exact Gibbs step) as often as the background is updated; within a pass the moves see
+	// the Poisson prior at the current density.
 	CountPrior model.CountPrior
 	// MaxSources caps the number of sources (the count prior is truncated there). No sample
 	// ever exceeds it, however many regions run at once: each pass shares the slack among its
@@ -55,10 +58,14 @@ type Config struct {
 	// sums over every pixel, so it runs once every max(1, W·H/(4S²)) passes (every pass on
 	// small images), which keeps its cost near that of one region's proposals.
 	SampleBackground bool
-	// SampleSlope adds an update of the power-law flux-prior slope (flat prior on
-	// (1, MaxSlope]), as often as the background's; it needs a *model.PointSource kind.
-	SampleSlope bool
-	// MaxSlope bounds the sampled flux-prior slope.
+	// SampleFluxPrior samples the flux function's parameters with the catalogue, as often as
+	// the background is updated: the slope of a power law, or the break and both slopes of a
+	// broken power law (fluxPriorStep gives their hyperpriors). f_min stays fixed. Kinds
+	// other than *model.PointSource hold their own priors and ignore it.
+	SampleFluxPrior bool
+	// MaxSlope bounds the sampled flux-prior slopes: a power law's slope and a broken power
+	// law's bright slope are flat on (1, MaxSlope], its faint slope flat on
+	// [−MaxSlope, MaxSlope].
 	MaxSlope float64
 	// NoLikelihood switches the likelihood off so that the chain samples the prior (for
 	// testing the acceptance ratios).
@@ -92,8 +99,11 @@ type Config struct {
 // DefaultConfig returns PCAT-like settings: 1000 passes per sample, 300 kept samples after a
 // burn-in of 100 to 2000 samples (until the chains agree; Run burns in 100), 4 chains,
 // move : birth/death : split/merge = 80 : 40 : 40 as PCAT (flux transfers, emit/absorb, are
-// off: on M2 they are accepted 0.1 % of the time), PCAT's penalty prior of 1.5 per source, and
-// residual-guided births.
+// off: on M2 they are accepted 0.1 % of the time), residual-guided births, PCAT's penalty
+// prior of 1.5 per source, and the power-law flux prior's slope sampled (flat on (1, 5]).
+// The hierarchical count prior (model.DefaultGammaPoisson) is not the default: on the M2
+// cutout it improves the condensed catalogue but worsens the ensemble's samples
+// (experiments/m2/README.md, "Hierarchical priors").
 func DefaultConfig() Config {
 	return Config{
 		Proposals:       1000,
@@ -107,6 +117,7 @@ func DefaultConfig() Config {
 		Weights:         MoveWeights{Move: 80, BirthDeath: 40, SplitMerge: 40},
 		CountPrior:      model.Penalty{PerSource: 1.5},
 		MaxSources:      100000,
+		SampleFluxPrior: true,
 		MaxSlope:        5,
 		ResidualBirths:  0.5,
 		ResidualFluxes:  0.5,
@@ -140,7 +151,7 @@ func (c Config) Validate() error {
 		return errors.New("no count prior given")
 	case c.MaxSources < 1:
 		return fmt.Errorf("maximum number of sources must be at least 1, got %d", c.MaxSources)
-	case c.SampleSlope && !(c.MaxSlope > 1):
+	case c.SampleFluxPrior && !(c.MaxSlope > 1):
 		return fmt.Errorf("maximum flux-prior slope must exceed 1, got %g", c.MaxSlope)
 	case !inUnit(c.ResidualBirths):
 		return fmt.Errorf("residual birth fraction must lie in [0, 1], got %g", c.ResidualBirths)
@@ -150,6 +161,11 @@ func (c Config) Validate() error {
 		return fmt.Errorf("step scale must be positive, got %g", c.StepScale)
 	case !(c.SplitScale > 0) || math.IsInf(c.SplitScale, 0):
 		return fmt.Errorf("split scale must be positive, got %g", c.SplitScale)
+	}
+	if v, ok := c.CountPrior.(interface{ Validate() error }); ok {
+		if err := v.Validate(); err != nil {
+			return err
+		}
 	}
 	w := c.Weights
 	for _, v := range []float64{w.Move, w.BirthDeath, w.SplitMerge, w.Transfer} {

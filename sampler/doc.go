@@ -34,9 +34,17 @@
 // separation, flux-weighted centroid kept, Jacobian = flux), and emit and absorb (a source
 // hands part of its flux to a new source drawn from the birth density, or all of its flux to a
 // neighbour that stays put, Jacobian = flux; off by default, MoveWeights.Transfer, as on M2
-// they are accepted only 0.1 % of the time). Globally: the background level (a Gibbs draw
-// from its Gaussian conditional, or with model noise that Gaussian as a Metropolis–Hastings
-// independence proposal; flat prior) and the power-law slope of the flux prior (Metropolis, flat on (1, MaxSlope]).
+// they are accepted only 0.1 % of the time). Globally, every few passes: the background level
+// (a Gibbs draw from its Gaussian conditional, or with exact model noise after burn-in a
+// Fisher-scoring Metropolis–Hastings step; flat prior), the density of a Poisson count prior
+// with a Gamma hyperprior (model.GammaPoisson; Gibbs, ρ | N ~ Gamma(a + N, b + A)) and the
+// flux function's parameters (Config.SampleFluxPrior: a power law's slope, or a broken power
+// law's break and two slopes; Metropolis under flat hyperpriors). The hyperparameters then
+// join the target:
+//
+//	π(ρ, φ, s_1..s_N) ∝ p(ρ) p(φ) · P(N | ρ) · Π_i [p(θ_i | φ) / A] · L
+//
+// and are constant within a pass, so every region of the pass sees the same priors.
 // Every acceptance ratio is written out next to its code.
 //
 // # Passes and regions
@@ -53,7 +61,8 @@
 // for the conditional posterior of its own sources given everything outside, so every pass
 // leaves the posterior invariant. The count prior enters a region's acceptance only through
 // P(N±1)/P(N) times N-dependent labelling factors; for the Poisson prior these cancel
-// exactly to depend on the region alone; for other priors the sampler uses N at the start of
+// exactly to depend on the region alone (with a sampled density too, since it only changes
+// between passes); for other priors the sampler uses N at the start of
 // the pass plus the region's own changes, which is exact when one region is active and
 // otherwise off by the relative change of N within one pass.
 //
@@ -77,7 +86,7 @@
 // Each pass draws from a stream derived from (seed, chain, pass) and each region from a stream
 // derived from (seed, chain, pass, region), so neither the number of threads nor the order in
 // which regions run changes the result. A chain's state between kept samples is its
-// catalogue, background, flux slope and counters; the residual image is recomputed from
+// catalogue, background, count-prior density, flux-prior parameters and counters; the residual image is recomputed from
 // scratch after every kept sample, which bounds float32 drift and makes a checkpoint restore
 // reproduce the uninterrupted run bit for bit.
 package sampler

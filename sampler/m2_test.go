@@ -3,6 +3,7 @@ package sampler
 import (
 	"context"
 	"math"
+	"math/rand/v2"
 	"sync"
 	"syscall"
 	"testing"
@@ -31,6 +32,7 @@ func m2(tb testing.TB) (*model.Image, *model.PointSource) {
 // m2Config is PCAT's setting on M2: penalty 1.5 per source, 80:40:40 moves.
 func m2Config() Config {
 	cfg := DefaultConfig()
+	cfg.CountPrior, cfg.SampleFluxPrior = model.Penalty{PerSource: 1.5}, false
 	cfg.Threads = 1
 	cfg.Proposals = 1000
 	return cfg
@@ -56,8 +58,29 @@ func cpuTime() float64 {
 // second on the M2 cutout, one thread, from a chain burnt in for 30 samples of 1000 passes.
 // It reports µs per PCAT proposal and per region proposal; PCAT takes 920 µs per proposal.
 func BenchmarkM2Proposals(b *testing.B) {
-	img, kind := m2(b)
 	cfg := m2Config()
+	c := m2WarmChain(b, cfg)
+	b.ResetTimer()
+	cpu0 := cpuTime()
+	var regions int64
+	for i := 0; i < b.N; i++ {
+		c.pass()
+		regions += int64(c.nRegions * cfg.RegionProposals)
+	}
+	b.StopTimer()
+	el := b.Elapsed().Seconds()
+	cpu := cpuTime() - cpu0
+	b.ReportMetric(el/float64(b.N)*1e6, "µs/proposal")
+	b.ReportMetric(cpu/float64(b.N)*1e6, "cpu-µs/proposal")
+	b.ReportMetric(cpu/float64(regions)*1e6, "cpu-µs/region-proposal")
+	b.ReportMetric(float64(regions)/float64(b.N), "regions/proposal")
+	b.ReportMetric(float64(len(c.xs)), "sources")
+}
+
+// m2WarmChain returns a chain on the M2 cutout restored from one burnt in for 30 samples of
+// 1000 passes (made once per process).
+func m2WarmChain(b *testing.B, cfg Config) *Chain {
+	img, kind := m2(b)
 	m2Once.Do(func() {
 		c, err := NewChain(img, kind, cfg, 0)
 		if err != nil {
@@ -82,19 +105,26 @@ func BenchmarkM2Proposals(b *testing.B) {
 	if err := c.UnmarshalBinary(m2Warm); err != nil {
 		b.Fatal(err)
 	}
+	return c
+}
+
+// BenchmarkM2HyperSteps measures one global hyperparameter update (the density's Gibbs draw
+// and the power-law slope's Metropolis step) on the burnt-in M2 chain, to set beside
+// BenchmarkM2Proposals' cost of the globalEvery passes between two updates.
+func BenchmarkM2HyperSteps(b *testing.B) {
+	cfg := m2Config()
+	c := m2WarmChain(b, cfg)
+	hp := model.DefaultGammaPoisson
+	c.hier = &hp
+	rng := rand.New(rand.NewPCG(1, 2))
 	b.ResetTimer()
 	cpu0 := cpuTime()
-	var regions int64
 	for i := 0; i < b.N; i++ {
-		c.pass()
-		regions += int64(c.nRegions * cfg.RegionProposals)
+		c.densityStep(rng)
+		c.fluxPriorStep(rng)
 	}
 	b.StopTimer()
-	el := b.Elapsed().Seconds()
-	cpu := cpuTime() - cpu0
-	b.ReportMetric(el/float64(b.N)*1e6, "µs/proposal")
-	b.ReportMetric(cpu/float64(b.N)*1e6, "cpu-µs/proposal")
-	b.ReportMetric(cpu/float64(regions)*1e6, "cpu-µs/region-proposal")
-	b.ReportMetric(float64(regions)/float64(b.N), "regions/proposal")
+	b.ReportMetric((cpuTime()-cpu0)/float64(b.N)*1e6, "cpu-µs/update")
 	b.ReportMetric(float64(len(c.xs)), "sources")
+	b.ReportMetric(float64(c.globalEvery), "passes/update")
 }

@@ -407,12 +407,13 @@ func (c *Chain) lnBirthFlux(f, lp, mu, tau float64) float64 {
 	return m + math.Log(math.Exp(a-m)+math.Exp(b-m))
 }
 
-// dLogCount returns ln P(N+d) − ln P(N) for the count prior, −Inf beyond MaxSources.
+// dLogCount returns ln P(N+d) − ln P(N) for the count prior (at the current density when it
+// is sampled: the density only changes between passes), −Inf beyond MaxSources.
 func (c *Chain) dLogCount(n, d int) float64 {
 	if n+d > c.cfg.MaxSources || n+d < 0 {
 		return math.Inf(-1)
 	}
-	return c.cfg.CountPrior.LogPrior(n+d, c.area) - c.cfg.CountPrior.LogPrior(n, c.area)
+	return c.count.LogPrior(n+d, c.area) - c.count.LogPrior(n, c.area)
 }
 
 // move perturbs one source. Position: (x', y') = (x, y) + σ_x(f)·z, a Gaussian whose width

@@ -17,7 +17,8 @@ type sbcDesign struct {
 	size                int
 	meanN, fmin, fwhm   float64
 	bg, gain, readNoise float64
-	modelNoise          bool // noise σ² from the model, and the exact likelihood
+	modelNoise          bool                // noise σ² from the model, and the exact likelihood
+	hier                *model.GammaPoisson // a hierarchical count prior: each field's density drawn from it
 }
 
 // TestSimulationBasedCalibration is a small version of experiments/sbc: catalogues drawn from
@@ -41,6 +42,17 @@ func TestSimulationBasedCalibration(t *testing.T) {
 	})
 }
 
+// TestSimulationBasedCalibrationDensity does the same with a hierarchical count prior: each
+// field's density is drawn from a Gamma hyperprior (mean N 10) and the sampler samples it
+// with the catalogue; the ranks of the true density must be uniform too.
+func TestSimulationBasedCalibrationDensity(t *testing.T) {
+	if testing.Short() {
+		t.Skip("SBC takes several seconds")
+	}
+	checkSBC(t, sbcDesign{size: 32, meanN: 10, fmin: 60, fwhm: 2.2, bg: 179, gain: 4.62,
+		hier: &model.GammaPoisson{Shape: 20, Rate: 20 * 32 * 32 / 10.0}})
+}
+
 func checkSBC(t *testing.T, d sbcDesign) {
 	const fields, draws = 40, 39
 	size := d.size
@@ -51,6 +63,7 @@ func checkSBC(t *testing.T, d sbcDesign) {
 	fp := model.FluxPrior{Min: d.fmin, Slope: 2}
 	type res struct {
 		rn, rf  int
+		rd      int // rank of the density
 		covered bool
 		err     error
 	}
@@ -62,7 +75,11 @@ func checkSBC(t *testing.T, d sbcDesign) {
 			defer wg.Done()
 			for i := g; i < fields; i += 2 {
 				rng := rand.New(rand.NewPCG(99, uint64(i)))
-				n := int(distuv.Poisson{Lambda: d.meanN, Src: rng}.Rand())
+				lam := d.meanN
+				if d.hier != nil {
+					lam = distuv.Gamma{Alpha: d.hier.Shape, Beta: d.hier.Rate, Src: rng}.Rand() * float64(size*size)
+				}
+				n := int(distuv.Poisson{Lambda: lam, Src: rng}.Rand())
 				img := model.NewImage(size, size)
 				img.Gain, img.Background, img.ReadNoise, img.Noise = d.gain, d.bg, d.readNoise, model.NoiseFromModel
 				box := model.Box{Pix: img.Pix, Stride: size, W: size, H: size}
@@ -81,6 +98,10 @@ func checkSBC(t *testing.T, d sbcDesign) {
 				}
 				cfg := DefaultConfig()
 				cfg.CountPrior = model.Poisson{Density: d.meanN / float64(size*size)}
+				if d.hier != nil {
+					cfg.CountPrior = *d.hier
+				}
+				cfg.SampleFluxPrior = false // the fields are drawn with the slope fixed at 2
 				cfg.WeightsFromBackground, cfg.ExactStamps = !d.modelNoise, true
 				cfg.Proposals, cfg.RegionProposals, cfg.BurnIn, cfg.Threads = 100, 4, 15, 1
 				cfg.Seed = uint64(1000 + i)
@@ -89,9 +110,10 @@ func checkSBC(t *testing.T, d sbcDesign) {
 					out[i].err = context.Canceled
 					continue
 				}
-				var ns, fs []float64
+				var ns, fs, ds []float64
 				for _, s := range samples[cfg.BurnIn:] {
 					ns = append(ns, float64(s.Catalogue.Len()))
+					ds = append(ds, s.Density)
 					tf := 0.0
 					for _, f := range s.Catalogue.Flux {
 						tf += f
@@ -100,13 +122,14 @@ func checkSBC(t *testing.T, d sbcDesign) {
 				}
 				out[i].rn = sbcRank(ns, float64(n), rng)
 				out[i].rf = sbcRank(fs, total, rng)
+				out[i].rd = sbcRank(ds, lam/float64(size*size), rng)
 				// randomised 90 % interval: the tie-broken rank among the central 36 of 40 ranks
 				out[i].covered = out[i].rn >= 2 && out[i].rn < 38
 			}
 		}(g)
 	}
 	wg.Wait()
-	hn, hf := make([]int, 4), make([]int, 4)
+	hn, hf, hd := make([]int, 4), make([]int, 4), make([]int, 4)
 	var rn, rf []int
 	cov := 0
 	for _, r := range out {
@@ -116,15 +139,21 @@ func checkSBC(t *testing.T, d sbcDesign) {
 		rn, rf = append(rn, r.rn), append(rf, r.rf)
 		hn[r.rn*4/(draws+1)]++
 		hf[r.rf*4/(draws+1)]++
+		hd[r.rd*4/(draws+1)]++
 		if r.covered {
 			cov++
 		}
 	}
 	exp := []float64{fields / 4, fields / 4, fields / 4, fields / 4}
-	for _, h := range []struct {
+	type hist struct {
 		name string
 		obs  []int
-	}{{"N", hn}, {"total flux", hf}} {
+	}
+	hists := []hist{{"N", hn}, {"total flux", hf}}
+	if d.hier != nil {
+		hists = append(hists, hist{"density", hd})
+	}
+	for _, h := range hists {
 		chi2, pv := chiSquarePValue(h.obs, exp)
 		t.Logf("ranks of %s: %v, chi2 %.1f, p %.3g", h.name, h.obs, chi2, pv)
 		if pv < 0.001 {

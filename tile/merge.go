@@ -310,7 +310,7 @@ func (mg *merger) assemble(streams []*ensembleStream, stats [][]catalogue.Sample
 			frame := &fs.s
 			*frame = catalogue.Sample{Chain: c, Index: k, X: frame.X[:0], Y: frame.Y[:0], Flux: frame.Flux[:0]}
 			acc := fs.st.Acceptance
-			fs.st = catalogue.SampleStats{Chain: c, Index: k, Acceptance: acc}
+			fs.st = catalogue.SampleStats{Chain: c, Index: k, Acceptance: acc, Hyper: catalogue.NoHyper()}
 			clear(acc)
 			fs.flux = 0
 			for i := range m.Tiles {
@@ -455,8 +455,8 @@ func (mg *merger) writeRun(start time.Time) (err error) {
 		"sampler": map[string]any{"proposals_per_sample": cfg.Proposals, "burn_in": cfg.BurnIn, "max_burn_in": cfg.MaxBurnIn,
 			"samples": cfg.Samples, "chains": cfg.Chains, "region_size": cfg.RegionSize,
 			"count_prior": cfg.CountPrior.String(), "sample_background": cfg.SampleBackground,
-			"sample_slope": cfg.SampleSlope},
-		"flux_prior":      map[string]float64{"min": job.Flux.Min, "slope": job.Flux.Slope},
+			"sample_flux_prior": cfg.SampleFluxPrior},
+		"flux_prior":      pipeline.FluxPriorRecord(job.Flux, cfg.SampleFluxPrior, cfg.MaxSlope),
 		"image":           m.Image,
 		"tiling":          map[string]any{"size": m.Grid.Size, "margin": m.Grid.Margin, "offset": []int{m.Grid.OffsetX, m.Grid.OffsetY}, "tiles": tiles},
 		"kept":            mg.sum.Kept,

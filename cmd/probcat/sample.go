@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -48,6 +49,15 @@ checkpoints; run again with
 	})
 }
 
+// The default priors (sampler.DefaultConfig's): PCAT's penalty per source, and a power-law
+// flux function whose slope is sampled. --count-prior poisson (with --density auto) is the
+// hierarchical count prior, not the default because on M2 it worsens the ensemble (see
+// experiments/m2/README.md).
+const (
+	defaultCountPrior  = "penalty"
+	defaultSampleSlope = true
+)
+
 // sampleFlags are the flags shared by sample, demo and plan.
 type sampleFlags struct {
 	sdssFrame, psField, cutout, radec         string
@@ -59,9 +69,9 @@ type sampleFlags struct {
 	seed                                      uint64
 	gain, bias, background, readNoise, zp     float64
 	noise                                     string
-	fmin, slope                               float64
-	countPrior                                string
-	penalty, density                          float64
+	fmin, slope, slopeBright, fluxBreak       float64
+	countPrior, density, fluxPrior            string
+	penalty                                   float64
 	sampleSlope, fixBackground, quiet, resume bool
 	psfRefine                                 bool
 	modelError                                float64
@@ -89,6 +99,7 @@ func (f *sampleFlags) register(fs *flag.FlagSet) {
 	fs.Uint64Var(&f.seed, "seed", d.Seed, "random seed")
 	nan := math.NaN()
 	f.gain, f.bias, f.background, f.readNoise, f.zp, f.fmin = nan, nan, nan, nan, nan, nan
+	f.slopeBright, f.fluxBreak = nan, nan
 	fs.Float64Var(&f.gain, "gain", nan, "gain in electrons per count (default: GAIN card)")
 	fs.Float64Var(&f.bias, "bias", nan, "bias pedestal in counts (default: BIAS card, else 0)")
 	fs.Float64Var(&f.background, "background", nan, "sky level above the bias in counts (default: BKG card, else the image median)")
@@ -96,12 +107,15 @@ func (f *sampleFlags) register(fs *flag.FlagSet) {
 	fs.Float64Var(&f.zp, "zero-point", nan, "magnitude zero point, mag = zp − 2.5 log10(counts) (default: MAGZP card)")
 	fs.StringVar(&f.noise, "noise", "", "noise model: data (PCAT: σ² = (data − bias)/gain) or model (σ² = (background + model)/gain + read noise²) (default: NOISE card, else model when the read noise is known and the sky is low, background/gain < read noise², else data)")
 	fs.Float64Var(&f.fmin, "fmin", nan, "flux prior minimum f_min in counts (default: FMIN card, else 250)")
-	fs.Float64Var(&f.slope, "slope", 2, "flux prior power-law slope α, p(f) ∝ f^-α")
-	fs.BoolVar(&f.sampleSlope, "sample-slope", false, "sample the flux-prior slope too")
+	fs.StringVar(&f.fluxPrior, "flux-prior", "powerlaw", "flux function above --fmin: powerlaw, p(f) ∝ f^-α, or broken, a power law of slope --slope below --break and --slope-bright above it")
+	fs.Float64Var(&f.slope, "slope", 2, "flux prior power-law slope α, p(f) ∝ f^-α (below the break for --flux-prior broken); the starting value when sampled")
+	fs.Float64Var(&f.slopeBright, "slope-bright", nan, "with --flux-prior broken: the slope above the break (default 2); the starting value when sampled")
+	fs.Float64Var(&f.fluxBreak, "break", nan, "with --flux-prior broken: the break in counts, above --fmin (default 4 × --fmin); the starting value when sampled")
+	fs.BoolVar(&f.sampleSlope, "sample-slope", defaultSampleSlope, "sample the flux function's parameters with the catalogue (the slope; for broken, both slopes and the break) under flat hyperpriors (see README); --sample-slope=false fixes them")
 	fs.BoolVar(&f.fixBackground, "fix-background", false, "keep the background fixed instead of sampling it")
-	fs.StringVar(&f.countPrior, "count-prior", "penalty", "prior on the number of sources: penalty (PCAT) or poisson")
+	fs.StringVar(&f.countPrior, "count-prior", defaultCountPrior, "prior on the number of sources: penalty (PCAT: a fixed cost per source) or poisson (sources scattered at --density per pixel; hierarchical with --density auto)")
 	fs.Float64Var(&f.penalty, "penalty", 1.5, "log-prior penalty per source for --count-prior penalty")
-	fs.Float64Var(&f.density, "density", 0.1, "sources per pixel for --count-prior poisson")
+	fs.StringVar(&f.density, "density", "auto", "sources per pixel for --count-prior poisson: a number fixes it; auto samples it with the catalogue under a broad Gamma(1, 1) hyperprior")
 	fs.BoolVar(&f.psfRefine, "psf-refine", false, "refine the PSF from the image's bright stars before sampling (experimental: see README)")
 	fs.Float64Var(&f.modelError, "model-error", 0, "fractional model error ε: each pixel's variance grows by (ε × its signal above the sky)²")
 	fs.BoolVar(&f.quiet, "quiet", false, "print nothing but errors")
@@ -292,21 +306,48 @@ func (f *sampleFlags) finish(imagePath string, im *model.Image, p *psf.Field, fm
 	cfg.Samples, cfg.BurnIn, cfg.Chains, cfg.Threads = f.samples, f.burnIn, f.chains, f.threads
 	cfg.MaxBurnIn = f.maxBurnIn
 	cfg.Proposals, cfg.RegionSize, cfg.Seed = f.proposals, f.regionSize, f.seed
-	cfg.SampleSlope, cfg.SampleBackground = f.sampleSlope, !f.fixBackground
+	cfg.SampleFluxPrior, cfg.SampleBackground = f.sampleSlope, !f.fixBackground
 	cfg.MaxSources = f.maxSources
 	if f.maxSources < 1 {
 		return nil, fmt.Errorf("--max-sources must be at least 1, got %d", f.maxSources)
 	}
 	switch f.countPrior {
 	case "penalty":
+		if f.density != "auto" {
+			return nil, fmt.Errorf("--density applies only to --count-prior poisson")
+		}
 		cfg.CountPrior = model.Penalty{PerSource: f.penalty}
 	case "poisson":
-		if !(f.density > 0) {
-			return nil, fmt.Errorf("--density must be positive, got %g", f.density)
+		if f.density == "auto" {
+			cfg.CountPrior = model.DefaultGammaPoisson
+			break
 		}
-		cfg.CountPrior = model.Poisson{Density: f.density}
+		d, err := strconv.ParseFloat(f.density, 64)
+		if err != nil || !(d > 0) || math.IsInf(d, 0) {
+			return nil, fmt.Errorf("--density must be auto or a positive number of sources per pixel, got %q", f.density)
+		}
+		cfg.CountPrior = model.Poisson{Density: d}
 	default:
 		return nil, fmt.Errorf("unknown --count-prior %q (want penalty or poisson)", f.countPrior)
+	}
+	flux := model.FluxPrior{Min: fmin, Slope: f.slope}
+	switch f.fluxPrior {
+	case "powerlaw":
+		if !math.IsNaN(f.fluxBreak) || !math.IsNaN(f.slopeBright) {
+			return nil, fmt.Errorf("--break and --slope-bright apply only to --flux-prior broken")
+		}
+	case "broken":
+		flux.Break, flux.SlopeBright = 4*fmin, 2
+		set(&flux.Break, f.fluxBreak)
+		set(&flux.SlopeBright, f.slopeBright)
+	default:
+		return nil, fmt.Errorf("unknown --flux-prior %q (want powerlaw or broken)", f.fluxPrior)
+	}
+	if err := flux.Validate(); err != nil {
+		return nil, fmt.Errorf("%v (--fmin, --slope, --break, --slope-bright)", err)
+	}
+	if f.sampleSlope && (f.slope > cfg.MaxSlope || flux.SlopeBright > cfg.MaxSlope) {
+		return nil, fmt.Errorf("--slope and --slope-bright must not exceed %g when sampled", cfg.MaxSlope)
 	}
 	switch {
 	case f.samples < 1:
@@ -319,7 +360,7 @@ func (f *sampleFlags) finish(imagePath string, im *model.Image, p *psf.Field, fm
 		return nil, fmt.Errorf("--burn-in %d exceeds --max-burn-in %d (burn-in lasts from --burn-in to --max-burn-in samples)", f.burnIn, f.maxBurnIn)
 	}
 	job := &pipeline.Job{
-		Image: im, PSF: p, Flux: model.FluxPrior{Min: fmin, Slope: f.slope}, Config: cfg,
+		Image: im, PSF: p, Flux: flux, Config: cfg,
 		OutDir: f.out, Resume: f.resume,
 		CondenseRadius: f.condenseRadius, MinPrevalence: f.minPrevalence,
 		Settings: map[string]any{"image": imagePath, "psf": f.psfSpec, "args": os.Args[1:], "noise_choice": noiseChoice},

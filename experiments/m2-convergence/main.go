@@ -28,6 +28,7 @@ import (
 
 func main() {
 	cfg := sampler.DefaultConfig()
+	cfg.CountPrior, cfg.SampleFluxPrior = model.Penalty{PerSource: 1.5}, false // PCAT's priors
 	flag.IntVar(&cfg.Chains, "chains", 4, "chains")
 	flag.IntVar(&cfg.Threads, "threads", 2, "threads")
 	window := flag.Int("samples", 300, "kept samples per chain: R-hat is computed over the last this many")

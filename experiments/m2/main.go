@@ -146,7 +146,7 @@ func run(o options) error {
 
 	zp := strconv.FormatFloat(catalogue.ZeroPointM2r, 'f', 6, 64)
 	pcatIn := []string{in.cts, "--pix", in.pix, "--psf", in.psf, "--background", "179",
-		"--fmin", "250", "--slope", "2", "--penalty", "1.5", "--zero-point", zp}
+		"--fmin", "250", "--slope", "2", "--count-prior", "penalty", "--penalty", "1.5", "--sample-slope=false", "--zero-point", zp}
 	all := []probcatRun{
 		{key: "a-fixed", label: "probcat (a) PCAT inputs, sky fixed at 179", args: append(append([]string{}, pcatIn...), "--fix-background")},
 		{key: "a-sampled", label: "probcat (a) PCAT inputs, sky sampled", args: pcatIn},
@@ -256,7 +256,7 @@ func orDefault(v, d int) int {
 func variants(pcatIn []string) []probcatRun {
 	with := func(extra ...string) []string { return append(append([]string{}, pcatIn...), extra...) }
 	return []probcatRun{
-		{key: "v-poisson", label: "variant: sky sampled, --count-prior poisson", args: with("--count-prior", "poisson")},
+		{key: "v-poisson", label: "variant: sky sampled, --count-prior poisson --density 0.1", args: with("--count-prior", "poisson", "--density", "0.1")},
 		{key: "v-fmin125", label: "variant: sky sampled, --fmin 125", args: with("--fmin", "125")},
 		{key: "v-slope", label: "variant: sky sampled, --sample-slope", args: with("--sample-slope")},
 		{key: "v-long", label: "variant: sky sampled, --proposals 3000", args: with("--proposals", "3000")},

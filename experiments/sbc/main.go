@@ -164,6 +164,7 @@ func field(s setup, p *psf.PSF, i int) (result, error) {
 	}
 	cfg := sampler.DefaultConfig()
 	cfg.CountPrior = model.Poisson{Density: s.meanN / area}
+	cfg.SampleFluxPrior = false // the fields are drawn with a fixed slope
 	cfg.WeightsFromBackground = !s.modelNoise
 	cfg.SampleBackground = !s.fixBackground
 	cfg.ExactStamps = true

@@ -1,0 +1,111 @@
+package sampler
+
+import (
+	"math"
+	"math/rand/v2"
+
+	"github.com/probcat/probcat/model"
+)
+
+// MaxBreakRatio bounds a sampled flux break: f_b is log-uniform on (f_min, MaxBreakRatio·f_min],
+// up to ten magnitudes above the threshold, which covers any break a field's stars can show.
+const MaxBreakRatio = 1e4
+
+// densityStep is the Gibbs update of the Poisson count prior's density ρ under its
+// model.GammaPoisson hyperprior. Given the catalogue, ρ enters the posterior only through
+// P(N | ρ) p(ρ) ∝ ρ^N e^(−ρA) · ρ^(a−1) e^(−bρ), so its conditional is exactly
+// Gamma(a + N, b + A); the step draws from it and is always accepted. It runs between
+// passes, so the regions of a pass, which change N in parallel, all see the same ρ.
+// (While Config.MaxSources binds, P(N | ρ) is truncated and the draw ignores the
+// truncation's normalisation: exact only while Sample.CapRefusals is 0.)
+func (c *Chain) densityStep(rng *rand.Rand) {
+	c.stats[DensityStep].Proposed++
+	c.density = c.hier.SampleDensity(rng, len(c.xs), c.area)
+	c.count = c.hier.Conditional(c.density)
+	c.stats[DensityStep].Accepted++
+}
+
+// fluxPriorStep updates the parameters φ of the flux function (the point sources' flux
+// prior p(f | φ)), one at a time, by Metropolis random walks. Hyperpriors:
+//
+//   - power law: α flat on (1, MaxSlope];
+//   - broken power law: α₁ (below the break) flat on [−MaxSlope, MaxSlope], α₂ (above) flat
+//     on (1, MaxSlope], and the break f_b log-uniform on (f_min, MaxBreakRatio·f_min].
+//
+// Flat priors within broad bounds: the slopes of stellar luminosity functions, 1.5–3 in flux
+// for most fields, lie well inside, and with the hundreds of sources of a crowded image the
+// fluxes, not the hyperprior, set the posterior. f_min stays fixed (see model.FluxPrior).
+//
+// Each proposal changes one parameter, φ → φ', and its target ratio is
+// Π_i p(f_i | φ') / p(f_i | φ) times the hyperprior ratio. The slopes step in themselves and
+// the break in ln f_b, each by a symmetric Gaussian whose hyperprior is flat in the stepped
+// variable, so
+//
+//	ln a = Σ_i ln p(f_i | φ') − Σ_i ln p(f_i | φ)   inside the hyperprior's support (else rejected)
+//
+// for the acceptance probability a (each proposal's ratio is written beside it below).
+//
+// A slope's step is 1/√(n+1) with n the number of sources on its side of the break (all of
+// them for a power law), about the posterior width of a slope fitted to n fluxes; n depends
+// only on what the step conditions on (the fluxes and the break), so the walk stays
+// symmetric. The break's step in ln f_b is 1/√(N+1) (N sources in all). The step costs N
+// logarithms and a few multiply-adds per source and proposal.
+func (c *Chain) fluxPriorStep(rng *rand.Rand) {
+	fp := c.point.Flux
+	p := c.nparam
+	n := len(c.xs)
+	lnf := c.lnFlux[:0]
+	below := 0
+	for i := 0; i < n; i++ {
+		lnf = append(lnf, math.Log(c.th[i*p]))
+		if fp.Broken() && c.th[i*p] < fp.Break {
+			below++
+		}
+	}
+	c.lnFlux = lnf
+	sum := func(q model.FluxPrior) float64 { return q.SumLogDensity(lnf) } // Σ ln p(f_i | q)
+	cur := sum(fp)
+	propose := func(q model.FluxPrior, inside bool) {
+		c.stats[FluxPriorStep].Proposed++
+		if !inside {
+			return
+		}
+		if next := sum(q); math.Log(rng.Float64()) < next-cur {
+			fp, cur = q, next
+			c.stats[FluxPriorStep].Accepted++
+		}
+	}
+	maxS := c.cfg.MaxSlope
+	q := fp
+	if !fp.Broken() {
+		// α → α': ln a = N ln((α'−1)/(α−1)) − (α'−α) Σ_i ln(f_i/f_min)
+		q.Slope += rng.NormFloat64() / math.Sqrt(float64(n+1))
+		propose(q, q.Slope > 1 && q.Slope <= maxS)
+	} else {
+		// Z is the broken law's normalisation (model.FluxPrior), a function of all three.
+		// α₁ → α₁': ln a = −(α₁'−α₁) Σ_{f_i<f_b} ln(f_i/f_b) − N ln(Z'/Z)
+		q.Slope += rng.NormFloat64() / math.Sqrt(float64(below+1))
+		propose(q, q.Slope >= -maxS && q.Slope <= maxS)
+		// α₂ → α₂': ln a = −(α₂'−α₂) Σ_{f_i≥f_b} ln(f_i/f_b) − N ln(Z'/Z)
+		q = fp
+		q.SlopeBright += rng.NormFloat64() / math.Sqrt(float64(n-below+1))
+		propose(q, q.SlopeBright > 1 && q.SlopeBright <= maxS)
+		// f_b → f_b' = f_b·e^(σz): ln a = Σ_i [−α'_(i) ln(f_i/f_b') + α_(i) ln(f_i/f_b)] − N ln(Z'/Z),
+		// α_(i) the slope on f_i's side of each break; the step is symmetric in ln f_b and the
+		// hyperprior flat in ln f_b, so neither adds a term (viewed in f_b, the multiplicative
+		// step's Hastings term ln(f_b'/f_b) and the log-uniform prior's ln(f_b/f_b') cancel)
+		q = fp
+		q.Break *= math.Exp(rng.NormFloat64() / math.Sqrt(float64(n+1)))
+		propose(q, q.Break > fp.Min && q.Break <= MaxBreakRatio*fp.Min)
+	}
+	c.point.Flux = fp
+}
+
+// fluxHyperLogPrior is ln p(φ) of the flux function's sampled parameters, up to a constant:
+// 0 for the flat slopes, −ln f_b for a log-uniform break, and 0 when they are not sampled.
+func (c *Chain) fluxHyperLogPrior() float64 {
+	if !c.cfg.SampleFluxPrior || !c.point.Flux.Broken() {
+		return 0
+	}
+	return -math.Log(c.point.Flux.Break)
+}
