@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/probcat/probcat/model"
+	"gonum.org/v1/gonum/stat/distuv"
 )
 
 // MaxBreakRatio bounds a sampled flux break: f_b is log-uniform on (f_min, MaxBreakRatio·f_min],
@@ -26,7 +27,8 @@ func (c *Chain) densityStep(rng *rand.Rand) {
 }
 
 // fluxPriorStep updates the parameters φ of the flux function (the point sources' flux
-// prior p(f | φ)), one at a time, by Metropolis random walks. Hyperpriors:
+// prior p(f | φ)): a power law's slope by an exact Gibbs draw, a broken power law's three
+// parameters one at a time by Metropolis random walks. Hyperpriors:
 //
 //   - power law: α flat on (1, MaxSlope];
 //   - broken power law: α₁ (below the break) flat on [−MaxSlope, MaxSlope], α₂ (above) flat
@@ -36,7 +38,12 @@ func (c *Chain) densityStep(rng *rand.Rand) {
 // for most fields, lie well inside, and with the hundreds of sources of a crowded image the
 // fluxes, not the hyperprior, set the posterior. f_min stays fixed (see model.FluxPrior).
 //
-// Each proposal changes one parameter, φ → φ', and its target ratio is
+// Power law: p(f_i | α) = (α−1)/f_min · (f_i/f_min)^−α, so Π_i p(f_i | α) ∝ (α−1)^N e^(−(α−1)S)
+// with S = Σ_i ln(f_i/f_min) (the rest does not involve α): α − 1 is Gamma(N + 1, S) truncated
+// to (0, MaxSlope − 1] by the flat hyperprior, drawn by inverting its distribution function
+// (uniform on the support when there is no source), and always accepted.
+//
+// Broken power law: each proposal changes one parameter, φ → φ', and its target ratio is
 // Π_i p(f_i | φ') / p(f_i | φ) times the hyperprior ratio. The slopes step in themselves and
 // the break in ln f_b, each by a symmetric Gaussian whose hyperprior is flat in the stepped
 // variable, so
@@ -45,10 +52,10 @@ func (c *Chain) densityStep(rng *rand.Rand) {
 //
 // for the acceptance probability a (each proposal's ratio is written beside it below).
 //
-// A slope's step is 1/√(n+1) with n the number of sources on its side of the break (all of
-// them for a power law), about the posterior width of a slope fitted to n fluxes; n depends
+// A slope's step is 1/√(n+1) with n the number of sources on its side of the break, about
+// the posterior width of a slope fitted to n fluxes; n depends
 // only on what the step conditions on (the fluxes and the break), so the walk stays
-// symmetric. The break's step in ln f_b is 1/√(N+1) (N sources in all). The step costs N
+// symmetric. The break's step in ln f_b is 1/√(N+1) (N sources in all). Either update costs N
 // logarithms and a few multiply-adds per source and proposal.
 func (c *Chain) fluxPriorStep(rng *rand.Rand) {
 	fp := c.point.Flux
@@ -63,6 +70,10 @@ func (c *Chain) fluxPriorStep(rng *rand.Rand) {
 		}
 	}
 	c.lnFlux = lnf
+	if !fp.Broken() {
+		c.slopeGibbs(rng, lnf)
+		return
+	}
 	sum := func(q model.FluxPrior) float64 { return q.SumLogDensity(lnf) } // Σ ln p(f_i | q)
 	cur := sum(fp)
 	propose := func(q model.FluxPrior, inside bool) {
@@ -77,28 +88,42 @@ func (c *Chain) fluxPriorStep(rng *rand.Rand) {
 	}
 	maxS := c.cfg.MaxSlope
 	q := fp
-	if !fp.Broken() {
-		// α → α': ln a = N ln((α'−1)/(α−1)) − (α'−α) Σ_i ln(f_i/f_min)
-		q.Slope += rng.NormFloat64() / math.Sqrt(float64(n+1))
-		propose(q, q.Slope > 1 && q.Slope <= maxS)
-	} else {
-		// Z is the broken law's normalisation (model.FluxPrior), a function of all three.
-		// α₁ → α₁': ln a = −(α₁'−α₁) Σ_{f_i<f_b} ln(f_i/f_b) − N ln(Z'/Z)
-		q.Slope += rng.NormFloat64() / math.Sqrt(float64(below+1))
-		propose(q, q.Slope >= -maxS && q.Slope <= maxS)
-		// α₂ → α₂': ln a = −(α₂'−α₂) Σ_{f_i≥f_b} ln(f_i/f_b) − N ln(Z'/Z)
-		q = fp
-		q.SlopeBright += rng.NormFloat64() / math.Sqrt(float64(n-below+1))
-		propose(q, q.SlopeBright > 1 && q.SlopeBright <= maxS)
-		// f_b → f_b' = f_b·e^(σz): ln a = Σ_i [−α'_(i) ln(f_i/f_b') + α_(i) ln(f_i/f_b)] − N ln(Z'/Z),
-		// α_(i) the slope on f_i's side of each break; the step is symmetric in ln f_b and the
-		// hyperprior flat in ln f_b, so neither adds a term (viewed in f_b, the multiplicative
-		// step's Hastings term ln(f_b'/f_b) and the log-uniform prior's ln(f_b/f_b') cancel)
-		q = fp
-		q.Break *= math.Exp(rng.NormFloat64() / math.Sqrt(float64(n+1)))
-		propose(q, q.Break > fp.Min && q.Break <= MaxBreakRatio*fp.Min)
-	}
+	// Z is the broken law's normalisation (model.FluxPrior), a function of all three.
+	// α₁ → α₁': ln a = −(α₁'−α₁) Σ_{f_i<f_b} ln(f_i/f_b) − N ln(Z'/Z)
+	q.Slope += rng.NormFloat64() / math.Sqrt(float64(below+1))
+	propose(q, q.Slope >= -maxS && q.Slope <= maxS)
+	// α₂ → α₂': ln a = −(α₂'−α₂) Σ_{f_i≥f_b} ln(f_i/f_b) − N ln(Z'/Z)
+	q = fp
+	q.SlopeBright += rng.NormFloat64() / math.Sqrt(float64(n-below+1))
+	propose(q, q.SlopeBright > 1 && q.SlopeBright <= maxS)
+	// f_b → f_b' = f_b·e^(σz): ln a = Σ_i [−α'_(i) ln(f_i/f_b') + α_(i) ln(f_i/f_b)] − N ln(Z'/Z),
+	// α_(i) the slope on f_i's side of each break; the step is symmetric in ln f_b and the
+	// hyperprior flat in ln f_b, so neither adds a term (viewed in f_b, the multiplicative
+	// step's Hastings term ln(f_b'/f_b) and the log-uniform prior's ln(f_b/f_b') cancel)
+	q = fp
+	q.Break *= math.Exp(rng.NormFloat64() / math.Sqrt(float64(n+1)))
+	propose(q, q.Break > fp.Min && q.Break <= MaxBreakRatio*fp.Min)
 	c.point.Flux = fp
+}
+
+// slopeGibbs draws a power law's slope from its conditional given the fluxes (ln f in lnf):
+// α − 1 ~ Gamma(N + 1, S) on (0, MaxSlope − 1] (see fluxPriorStep).
+func (c *Chain) slopeGibbs(rng *rand.Rand, lnf []float64) {
+	c.stats[FluxPriorStep].Proposed++
+	c.stats[FluxPriorStep].Accepted++
+	fp := &c.point.Flux
+	maxS := c.cfg.MaxSlope
+	u := rng.Float64()
+	s := -float64(len(lnf)) * math.Log(fp.Min)
+	for _, l := range lnf {
+		s += l
+	}
+	if len(lnf) == 0 || !(s > 0) {
+		fp.Slope = 1 + (maxS-1)*(1-u) // flat on (1, maxS]
+		return
+	}
+	g := distuv.Gamma{Alpha: float64(len(lnf) + 1), Beta: s}
+	fp.Slope = 1 + g.Quantile(math.Max(u*g.CDF(maxS-1), math.SmallestNonzeroFloat64))
 }
 
 // fluxHyperLogPrior is ln p(φ) of the flux function's sampled parameters, up to a constant:
