@@ -325,18 +325,6 @@ func FromFile(f *fits.File, opt Options) (*model.Image, *Info, error) {
 			im.VarMap[i] = float32(scale * scale / float64(w))
 		}
 	}
-	if im.VarMap != nil {
-		im.Noise = model.NoiseFromMap
-		for i, v := range im.VarMap {
-			if !(v > 0) || math.IsInf(float64(v), 0) {
-				if !mask[i] {
-					info.MaskedBad++
-				}
-				mask[i] = true
-			}
-		}
-	}
-
 	// Data quality.
 	dq, err := ext("DQ")
 	if err != nil {
@@ -354,6 +342,17 @@ func FromFile(f *fits.File, opt Options) (*model.Image, *Info, error) {
 			if int64(v)&^int64(info.BenignDQ) != 0 && !mask[i] {
 				mask[i] = true
 				info.MaskedDQ++
+			}
+		}
+	}
+	if im.VarMap != nil {
+		im.Noise = model.NoiseFromMap
+		for i, v := range im.VarMap {
+			if !(v > 0) || math.IsInf(float64(v), 0) {
+				if !mask[i] {
+					info.MaskedBad++
+				}
+				mask[i] = true
 			}
 		}
 	}
