@@ -2,7 +2,9 @@ package hst
 
 import (
 	"math"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -282,5 +284,76 @@ func TestRealPHAT(t *testing.T) {
 	}
 	if IsHST(f) {
 		t.Error("the PHAT chunk taken for an HST product")
+	}
+}
+
+// TestRealAgainstAstropy reads the real NICMOS files with astropy (Debian's python3-astropy)
+// and checks, pixel by pixel, the counts (SCI × EXPTIME), the σ (ERR × EXPTIME, or
+// EXPTIME/√WHT) and the DQ mask that Read builds.
+func TestRealAgainstAstropy(t *testing.T) {
+	cal := shareddata.Path(t, "hst-nicmos-bulge/n8q624e8q_cal.fits")
+	drz := shareddata.Path(t, "hst-nicmos-bulge/nic2_drz.fits")
+	py := shareddata.Python(t, "astropy")
+	script := `
+import sys, numpy as np
+from astropy.io import fits
+cal, drz = sys.argv[1], sys.argv[2]
+h = fits.open(cal); t = h[0].header['EXPTIME']
+sci, err, dq = h['SCI'].data.astype(float), h['ERR'].data.astype(float), h['DQ'].data
+np.savetxt(sys.stdout, [sci.ravel()[::97] * t, err.ravel()[::97] * t, ((dq.ravel()[::97] & ~3072) != 0)], fmt='%.9g')
+d = fits.open(drz); t = d[0].header['EXPTIME']
+w = d['WHT'].data.astype(float).ravel()[::97]
+with np.errstate(divide='ignore'):
+    np.savetxt(sys.stdout, [d['SCI'].data.astype(float).ravel()[::97] * t, np.where(w > 0, t / np.sqrt(w), 0)], fmt='%.9g')
+`
+	out, err := exec.Command(py, "-c", script, cal, drz).Output()
+	if err != nil {
+		t.Fatalf("astropy: %v", err)
+	}
+	rows := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(rows) != 5 {
+		t.Fatalf("astropy printed %d rows", len(rows))
+	}
+	vals := make([][]float64, 5)
+	for r, line := range rows {
+		for _, f := range strings.Fields(line) {
+			v, err := strconv.ParseFloat(f, 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			vals[r] = append(vals[r], v)
+		}
+	}
+	im, _, err := Read(cal, DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k := range vals[0] {
+		i := 97 * k
+		if !near(float64(im.Pix[i]), vals[0][k], 1e-6) {
+			t.Fatalf("cal pixel %d: %g counts, astropy %g", i, im.Pix[i], vals[0][k])
+		}
+		if vals[1][k] > 0 && !near(math.Sqrt(float64(im.VarMap[i])), vals[1][k], 1e-6) {
+			t.Fatalf("cal pixel %d: σ %g, astropy %g", i, math.Sqrt(float64(im.VarMap[i])), vals[1][k])
+		}
+		if vals[2][k] == 1 && !im.Mask[i] {
+			t.Fatalf("cal pixel %d: flagged in DQ but not masked", i)
+		}
+	}
+	im, _, err = Read(drz, DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k := range vals[3] {
+		i := 97 * k
+		if vals[4][k] == 0 {
+			if !im.Mask[i] {
+				t.Fatalf("drz pixel %d: WHT 0 but not masked", i)
+			}
+			continue
+		}
+		if !near(float64(im.Pix[i]), vals[3][k], 1e-6) || !near(math.Sqrt(float64(im.VarMap[i])), vals[4][k], 1e-6) {
+			t.Fatalf("drz pixel %d: %g counts σ %g, astropy %g σ %g", i, im.Pix[i], math.Sqrt(float64(im.VarMap[i])), vals[3][k], vals[4][k])
+		}
 	}
 }
