@@ -83,30 +83,30 @@ func DefaultOptions() Options {
 
 // Info records what Read found and decided, for run.json and for the user.
 type Info struct {
-	File       string  `json:"file"`
-	Instrument string  `json:"instrument,omitempty"`
-	Filter     string  `json:"filter,omitempty"`
-	BUnit      string  `json:"bunit"`
-	Electrons  bool    `json:"electrons"`    // counts are electrons (else DN)
-	Rate       bool    `json:"rate"`         // SCI was per second and was multiplied by ExpTime
-	ExpTime    float64 `json:"exptime"`      // seconds; NaN when unknown
-	Gain       float64 `json:"gain"`         // electrons per count; 0 when unknown
-	GainFrom   string  `json:"gain_from"`    // the keyword, "electrons" or ""
-	NoiseFrom  string  `json:"noise_from"`   // "ERR", "WHT" or "" (no map)
-	Drizzled   bool    `json:"drizzled"`     // the file is a drizzle product
-	Pixfrac    float64 `json:"pixfrac"`      // NaN when not drizzled
-	Scale      float64 `json:"scale"`        // output/input pixel size; NaN when not drizzled
-	DrizzleR   float64 `json:"drizzle_r"`    // R applied to ERR (1 when not drizzled)
-	BenignDQ   int     `json:"benign_dq"`    // DQ bits left unmasked
-	MaskedDQ   int     `json:"masked_dq"`    // pixels masked by DQ
-	MaskedSat  int     `json:"masked_sat"`   // pixels masked at SATURATE
-	MaskedBad  int     `json:"masked_noise"` // pixels masked for a non-finite value or no variance
-	PhotFlam   float64 `json:"photflam"`     // NaN when absent
-	PhotPlam   float64 `json:"photplam"`     // NaN when absent
-	PhotZpt    float64 `json:"photzpt"`
-	ZPST       float64 `json:"zp_st"` // mag_ST = ZPST − 2.5 log10(counts); NaN when unknown
-	ZPAB       float64 `json:"zp_ab"` // mag_AB = ZPAB − 2.5 log10(counts); NaN when unknown
-	MagSystem  string  `json:"mag_system"`
+	File       string  `json:"file"`                 // the file read
+	Instrument string  `json:"instrument,omitempty"` // INSTRUME
+	Filter     string  `json:"filter,omitempty"`     // FILTER
+	BUnit      string  `json:"bunit"`                // BUNIT as found ("" when absent: counts)
+	Electrons  bool    `json:"electrons"`            // counts are electrons (else DN)
+	Rate       bool    `json:"rate"`                 // SCI was per second and was multiplied by ExpTime
+	ExpTime    float64 `json:"exptime"`              // seconds; NaN when unknown
+	Gain       float64 `json:"gain"`                 // electrons per count; 0 when unknown
+	GainFrom   string  `json:"gain_from"`            // the keyword, "electrons" or ""
+	NoiseFrom  string  `json:"noise_from"`           // "ERR", "WHT" or "" (no map)
+	Drizzled   bool    `json:"drizzled"`             // the file is a drizzle product
+	Pixfrac    float64 `json:"pixfrac"`              // NaN when not drizzled
+	Scale      float64 `json:"scale"`                // output/input pixel size; NaN when not drizzled
+	DrizzleR   float64 `json:"drizzle_r"`            // R applied to ERR (1 when not drizzled)
+	BenignDQ   int     `json:"benign_dq"`            // DQ bits left unmasked
+	MaskedDQ   int     `json:"masked_dq"`            // pixels masked by DQ
+	MaskedSat  int     `json:"masked_sat"`           // pixels masked at SATURATE
+	MaskedBad  int     `json:"masked_noise"`         // pixels masked for a non-finite value or no variance
+	PhotFlam   float64 `json:"photflam"`             // NaN when absent
+	PhotPlam   float64 `json:"photplam"`             // NaN when absent
+	PhotZpt    float64 `json:"photzpt"`              // −21.10 when absent
+	ZPST       float64 `json:"zp_st"`                // mag_ST = ZPST − 2.5 log10(counts); NaN when unknown
+	ZPAB       float64 `json:"zp_ab"`                // mag_AB = ZPAB − 2.5 log10(counts); NaN when unknown
+	MagSystem  string  `json:"mag_system"`           // "AB" or "ST": the image's zero point
 }
 
 // IsHST reports whether f looks like an HST product: an HDU named SCI, or a primary header
