@@ -4,7 +4,6 @@ import (
 	"flag"
 	"fmt"
 	"math"
-	"os"
 
 	"github.com/probcat/probcat/fits"
 	"github.com/probcat/probcat/model"
@@ -56,9 +55,6 @@ func (f *sampleFlags) readFITS(path string) (*model.Image, *fits.Header, error) 
 		}
 		i, _ := file.Index("SCI")
 		hdr, _ = file.Header(i)
-		if !f.quiet {
-			describeHST(os.Stderr, h.info)
-		}
 	} else {
 		for _, fl := range []struct {
 			name string
@@ -85,8 +81,8 @@ func (f *sampleFlags) readFITS(path string) (*model.Image, *fits.Header, error) 
 	return im, hdr, nil
 }
 
-// describeHST prints one line saying how an HST file was read.
-func describeHST(w *os.File, in *hst.Info) {
+// describeHST says in one line how an HST file was read.
+func describeHST(in *hst.Info) string {
 	units := "DN"
 	if in.Electrons {
 		units = "electrons"
@@ -110,17 +106,19 @@ func describeHST(w *os.File, in *hst.Info) {
 	if !math.IsNaN(in.ZPAB) || !math.IsNaN(in.ZPST) {
 		mag = fmt.Sprintf("mag %s (ZP_AB %.4f, ZP_ST %.4f)", in.MagSystem, in.ZPAB, in.ZPST)
 	}
-	fmt.Fprintf(w, "HST %s %s: %s → counts (%s, %s); %s; masked %d (DQ), %d (saturated), %d (no variance or value); %s\n",
+	return fmt.Sprintf("HST %s %s: %s → counts (%s, %s); %s; masked %d (DQ), %d (saturated), %d (no variance or value); %s",
 		in.Instrument, in.Filter, conv, units, gain, noise, in.MaskedDQ, in.MaskedSat, in.MaskedBad, mag)
 }
 
-// record adds what readFITS found to the job's run.json settings.
+// record adds what readFITS found to the job's run.json settings: the HST reading (hst, and
+// input, the line reportNoise prints), the magnitude system and the cutout.
 func (h *hstFlags) record(job *pipeline.Job, err error) (*pipeline.Job, error) {
 	if err != nil {
 		return nil, err
 	}
 	if h.info != nil {
 		job.Settings["hst"] = h.info
+		job.Settings["input"] = describeHST(h.info)
 		job.Settings["mag_system"] = h.info.MagSystem
 	}
 	if h.cutout != "" {
