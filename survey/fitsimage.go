@@ -31,6 +31,12 @@ func ReadFITS(path string) (*model.Image, *fits.Header, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	return FromFile(f)
+}
+
+// FromFile is ReadFITS for a file already open.
+func FromFile(f *fits.File) (*model.Image, *fits.Header, error) {
+	path := f.Path
 	i, err := ImageHDU(f)
 	if err != nil {
 		return nil, nil, err

@@ -64,7 +64,7 @@ func (f *sampleFlags) readFITS(path string) (*model.Image, *fits.Header, error) 
 				return nil, nil, fmt.Errorf("--%s applies only to HST files (with a SCI extension), not to %s", fl.name, path)
 			}
 		}
-		if im, hdr, err = survey.ReadFITS(path); err != nil {
+		if im, hdr, err = survey.FromFile(file); err != nil {
 			return nil, nil, err
 		}
 	}

@@ -224,7 +224,7 @@ func injectTarget(f *fits.File, h *hstFlags) (*target, error) {
 				return nil, fmt.Errorf("--%s applies only to HST files (with a SCI extension), not to %s", fl.name, f.Path)
 			}
 		}
-		im, _, err := survey.ReadFITS(f.Path)
+		im, _, err := survey.FromFile(f)
 		if err != nil {
 			return nil, err
 		}
