@@ -17,7 +17,7 @@ import (
 // their SCI extension; see package survey/hst) and a --cutout of any FITS image.
 type hstFlags struct {
 	expTime, drizzleR float64
-	benignDQ          int
+	benignDQ, chip    int
 	wht, magSystem    string
 	// info and cutout record what was read, for run.json.
 	info   *hst.Info
@@ -30,6 +30,7 @@ func (h *hstFlags) register(fs *flag.FlagSet) {
 	fs.Float64Var(&h.drizzleR, "drizzle-r", math.NaN(), "HST drizzled files: noise-correlation factor R applied to an ERR map (default: Fruchter & Hook's R from D001PIXF and D001SCAL/D001ISCL, else 1.5)")
 	fs.IntVar(&h.benignDQ, "dq-ignore", -1, "HST files: DQ bits that do not mask a pixel, summed (default: NICMOS 3072, others 0: every flag masks)")
 	fs.StringVar(&h.wht, "wht", "ivm", "HST drizzled files: the WHT extension is an inverse variance (ivm) or is not used (ignore, for exposure-time weights)")
+	fs.IntVar(&h.chip, "chip", 0, "HST files: the EXTVER of the SCI extension to read, with its ERR, WHT and DQ (ACS/WFC and WFC3/UVIS hold two chips; default: the first SCI)")
 	fs.StringVar(&h.magSystem, "mag-system", "ab", "HST files: magnitudes from PHOTFLAM/PHOTPLAM in the ab or st system")
 }
 
@@ -49,17 +50,17 @@ func (f *sampleFlags) readFITS(path string) (*model.Image, *fits.Header, error) 
 			return nil, nil, fmt.Errorf("--wht wants ivm or ignore, got %q", h.wht)
 		}
 		opt := hst.Options{ExpTime: h.expTime, DrizzleR: h.drizzleR, BenignDQ: h.benignDQ,
-			IgnoreWHT: h.wht == "ignore", MagSystem: h.magSystem}
+			IgnoreWHT: h.wht == "ignore", MagSystem: h.magSystem, Chip: h.chip}
 		if im, h.info, err = hst.FromFile(file, opt); err != nil {
 			return nil, nil, err
 		}
-		i, _ := file.Index("SCI")
+		i, _ := hst.Extension(file, "SCI", h.info.Chip)
 		hdr, _ = file.Header(i)
 	} else {
 		for _, fl := range []struct {
 			name string
 			set  bool
-		}{{"exptime", !math.IsNaN(h.expTime)}, {"drizzle-r", !math.IsNaN(h.drizzleR)}, {"dq-ignore", h.benignDQ >= 0}} {
+		}{{"exptime", !math.IsNaN(h.expTime)}, {"drizzle-r", !math.IsNaN(h.drizzleR)}, {"dq-ignore", h.benignDQ >= 0}, {"chip", h.chip != 0}} {
 			if fl.set {
 				return nil, nil, fmt.Errorf("--%s applies only to HST files (with a SCI extension), not to %s", fl.name, path)
 			}
@@ -106,8 +107,8 @@ func describeHST(in *hst.Info) string {
 	if !math.IsNaN(in.ZPAB) || !math.IsNaN(in.ZPST) {
 		mag = fmt.Sprintf("mag %s (ZP_AB %.4f, ZP_ST %.4f)", in.MagSystem, in.ZPAB, in.ZPST)
 	}
-	return fmt.Sprintf("HST %s %s: %s → counts (%s, %s); %s; masked %d (DQ), %d (saturated), %d (no variance or value); %s",
-		in.Instrument, in.Filter, conv, units, gain, noise, in.MaskedDQ, in.MaskedSat, in.MaskedBad, mag)
+	return fmt.Sprintf("HST %s %s chip %d: %s → counts (%s, %s); %s; masked %d (DQ), %d (saturated), %d (no variance or value); %s",
+		in.Instrument, in.Filter, in.Chip, conv, units, gain, noise, in.MaskedDQ, in.MaskedSat, in.MaskedBad, mag)
 }
 
 // record adds what readFITS found to the job's run.json settings: the HST reading (hst, and

@@ -200,7 +200,7 @@ type target struct {
 func injectTarget(f *fits.File, h *hstFlags) (*target, error) {
 	t := &target{scale: 1, noise: -1}
 	if hst.IsHST(f) {
-		opt := hst.Options{ExpTime: h.expTime, DrizzleR: h.drizzleR, BenignDQ: h.benignDQ, IgnoreWHT: h.wht == "ignore", MagSystem: h.magSystem}
+		opt := hst.Options{ExpTime: h.expTime, DrizzleR: h.drizzleR, BenignDQ: h.benignDQ, IgnoreWHT: h.wht == "ignore", MagSystem: h.magSystem, Chip: h.chip}
 		im, info, err := hst.FromFile(f, opt)
 		if err != nil {
 			return nil, err
@@ -209,17 +209,17 @@ func injectTarget(f *fits.File, h *hstFlags) (*target, error) {
 		if info.Rate {
 			t.scale = info.ExpTime
 		}
-		t.sci, _ = f.Index("SCI")
-		if i, err := f.Index("ERR"); err == nil {
+		t.sci, _ = hst.Extension(f, "SCI", info.Chip)
+		if i, ok := hst.Extension(f, "ERR", info.Chip); ok {
 			t.noise = i
-		} else if i, err := f.Index("WHT"); err == nil && h.wht != "ignore" {
+		} else if i, ok := hst.Extension(f, "WHT", info.Chip); ok && h.wht != "ignore" {
 			t.noise, t.noiseIsWHT = i, true
 		}
 	} else {
 		for _, fl := range []struct {
 			name string
 			set  bool
-		}{{"exptime", !math.IsNaN(h.expTime)}, {"drizzle-r", !math.IsNaN(h.drizzleR)}, {"dq-ignore", h.benignDQ >= 0}} {
+		}{{"exptime", !math.IsNaN(h.expTime)}, {"drizzle-r", !math.IsNaN(h.drizzleR)}, {"dq-ignore", h.benignDQ >= 0}, {"chip", h.chip != 0}} {
 			if fl.set {
 				return nil, fmt.Errorf("--%s applies only to HST files (with a SCI extension), not to %s", fl.name, f.Path)
 			}

@@ -74,6 +74,9 @@ type Options struct {
 	IgnoreWHT bool
 	// MagSystem is "ab" (the default when empty) or "st": which zero point the image gets.
 	MagSystem string
+	// Chip is the EXTVER of the SCI extension to read, with its ERR, WHT and DQ (ACS/WFC and
+	// WFC3/UVIS exposures hold two chips); 0 means the first SCI extension's.
+	Chip int
 }
 
 // DefaultOptions takes everything from the header.
@@ -84,6 +87,7 @@ func DefaultOptions() Options {
 // Info records what Read found and decided, for run.json and for the user.
 type Info struct {
 	File       string  `json:"file"`                 // the file read
+	Chip       int     `json:"chip"`                 // EXTVER of the SCI, ERR, WHT and DQ read
 	Instrument string  `json:"instrument,omitempty"` // INSTRUME
 	Filter     string  `json:"filter,omitempty"`     // FILTER
 	BUnit      string  `json:"bunit"`                // BUNIT as found ("" when absent: counts)
@@ -162,15 +166,51 @@ func Read(path string, opt Options) (*model.Image, *Info, error) {
 	return FromFile(f, opt)
 }
 
+// Extension returns the number of the HDU named name (case-insensitive) with EXTVER ver
+// (an HDU without EXTVER has version 1); ver 0 takes the first of that name. ok is false when
+// there is none.
+func Extension(f *fits.File, name string, ver int) (i int, ok bool) {
+	for i := 0; i < f.NumHDU(); i++ {
+		h, err := f.Header(i)
+		if err != nil {
+			continue
+		}
+		if n, err := h.String("EXTNAME"); err != nil || !strings.EqualFold(strings.TrimSpace(n), name) {
+			continue
+		}
+		v := int64(1)
+		if h.Has("EXTVER") {
+			if v, err = h.Int("EXTVER"); err != nil {
+				continue
+			}
+		}
+		if ver == 0 || v == int64(ver) {
+			return i, true
+		}
+	}
+	return 0, false
+}
+
 // FromFile is Read for a file already open.
 func FromFile(f *fits.File, opt Options) (*model.Image, *Info, error) {
 	path := f.Path
 	fail := func(format string, a ...any) (*model.Image, *Info, error) {
 		return nil, nil, fmt.Errorf("%s: %s", path, fmt.Sprintf(format, a...))
 	}
-	si, err := f.Index("SCI")
-	if err != nil {
+	si, ok := Extension(f, "SCI", opt.Chip)
+	if !ok && opt.Chip != 0 {
+		return fail("no SCI extension with EXTVER %d (the chip asked for)", opt.Chip)
+	}
+	if !ok {
 		return fail("no SCI extension (an HST file keeps its science array in the extension named SCI)")
+	}
+	chip := 1
+	if h, _ := f.Header(si); h != nil && h.Has("EXTVER") {
+		v, err := h.Int("EXTVER")
+		if err != nil {
+			return nil, nil, err
+		}
+		chip = int(v)
 	}
 	sci, err := f.Image(si)
 	if err != nil {
@@ -182,7 +222,7 @@ func FromFile(f *fits.File, opt Options) (*model.Image, *Info, error) {
 	}
 	kw := lookup{sci: sci.Header, prim: prim}
 	n := sci.Width * sci.Height
-	info := &Info{File: path, Instrument: kw.str("INSTRUME"), Filter: kw.str("FILTER"), BUnit: kw.str("BUNIT"),
+	info := &Info{File: path, Chip: chip, Instrument: kw.str("INSTRUME"), Filter: kw.str("FILTER"), BUnit: kw.str("BUNIT"),
 		ExpTime: math.NaN(), Pixfrac: math.NaN(), Scale: math.NaN(), DrizzleR: 1, ZPST: math.NaN(), ZPAB: math.NaN()}
 
 	// Units.
@@ -279,8 +319,8 @@ func FromFile(f *fits.File, opt Options) (*model.Image, *Info, error) {
 
 	// Noise map.
 	ext := func(name string) (*fits.Image, error) {
-		i, err := f.Index(name)
-		if err != nil {
+		i, ok := Extension(f, name, chip)
+		if !ok {
 			return nil, nil
 		}
 		if k, _ := f.Kind(i); k != fits.KindImage {

@@ -357,3 +357,43 @@ with np.errstate(divide='ignore'):
 		}
 	}
 }
+
+// TestReadChip reads each chip of a two-chip exposure (SCI, ERR, DQ with EXTVER 1 and 2, in
+// the archive's order) with its own noise and flags, and refuses a chip that is not there.
+func TestReadChip(t *testing.T) {
+	p := fits.NewHeader()
+	p.Set("TELESCOP", "HST", "")
+	p.Set("EXPTIME", 10.0, "")
+	hdus := []fits.HDU{fits.ImageHDU{Header: p}}
+	for chip := 1; chip <= 2; chip++ {
+		v := fits.NewHeader()
+		v.Set("EXTVER", chip, "")
+		v.Set("BUNIT", "ELECTRONS", "")
+		c := float32(chip)
+		hdus = append(hdus,
+			fits.ImageHDU{Name: "SCI", Header: v, Width: 2, Height: 2, Data: []float32{c, c, c, c}},
+			fits.ImageHDU{Name: "ERR", Header: v, Width: 2, Height: 2, Data: []float32{c, c, c, c}},
+			fits.ImageHDU{Name: "DQ", Header: v, Width: 2, Height: 2, Data: []int16{int16(chip - 1), 0, 0, int16(2 - chip)}})
+	}
+	path := filepath.Join(t.TempDir(), "two_flc.fits")
+	if err := fits.Write(path, hdus...); err != nil {
+		t.Fatal(err)
+	}
+	for _, chip := range []int{0, 1, 2} {
+		opt := DefaultOptions()
+		opt.Chip = chip
+		im, info, err := Read(path, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := max(chip, 1)
+		if info.Chip != want || im.Pix[0] != float32(want) || im.VarMap[0] != float32(want*want) || im.Mask[0] != (want == 2) || im.Mask[3] != (want == 1) {
+			t.Errorf("chip %d: read chip %d, pixel %g, variance %g, mask %v", chip, info.Chip, im.Pix[0], im.VarMap[0], im.Mask)
+		}
+	}
+	opt := DefaultOptions()
+	opt.Chip = 3
+	if _, _, err := Read(path, opt); err == nil || !strings.Contains(err.Error(), "EXTVER 3") {
+		t.Errorf("chip 3: error %v", err)
+	}
+}
