@@ -47,6 +47,7 @@ func (k Kind) String() string {
 type File struct {
 	Path string
 	hdus []hdu
+	raw  []byte // the whole file, decompressed, as read by Open
 }
 
 type hdu struct {
@@ -55,6 +56,7 @@ type hdu struct {
 	bitpix int
 	axes   []int
 	data   []byte // the data array (and heap, for tables) without block padding
+	off    int    // the offset of data in the file
 	cols   []fitsio.Column
 }
 
@@ -70,7 +72,7 @@ func Open(path string) (*File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("fits: %s: %v", path, r.describe(err))
 	}
-	f := &File{Path: path}
+	f := &File{Path: path, raw: buf}
 	if err := f.split(buf, -1); err != nil {
 		return nil, fmt.Errorf("fits: %s: %v", path, err)
 	}
@@ -166,7 +168,7 @@ func (f *File) split(buf []byte, last int) error {
 		if start+size > len(buf) {
 			return truncated("HDU %d needs %d data bytes, only %d remain", i, size, len(buf)-start)
 		}
-		h.data = buf[start : start+size]
+		h.data, h.off = buf[start:start+size], start
 		f.hdus = append(f.hdus, *h)
 		off = start + (size+blockSize-1)/blockSize*blockSize
 		if off > len(buf) {

@@ -1,6 +1,7 @@
 package fits
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -179,4 +180,39 @@ func ReadImage(path string, hdu int) (*Image, error) {
 		return nil, err
 	}
 	return f.Image(hdu)
+}
+
+// WithImageData returns the file's bytes (decompressed) with the data arrays of the image
+// HDUs in repl, by HDU number, replaced by the given pixels (row-major, as Image.Pix), so
+// that every header, every other HDU and all padding stay byte for byte as read: a copy of
+// the file with some images changed. Only real-valued images (BITPIX −32 or −64) without
+// BSCALE or BZERO can be replaced.
+func (f *File) WithImageData(repl map[int][]float32) ([]byte, error) {
+	out := bytes.Clone(f.raw)
+	for i, pix := range repl {
+		h, err := f.get(i)
+		if err != nil {
+			return nil, err
+		}
+		src := h.header.Source
+		if h.kind != KindImage || h.bitpix > 0 {
+			return nil, fmt.Errorf("fits: %s: only real-valued images (BITPIX -32 or -64) can be rewritten, it has BITPIX %d", src, h.bitpix)
+		}
+		if h.header.Has("BSCALE") || h.header.Has("BZERO") {
+			return nil, fmt.Errorf("fits: %s: an image with BSCALE or BZERO cannot be rewritten", src)
+		}
+		size := -h.bitpix / 8
+		if len(pix)*size != len(h.data) {
+			return nil, fmt.Errorf("fits: %s: %d pixels given for an image of %d", src, len(pix), len(h.data)/size)
+		}
+		dst := out[h.off : h.off+len(h.data)]
+		for k, v := range pix {
+			if size == 4 {
+				binary.BigEndian.PutUint32(dst[4*k:], math.Float32bits(v))
+			} else {
+				binary.BigEndian.PutUint64(dst[8*k:], math.Float64bits(float64(v)))
+			}
+		}
+	}
+	return out, nil
 }

@@ -17,15 +17,24 @@ const (
 	// NoiseFromModel uses the expected counts instead of the observed ones:
 	// σ² = max(background + model, 0)/gain + readNoise², where model is the source model.
 	NoiseFromModel
+	// NoiseFromMap takes each pixel's variance from Image.VarMap, fixed for the whole run, as
+	// an HST ERR (σ) or WHT (inverse variance) extension gives it: it already holds the
+	// Poisson noise of the sky and sources as observed, the read noise and the dark current,
+	// so gain and read noise do not enter it. A pixel whose map variance is not positive and
+	// finite gets weight 0.
+	NoiseFromMap
 )
 
-// String returns the name used on the command line and in FITS headers ("data" or "model").
+// String returns the name used on the command line and in FITS headers ("data", "model" or
+// "map").
 func (n NoiseModel) String() string {
 	switch n {
 	case NoiseFromData:
 		return "data"
 	case NoiseFromModel:
 		return "model"
+	case NoiseFromMap:
+		return "map"
 	}
 	return fmt.Sprintf("NoiseModel(%d)", int(n))
 }
@@ -37,8 +46,10 @@ func ParseNoiseModel(s string) (NoiseModel, error) {
 		return NoiseFromData, nil
 	case "model":
 		return NoiseFromModel, nil
+	case "map":
+		return NoiseFromMap, nil
 	}
-	return 0, fmt.Errorf("unknown noise model %q (want data or model)", s)
+	return 0, fmt.Errorf("unknown noise model %q (want data, model or map)", s)
 }
 
 // Image is one exposure (or a cutout of one) in counts, with what is needed to write down a
@@ -66,6 +77,9 @@ type Image struct {
 	ModelError float64
 	// Noise selects how the inverse variance is computed.
 	Noise NoiseModel
+	// VarMap is each pixel's variance in counts², row-major, used by NoiseFromMap (nil when
+	// the image came without one). Cutouts and tiles must cut it with the pixels.
+	VarMap []float32
 	// ZeroPoint gives magnitudes, mag = ZeroPoint − 2.5 log10(flux); valid when HasZeroPoint.
 	ZeroPoint    float64
 	HasZeroPoint bool
@@ -99,6 +113,12 @@ func (im *Image) Validate() error {
 	if im.Mask != nil && len(im.Mask) != len(im.Pix) {
 		return errors.New("mask size differs from image size")
 	}
+	if im.VarMap != nil && len(im.VarMap) != len(im.Pix) {
+		return fmt.Errorf("variance map has %d pixels, want %d×%d", len(im.VarMap), im.Width, im.Height)
+	}
+	if im.Noise == NoiseFromMap && im.VarMap == nil {
+		return errors.New("noise model map needs a per-pixel variance map (an ERR or WHT extension), and the image has none")
+	}
 	if !(im.Gain > 0) || math.IsInf(im.Gain, 0) {
 		return fmt.Errorf("gain must be positive, got %g", im.Gain)
 	}
@@ -125,7 +145,8 @@ func (im *Image) Validate() error {
 
 // InverseVariance returns the per-pixel weight 1/σ² under the image's noise model; masked and
 // non-finite pixels get weight 0. For NoiseFromModel, model is the current source model in
-// counts above the background (nil means no sources); it is ignored for NoiseFromData.
+// counts above the background (nil means no sources); it is ignored for NoiseFromData and
+// NoiseFromMap (whose pixels without a positive, finite map variance get weight 0).
 //
 // NoiseFromData estimates a pixel's expected counts above the bias by its data, but never
 // below the sky: σ² = max(d − bias, max(Background, 0))/gain + readNoise², since sources only
@@ -138,6 +159,9 @@ func (im *Image) InverseVariance(model []float32) []float32 {
 	sky := math.Max(im.Background, 0)
 	for i, d := range im.Pix {
 		if (im.Mask != nil && im.Mask[i]) || math.IsNaN(float64(d)) || math.IsInf(float64(d), 0) {
+			continue
+		}
+		if im.Noise == NoiseFromMap && !(im.VarMap[i] > 0 && !math.IsInf(float64(im.VarMap[i]), 0)) {
 			continue
 		}
 		var m float64
@@ -156,10 +180,15 @@ func (im *Image) InverseVariance(model []float32) []float32 {
 }
 
 // Variance returns the variance in counts² of pixel i when its expected counts above the
-// bias are m: PixelVariance(m), plus the model error (ModelError·s)² with s the pixel's
-// signal above the sky in the data.
+// bias are m: PixelVariance(m), or VarMap[i] for NoiseFromMap (m is then ignored), plus the
+// model error (ModelError·s)² with s the pixel's signal above the sky in the data.
 func (im *Image) Variance(i int, m float64) float64 {
-	v := im.PixelVariance(m)
+	var v float64
+	if im.Noise == NoiseFromMap {
+		v = float64(im.VarMap[i])
+	} else {
+		v = im.PixelVariance(m)
+	}
 	if im.ModelError > 0 {
 		s := im.ModelError * math.Max(0, float64(im.Pix[i])-im.Bias-im.Background)
 		v += s * s

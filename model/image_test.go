@@ -136,3 +136,44 @@ func TestDefaultNoise(t *testing.T) {
 		}
 	}
 }
+
+// TestVarianceMap checks NoiseFromMap: each pixel's variance comes from the map whatever the
+// gain, read noise or model, the model error adds to it, pixels without a positive finite map
+// variance get weight 0, and Validate refuses map noise without a map or with a map of
+// another size.
+func TestVarianceMap(t *testing.T) {
+	im := NewImage(4, 1)
+	im.Pix = []float32{10, 20, 30, 40}
+	im.Gain, im.ReadNoise, im.Background = 2, 5, 10
+	im.Noise = NoiseFromMap
+	if err := im.Validate(); err == nil {
+		t.Error("map noise without a map validated")
+	}
+	im.VarMap = []float32{4, 9, 0, float32(math.Inf(1))}
+	if err := im.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	w := im.InverseVariance([]float32{1000, 1000, 1000, 1000})
+	for i, want := range []float64{0.25, 1.0 / 9, 0, 0} {
+		if math.Abs(float64(w[i])-want) > 1e-7 {
+			t.Errorf("pixel %d: weight %g, want %g", i, w[i], want)
+		}
+	}
+	if v := im.Variance(1, 1e6); v != 9 {
+		t.Errorf("Variance ignores m for map noise: got %g, want 9", v)
+	}
+	im.ModelError = 0.1 // signal above the sky of pixel 1 is 10: +1
+	if v := im.Variance(1, 0); math.Abs(v-10) > 1e-12 {
+		t.Errorf("map noise with model error: variance %g, want 10", v)
+	}
+	if n, _ := DefaultNoise(im); n != NoiseFromMap {
+		t.Errorf("default noise with a map is %v, want map", n)
+	}
+	if n, err := ParseNoiseModel(NoiseFromMap.String()); err != nil || n != NoiseFromMap {
+		t.Errorf("ParseNoiseModel(%q) = %v, %v", NoiseFromMap.String(), n, err)
+	}
+	im.VarMap = im.VarMap[:3]
+	if err := im.Validate(); err == nil {
+		t.Error("a variance map of another size validated")
+	}
+}

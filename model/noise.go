@@ -14,7 +14,14 @@ import "fmt"
 // why an image without one (PCAT's text images, FITS images without RDNOISE) keeps data
 // noise; on sky-dominated images (SDSS, HST's broad bands, probcat simulate's default) the
 // two agree to a few per cent and data noise, PCAT's choice, stays the default.
+//
+// An image that came with a per-pixel variance map (an HST ERR or WHT extension) gets map
+// noise: the map knows about dark current, flat-field and drizzle weights that gain and read
+// noise cannot describe.
 func DefaultNoise(im *Image) (NoiseModel, string) {
+	if im.VarMap != nil {
+		return NoiseFromMap, "the image came with a per-pixel variance map (ERR or WHT extension)"
+	}
 	sky := max(im.Background, 0) / im.Gain
 	rn2 := im.ReadNoise * im.ReadNoise
 	if im.ReadNoise > 0 && sky < rn2 {

@@ -87,6 +87,9 @@ func fingerprint(job *Job) [32]byte {
 	if im.Mask != nil {
 		binary.Write(h, binary.LittleEndian, im.Mask)
 	}
+	if im.VarMap != nil {
+		binary.Write(h, binary.LittleEndian, im.VarMap)
+	}
 	fmt.Fprintf(h, "psf %g %g %d %d %d|", job.PSF.X0, job.PSF.Y0, job.PSF.Cell, job.PSF.NX, job.PSF.NY)
 	for _, p := range job.PSF.PSFs {
 		binary.Write(h, binary.LittleEndian, p.Coeffs)

@@ -31,23 +31,19 @@ func ReadFITS(path string) (*model.Image, *fits.Header, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	var img *fits.Image
-	for i := 0; i < f.NumHDU(); i++ {
-		if k, _ := f.Kind(i); k != fits.KindImage {
-			continue
-		}
-		if h, err := f.Header(i); err == nil {
-			if n, err := h.Int("NAXIS"); err == nil && n == 0 {
-				continue
-			}
-		}
-		if img, err = f.Image(i); err != nil {
-			return nil, nil, err
-		}
-		break
+	return FromFile(f)
+}
+
+// FromFile is ReadFITS for a file already open.
+func FromFile(f *fits.File) (*model.Image, *fits.Header, error) {
+	path := f.Path
+	i, err := ImageHDU(f)
+	if err != nil {
+		return nil, nil, err
 	}
-	if img == nil {
-		return nil, nil, fmt.Errorf("%s: no image HDU with data", path)
+	img, err := f.Image(i)
+	if err != nil {
+		return nil, nil, err
 	}
 	if img.Width < 1 || img.Height < 1 {
 		return nil, nil, fmt.Errorf("%s: image is empty", path)
@@ -115,6 +111,22 @@ func ReadFITS(path string) (*model.Image, *fits.Header, error) {
 		}
 	}
 	return im, h, nil
+}
+
+// ImageHDU returns the number of the HDU that ReadFITS reads: the first image HDU with data.
+func ImageHDU(f *fits.File) (int, error) {
+	for i := 0; i < f.NumHDU(); i++ {
+		if k, _ := f.Kind(i); k != fits.KindImage {
+			continue
+		}
+		if h, err := f.Header(i); err == nil {
+			if n, err := h.Int("NAXIS"); err == nil && n == 0 {
+				continue
+			}
+		}
+		return i, nil
+	}
+	return 0, fmt.Errorf("%s: no image HDU with data", f.Path)
 }
 
 // Cards returns the header cards that describe im to ReadFITS (gain, bias, background, read

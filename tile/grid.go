@@ -123,7 +123,8 @@ func (t *Tile) Owns(x, y float64) bool {
 		!math.IsNaN(x) && !math.IsNaN(y)
 }
 
-// Cut returns the tile's outer box of im as an image of its own. Pixels and mask are copied;
+// Cut returns the tile's outer box of im as an image of its own. Pixels, mask and variance
+// map are copied;
 // X0 and Y0 are shifted so that positions stay in the parent frame's coordinates, and the WCS
 // (which maps parent-frame pixels) is shared.
 func Cut(im *model.Image, t *Tile) *model.Image {
@@ -135,11 +136,17 @@ func Cut(im *model.Image, t *Tile) *model.Image {
 	if im.Mask != nil {
 		sub.Mask = make([]bool, 0, sub.Width*sub.Height)
 	}
+	if im.VarMap != nil {
+		sub.VarMap = make([]float32, 0, sub.Width*sub.Height)
+	}
 	for y := r.Y0; y < r.Y1; y++ {
 		row := y * im.Width
 		sub.Pix = append(sub.Pix, im.Pix[row+r.X0:row+r.X1]...)
 		if im.Mask != nil {
 			sub.Mask = append(sub.Mask, im.Mask[row+r.X0:row+r.X1]...)
+		}
+		if im.VarMap != nil {
+			sub.VarMap = append(sub.VarMap, im.VarMap[row+r.X0:row+r.X1]...)
 		}
 	}
 	return &sub

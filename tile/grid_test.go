@@ -100,9 +100,11 @@ func TestCutKeepsFrameCoordinates(t *testing.T) {
 	im := model.NewImage(20, 10)
 	im.X0, im.Y0 = 100, 200
 	im.Mask = make([]bool, len(im.Pix))
+	im.VarMap = make([]float32, len(im.Pix))
 	for i := range im.Pix {
 		im.Pix[i] = float32(i)
 		im.Mask[i] = i%7 == 0
+		im.VarMap[i] = float32(2*i + 1)
 	}
 	tl := &Tile{Outer: Rect{3, 2, 11, 9}}
 	sub := Cut(im, tl)
@@ -112,7 +114,8 @@ func TestCutKeepsFrameCoordinates(t *testing.T) {
 	for y := 0; y < sub.Height; y++ {
 		for x := 0; x < sub.Width; x++ {
 			p := (y+2)*20 + x + 3
-			if sub.Pix[y*sub.Width+x] != im.Pix[p] || sub.Mask[y*sub.Width+x] != im.Mask[p] {
+			q := y*sub.Width + x
+			if sub.Pix[q] != im.Pix[p] || sub.Mask[q] != im.Mask[p] || sub.VarMap[q] != im.VarMap[p] {
 				t.Fatalf("pixel (%d, %d) differs", x, y)
 			}
 		}

@@ -56,7 +56,7 @@ type Manifest struct {
 }
 
 // Fingerprint hashes what a job's results depend on in its image: size, offset, calibration,
-// pixels and mask.
+// pixels, mask and variance map.
 func Fingerprint(im *model.Image) string {
 	h := sha256.New()
 	fmt.Fprintf(h, "%d %d %d %d %g %g %g %g %v %g %v|", im.Width, im.Height, im.X0, im.Y0, im.Gain,
@@ -64,6 +64,9 @@ func Fingerprint(im *model.Image) string {
 	binary.Write(h, binary.LittleEndian, im.Pix)
 	if im.Mask != nil {
 		binary.Write(h, binary.LittleEndian, im.Mask)
+	}
+	if im.VarMap != nil {
+		binary.Write(h, binary.LittleEndian, im.VarMap)
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }

@@ -17,17 +17,19 @@ func TestInputSpecificFlagsRefused(t *testing.T) {
 		flag string
 		args []string
 	}{
-		"--cutout without --sdss":   {"--cutout", []string{img, "--cutout", "0,0,10,10"}},
-		"--radec without --sdss":    {"--radec", []string{img, "--radec", "1,2,10,10"}},
-		"--psfield without --sdss":  {"--psfield", []string{img, "--psfield", "psField-x.fit"}},
-		"--pix with a FITS image":   {"--pix", []string{img, "--pix", "x_pix.txt"}},
-		"--pix with an SDSS frame":  {"--pix", []string{"--sdss", "frame.fits.bz2", "--psfield", "p.fit", "--pix", "x_pix.txt"}},
-		"--cutout in plan, no sdss": {"--cutout", nil},
+		"--cutout with a PCAT image": {"--cutout", []string{"x_cts.txt", "--pix", "x_pix.txt", "--cutout", "0,0,10,10"}},
+		"--cutout outside the image": {"--cutout", []string{img, "--cutout", "90,0,1000,10"}},
+		"--exptime, not HST":         {"--exptime", []string{img, "--exptime", "100"}},
+		"--radec without --sdss":     {"--radec", []string{img, "--radec", "1,2,10,10"}},
+		"--psfield without --sdss":   {"--psfield", []string{img, "--psfield", "psField-x.fit"}},
+		"--pix with a FITS image":    {"--pix", []string{img, "--pix", "x_pix.txt"}},
+		"--pix with an SDSS frame":   {"--pix", []string{"--sdss", "frame.fits.bz2", "--psfield", "p.fit", "--pix", "x_pix.txt"}},
+		"--cutout outside, in plan":  {"--cutout", nil},
 	} {
 		cmd := "sample"
 		args := c.args
 		if args == nil {
-			cmd, args = "plan", []string{img, "--cutout", "0,0,10,10"}
+			cmd, args = "plan", []string{img, "--cutout", "0,0,10,10000"}
 		}
 		out := filepath.Join(dir, "out-"+strings.NewReplacer(" ", "-", ",", "").Replace(what))
 		code, _, e := probcat(t, append(append([]string{cmd}, args...), "--out", out, "--samples", "1", "--burn-in", "0", "--proposals", "1", "--quiet")...)

@@ -77,6 +77,7 @@ type sampleFlags struct {
 	modelError                                float64
 	condenseRadius, minPrevalence             float64
 	maxSources                                int
+	hst                                       hstFlags
 }
 
 func (f *sampleFlags) register(fs *flag.FlagSet) {
@@ -86,7 +87,7 @@ func (f *sampleFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.pix, "pix", "", "PCAT calibration file (*_pix.txt) when IMAGE is a PCAT text image")
 	fs.StringVar(&f.sdssFrame, "sdss", "", "SDSS calibrated frame (frame-*.fits.bz2) to sample instead of IMAGE; needs --psfield")
 	fs.StringVar(&f.psField, "psfield", "", "SDSS psField file giving the PSF (reconstructed at the cutout centre) for --sdss")
-	fs.StringVar(&f.cutout, "cutout", "", "with --sdss: the frame pixel box X0,Y0,W,H to sample (default: the whole frame)")
+	fs.StringVar(&f.cutout, "cutout", "", "the pixel box X0,Y0,W,H of the FITS image or --sdss frame to sample, 0-based (default: the whole image); outputs keep the image's pixel frame")
 	fs.StringVar(&f.radec, "radec", "", "with --sdss: a cutout centred on RA,DEC (degrees) of W×H pixels, as RA,DEC,W,H")
 	fs.IntVar(&f.tile, "tile", 0, "cut the image into tiles of this many pixels (plus margins), one per core at a time; 0 samples the image whole, or in tiles of 512 above 2 Mpx")
 	fs.IntVar(&f.samples, "samples", d.Samples, "kept samples per chain")
@@ -123,6 +124,7 @@ func (f *sampleFlags) register(fs *flag.FlagSet) {
 	fs.Float64Var(&f.condenseRadius, "condense-radius", 0.75, "radius in pixels linking sources across samples in the condensed catalogue")
 	fs.Float64Var(&f.minPrevalence, "min-prevalence", 0.5, "catalogue.fits/.parquet keep the condensed sources present in at least this fraction of samples (condensed.fits/.parquet keep all)")
 	fs.IntVar(&f.maxSources, "max-sources", d.MaxSources, "never hold more sources than this in a sample (of the image, or of each tile with --tile); a warning says when it binds")
+	f.hst.register(fs)
 }
 
 func runSample(fs *flag.FlagSet, args []string, out io.Writer) error {
@@ -198,7 +200,7 @@ func (f *sampleFlags) job(imagePath string) (*pipeline.Job, error) {
 		}
 		im, err = survey.PCATImage(imagePath, f.pix)
 	} else {
-		im, hdr, err = survey.ReadFITS(imagePath)
+		im, hdr, err = f.readFITS(imagePath)
 	}
 	if err != nil {
 		return nil, err
@@ -220,7 +222,7 @@ func (f *sampleFlags) job(imagePath string) (*pipeline.Job, error) {
 			return nil, err
 		}
 	}
-	return f.finish(imagePath, im, psf.Uniform(p), fmin, hdr != nil && hdr.Has(survey.CardNoise))
+	return f.hst.record(f.finish(imagePath, im, psf.Uniform(p), fmin, hdr != nil && hdr.Has(survey.CardNoise)))
 }
 
 // sdssJob builds the job for a cutout of an SDSS frame.

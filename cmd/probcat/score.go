@@ -22,7 +22,11 @@ a Parquet catalogue with x, y, flux columns (e.g. truth.parquet from probcat sim
 file of x y flux rows (PCAT's *_tru.txt), or StarNet's HST truth archive for M2
 (true_hubble_m2.npy, which carries magnitudes). Prints JSON with overall tpr, ppv, f1 and
 per-magnitude-bin values. Rules: pcat (separation < 0.75 px, |Δmag| < 0.5, 2.5 px border) or
-starnet (|Δx|, |Δy| < 0.5 px, |Δmag| < 0.5, 5 px border).
+starnet (|Δx|, |Δy| < 0.5 px, |Δmag| < 0.5, 5 px border). "photometry" gives, by true
+magnitude, the median (bias) and half the 16–84 % width (scatter) of estimated − true
+magnitude over the matched pairs (each true source with its nearest match in each sample): with
+probcat inject's injected.parquet as TRUTH and its zero point as --zero-point, an
+artificial-star test.
 --match sky: matches on RA/Dec against any reference catalogue (Parquet, CSV with a header row,
 FITS binary table; columns chosen by --truth-ra, --truth-dec, --truth-mag, rows by
 --truth-where). Pairs are one-to-one, greedy nearest first: every pair within --radius
@@ -109,12 +113,19 @@ func runScore(fs *flag.FlagSet, args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	s, err := catalogue.ScoreEnsemble(ref, est,
-		catalogue.ScoreOptions{Rule: r, Frame: fr, ZeroPoint: *zp, BrightLimit: *bright, FaintLimit: *faint})
+	opt := catalogue.ScoreOptions{Rule: r, Frame: fr, ZeroPoint: *zp, BrightLimit: *bright, FaintLimit: *faint}
+	s, err := catalogue.ScoreEnsemble(ref, est, opt)
 	if err != nil {
 		return err
 	}
-	js, err := json.MarshalIndent(s, "", "  ")
+	ph, err := catalogue.Photometry(ref, est, opt)
+	if err != nil {
+		return err
+	}
+	js, err := json.MarshalIndent(struct {
+		*catalogue.Score
+		Photometry []catalogue.PhotometryBin `json:"photometry"`
+	}{s, ph}, "", "  ")
 	if err != nil {
 		return err
 	}
