@@ -228,3 +228,18 @@ func (g *Grid) Field(x0, y0, w, h, cell int) (*Field, error) {
 	}
 	return NewField(-0.5, -0.5, cell, nx, ny, psfs)
 }
+
+// IsSTDPSF reports whether path is a FITS file whose primary HDU is an STDPSF grid (a cube
+// with NXPSFS and NYPSFS cards); false for anything else, including unreadable files.
+func IsSTDPSF(path string) bool {
+	f, err := fits.Open(path)
+	if err != nil {
+		return false
+	}
+	h, err := f.Header(0)
+	if err != nil {
+		return false
+	}
+	n, err := h.Int("NAXIS")
+	return err == nil && n == 3 && h.Has("NXPSFS") && h.Has("NYPSFS")
+}

@@ -61,7 +61,7 @@ const (
 // sampleFlags are the flags shared by sample, demo and plan.
 type sampleFlags struct {
 	sdssFrame, psField, cutout, radec         string
-	tile                                      int
+	tile, psfOversample                       int
 	out, psfSpec, pix                         string
 	samples, burnIn, chains, threads          int
 	maxBurnIn                                 int
@@ -83,7 +83,8 @@ type sampleFlags struct {
 func (f *sampleFlags) register(fs *flag.FlagSet) {
 	d := sampler.DefaultConfig()
 	fs.StringVar(&f.out, "out", "", "output folder (default: IMAGE's name without extension, plus .probcat)")
-	fs.StringVar(&f.psfSpec, "psf", "", "PSF: a file (PCAT .txt, FITS) or a spec such as gaussian:fwhm=2.2 (default: psf.fits beside IMAGE)")
+	fs.StringVar(&f.psfSpec, "psf", "", "PSF: a file (PCAT .txt, FITS image, TinyTim, STDPSF grid) or a spec such as gaussian:fwhm=2.2 (default: psf.fits beside IMAGE)")
+	fs.IntVar(&f.psfOversample, "psf-oversample", 0, "the FITS PSF image is sampled N times finer than the pixels (default: its OVERSAMP card, else 1)")
 	fs.StringVar(&f.pix, "pix", "", "PCAT calibration file (*_pix.txt) when IMAGE is a PCAT text image")
 	fs.StringVar(&f.sdssFrame, "sdss", "", "SDSS calibrated frame (frame-*.fits.bz2) to sample instead of IMAGE; needs --psfield")
 	fs.StringVar(&f.psField, "psfield", "", "SDSS psField file giving the PSF (reconstructed at the cutout centre) for --sdss")
@@ -212,7 +213,7 @@ func (f *sampleFlags) job(imagePath string) (*pipeline.Job, error) {
 		}
 		f.out = base + ".probcat"
 	}
-	p, err := f.loadPSF(imagePath)
+	field, err := f.loadPSF(imagePath, im, hdr)
 	if err != nil {
 		return nil, err
 	}
@@ -222,7 +223,7 @@ func (f *sampleFlags) job(imagePath string) (*pipeline.Job, error) {
 			return nil, err
 		}
 	}
-	return f.hst.record(f.finish(imagePath, im, psf.Uniform(p), fmin, hdr != nil && hdr.Has(survey.CardNoise)))
+	return f.hst.record(f.finish(imagePath, im, field, fmin, hdr != nil && hdr.Has(survey.CardNoise)))
 }
 
 // sdssJob builds the job for a cutout of an SDSS frame.
@@ -263,12 +264,13 @@ func (f *sampleFlags) sdssJob() (*pipeline.Job, error) {
 	}
 	field := c.Field
 	if f.psfSpec != "" {
-		p, err := psf.Parse(f.psfSpec)
-		if err != nil {
+		if field, err = f.psfField(c.Image, nil); err != nil {
 			return nil, err
 		}
-		field = psf.Uniform(p)
 	} else {
+		if f.psfOversample != 0 {
+			return nil, errors.New("--psf-oversample applies to a FITS PSF given with --psf, not to the psField's PSF")
+		}
 		f.psfSpec = f.psField
 	}
 	return f.finish(f.sdssFrame, c.Image, field, 250, false)
@@ -374,8 +376,9 @@ func (f *sampleFlags) finish(imagePath string, im *model.Image, p *psf.Field, fm
 	return job, nil
 }
 
-// loadPSF reads --psf, or psf.fits beside the image.
-func (f *sampleFlags) loadPSF(imagePath string) (*psf.PSF, error) {
+// loadPSF reads --psf, or psf.fits beside the image: one PSF, or for an STDPSF grid the field
+// of PSFs over the image (hdr, the image's header, gives an HST chip's CCDCHIP).
+func (f *sampleFlags) loadPSF(imagePath string, im *model.Image, hdr *fits.Header) (*psf.Field, error) {
 	if f.psfSpec == "" {
 		beside := filepath.Join(filepath.Dir(imagePath), "psf.fits")
 		if _, err := os.Stat(beside); err != nil {
@@ -383,7 +386,69 @@ func (f *sampleFlags) loadPSF(imagePath string) (*psf.PSF, error) {
 		}
 		f.psfSpec = beside
 	}
-	return psf.Parse(f.psfSpec)
+	return f.psfField(im, hdr)
+}
+
+// psfField builds the PSF field that --psf (and --psf-oversample) describe for the image.
+func (f *sampleFlags) psfField(im *model.Image, hdr *fits.Header) (*psf.Field, error) {
+	if psf.IsSTDPSF(f.psfSpec) {
+		if f.psfOversample != 0 {
+			return nil, fmt.Errorf("--psf-oversample does not apply to the STDPSF grid %s (always 4×)", f.psfSpec)
+		}
+		return stdpsfField(f.psfSpec, im, hdr)
+	}
+	spec := f.psfSpec
+	if f.psfOversample != 0 {
+		if f.psfOversample < 1 {
+			return nil, fmt.Errorf("--psf-oversample must be a positive integer, got %d", f.psfOversample)
+		}
+		if !strings.Contains(strings.ToLower(spec), ".fit") {
+			return nil, fmt.Errorf("--psf-oversample applies to FITS PSF images, not to %s", spec)
+		}
+		sep := "?"
+		if strings.Contains(spec, "?") {
+			sep = "&"
+		}
+		spec += fmt.Sprintf("%soversample=%d", sep, f.psfOversample)
+	}
+	p, err := psf.Parse(spec)
+	if err != nil {
+		return nil, err
+	}
+	return psf.Uniform(p), nil
+}
+
+// maxPSFCells bounds the cells of a PSF field built from an STDPSF grid (each holds a PSF of
+// about 0.2 MB): cells grow beyond psf.Grid.CellFor's 0.5 % tolerance on images above
+// about 500×500 pixels, and sample says so.
+const maxPSFCells = 1024
+
+// stdpsfField builds the PSF field of an image from an STDPSF grid: detector positions are the
+// image's pixels plus its cutout offset (im.X0, im.Y0), on the chip its header's CCDCHIP
+// names (0 without one, which two-chip grids refuse).
+func stdpsfField(path string, im *model.Image, hdr *fits.Header) (*psf.Field, error) {
+	chip := 0
+	if hdr != nil && hdr.Has("CCDCHIP") {
+		c, err := hdr.Int("CCDCHIP")
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		chip = int(c)
+	}
+	g, err := psf.ReadSTDPSF(path, chip)
+	if err != nil {
+		return nil, err
+	}
+	cell := g.CellFor(0.005)
+	if n := (im.Width + cell - 1) / cell * ((im.Height + cell - 1) / cell); n > maxPSFCells {
+		cell = int(math.Ceil(math.Sqrt(float64(im.Width*im.Height) / maxPSFCells)))
+		fmt.Fprintf(os.Stderr, "note: PSF cells of %d px (finer cells would exceed %d); the PSF may change by more than 0.5 %% of its peak between cells\n", cell, maxPSFCells)
+	}
+	field, err := g.Field(im.X0, im.Y0, im.Width, im.Height, cell)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return field, nil
 }
 
 // medianSky estimates the sky above the bias as the median of the unmasked pixels.
