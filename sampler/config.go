@@ -63,9 +63,9 @@ type Config struct {
 	// broken power law (fluxPriorStep gives their hyperpriors). f_min stays fixed. Kinds
 	// other than *model.PointSource hold their own priors and ignore it.
 	SampleFluxPrior bool
-	// MaxSlope bounds the sampled flux-prior slopes: a power law's slope and a broken power
-	// law's bright slope are flat on (1, MaxSlope], its faint slope flat on
-	// [−MaxSlope, MaxSlope].
+	// MaxSlope bounds the sampled flux-prior slopes: a power law's slope lies in (1, MaxSlope]
+	// (its hyperprior truncated there, see SlopeShape), a broken power law's bright slope is
+	// flat on (1, MaxSlope] and its faint slope flat on [−MaxSlope, MaxSlope].
 	MaxSlope float64
 	// NoLikelihood switches the likelihood off so that the chain samples the prior (for
 	// testing the acceptance ratios).

@@ -30,7 +30,10 @@ func (c *Chain) densityStep(rng *rand.Rand) {
 // prior p(f | φ)): a power law's slope by an exact Gibbs draw, a broken power law's three
 // parameters one at a time by Metropolis random walks. Hyperpriors:
 //
-//   - power law: α flat on (1, MaxSlope];
+//   - power law: α − 1 ~ Gamma(SlopeShape, SlopeShape) truncated to (0, MaxSlope − 1], mean 1
+//     (PCAT's α = 2) and standard deviation 0.32: weakly informative, so that a field with a
+//     few sources cannot wander to slopes near 1, whose births draw fluxes of 10⁸⁰ (with
+//     hundreds of sources the fluxes set the slope: its posterior shape is SlopeShape + N);
 //   - broken power law: α₁ (below the break) flat on [−MaxSlope, MaxSlope], α₂ (above) flat
 //     on (1, MaxSlope], and the break f_b log-uniform on (f_min, MaxBreakRatio·f_min].
 //
@@ -39,9 +42,9 @@ func (c *Chain) densityStep(rng *rand.Rand) {
 // fluxes, not the hyperprior, set the posterior. f_min stays fixed (see model.FluxPrior).
 //
 // Power law: p(f_i | α) = (α−1)/f_min · (f_i/f_min)^−α, so Π_i p(f_i | α) ∝ (α−1)^N e^(−(α−1)S)
-// with S = Σ_i ln(f_i/f_min) (the rest does not involve α): α − 1 is Gamma(N + 1, S) truncated
-// to (0, MaxSlope − 1] by the flat hyperprior, drawn by inverting its distribution function
-// (uniform on the support when there is no source), and always accepted.
+// with S = Σ_i ln(f_i/f_min) (the rest does not involve α): with the Gamma(a, a) hyperprior,
+// α − 1 is Gamma(a + N, a + S) truncated to (0, MaxSlope − 1], drawn by inverting its
+// distribution function, and always accepted.
 //
 // Broken power law: each proposal changes one parameter, φ → φ', and its target ratio is
 // Π_i p(f_i | φ') / p(f_i | φ) times the hyperprior ratio. The slopes step in themselves and
@@ -106,31 +109,35 @@ func (c *Chain) fluxPriorStep(rng *rand.Rand) {
 	c.point.Flux = fp
 }
 
+// SlopeShape is the shape a (and rate) of a sampled power-law slope's hyperprior,
+// α − 1 ~ Gamma(a, a): mean 1, standard deviation 1/√a.
+const SlopeShape = 10
+
 // slopeGibbs draws a power law's slope from its conditional given the fluxes (ln f in lnf):
-// α − 1 ~ Gamma(N + 1, S) on (0, MaxSlope − 1] (see fluxPriorStep).
+// α − 1 ~ Gamma(a + N, a + S) on (0, MaxSlope − 1] (see fluxPriorStep).
 func (c *Chain) slopeGibbs(rng *rand.Rand, lnf []float64) {
 	c.stats[FluxPriorStep].Proposed++
 	c.stats[FluxPriorStep].Accepted++
 	fp := &c.point.Flux
-	maxS := c.cfg.MaxSlope
-	u := rng.Float64()
 	s := -float64(len(lnf)) * math.Log(fp.Min)
 	for _, l := range lnf {
 		s += l
 	}
-	if len(lnf) == 0 || !(s > 0) {
-		fp.Slope = 1 + (maxS-1)*(1-u) // flat on (1, maxS]
-		return
-	}
-	g := distuv.Gamma{Alpha: float64(len(lnf) + 1), Beta: s}
-	fp.Slope = 1 + g.Quantile(math.Max(u*g.CDF(maxS-1), math.SmallestNonzeroFloat64))
+	g := distuv.Gamma{Alpha: SlopeShape + float64(len(lnf)), Beta: SlopeShape + math.Max(s, 0)}
+	u := rng.Float64() * g.CDF(c.cfg.MaxSlope-1)
+	fp.Slope = 1 + g.Quantile(math.Max(u, math.SmallestNonzeroFloat64))
 }
 
 // fluxHyperLogPrior is ln p(φ) of the flux function's sampled parameters, up to a constant:
-// 0 for the flat slopes, −ln f_b for a log-uniform break, and 0 when they are not sampled.
+// (a − 1) ln(α − 1) − a(α − 1) for a power law's slope, 0 for a broken law's flat slopes and
+// −ln f_b for its log-uniform break, and 0 when they are not sampled.
 func (c *Chain) fluxHyperLogPrior() float64 {
-	if !c.cfg.SampleFluxPrior || !c.point.Flux.Broken() {
+	if !c.cfg.SampleFluxPrior || c.point == nil {
 		return 0
 	}
-	return -math.Log(c.point.Flux.Break)
+	fp := c.point.Flux
+	if !fp.Broken() {
+		return (SlopeShape-1)*math.Log(fp.Slope-1) - SlopeShape*(fp.Slope-1)
+	}
+	return -math.Log(fp.Break)
 }
