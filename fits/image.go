@@ -21,14 +21,11 @@ type Image struct {
 
 // Image decodes HDU i as an image.
 func (f *File) Image(i int) (*Image, error) {
-	h, err := f.get(i)
+	h, err := f.imageHDU(i)
 	if err != nil {
 		return nil, err
 	}
 	src := h.header.Source
-	if h.kind != KindImage {
-		return nil, fmt.Errorf("fits: %s is %v, not an image", src, h.kind)
-	}
 	if len(h.axes) == 0 {
 		return nil, fmt.Errorf("fits: %s: image has no data (NAXIS = 0)", src)
 	}
@@ -53,6 +50,18 @@ func (f *File) Image(i int) (*Image, error) {
 		return nil, fmt.Errorf("fits: %s: %v", src, err)
 	}
 	return &Image{Width: w, Height: ht, Bitpix: h.bitpix, Pix: pix, Header: h.header}, nil
+}
+
+// imageHDU returns HDU i, which must be an image.
+func (f *File) imageHDU(i int) (*hdu, error) {
+	h, err := f.get(i)
+	if err != nil {
+		return nil, err
+	}
+	if h.kind != KindImage {
+		return nil, fmt.Errorf("fits: %s is %v, not an image", h.header.Source, h.kind)
+	}
+	return h, nil
 }
 
 // scalingOf returns an image HDU's BSCALE, BZERO and (for integer data) BLANK.
@@ -88,14 +97,11 @@ type Cube struct {
 
 // Cube decodes HDU i as a 3-D image (a 2-D image is a cube of depth 1).
 func (f *File) Cube(i int) (*Cube, error) {
-	h, err := f.get(i)
+	h, err := f.imageHDU(i)
 	if err != nil {
 		return nil, err
 	}
 	src := h.header.Source
-	if h.kind != KindImage {
-		return nil, fmt.Errorf("fits: %s is %v, not an image", src, h.kind)
-	}
 	if len(h.axes) < 2 {
 		return nil, fmt.Errorf("fits: %s: image has %d axes, a cube needs 2 or 3", src, len(h.axes))
 	}
