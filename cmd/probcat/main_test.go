@@ -191,7 +191,10 @@ func TestSampleUntilConverged(t *testing.T) {
 	if code, _, e := probcat(t, "simulate", "--out", easy, "--width", "32", "--height", "32", "--density", "0.02", "--seed", "7"); code != 0 {
 		t.Fatal(e)
 	}
-	args := []string{"--proposals", "200", "--chains", "2", "--samples", "20", "--burn-in", "10", "--quiet"}
+	// the flux prior's slope fixed: the test is about when burn-in stops, and a sampled slope
+	// moves the stopping point of this small field by a couple of hundred samples from seed to
+	// seed (180–510 on seeds 1–4 against 180–290 with it fixed)
+	args := []string{"--proposals", "200", "--chains", "2", "--samples", "20", "--burn-in", "10", "--quiet", "--sample-slope=false"}
 	out := filepath.Join(dir, "easy-run")
 	code, _, e := probcat(t, append([]string{"sample", filepath.Join(easy, "image.fits"), "--out", out, "--max-burn-in", "600"}, args...)...)
 	if code != 0 || e != "" {
