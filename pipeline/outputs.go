@@ -298,7 +298,7 @@ func writeModel(path string, im *model.Image, mean []float32, bg float64) error 
 // hyperpriors (see sampler's fluxPriorStep).
 func FluxPriorRecord(fp model.FluxPrior, sampled bool, maxSlope float64) map[string]any {
 	rec := map[string]any{"kind": "powerlaw", "min": fp.Min, "slope": fp.Slope, "sampled": sampled}
-	hp := fmt.Sprintf("slope flat on (1, %g]", maxSlope)
+	hp := fmt.Sprintf("slope - 1 ~ Gamma(%d, %d) truncated to (0, %g]", sampler.SlopeShape, sampler.SlopeShape, maxSlope-1)
 	if fp.Broken() {
 		rec["kind"], rec["break"], rec["slope_bright"] = "broken", fp.Break, fp.SlopeBright
 		hp = fmt.Sprintf("slope (below the break) flat on [-%g, %g], slope_bright flat on (1, %g], break log-uniform on (min, %g min]",

@@ -100,7 +100,7 @@ type Config struct {
 // burn-in of 100 to 2000 samples (until the chains agree; Run burns in 100), 4 chains,
 // move : birth/death : split/merge = 80 : 40 : 40 as PCAT (flux transfers, emit/absorb, are
 // off: on M2 they are accepted 0.1 % of the time), residual-guided births, PCAT's penalty
-// prior of 1.5 per source, and the power-law flux prior's slope sampled (flat on (1, 5]).
+// prior of 1.5 per source, and the power-law flux prior's slope sampled (α − 1 ~ Gamma(10, 10) on (0, 4]).
 // The hierarchical count prior (model.DefaultGammaPoisson) is not the default: on the M2
 // cutout it improves the condensed catalogue but worsens the ensemble's samples
 // (experiments/m2/README.md, "Hierarchical priors").
