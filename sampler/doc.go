@@ -35,8 +35,8 @@
 // hands part of its flux to a new source drawn from the birth density, or all of its flux to a
 // neighbour that stays put, Jacobian = flux; off by default, MoveWeights.Transfer, as on M2
 // they are accepted only 0.1 % of the time). Globally, every few passes: the background level
-// (a Gibbs draw from its Gaussian conditional, or with exact model noise after burn-in a
-// Fisher-scoring Metropolis–Hastings step; flat prior), the density of a Poisson count prior
+// (a Gibbs draw from its Gaussian conditional, or with exact model noise a Fisher-scoring
+// Metropolis–Hastings step after the first half of the minimum burn-in; flat prior), the density of a Poisson count prior
 // with a Gamma hyperprior (model.GammaPoisson; Gibbs, ρ | N ~ Gamma(a + N, b + A)) and the
 // flux function's parameters (Config.SampleFluxPrior: a power law's slope, or a broken power
 // law's break and two slopes; Metropolis under flat hyperpriors). The hyperparameters then
