@@ -32,10 +32,13 @@ const (
 	Absorb         // a source hands all its flux to a neighbour and disappears
 	BackgroundStep // global background update
 	SlopeStep      // flux-prior slope update
+	RefitBirth     // a birth that redraws its neighbours' fluxes
+	RefitDeath     // a death that redraws its neighbours' fluxes
+	FluxGroup      // a joint redraw of the fluxes of a source and its neighbours
 	NumMoveTypes
 )
 
-var moveNames = [NumMoveTypes]string{"move", "birth", "death", "split", "merge", "emit", "absorb", "background", "slope"}
+var moveNames = [NumMoveTypes]string{"move", "birth", "death", "split", "merge", "emit", "absorb", "background", "slope", "refit-birth", "refit-death", "flux-group"}
 
 // String returns the name used in output columns ("move", "birth", …).
 func (m MoveType) String() string {

@@ -9,10 +9,12 @@ import (
 )
 
 // MoveWeights are the relative frequencies of the proposal types within a region. Births and
-// deaths share BirthDeath equally, splits and merges SplitMerge, emits and absorbs Transfer
-// (so the selection probabilities of each pair cancel in the acceptance ratios).
+// deaths share BirthDeath equally, splits and merges SplitMerge, emits and absorbs Transfer,
+// refit births and refit deaths Refit (so the selection probabilities of each pair cancel in
+// the acceptance ratios). FluxGroup is the joint flux update of a source and its neighbours.
+// SplitMerge, Transfer, Refit and FluxGroup apply to point sources only.
 type MoveWeights struct {
-	Move, BirthDeath, SplitMerge, Transfer float64
+	Move, BirthDeath, SplitMerge, Transfer, Refit, FluxGroup float64
 }
 
 // Config holds every setting of a sampling run.
@@ -86,6 +88,16 @@ type Config struct {
 	// SplitScale is the standard deviation in pixels of the split separation and the length
 	// scale of the merge partner choice.
 	SplitScale float64
+	// RefitNeighbours is the largest number of neighbours (1 to 4) whose fluxes a refit birth,
+	// refit death or flux-group update redraws: the nearest region sources within RefitRadius
+	// pixels.
+	RefitNeighbours int
+	// RefitRadius is the distance in pixels within which sources count as neighbours for the
+	// refit moves.
+	RefitRadius float64
+	// RefitScale (≥ 1) widens the Gaussian from which the refit moves draw fluxes: its
+	// covariance is RefitScale² times the inverse of the stamps' weighted Gram matrix.
+	RefitScale float64
 }
 
 // DefaultConfig returns PCAT-like settings: 1000 passes per sample, 300 kept samples after a
@@ -111,6 +123,9 @@ func DefaultConfig() Config {
 		ResidualFluxes:  0.5,
 		StepScale:       1,
 		SplitScale:      1,
+		RefitNeighbours: 3,
+		RefitRadius:     4,
+		RefitScale:      1,
 	}
 }
 
@@ -151,13 +166,23 @@ func (c Config) Validate() error {
 		return fmt.Errorf("split scale must be positive, got %g", c.SplitScale)
 	}
 	w := c.Weights
-	for _, v := range []float64{w.Move, w.BirthDeath, w.SplitMerge, w.Transfer} {
+	for _, v := range []float64{w.Move, w.BirthDeath, w.SplitMerge, w.Transfer, w.Refit, w.FluxGroup} {
 		if !(v >= 0) || math.IsInf(v, 0) {
 			return fmt.Errorf("move weights must be finite and not negative, got %+v", w)
 		}
 	}
-	if w.Move+w.BirthDeath+w.SplitMerge+w.Transfer <= 0 {
+	if w.Move+w.BirthDeath+w.SplitMerge+w.Transfer+w.Refit+w.FluxGroup <= 0 {
 		return errors.New("move weights are all zero")
+	}
+	if w.Refit+w.FluxGroup > 0 {
+		switch {
+		case c.RefitNeighbours < 1 || c.RefitNeighbours > maxRefit:
+			return fmt.Errorf("refit neighbours must lie in [1, %d], got %d", maxRefit, c.RefitNeighbours)
+		case !(c.RefitRadius > 0) || math.IsInf(c.RefitRadius, 0):
+			return fmt.Errorf("refit radius must be positive, got %g", c.RefitRadius)
+		case !(c.RefitScale >= 1) || math.IsInf(c.RefitScale, 0):
+			return fmt.Errorf("refit scale must be at least 1, got %g", c.RefitScale)
+		}
 	}
 	return nil
 }

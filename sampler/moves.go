@@ -67,19 +67,20 @@ type worker struct {
 	t0, t1             []float64
 	start              chan bool
 
-	// the change a proposal makes: up to three sources added (sign +1) or removed (−1)
+	// the change a proposal makes: up to maxChanges sources added (sign +1) or removed (−1)
 	nch       int
-	chx       [3]float64
-	chy       [3]float64
-	chth      [3][]float64
-	chs       [3]float64
-	src       [3]render.Source // the change for the point-source kernels, merged by anchor pixel
+	chx       [maxChanges]float64
+	chy       [maxChanges]float64
+	chth      [maxChanges][]float64
+	chs       [maxChanges]float64
+	src       [maxChanges]render.Source // the change for the point-source kernels, merged by anchor pixel
 	nsrc      int
 	ks        []float32 // the kernels' scratch for overlapping stamps
 	inBox     bool      // δ is rendered in scratch (else it is only in src)
 	mapD      float64   // the map total's change under δ, when mapDKnown
 	mapDKnown bool
 	tmp       []float32 // ψ·w of the flux-guess stamp
+	rf        *refitScratch
 }
 
 func newWorker(c *Chain) *worker {
@@ -99,11 +100,12 @@ func (w *worker) runRegion(r *region, ri int) {
 	c := w.c
 	w.pcg.Seed(c.streamSeeds(c.passes, ri+1))
 	wt := c.cfg.Weights
-	sm, tr := wt.SplitMerge, wt.Transfer
-	if c.nparam > 1 {
-		sm, tr = 0, 0 // splits, merges and transfers are defined for flux-only kinds
+	sm, tr, rb, fg := wt.SplitMerge, wt.Transfer, wt.Refit, wt.FluxGroup
+	if c.nparam > 1 || c.table == nil {
+		sm, tr, rb, fg = 0, 0, 0, 0 // defined for point sources only
 	}
-	tot := wt.Move + wt.BirthDeath + sm + tr
+	rb0 := wt.Move + wt.BirthDeath + sm
+	tot := rb0 + rb + fg + tr
 	for k := 0; k < c.cfg.RegionProposals; k++ {
 		u := w.rng.Float64() * tot
 		half := w.rng.IntN(2) == 0
@@ -120,6 +122,12 @@ func (w *worker) runRegion(r *region, ri int) {
 			t, ok = Split, w.split(r)
 		case u < wt.Move+wt.BirthDeath+sm:
 			t, ok = Merge, w.merge(r)
+		case u < rb0+rb && half:
+			t, ok = RefitBirth, w.refitBirth(r)
+		case u < rb0+rb:
+			t, ok = RefitDeath, w.refitDeath(r)
+		case u < rb0+rb+fg:
+			t, ok = FluxGroup, w.fluxGroup(r)
 		case half:
 			t, ok = Emit, w.emit(r)
 		default:

@@ -1,0 +1,463 @@
+package sampler
+
+import (
+	"math"
+
+	"github.com/probcat/probcat/render"
+)
+
+// Births, deaths and flux updates that refit the fluxes of a group of overlapping sources.
+//
+// With the positions of a group of point sources fixed and the pixel weights w fixed, ln L is
+// quadratic in the group's fluxes f: with ψ_j the unit stamp of member j (its whole PSF stamp)
+// and R₀ the residual without the group's light (the residual plus the members' light as the
+// model renders it), ln L = −½ (f − μ)ᵀ G (f − μ) + const, with the Gram matrix
+// G_jk = Σ ψ_j w ψ_k, b_j = Σ ψ_j w R₀ and μ = G⁻¹ b. The moves below draw fluxes from that
+// Gaussian, widened by Config.RefitScale s (covariance s² G⁻¹), and use it only as a proposal:
+// the acceptance ratio takes ΔlnL from worker.eval and the flux prior exactly, so the chain
+// stays exact whatever the truncation of faint stamps or a noise model whose weights follow
+// the model. R₀, G and b are functions of the group's positions and of the residual without
+// the group, which a move and its reverse share: the forward move evaluates the reverse
+// proposal density from the same R₀ (to the float32 rounding of the residual, see Arithmetic
+// in the package comment).
+//
+// The group of a source at (x, y) is the (at most Config.RefitNeighbours) region sources
+// nearest to it within Config.RefitRadius pixels, other than itself. It depends on positions
+// only, which none of these moves changes, so a move and its reverse refit the same group.
+
+// maxRefit bounds Config.RefitNeighbours.
+const maxRefit = 4
+
+// maxChanges is the most sources one proposal adds or removes (worker.add): a flux-group
+// update's old and new light for each of its up to maxRefit+1 members.
+const maxChanges = 2 * (maxRefit + 1)
+
+// refitScratch holds a worker's buffers for the refit moves. The group has m members,
+// indexed 0…m−1; in a refit birth or death the last member is the source born or dying.
+type refitScratch struct {
+	idx  [maxRefit]int     // region indices of the neighbours, nearest first
+	dist [maxRefit]float64 // their squared distances
+	x, y [maxRefit + 1]float64
+	f    [maxRefit + 1]float64 // fluxes now (0 for a source not yet born)
+	g    [(maxRefit + 1) * (maxRefit + 1)]float64
+	l    [(maxRefit + 1) * (maxRefit + 1)]float64 // Cholesky factor of g, lower triangle
+	b    [maxRefit + 1]float64
+	mu   [maxRefit + 1]float64 // a conditional mean (of the first n members)
+	mu2  [maxRefit + 1]float64 // the other direction's conditional mean
+	v    [maxRefit + 1]float64 // scratch vector
+	nf   [maxRefit + 1]float64 // proposed fluxes
+	r0   []float64             // R₀ over the box
+	psi  []float32             // the unit stamps over the box, one after another
+}
+
+// refitBuf returns the worker's refit buffers, allocating them on first use.
+func (w *worker) refitBuf() *refitScratch {
+	if w.rf == nil {
+		w.rf = &refitScratch{}
+	}
+	return w.rf
+}
+
+// neighbours finds the group of a source at (x, y): the region sources other than skip
+// within Config.RefitRadius, at most Config.RefitNeighbours of them, nearest first. It fills
+// rf.idx and rf.x, rf.y, rf.f for them and returns their number m.
+func (w *worker) neighbours(r *region, x, y float64, skip int) int {
+	c, rf := w.c, w.refitBuf()
+	K := c.cfg.RefitNeighbours
+	d2max := c.cfg.RefitRadius * c.cfg.RefitRadius
+	m := 0
+	for i := 0; i < r.n; i++ {
+		if i == skip {
+			continue
+		}
+		d2 := (r.x[i]-x)*(r.x[i]-x) + (r.y[i]-y)*(r.y[i]-y)
+		if d2 >= d2max || (m == K && d2 >= rf.dist[m-1]) {
+			continue
+		}
+		// insert, keeping the list sorted by distance (the last one drops off when full)
+		j := min(m, K-1)
+		for ; j > 0 && rf.dist[j-1] > d2; j-- {
+			rf.dist[j], rf.idx[j] = rf.dist[j-1], rf.idx[j-1]
+		}
+		rf.dist[j], rf.idx[j] = d2, i
+		m = min(m+1, K)
+	}
+	for k := 0; k < m; k++ {
+		i := rf.idx[k]
+		rf.x[k], rf.y[k], rf.f[k] = r.x[i], r.y[i], r.th[i]
+	}
+	return m
+}
+
+// system computes G and b for the n group members in rf.x, rf.y, rf.f (members of flux 0 are
+// absent from the model) and factorises G; it returns false when G is not positive definite
+// (a member whose stamp falls on zero-weight pixels only), which depends on positions only.
+func (w *worker) system(n int) bool {
+	c, rf := w.c, w.refitBuf()
+	W := c.w
+	w.resetBox()
+	for k := 0; k < n; k++ {
+		w.grow(rf.x[k], rf.y[k])
+	}
+	bw := w.bx1 - w.bx0
+	area := bw * (w.by1 - w.by0)
+	if area <= 0 {
+		return false
+	}
+	if cap(rf.r0) < area {
+		rf.r0 = make([]float64, area)
+	}
+	if cap(rf.psi) < n*area {
+		rf.psi = make([]float32, (maxRefit+1)*area)
+	}
+	r0, psi := rf.r0[:area], rf.psi[:n*area]
+	// R₀ = residual + the present members' light as the model renders it
+	w.clearBox()
+	ns := 0
+	for k := 0; k < n; k++ {
+		if f := rf.f[k]; f != 0 {
+			w.src[ns] = c.source(rf.x[k], rf.y[k], f, c.radiusFor(f))
+			ns++
+		}
+	}
+	render.Render(w.scratch, W, W, c.h, c.table, w.src[:ns])
+	for y := w.by0; y < w.by1; y++ {
+		o := (y - w.by0) * bw
+		for i := y*W + w.bx0; i < y*W+w.bx1; i++ {
+			r0[o] = float64(c.resid[i]) + float64(w.scratch[i])
+			o++
+		}
+	}
+	// the unit stamps, each over the whole box
+	for k := 0; k < n; k++ {
+		w.clearBox()
+		w.src[0] = c.source(rf.x[k], rf.y[k], 1, c.radius)
+		render.Render(w.scratch, W, W, c.h, c.table, w.src[:1])
+		p := psi[k*area : (k+1)*area]
+		for y := w.by0; y < w.by1; y++ {
+			copy(p[(y-w.by0)*bw:(y-w.by0+1)*bw], w.scratch[y*W+w.bx0:y*W+w.bx1])
+		}
+	}
+	for j := 0; j < n; j++ {
+		pj := psi[j*area : (j+1)*area]
+		for k := 0; k <= j; k++ {
+			pk := psi[k*area : (k+1)*area]
+			s, sb := 0.0, 0.0
+			o := 0
+			for y := w.by0; y < w.by1; y++ {
+				wt := c.weight[y*W+w.bx0 : y*W+w.bx1]
+				for i, wi := range wt {
+					pw := float64(pj[o+i]) * float64(wi)
+					s += pw * float64(pk[o+i])
+					if k == 0 {
+						sb += pw * r0[o+i]
+					}
+				}
+				o += bw
+			}
+			rf.g[j*n+k], rf.g[k*n+j] = s, s
+			if k == 0 {
+				rf.b[j] = sb
+			}
+		}
+	}
+	return cholesky(rf.g[:n*n], rf.l[:n*n], n)
+}
+
+// cholesky factorises the n×n symmetric matrix a (row-major) as L Lᵀ, writing L's lower
+// triangle into l; it returns false when a is not positive definite. The groups have at most
+// maxRefit+1 members, so a hand-written loop on fixed arrays keeps the proposals free of
+// allocations.
+func cholesky(a, l []float64, n int) bool {
+	clear(l)
+	for j := 0; j < n; j++ {
+		d := a[j*n+j]
+		for k := 0; k < j; k++ {
+			d -= l[j*n+k] * l[j*n+k]
+		}
+		if !(d > 0) {
+			return false
+		}
+		d = math.Sqrt(d)
+		l[j*n+j] = d
+		for i := j + 1; i < n; i++ {
+			s := a[i*n+j]
+			for k := 0; k < j; k++ {
+				s -= l[i*n+k] * l[j*n+k]
+			}
+			l[i*n+j] = s / d
+		}
+	}
+	return true
+}
+
+// The leading n×n block of the factor of an N×N matrix (row pitch N) is the factor of the
+// leading block of the matrix, so one factorisation of the whole group serves its conditionals.
+
+// solveLower solves L v = v in place for the leading n×n block of the factor l (row pitch N).
+func solveLower(l []float64, N, n int, v []float64) {
+	for i := 0; i < n; i++ {
+		s := v[i]
+		for k := 0; k < i; k++ {
+			s -= l[i*N+k] * v[k]
+		}
+		v[i] = s / l[i*N+i]
+	}
+}
+
+// solveUpper solves Lᵀ v = v in place for the leading n×n block of the factor l (row pitch N).
+func solveUpper(l []float64, N, n int, v []float64) {
+	for i := n - 1; i >= 0; i-- {
+		s := v[i]
+		for k := i + 1; k < n; k++ {
+			s -= l[k*N+i] * v[k]
+		}
+		v[i] = s / l[i*N+i]
+	}
+}
+
+// condMean writes into mu the mean of the first n of the N members given that member n (when
+// n < N) has flux fn: G_nn⁻¹ (b_n − fn G_{n,last}), the least-squares fluxes of the first n on
+// R₀ − fn ψ_n.
+func (rf *refitScratch) condMean(N, n int, fn float64, mu []float64) {
+	for j := 0; j < n; j++ {
+		mu[j] = rf.b[j]
+		if n < N {
+			mu[j] -= fn * rf.g[j*N+n]
+		}
+	}
+	solveLower(rf.l[:], N, n, mu)
+	solveUpper(rf.l[:], N, n, mu)
+}
+
+// quad returns (f − μ)ᵀ G_nn (f − μ) = |L_nnᵀ (f − μ)|² for the first n members.
+func (rf *refitScratch) quad(N, n int, f, mu []float64) float64 {
+	q := 0.0
+	for i := 0; i < n; i++ {
+		s := 0.0
+		for k := i; k < n; k++ {
+			s += rf.l[k*N+i] * (f[k] - mu[k])
+		}
+		q += s * s
+	}
+	return q
+}
+
+// drawFluxes writes into rf.nf a draw of the first n members' fluxes from N(μ, s² G_nn⁻¹):
+// μ + s L_nn⁻ᵀ z with z standard normal. It returns false when a flux falls below f_min,
+// where the prior vanishes.
+func (w *worker) drawFluxes(N, n int, mu []float64) bool {
+	c, rf := w.c, w.refitBuf()
+	v := rf.v[:n]
+	for i := range v {
+		v[i] = w.rng.NormFloat64()
+	}
+	solveUpper(rf.l[:], N, n, v)
+	s := c.cfg.RefitScale
+	ok := true
+	for i := range v {
+		rf.nf[i] = mu[i] + s*v[i]
+		ok = ok && rf.nf[i] >= c.fmin
+	}
+	return ok
+}
+
+// lastMarginal returns the least-squares precision-weighted flux and precision of the last of
+// the n members with the others free, as fluxGuess takes them (Σψwr, Σψ²w for one source):
+// with L the factor of G, the marginal precision of the last flux is L_nn² and its mean the
+// last entry of G⁻¹ b.
+func (rf *refitScratch) lastMarginal(n int) (spr, spp float64) {
+	v := rf.v[:n]
+	copy(v, rf.b[:n])
+	solveLower(rf.l[:], n, n, v)
+	solveUpper(rf.l[:], n, n, v)
+	p := rf.l[(n-1)*n+n-1] * rf.l[(n-1)*n+n-1]
+	return v[n-1] * p, p
+}
+
+// logPriorFlux is the flux prior's log density of one flux.
+func (w *worker) logPriorFlux(f float64) float64 {
+	t := w.t1[:1]
+	t[0] = f
+	return w.c.kind.LogPrior(t)
+}
+
+// refitBirth is a birth that redraws the fluxes of the newborn's group. The position comes
+// from b(x, y) on the current residual (as birth); with the group's m neighbours and the
+// newborn as member m, G and b are computed on R₀ (the residual without the neighbours'
+// light), the newborn's flux f from b(f) (lnBirthFlux around the least-squares flux of the
+// newborn with the neighbours free, lastMarginal), and the neighbours' fluxes f' from
+// q_b = N(μ_b, s² G_mm⁻¹) with μ_b their least-squares fluxes given f. The reverse refit
+// death, from the new state, sees the same group and the same R₀: it evaluates b(f) alike and
+// proposes the neighbours' old fluxes f from q_d = N(μ_d, s² G_mm⁻¹), μ_d their least-squares
+// fluxes without the newborn. Labelled convention as birth. With
+// Δ ln q = ln q_d(f) − ln q_b(f') = −½ Q(f, μ_d)/s² + ½ Q(f', μ_b)/s², Q(v, μ) = (v−μ)ᵀ G (v−μ)
+// (the normalisations are the same and cancel):
+//
+//	ln α = ΔlnL + ln P(N+1) − ln P(N) + ln p(f) − ln A + ln(N+1) − ln(n+1) − ln b(x, y) − ln b(f)
+//	       + Σ_k [ln p(f'_k) − ln p(f_k)] + Δ ln q
+func (w *worker) refitBirth(r *region) bool {
+	c := w.c
+	N := r.nStart + r.n - r.n0
+	if r.full() {
+		return false
+	}
+	x, y, lnb, ok := w.birthPosition(r)
+	if !ok {
+		return false
+	}
+	rf := w.refitBuf()
+	m := w.neighbours(r, x, y, -1)
+	n := m + 1
+	rf.x[m], rf.y[m], rf.f[m] = x, y, 0
+	if !w.system(n) {
+		return false
+	}
+	mu, tau := c.fluxGuess(rf.lastMarginal(n))
+	th := w.t0[:1]
+	if w.rng.Float64() < c.cfg.ResidualFluxes {
+		th[0] = math.Exp(mu + tau*w.rng.NormFloat64())
+	} else {
+		c.kind.SamplePrior(w.rng, th)
+	}
+	f := th[0]
+	lp := c.kind.LogPrior(th)
+	if math.IsInf(lp, -1) {
+		return false
+	}
+	lnbth := c.lnBirthFlux(f, lp, mu, tau)
+	rf.condMean(n, m, f, rf.mu[:])  // μ_b
+	rf.condMean(n, m, 0, rf.mu2[:]) // μ_d
+	if !w.drawFluxes(n, m, rf.mu[:]) {
+		return false
+	}
+	s2 := c.cfg.RefitScale * c.cfg.RefitScale
+	dlq := (-rf.quad(n, m, rf.f[:], rf.mu2[:]) + rf.quad(n, m, rf.nf[:], rf.mu[:])) / (2 * s2)
+	dlp := 0.0
+	w.begin()
+	for k := 0; k < m; k++ {
+		i := rf.idx[k]
+		dlp += w.logPriorFlux(rf.nf[k]) - w.logPriorFlux(rf.f[k])
+		w.add(r.x[i], r.y[i], r.th[i:i+1], -1)
+		w.add(r.x[i], r.y[i], rf.nf[k:k+1], 1)
+	}
+	w.add(x, y, th, 1)
+	la := w.eval(c.cfg.ResidualBirths > 0) + c.dLogCount(N, 1) + lp - math.Log(c.area) +
+		math.Log(float64(N+1)) - math.Log(float64(r.n+1)) - lnb - lnbth + dlp + dlq
+	if !w.accept(la) {
+		return false
+	}
+	w.commit(r)
+	for k := 0; k < m; k++ {
+		r.th[rf.idx[k]] = rf.nf[k]
+	}
+	r.add(x, y, th)
+	return true
+}
+
+// refitDeath is the reverse of refitBirth: it removes a source picked uniformly among the
+// region's n and redraws its group's fluxes f' from q_d (their least-squares fluxes without
+// it), evaluating b(f) on the shared R₀, q_b at the neighbours' old fluxes f, and b(x, y) on
+// the state after the death (as death):
+//
+//	ln α = ΔlnL + ln P(N−1) − ln P(N) − ln p(f) + ln A − ln N + ln n + ln b(x, y) + ln b(f)
+//	       + Σ_k [ln p(f'_k) − ln p(f_k)] + ln q_b(f) − ln q_d(f')
+func (w *worker) refitDeath(r *region) bool {
+	if r.n == 0 {
+		return false
+	}
+	c := w.c
+	N := r.nStart + r.n - r.n0
+	d := w.rng.IntN(r.n)
+	x, y, f := r.x[d], r.y[d], r.th[d]
+	rf := w.refitBuf()
+	m := w.neighbours(r, x, y, d)
+	n := m + 1
+	rf.x[m], rf.y[m], rf.f[m] = x, y, f
+	if !w.system(n) {
+		return false
+	}
+	mu, tau := c.fluxGuess(rf.lastMarginal(n))
+	lp := c.kind.LogPrior(r.th[d : d+1])
+	lnbth := c.lnBirthFlux(f, lp, mu, tau)
+	rf.condMean(n, m, 0, rf.mu[:])  // μ_d
+	rf.condMean(n, m, f, rf.mu2[:]) // μ_b
+	if !w.drawFluxes(n, m, rf.mu[:]) {
+		return false
+	}
+	s2 := c.cfg.RefitScale * c.cfg.RefitScale
+	dlq := (-rf.quad(n, m, rf.f[:], rf.mu2[:]) + rf.quad(n, m, rf.nf[:], rf.mu[:])) / (2 * s2)
+	dlp := 0.0
+	w.begin()
+	for k := 0; k < m; k++ {
+		i := rf.idx[k]
+		dlp += w.logPriorFlux(rf.nf[k]) - w.logPriorFlux(rf.f[k])
+		w.add(r.x[i], r.y[i], r.th[i:i+1], -1)
+		w.add(r.x[i], r.y[i], rf.nf[k:k+1], 1)
+	}
+	w.add(x, y, r.th[d:d+1], -1)
+	dll := w.eval(c.cfg.ResidualBirths > 0)
+	lnb := w.deathPositionDensity(r, x, y)
+	la := dll + c.dLogCount(N, -1) - lp + math.Log(c.area) -
+		math.Log(float64(N)) + math.Log(float64(r.n)) + lnb + lnbth + dlp + dlq
+	if !w.accept(la) {
+		return false
+	}
+	w.commit(r)
+	for k := 0; k < m; k++ {
+		r.th[rf.idx[k]] = rf.nf[k]
+	}
+	r.remove(d)
+	return true
+}
+
+// fluxGroup redraws the fluxes of a source (picked uniformly among the region's n) and its
+// group together, an independence proposal from q = N(μ, s² G⁻¹) with μ = G⁻¹ b the group's
+// least-squares fluxes on R₀; positions and N do not change, the reverse picks the same source
+// and group and sees the same R₀, so with Q as for refitBirth
+//
+//	ln α = ΔlnL + Σ_k [ln p(f'_k) − ln p(f_k)] − ½ Q(f, μ)/s² + ½ Q(f', μ)/s²
+func (w *worker) fluxGroup(r *region) bool {
+	if r.n == 0 {
+		return false
+	}
+	c := w.c
+	k0 := w.rng.IntN(r.n)
+	rf := w.refitBuf()
+	m := w.neighbours(r, r.x[k0], r.y[k0], k0)
+	n := m + 1
+	rf.x[m], rf.y[m], rf.f[m] = r.x[k0], r.y[k0], r.th[k0]
+	if !w.system(n) {
+		return false
+	}
+	rf.condMean(n, n, 0, rf.mu[:])
+	if !w.drawFluxes(n, n, rf.mu[:]) {
+		return false
+	}
+	s2 := c.cfg.RefitScale * c.cfg.RefitScale
+	dlq := (-rf.quad(n, n, rf.f[:], rf.mu[:]) + rf.quad(n, n, rf.nf[:], rf.mu[:])) / (2 * s2)
+	dlp := 0.0
+	w.begin()
+	for k := 0; k < n; k++ {
+		i := k0
+		if k < m {
+			i = rf.idx[k]
+		}
+		dlp += w.logPriorFlux(rf.nf[k]) - w.logPriorFlux(rf.f[k])
+		w.add(r.x[i], r.y[i], r.th[i:i+1], -1)
+		w.add(r.x[i], r.y[i], rf.nf[k:k+1], 1)
+	}
+	la := w.eval(false) + dlp + dlq
+	if !w.accept(la) {
+		return false
+	}
+	w.commit(r)
+	for k := 0; k < n; k++ {
+		i := k0
+		if k < m {
+			i = rf.idx[k]
+		}
+		r.th[i] = rf.nf[k]
+	}
+	return true
+}
