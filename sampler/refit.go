@@ -9,7 +9,8 @@ import (
 // Births, deaths and flux updates that refit the fluxes of a group of overlapping sources.
 //
 // With the positions of a group of point sources fixed and the pixel weights w fixed, ln L is
-// quadratic in the group's fluxes f: with ψ_j the unit stamp of member j (its whole PSF stamp)
+// quadratic in the group's fluxes f: with ψ_j the unit stamp of member j (its PSF stamp, cut
+// where a source of flux f_min is, Chain.radiusFor)
 // and R₀ the residual without the group's light (the residual plus the members' light as the
 // model renders it), ln L = −½ (f − μ)ᵀ G (f − μ) + const, with the Gram matrix
 // G_jk = Σ ψ_j w ψ_k, b_j = Σ ψ_j w R₀ and μ = G⁻¹ b. The moves below draw fluxes from that
@@ -95,9 +96,15 @@ func (w *worker) neighbours(r *region, x, y float64, skip int) int {
 func (w *worker) system(n int) bool {
 	c, rf := w.c, w.refitBuf()
 	W := c.w
+	// the box of the stamps ψ, cut where a source of flux f_min is (ψ only has to be the same
+	// function of the positions in a move and its reverse: a smaller stamp is cheaper)
+	R := c.radiusFor(c.fmin)
 	w.resetBox()
 	for k := 0; k < n; k++ {
-		w.grow(rf.x[k], rf.y[k])
+		ix, _ := render.Place(rf.x[k])
+		iy, _ := render.Place(rf.y[k])
+		w.bx0, w.by0 = min(w.bx0, max(ix-R, 0)), min(w.by0, max(iy-R, 0))
+		w.bx1, w.by1 = max(w.bx1, min(ix+R+1, c.w)), max(w.by1, min(iy+R+1, c.h))
 	}
 	bw := w.bx1 - w.bx0
 	area := bw * (w.by1 - w.by0)
@@ -131,7 +138,7 @@ func (w *worker) system(n int) bool {
 	// the unit stamps, each over the whole box
 	for k := 0; k < n; k++ {
 		w.clearBox()
-		w.src[0] = c.source(rf.x[k], rf.y[k], 1, c.radius)
+		w.src[0] = c.source(rf.x[k], rf.y[k], 1, R)
 		render.Render(w.scratch, W, W, c.h, c.table, w.src[:1])
 		p := psi[k*area : (k+1)*area]
 		for y := w.by0; y < w.by1; y++ {

@@ -1,9 +1,13 @@
 package sampler
 
 import (
+	"context"
+	"math"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/probcat/probcat/model"
+	"github.com/probcat/probcat/psf"
 )
 
 // TestPriorRecoveryRefit switches the likelihood off and changes N only through refit births
@@ -39,3 +43,217 @@ func TestPriorRecoveryRefit(t *testing.T) {
 	checkCounts(t, kept, lam)
 	checkFluxes(t, kept, kind.Flux)
 }
+
+// blend makes a 24×24 field holding two blended point sources (1.9 px apart, Gaussian PSF of
+// FWHM 2.2 px) near f_min, with the weights of the sky alone, so that ln L is exactly
+// quadratic in the fluxes (ExactStamps).
+func blend(t *testing.T, fmin, sep, f1, f2 float64) (*model.Image, *model.PointSource, [2][2]float64) {
+	t.Helper()
+	p, err := psf.Gaussian(2.2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const size = 24
+	img := model.NewImage(size, size)
+	img.Gain, img.Background, img.Noise = 4.62, 179, model.NoiseFromModel
+	pos := [2][2]float64{{11.2 - sep*0.95/2, 12 - sep*0.3/2}, {11.2 + sep*0.95/2, 12 + sep*0.3/2}}
+	box := model.Box{Pix: img.Pix, Stride: size, W: size, H: size}
+	p.AddTo(box, pos[0][0], pos[0][1], f1)
+	p.AddTo(box, pos[1][0], pos[1][1], f2)
+	rng := rand.New(rand.NewPCG(3, 4))
+	for k := range img.Pix {
+		img.Pix[k] += float32(179 + math.Sqrt(179/4.62)*rng.NormFloat64())
+	}
+	return img, &model.PointSource{PSF: p, Flux: model.FluxPrior{Min: fmin, Slope: 2}}, pos
+}
+
+// TestFluxGroupExact runs flux-group updates alone (positions and N fixed) on two blended
+// sources, whose conditional posterior p(f₁) p(f₂) L(f₁, f₂) is computed on a grid (ln L is
+// quadratic in the fluxes: the Gram matrix of the two PSF stamps): the chain's means and
+// standard deviations of f₁, f₂ and f₁ + f₂ must match the grid's within 4 Monte Carlo
+// standard errors, and the correlation of f₁ and f₂ within 0.05.
+func TestFluxGroupExact(t *testing.T) {
+	img, kind, pos := blend(t, 250, 1.9, 330, 290)
+	cfg := DefaultConfig()
+	cfg.Weights = MoveWeights{FluxGroup: 1}
+	cfg.CountPrior = model.Poisson{Density: 2.0 / (24 * 24)}
+	cfg.WeightsFromBackground, cfg.ExactStamps = true, true
+	cfg.Proposals, cfg.RegionProposals, cfg.Threads, cfg.Seed = 10, 2, 1, 11
+	cfg.RefitScale = 1.2
+	c, err := NewChain(img, kind, cfg, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := &model.Catalogue{}
+	start.Append(pos[0][0], pos[0][1], []float64{400})
+	start.Append(pos[1][0], pos[1][1], []float64{400})
+	if err := c.SetCatalogue(start); err != nil {
+		t.Fatal(err)
+	}
+	var f1, f2, ft []float64
+	var st MoveStats
+	for i := 0; i < 4000; i++ {
+		s, err := c.Next(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		st.Proposed += s.Moves[FluxGroup].Proposed
+		st.Accepted += s.Moves[FluxGroup].Accepted
+		a, b := 0, 1
+		if s.Catalogue.X[0] > s.Catalogue.X[1] {
+			a, b = 1, 0
+		}
+		f1 = append(f1, s.Catalogue.Flux[a])
+		f2 = append(f2, s.Catalogue.Flux[b])
+		ft = append(ft, s.Catalogue.Flux[a]+s.Catalogue.Flux[b])
+	}
+	t.Logf("flux-group acceptance %.3f over %d", st.Rate(), st.Proposed)
+
+	// the grid: ln L = fᵀb − ½ fᵀGf with the sky's weight, stamps rendered by the PSF itself
+	p := kind.PSF.(*psf.PSF)
+	const size = 24
+	wt := 4.62 / 179
+	var psi [2][]float32
+	for k := range psi {
+		psi[k] = make([]float32, size*size)
+		p.AddTo(model.Box{Pix: psi[k], Stride: size, W: size, H: size}, pos[k][0], pos[k][1], 1)
+	}
+	var G [2][2]float64
+	var bv [2]float64
+	for i := range img.Pix {
+		d := float64(img.Pix[i]) - 179
+		for j := 0; j < 2; j++ {
+			bv[j] += wt * float64(psi[j][i]) * d
+			for k := 0; k < 2; k++ {
+				G[j][k] += wt * float64(psi[j][i]) * float64(psi[k][i])
+			}
+		}
+	}
+	const ng, fmax = 1200, 1000.0
+	df := (fmax - 250) / ng
+	var z, m1, m2, mt, v1, v2, vt, c12 float64
+	// the maximum first, for stable exponentials
+	lmax := math.Inf(-1)
+	for i := 0; i < ng; i++ {
+		a := 250 + (float64(i)+0.5)*df
+		for j := 0; j < ng; j++ {
+			b := 250 + (float64(j)+0.5)*df
+			lmax = math.Max(lmax, a*bv[0]+b*bv[1]-0.5*(a*a*G[0][0]+2*a*b*G[0][1]+b*b*G[1][1])-2*math.Log(a)-2*math.Log(b))
+		}
+	}
+	for i := 0; i < ng; i++ {
+		a := 250 + (float64(i)+0.5)*df
+		for j := 0; j < ng; j++ {
+			b := 250 + (float64(j)+0.5)*df
+			q := math.Exp(a*bv[0] + b*bv[1] - 0.5*(a*a*G[0][0]+2*a*b*G[0][1]+b*b*G[1][1]) - 2*math.Log(a) - 2*math.Log(b) - lmax)
+			z += q
+			m1 += q * a
+			m2 += q * b
+			mt += q * (a + b)
+			v1 += q * a * a
+			v2 += q * b * b
+			vt += q * (a + b) * (a + b)
+			c12 += q * a * b
+		}
+	}
+	m1, m2, mt = m1/z, m2/z, mt/z
+	v1, v2, vt = v1/z-m1*m1, v2/z-m2*m2, vt/z-mt*mt
+	rho := (c12/z - m1*m2) / math.Sqrt(v1*v2)
+	for _, q := range []struct {
+		name     string
+		xs       []float64
+		mean, sd float64
+	}{{"f1", f1, m1, math.Sqrt(v1)}, {"f2", f2, m2, math.Sqrt(v2)}, {"f1+f2", ft, mt, math.Sqrt(vt)}} {
+		ess := EffectiveSampleSize([][]float64{q.xs})
+		m, v := meanVar(q.xs)
+		sd := math.Sqrt(v)
+		zm := (m - q.mean) / (q.sd / math.Sqrt(ess))
+		// the standard error of a standard deviation is about sd/√(2 ESS)
+		zs := (sd - q.sd) / (q.sd / math.Sqrt(2*ess))
+		t.Logf("%s: chain mean %.2f sd %.2f (ESS %.0f), exact mean %.2f sd %.2f: z %.2f, %.2f", q.name, m, sd, ess, q.mean, q.sd, zm, zs)
+		if math.Abs(zm) > 4 || math.Abs(zs) > 4 {
+			t.Errorf("%s: chain mean %.2f sd %.2f, exact %.2f and %.2f", q.name, m, sd, q.mean, q.sd)
+		}
+	}
+	_, v1c := meanVar(f1)
+	_, v2c := meanVar(f2)
+	_, vtc := meanVar(ft)
+	rc := (vtc - v1c - v2c) / (2 * math.Sqrt(v1c*v2c))
+	t.Logf("correlation of f1 and f2: chain %.3f, exact %.3f", rc, rho)
+	if math.Abs(rc-rho) > 0.05 {
+		t.Errorf("correlation of f1 and f2: chain %.3f, exact %.3f", rc, rho)
+	}
+}
+
+// TestRefitBirthDeathExact compares, on two blended sources near f_min, the posterior of N
+// and of the total flux sampled by refit births and deaths (with moves and flux-group
+// updates, no plain births, deaths, splits or merges) against the one sampled by the
+// existing moves: P(N = k) and the mean total flux must agree within 4 standard errors
+// (from the effective sample sizes of both chains).
+func TestRefitBirthDeathExact(t *testing.T) {
+	img, kind, _ := blend(t, refitFmin, refitSep, refitF1, refitF2)
+	run := func(w MoveWeights, seed uint64) (ns, ft []float64, st [NumMoveTypes]MoveStats) {
+		cfg := DefaultConfig()
+		cfg.Weights = w
+		cfg.CountPrior = model.Poisson{Density: 2.0 / (24 * 24)}
+		cfg.WeightsFromBackground, cfg.ExactStamps = true, true
+		cfg.Proposals, cfg.RegionProposals, cfg.Threads, cfg.Seed = 20, 4, 1, seed
+		for _, s := range collect(t, img, kind, cfg, refitExactSamples)[100:] {
+			ns = append(ns, float64(s.Catalogue.Len()))
+			tot := 0.0
+			for _, f := range s.Catalogue.Flux {
+				tot += f
+			}
+			ft = append(ft, tot)
+			for m := range st {
+				st[m].Proposed += s.Moves[m].Proposed
+				st[m].Accepted += s.Moves[m].Accepted
+			}
+		}
+		return ns, ft, st
+	}
+	nRef, fRef, _ := run(MoveWeights{Move: 80, BirthDeath: 40, SplitMerge: 40}, 21)
+	nNew, fNew, st := run(MoveWeights{Move: 80, Refit: 80, FluxGroup: 20}, 22)
+	for _, m := range []MoveType{RefitBirth, RefitDeath, FluxGroup} {
+		t.Logf("%s: acceptance %.3f over %d", m, st[m].Rate(), st[m].Proposed)
+	}
+	eRef := EffectiveSampleSize([][]float64{nRef})
+	eNew := EffectiveSampleSize([][]float64{nNew})
+	t.Logf("ESS of N: existing moves %.0f, refit moves %.0f of %d samples", eRef, eNew, len(nRef))
+	if !(eRef >= 100) || !(eNew >= 100) {
+		t.Fatalf("N hardly moves: ESS %.0f (existing moves), %.0f (refit moves)", eRef, eNew)
+	}
+	frac := func(ns []float64, k int) float64 {
+		c := 0
+		for _, n := range ns {
+			if int(n) == k {
+				c++
+			}
+		}
+		return float64(c) / float64(len(ns))
+	}
+	for k := 0; k <= 5; k++ {
+		a, b := frac(nRef, k), frac(nNew, k)
+		p := (a + b) / 2
+		if p == 0 {
+			continue
+		}
+		se := math.Sqrt(p * (1 - p) * (1/eRef + 1/eNew))
+		t.Logf("P(N = %d): existing %.4f, refit %.4f (z %.2f)", k, a, b, (b-a)/se)
+		if math.Abs(b-a) > 4*se {
+			t.Errorf("P(N = %d): existing moves %.4f, refit moves %.4f (%.1f standard errors)", k, a, b, (b-a)/se)
+		}
+	}
+	ma, va := meanVar(fRef)
+	mb, vb := meanVar(fNew)
+	se := math.Sqrt(va/EffectiveSampleSize([][]float64{fRef}) + vb/EffectiveSampleSize([][]float64{fNew}))
+	t.Logf("mean total flux: existing %.1f, refit %.1f (z %.2f)", ma, mb, (mb-ma)/se)
+	if math.Abs(mb-ma) > 4*se {
+		t.Errorf("mean total flux: existing moves %.1f, refit moves %.1f (%.1f standard errors)", ma, mb, (mb-ma)/se)
+	}
+}
+
+var (
+	refitExactSamples                     = 4000
+	refitFmin, refitSep, refitF1, refitF2 = 60.0, 1.5, 200.0, 100.0
+)

@@ -40,6 +40,12 @@ func main() {
 	flag.Uint64Var(&cfg.Seed, "seed", 1, "seed")
 	flag.Float64Var(&cfg.StepScale, "step", cfg.StepScale, "move step in units of the Fisher standard deviation")
 	flag.Float64Var(&cfg.SplitScale, "split-scale", cfg.SplitScale, "split separation and merge kernel scale, pixels")
+	flag.Float64Var(&cfg.Weights.BirthDeath, "birth-death", cfg.Weights.BirthDeath, "weight of births and deaths")
+	flag.Float64Var(&cfg.Weights.Refit, "refit", cfg.Weights.Refit, "weight of refit births and deaths (neighbours' fluxes redrawn)")
+	flag.Float64Var(&cfg.Weights.FluxGroup, "flux-group", cfg.Weights.FluxGroup, "weight of joint flux updates of a source and its neighbours")
+	flag.IntVar(&cfg.RefitNeighbours, "refit-neighbours", cfg.RefitNeighbours, "most neighbours a refit move redraws")
+	flag.Float64Var(&cfg.RefitRadius, "refit-radius", cfg.RefitRadius, "neighbours of the refit moves lie within this many pixels")
+	flag.Float64Var(&cfg.RefitScale, "refit-scale", cfg.RefitScale, "width factor (≥ 1) of the refit moves' flux proposals")
 	maxSamples := flag.Int("max", 3000, "give up after this many samples per chain")
 	every := flag.Int("every", 25, "print a progress line every this many samples")
 	fixed := flag.Bool("fixed", false, "run exactly -max samples per chain and report R-hat and ESS over those after -burn")
@@ -64,8 +70,8 @@ func main() {
 	var moves [sampler.NumMoveTypes]sampler.MoveStats
 	ll := make([]float64, cfg.Chains)
 	passes, regionProps := int64(0), int64(0)
-	fmt.Printf("M2 r cutout, %d chains on %d threads, %d passes × %d proposals per region per sample, step %g, split scale %g px, kernels %s\n",
-		cfg.Chains, cfg.Threads, cfg.Proposals, cfg.RegionProposals, cfg.StepScale, cfg.SplitScale, render.Path())
+	fmt.Printf("M2 r cutout, %d chains on %d threads, %d passes × %d proposals per region per sample, step %g, split scale %g px, weights %+v, refit %d neighbours within %g px, scale %g, kernels %s\n",
+		cfg.Chains, cfg.Threads, cfg.Proposals, cfg.RegionProposals, cfg.StepScale, cfg.SplitScale, cfg.Weights, cfg.RefitNeighbours, cfg.RefitRadius, cfg.RefitScale, render.Path())
 	fmt.Println("| samples | wall s | CPU s | N per chain | ln L per chain | R-hat(N) last window |")
 	fmt.Println("|---|---|---|---|---|---|")
 	start := time.Now()
