@@ -289,23 +289,48 @@ func (w *worker) logPriorFlux(f float64) float64 {
 	return w.c.kind.LogPrior(t)
 }
 
+// refitGroup finds the group of a source at (x, y) with flux f (0 for one not yet born): the
+// region's neighbours other than skip as members 0…m−1, the source as member m; it builds the
+// group's least-squares system and returns m, with ok false when G is singular.
+func (w *worker) refitGroup(r *region, x, y float64, skip int, f float64) (m int, ok bool) {
+	rf := w.refitBuf()
+	m = w.neighbours(r, x, y, skip)
+	rf.x[m], rf.y[m], rf.f[m] = x, y, f
+	return m, w.system(m + 1)
+}
+
+// addRefits records the change of the m neighbours' fluxes from rf.f to rf.nf and returns
+// Σ_k [ln p(f'_k) − ln p(f_k)].
+func (w *worker) addRefits(r *region, m int) float64 {
+	rf := w.refitBuf()
+	dlp := 0.0
+	for k := 0; k < m; k++ {
+		i := rf.idx[k]
+		dlp += w.logPriorFlux(rf.nf[k]) - w.logPriorFlux(rf.f[k])
+		w.add(r.x[i], r.y[i], r.th[i:i+1], -1)
+		w.add(r.x[i], r.y[i], rf.nf[k:k+1], 1)
+	}
+	return dlp
+}
+
+// setRefits writes the neighbours' new fluxes into the region.
+func (w *worker) setRefits(r *region, m int) {
+	rf := w.refitBuf()
+	for k := 0; k < m; k++ {
+		r.th[rf.idx[k]] = rf.nf[k]
+	}
+}
+
 // refitBirth is a birth that redraws the fluxes of the newborn's group. The position comes
 // from b(x, y) on the current residual (as birth); with the group's m neighbours and the
 // newborn as member m, G and b are computed on R₀ (the residual without the neighbours'
 // light), the newborn's flux f from b(f) (lnBirthFlux around the least-squares flux of the
 // newborn with the neighbours free, lastMarginal), and the neighbours' fluxes f' from
 // q_b = N(μ_b, s² G_mm⁻¹) with μ_b their least-squares fluxes given f. The reverse refit
-// death, from the new state, sees the same group and the same R₀: it evaluates b(f) alike and
-// proposes the neighbours' old fluxes f from q_d = N(μ_d, s² G_mm⁻¹), μ_d their least-squares
-// fluxes without the newborn. Labelled convention as birth. With
-// Δ ln q = ln q_d(f) − ln q_b(f') = −½ Q(f, μ_d)/s² + ½ Q(f', μ_b)/s², Q(v, μ) = (v−μ)ᵀ G (v−μ)
-// (the normalisations are the same and cancel):
-//
-//	ln α = ΔlnL + ln P(N+1) − ln P(N) + ln p(f) − ln A + ln(N+1) − ln(n+1) − ln b(x, y) − ln b(f)
-//	       + Σ_k [ln p(f'_k) − ln p(f_k)] + Δ ln q
+// death, from the new state, sees the same group and the same R₀. Its acceptance ratio is
+// refitBirthRatio's.
 func (w *worker) refitBirth(r *region) bool {
 	c := w.c
-	N := r.nStart + r.n - r.n0
 	if r.full() {
 		return false
 	}
@@ -314,12 +339,11 @@ func (w *worker) refitBirth(r *region) bool {
 		return false
 	}
 	rf := w.refitBuf()
-	m := w.neighbours(r, x, y, -1)
-	n := m + 1
-	rf.x[m], rf.y[m], rf.f[m] = x, y, 0
-	if !w.system(n) {
+	m, ok := w.refitGroup(r, x, y, -1, 0)
+	if !ok {
 		return false
 	}
+	n := m + 1
 	mu, tau := c.fluxGuess(rf.lastMarginal(n))
 	th := w.t0[:1]
 	if w.rng.Float64() < c.cfg.ResidualFluxes {
@@ -327,144 +351,147 @@ func (w *worker) refitBirth(r *region) bool {
 	} else {
 		c.kind.SamplePrior(w.rng, th)
 	}
-	f := th[0]
-	lp := c.kind.LogPrior(th)
-	if math.IsInf(lp, -1) {
+	if math.IsInf(c.kind.LogPrior(th), -1) {
 		return false
 	}
-	lnbth := c.lnBirthFlux(f, lp, mu, tau)
-	rf.condMean(n, m, f, rf.mu[:])  // μ_b
-	rf.condMean(n, m, 0, rf.mu2[:]) // μ_d
+	rf.condMean(n, m, th[0], rf.mu[:]) // μ_b
 	if !w.drawFluxes(n, m, rf.mu[:]) {
 		return false
 	}
-	s2 := c.cfg.RefitScale * c.cfg.RefitScale
-	dlq := (-rf.quad(n, m, rf.f[:], rf.mu2[:]) + rf.quad(n, m, rf.nf[:], rf.mu[:])) / (2 * s2)
-	dlp := 0.0
-	w.begin()
-	for k := 0; k < m; k++ {
-		i := rf.idx[k]
-		dlp += w.logPriorFlux(rf.nf[k]) - w.logPriorFlux(rf.f[k])
-		w.add(r.x[i], r.y[i], r.th[i:i+1], -1)
-		w.add(r.x[i], r.y[i], rf.nf[k:k+1], 1)
-	}
-	w.add(x, y, th, 1)
-	la := w.eval(c.cfg.ResidualBirths > 0) + c.dLogCount(N, 1) + lp - math.Log(c.area) +
-		math.Log(float64(N+1)) - math.Log(float64(r.n+1)) - lnb - lnbth + dlp + dlq
-	if !w.accept(la) {
+	if !w.accept(w.refitBirthRatio(r, m, x, y, lnb, th)) {
 		return false
 	}
 	w.commit(r)
-	for k := 0; k < m; k++ {
-		r.th[rf.idx[k]] = rf.nf[k]
-	}
+	w.setRefits(r, m)
 	r.add(x, y, th)
 	return true
 }
 
+// refitBirthRatio returns ln α of the refit birth of a source of flux th[0] at (x, y), whose
+// birth position density is ln b(x, y) = lnb, with the neighbours' new fluxes f' in rf.nf
+// (after refitGroup), and records the change for commit. The reverse refit death evaluates
+// b(f) on the same R₀ and proposes the neighbours' old fluxes f from q_d = N(μ_d, s² G_mm⁻¹),
+// μ_d their least-squares fluxes without the newborn. Labelled convention as birth. With
+// Δ ln q = ln q_d(f) − ln q_b(f') = −½ Q(f, μ_d)/s² + ½ Q(f', μ_b)/s², Q(v, μ) = (v−μ)ᵀ G (v−μ)
+// (the normalisations are the same and cancel):
+//
+//	ln α = ΔlnL + ln P(N+1) − ln P(N) + ln p(f) − ln A + ln(N+1) − ln(n+1) − ln b(x, y) − ln b(f)
+//	       + Σ_k [ln p(f'_k) − ln p(f_k)] + Δ ln q
+func (w *worker) refitBirthRatio(r *region, m int, x, y, lnb float64, th []float64) float64 {
+	c, rf := w.c, w.refitBuf()
+	N := r.nStart + r.n - r.n0
+	n := m + 1
+	f := th[0]
+	lp := c.kind.LogPrior(th)
+	mu, tau := c.fluxGuess(rf.lastMarginal(n))
+	lnbth := c.lnBirthFlux(f, lp, mu, tau)
+	rf.condMean(n, m, f, rf.mu[:])  // μ_b
+	rf.condMean(n, m, 0, rf.mu2[:]) // μ_d
+	s2 := c.cfg.RefitScale * c.cfg.RefitScale
+	dlq := (-rf.quad(n, m, rf.f[:], rf.mu2[:]) + rf.quad(n, m, rf.nf[:], rf.mu[:])) / (2 * s2)
+	w.begin()
+	dlp := w.addRefits(r, m)
+	w.add(x, y, th, 1)
+	return w.eval(c.cfg.ResidualBirths > 0) + c.dLogCount(N, 1) + lp - math.Log(c.area) +
+		math.Log(float64(N+1)) - math.Log(float64(r.n+1)) - lnb - lnbth + dlp + dlq
+}
+
 // refitDeath is the reverse of refitBirth: it removes a source picked uniformly among the
 // region's n and redraws its group's fluxes f' from q_d (their least-squares fluxes without
-// it), evaluating b(f) on the shared R₀, q_b at the neighbours' old fluxes f, and b(x, y) on
-// the state after the death (as death):
-//
-//	ln α = ΔlnL + ln P(N−1) − ln P(N) − ln p(f) + ln A − ln N + ln n + ln b(x, y) + ln b(f)
-//	       + Σ_k [ln p(f'_k) − ln p(f_k)] + ln q_b(f) − ln q_d(f')
+// it). Its acceptance ratio is refitDeathRatio's.
 func (w *worker) refitDeath(r *region) bool {
 	if r.n == 0 {
 		return false
 	}
-	c := w.c
-	N := r.nStart + r.n - r.n0
-	d := w.rng.IntN(r.n)
-	x, y, f := r.x[d], r.y[d], r.th[d]
 	rf := w.refitBuf()
-	m := w.neighbours(r, x, y, d)
-	n := m + 1
-	rf.x[m], rf.y[m], rf.f[m] = x, y, f
-	if !w.system(n) {
+	d := w.rng.IntN(r.n)
+	m, ok := w.refitGroup(r, r.x[d], r.y[d], d, r.th[d])
+	if !ok {
 		return false
 	}
-	mu, tau := c.fluxGuess(rf.lastMarginal(n))
-	lp := c.kind.LogPrior(r.th[d : d+1])
-	lnbth := c.lnBirthFlux(f, lp, mu, tau)
-	rf.condMean(n, m, 0, rf.mu[:])  // μ_d
-	rf.condMean(n, m, f, rf.mu2[:]) // μ_b
-	if !w.drawFluxes(n, m, rf.mu[:]) {
+	rf.condMean(m+1, m, 0, rf.mu[:]) // μ_d
+	if !w.drawFluxes(m+1, m, rf.mu[:]) {
 		return false
 	}
-	s2 := c.cfg.RefitScale * c.cfg.RefitScale
-	dlq := (-rf.quad(n, m, rf.f[:], rf.mu2[:]) + rf.quad(n, m, rf.nf[:], rf.mu[:])) / (2 * s2)
-	dlp := 0.0
-	w.begin()
-	for k := 0; k < m; k++ {
-		i := rf.idx[k]
-		dlp += w.logPriorFlux(rf.nf[k]) - w.logPriorFlux(rf.f[k])
-		w.add(r.x[i], r.y[i], r.th[i:i+1], -1)
-		w.add(r.x[i], r.y[i], rf.nf[k:k+1], 1)
-	}
-	w.add(x, y, r.th[d:d+1], -1)
-	dll := w.eval(c.cfg.ResidualBirths > 0)
-	lnb := w.deathPositionDensity(r, x, y)
-	la := dll + c.dLogCount(N, -1) - lp + math.Log(c.area) -
-		math.Log(float64(N)) + math.Log(float64(r.n)) + lnb + lnbth + dlp + dlq
-	if !w.accept(la) {
+	if !w.accept(w.refitDeathRatio(r, d, m)) {
 		return false
 	}
 	w.commit(r)
-	for k := 0; k < m; k++ {
-		r.th[rf.idx[k]] = rf.nf[k]
-	}
+	w.setRefits(r, m)
 	r.remove(d)
 	return true
 }
 
+// refitDeathRatio returns ln α of the refit death of source d of the region with the
+// neighbours' new fluxes f' in rf.nf (after refitGroup), and records the change for commit.
+// It evaluates b(f) on the shared R₀, q_b at the neighbours' old fluxes f, and b(x, y) on the
+// state after the death (as death):
+//
+//	ln α = ΔlnL + ln P(N−1) − ln P(N) − ln p(f) + ln A − ln N + ln n + ln b(x, y) + ln b(f)
+//	       + Σ_k [ln p(f'_k) − ln p(f_k)] + ln q_b(f) − ln q_d(f')
+func (w *worker) refitDeathRatio(r *region, d, m int) float64 {
+	c, rf := w.c, w.refitBuf()
+	N := r.nStart + r.n - r.n0
+	n := m + 1
+	x, y, f := r.x[d], r.y[d], r.th[d]
+	lp := c.kind.LogPrior(r.th[d : d+1])
+	mu, tau := c.fluxGuess(rf.lastMarginal(n))
+	lnbth := c.lnBirthFlux(f, lp, mu, tau)
+	rf.condMean(n, m, 0, rf.mu[:])  // μ_d
+	rf.condMean(n, m, f, rf.mu2[:]) // μ_b
+	s2 := c.cfg.RefitScale * c.cfg.RefitScale
+	dlq := (-rf.quad(n, m, rf.f[:], rf.mu2[:]) + rf.quad(n, m, rf.nf[:], rf.mu[:])) / (2 * s2)
+	w.begin()
+	dlp := w.addRefits(r, m)
+	w.add(x, y, r.th[d:d+1], -1)
+	dll := w.eval(c.cfg.ResidualBirths > 0)
+	lnb := w.deathPositionDensity(r, x, y)
+	return dll + c.dLogCount(N, -1) - lp + math.Log(c.area) -
+		math.Log(float64(N)) + math.Log(float64(r.n)) + lnb + lnbth + dlp + dlq
+}
+
 // fluxGroup redraws the fluxes of a source (picked uniformly among the region's n) and its
 // group together, an independence proposal from q = N(μ, s² G⁻¹) with μ = G⁻¹ b the group's
-// least-squares fluxes on R₀; positions and N do not change, the reverse picks the same source
-// and group and sees the same R₀, so with Q as for refitBirth
-//
-//	ln α = ΔlnL + Σ_k [ln p(f'_k) − ln p(f_k)] − ½ Q(f, μ)/s² + ½ Q(f', μ)/s²
+// least-squares fluxes on R₀. Its acceptance ratio is fluxGroupRatio's.
 func (w *worker) fluxGroup(r *region) bool {
 	if r.n == 0 {
 		return false
 	}
-	c := w.c
-	k0 := w.rng.IntN(r.n)
 	rf := w.refitBuf()
-	m := w.neighbours(r, r.x[k0], r.y[k0], k0)
-	n := m + 1
-	rf.x[m], rf.y[m], rf.f[m] = r.x[k0], r.y[k0], r.th[k0]
-	if !w.system(n) {
+	k := w.rng.IntN(r.n)
+	m, ok := w.refitGroup(r, r.x[k], r.y[k], k, r.th[k])
+	if !ok {
 		return false
 	}
-	rf.condMean(n, n, 0, rf.mu[:])
-	if !w.drawFluxes(n, n, rf.mu[:]) {
+	rf.condMean(m+1, m+1, 0, rf.mu[:])
+	if !w.drawFluxes(m+1, m+1, rf.mu[:]) {
 		return false
 	}
-	s2 := c.cfg.RefitScale * c.cfg.RefitScale
-	dlq := (-rf.quad(n, n, rf.f[:], rf.mu[:]) + rf.quad(n, n, rf.nf[:], rf.mu[:])) / (2 * s2)
-	dlp := 0.0
-	w.begin()
-	for k := 0; k < n; k++ {
-		i := k0
-		if k < m {
-			i = rf.idx[k]
-		}
-		dlp += w.logPriorFlux(rf.nf[k]) - w.logPriorFlux(rf.f[k])
-		w.add(r.x[i], r.y[i], r.th[i:i+1], -1)
-		w.add(r.x[i], r.y[i], rf.nf[k:k+1], 1)
-	}
-	la := w.eval(false) + dlp + dlq
-	if !w.accept(la) {
+	if !w.accept(w.fluxGroupRatio(r, k, m)) {
 		return false
 	}
 	w.commit(r)
-	for k := 0; k < n; k++ {
-		i := k0
-		if k < m {
-			i = rf.idx[k]
-		}
-		r.th[i] = rf.nf[k]
-	}
+	w.setRefits(r, m)
+	r.th[k] = rf.nf[m]
 	return true
+}
+
+// fluxGroupRatio returns ln α of the flux-group update of source k and its m neighbours to the
+// fluxes f' in rf.nf (after refitGroup), and records the change for commit. Positions and N do
+// not change; the reverse picks the same source and group and sees the same R₀, so with Q as
+// for refitBirthRatio
+//
+//	ln α = ΔlnL + Σ_k [ln p(f'_k) − ln p(f_k)] − ½ Q(f, μ)/s² + ½ Q(f', μ)/s²
+func (w *worker) fluxGroupRatio(r *region, k, m int) float64 {
+	c, rf := w.c, w.refitBuf()
+	n := m + 1
+	rf.condMean(n, n, 0, rf.mu[:])
+	s2 := c.cfg.RefitScale * c.cfg.RefitScale
+	dlq := (-rf.quad(n, n, rf.f[:], rf.mu[:]) + rf.quad(n, n, rf.nf[:], rf.mu[:])) / (2 * s2)
+	w.begin()
+	dlp := w.addRefits(r, m)
+	dlp += w.logPriorFlux(rf.nf[m]) - w.logPriorFlux(rf.f[m])
+	w.add(r.x[k], r.y[k], r.th[k:k+1], -1)
+	w.add(r.x[k], r.y[k], rf.nf[m:m+1], 1)
+	return w.eval(false) + dlp + dlq
 }

@@ -21,8 +21,8 @@ func TestPriorRecoveryRefit(t *testing.T) {
 	cfg := priorConfig(model.Poisson{Density: lam / 1600})
 	cfg.Weights = MoveWeights{Move: 40, Refit: 60, FluxGroup: 20}
 	cfg.RefitRadius = 8
-	cfg.RefitScale = 2
-	samples := collect(t, img, kind, cfg, 4000)
+	cfg.RefitScale = refitPriorScale
+	samples := collect(t, img, kind, cfg, refitPriorSamples)
 	var st [NumMoveTypes]MoveStats
 	for _, s := range samples {
 		for m := range st {
@@ -254,6 +254,112 @@ func TestRefitBirthDeathExact(t *testing.T) {
 }
 
 var (
+	refitPriorSamples                     = 4000
+	refitPriorScale                       = 2.0
 	refitExactSamples                     = 4000
 	refitFmin, refitSep, refitF1, refitF2 = 60.0, 1.5, 200.0, 100.0
 )
+
+// TestRefitReversible checks the acceptance ratios of the refit moves directly: from a state
+// s, a refit birth to s′ and the refit death from s′ back to s (the newborn dies, the
+// neighbours get their old fluxes back) must have ln α(s → s′) = −ln α(s′ → s), and likewise
+// a flux-group update and the one that undoes it, to the float32 rounding of the residual.
+// Every term of the ratios (ΔlnL, the count and labelling factors, the position and flux
+// densities of the newborn, the neighbours' prior and proposal densities) enters the sum.
+func TestRefitReversible(t *testing.T) {
+	img, truth, kind := testField(t, 40, 40, 0.02, 8)
+	cfg := DefaultConfig()
+	cfg.Weights = MoveWeights{Move: 1, Refit: 1, FluxGroup: 1}
+	cfg.RefitRadius, cfg.RefitScale, cfg.Threads = 6, 1.3, 1
+	c, err := NewChain(img, kind, cfg, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.SetCatalogue(truth); err != nil {
+		t.Fatal(err)
+	}
+	w := c.workers[0]
+	r := &region{}
+	r.reset(0, 0, c.w, c.h, c.nparam)
+	for i := range c.xs {
+		r.add(c.xs[i], c.ys[i], c.th[i:i+1])
+	}
+	r.n0, r.nStart, r.budget = r.n, r.n, 1000
+	rf := w.refitBuf()
+	rng := rand.New(rand.NewPCG(1, 2))
+	tested := 0
+	for trial := 0; trial < 40; trial++ {
+		// a birth next to a source, so that it has neighbours
+		j := rng.IntN(r.n)
+		x, y := r.x[j]+rng.Float64()*3-1.5, r.y[j]+rng.Float64()*3-1.5
+		if !r.inside(x, y) {
+			continue
+		}
+		m, ok := w.refitGroup(r, x, y, -1, 0)
+		if !ok || m == 0 {
+			continue
+		}
+		old := append([]float64(nil), rf.f[:m]...)
+		idx := append([]int(nil), rf.idx[:m]...)
+		for k := 0; k < m; k++ {
+			rf.nf[k] = math.Max(old[k]*(0.7+0.6*rng.Float64()), kind.Flux.Min)
+		}
+		newF := append([]float64(nil), rf.nf[:m]...)
+		th := []float64{kind.Flux.Min * (1 + 3*rng.Float64())}
+		w.ensureMap(r)
+		i := pixelOf(y)*c.w + pixelOf(x)
+		lnb := c.lnBirthPos(r, mapValue(c.resid[i], c.sqrtw[i]), r.mapSum)
+		laB := w.refitBirthRatio(r, m, x, y, lnb, th)
+		w.commit(r)
+		w.setRefits(r, m)
+		r.add(x, y, th)
+		// and back
+		d := r.n - 1
+		m2, ok := w.refitGroup(r, x, y, d, th[0])
+		if !ok || m2 != m {
+			t.Fatalf("trial %d: the death sees %d neighbours, the birth saw %d", trial, m2, m)
+		}
+		for k := 0; k < m; k++ {
+			if rf.idx[k] != idx[k] || rf.f[k] != newF[k] {
+				t.Fatalf("trial %d: the death's group differs from the birth's", trial)
+			}
+		}
+		copy(rf.nf[:m], old)
+		laD := w.refitDeathRatio(r, d, m)
+		if !(math.Abs(laB+laD) < 1e-3) {
+			t.Errorf("trial %d: ln α of the refit birth %.6f and of its reverse death %.6f do not cancel", trial, laB, laD)
+		}
+		w.commit(r)
+		w.setRefits(r, m)
+		r.remove(d)
+
+		// a flux-group update of source j and its undoing
+		m, ok = w.refitGroup(r, r.x[j], r.y[j], j, r.th[j])
+		if !ok {
+			continue
+		}
+		old = append(old[:0], rf.f[:m+1]...)
+		for k := 0; k <= m; k++ {
+			rf.nf[k] = math.Max(old[k]*(0.8+0.4*rng.Float64()), kind.Flux.Min)
+		}
+		laF := w.fluxGroupRatio(r, j, m)
+		w.commit(r)
+		w.setRefits(r, m)
+		r.th[j] = rf.nf[m]
+		if _, ok := w.refitGroup(r, r.x[j], r.y[j], j, r.th[j]); !ok {
+			t.Fatal("the group became singular")
+		}
+		copy(rf.nf[:m+1], old)
+		laR := w.fluxGroupRatio(r, j, m)
+		if !(math.Abs(laF+laR) < 1e-3) {
+			t.Errorf("trial %d: ln α of a flux-group update %.6f and of its reverse %.6f do not cancel", trial, laF, laR)
+		}
+		w.commit(r)
+		w.setRefits(r, m)
+		r.th[j] = rf.nf[m]
+		tested++
+	}
+	if tested < 20 {
+		t.Fatalf("only %d of 40 trials had neighbours", tested)
+	}
+}
