@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"testing"
 
 	"github.com/probcat/probcat/model"
@@ -361,5 +362,32 @@ func TestRefitReversible(t *testing.T) {
 	}
 	if tested < 20 {
 		t.Fatalf("only %d of 40 trials had neighbours", tested)
+	}
+}
+
+// TestRefitDeterministicAcrossThreads checks that with the refit moves on, the same seed
+// gives identical samples whatever the number of threads.
+func TestRefitDeterministicAcrossThreads(t *testing.T) {
+	img, _, kind := testField(t, 80, 70, 0.03, 5)
+	run := func(threads int) []Sample {
+		cfg := smallRun(threads, 2)
+		cfg.Weights = MoveWeights{Move: 80, BirthDeath: 20, SplitMerge: 40, Refit: 40, FluxGroup: 20}
+		return runAll(t, img, kind, cfg)
+	}
+	ref := run(1)
+	var st [NumMoveTypes]MoveStats
+	for _, s := range ref {
+		for m := range st {
+			st[m].Accepted += s.Moves[m].Accepted
+		}
+	}
+	if st[RefitBirth].Accepted == 0 || st[RefitDeath].Accepted == 0 || st[FluxGroup].Accepted == 0 {
+		t.Fatalf("refit moves accepted: birth %d, death %d, flux group %d; the test needs all three",
+			st[RefitBirth].Accepted, st[RefitDeath].Accepted, st[FluxGroup].Accepted)
+	}
+	for _, th := range []int{2, 4} {
+		if got := run(th); !reflect.DeepEqual(ref, got) {
+			t.Errorf("threads=%d differs from threads=1", th)
+		}
 	}
 }
