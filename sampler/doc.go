@@ -29,8 +29,13 @@
 // separation, flux-weighted centroid kept, Jacobian = flux), and emit and absorb (a source
 // hands part of its flux to a new source drawn from the birth density, or all of its flux to a
 // neighbour that stays put, Jacobian = flux; off by default, MoveWeights.Transfer, as on M2
-// they are accepted only 0.1 % of the time). Globally: the background level (Metropolis,
-// flat prior) and the power-law slope of the flux prior (Metropolis, flat on (1, MaxSlope]).
+// they are accepted only 0.1 % of the time), and, off by default (MoveWeights.Refit,
+// MoveWeights.FluxGroup), refit births and deaths and flux-group updates: a birth or death
+// that redraws the fluxes of up to RefitNeighbours neighbours from the Gaussian of their
+// least-squares fluxes given the new configuration, and a joint redraw of the fluxes of a
+// source and its neighbours from the same Gaussian (see refit.go). Globally: the background
+// level (Metropolis, flat prior) and the power-law slope of the flux prior (Metropolis, flat on
+// (1, MaxSlope]).
 // Every acceptance ratio is written out next to its code.
 //
 // # Passes and regions
