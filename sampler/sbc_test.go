@@ -18,6 +18,17 @@ import (
 // over 4 bins, p > 0.001) and the 90 % interval of N must hold the truth in at least 30 of 40
 // fields (P < 0.003 for a calibrated sampler; the interval is randomised, as N is discrete).
 func TestSimulationBasedCalibration(t *testing.T) {
+	sbcCheck(t, DefaultConfig().Weights)
+}
+
+// TestSimulationBasedCalibrationRefit is the same check with refit births and deaths in place
+// of births and deaths, and flux-group updates.
+func TestSimulationBasedCalibrationRefit(t *testing.T) {
+	sbcCheck(t, MoveWeights{Move: 80, SplitMerge: 40, Refit: 40, FluxGroup: 20})
+}
+
+// sbcCheck runs the small SBC with the given move weights.
+func sbcCheck(t *testing.T, weights MoveWeights) {
 	if testing.Short() {
 		t.Skip("SBC takes several seconds")
 	}
@@ -58,6 +69,7 @@ func TestSimulationBasedCalibration(t *testing.T) {
 				cfg.WeightsFromBackground, cfg.ExactStamps = true, true
 				cfg.Proposals, cfg.RegionProposals, cfg.BurnIn, cfg.Threads = 100, 4, 15, 1
 				cfg.Seed = uint64(1000 + i)
+				cfg.Weights = weights
 				samples := collectQuiet(img, &model.PointSource{PSF: p, Flux: fp}, cfg, cfg.BurnIn+draws)
 				if samples == nil {
 					out[i].err = context.Canceled
