@@ -35,10 +35,12 @@ const (
 	RefitBirth     // a birth that redraws its neighbours' fluxes
 	RefitDeath     // a death that redraws its neighbours' fluxes
 	FluxGroup      // a joint redraw of the fluxes of a source and its neighbours
+	RefitSplit     // a split that redraws its neighbours' fluxes
+	RefitMerge     // a merge that redraws its neighbours' fluxes
 	NumMoveTypes
 )
 
-var moveNames = [NumMoveTypes]string{"move", "birth", "death", "split", "merge", "emit", "absorb", "background", "slope", "refit-birth", "refit-death", "flux-group"}
+var moveNames = [NumMoveTypes]string{"move", "birth", "death", "split", "merge", "emit", "absorb", "background", "slope", "refit-birth", "refit-death", "flux-group", "refit-split", "refit-merge"}
 
 // String returns the name used in output columns ("move", "birth", …).
 func (m MoveType) String() string {

@@ -10,11 +10,12 @@ import (
 
 // MoveWeights are the relative frequencies of the proposal types within a region. Births and
 // deaths share BirthDeath equally, splits and merges SplitMerge, emits and absorbs Transfer,
-// refit births and refit deaths Refit (so the selection probabilities of each pair cancel in
-// the acceptance ratios). FluxGroup is the joint flux update of a source and its neighbours.
-// SplitMerge, Transfer, Refit and FluxGroup apply to point sources only.
+// refit births and refit deaths Refit, refit splits and refit merges RefitSplitMerge (so the
+// selection probabilities of each pair cancel in the acceptance ratios). FluxGroup is the
+// joint flux update of a source and its neighbours. All but Move and BirthDeath apply to
+// point sources only.
 type MoveWeights struct {
-	Move, BirthDeath, SplitMerge, Transfer, Refit, FluxGroup float64
+	Move, BirthDeath, SplitMerge, Transfer, Refit, FluxGroup, RefitSplitMerge float64
 }
 
 // Config holds every setting of a sampling run.
@@ -166,15 +167,15 @@ func (c Config) Validate() error {
 		return fmt.Errorf("split scale must be positive, got %g", c.SplitScale)
 	}
 	w := c.Weights
-	for _, v := range []float64{w.Move, w.BirthDeath, w.SplitMerge, w.Transfer, w.Refit, w.FluxGroup} {
+	for _, v := range []float64{w.Move, w.BirthDeath, w.SplitMerge, w.Transfer, w.Refit, w.FluxGroup, w.RefitSplitMerge} {
 		if !(v >= 0) || math.IsInf(v, 0) {
 			return fmt.Errorf("move weights must be finite and not negative, got %+v", w)
 		}
 	}
-	if w.Move+w.BirthDeath+w.SplitMerge+w.Transfer+w.Refit+w.FluxGroup <= 0 {
+	if w.Move+w.BirthDeath+w.SplitMerge+w.Transfer+w.Refit+w.FluxGroup+w.RefitSplitMerge <= 0 {
 		return errors.New("move weights are all zero")
 	}
-	if w.Refit+w.FluxGroup > 0 {
+	if w.Refit+w.FluxGroup+w.RefitSplitMerge > 0 {
 		switch {
 		case c.RefitNeighbours < 1 || c.RefitNeighbours > maxRefit:
 			return fmt.Errorf("refit neighbours must lie in [1, %d], got %d", maxRefit, c.RefitNeighbours)

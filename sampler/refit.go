@@ -29,26 +29,33 @@ import (
 // maxRefit bounds Config.RefitNeighbours.
 const maxRefit = 4
 
-// maxChanges is the most sources one proposal adds or removes (worker.add): a flux-group
-// update's old and new light for each of its up to maxRefit+1 members.
-const maxChanges = 2 * (maxRefit + 1)
+// maxMembers is the most members of a least-squares system: the neighbours plus a split's
+// parent and two children.
+const maxMembers = maxRefit + 3
 
-// refitScratch holds a worker's buffers for the refit moves. The group has m members,
-// indexed 0…m−1; in a refit birth or death the last member is the source born or dying.
+// maxChanges is the most sources one proposal adds or removes (worker.add): a refit split's
+// parent and children and the old and new light of each neighbour.
+const maxChanges = 3 + 2*maxRefit
+
+// refitScratch holds a worker's buffers for the refit moves. The system has n members,
+// indexed 0…n−1: the m neighbours first, then the sources the move is about (the source born
+// or dying, the source whose group it is, or a split's parent and children).
 type refitScratch struct {
 	idx  [maxRefit]int     // region indices of the neighbours, nearest first
 	dist [maxRefit]float64 // their squared distances
-	x, y [maxRefit + 1]float64
-	f    [maxRefit + 1]float64 // fluxes now (0 for a source not yet born)
-	g    [(maxRefit + 1) * (maxRefit + 1)]float64
-	l    [(maxRefit + 1) * (maxRefit + 1)]float64 // Cholesky factor of g, lower triangle
-	b    [maxRefit + 1]float64
-	mu   [maxRefit + 1]float64 // a conditional mean (of the first n members)
-	mu2  [maxRefit + 1]float64 // the other direction's conditional mean
-	v    [maxRefit + 1]float64 // scratch vector
-	nf   [maxRefit + 1]float64 // proposed fluxes
-	r0   []float64             // R₀ over the box
-	psi  []float32             // the unit stamps over the box, one after another
+	x, y [maxMembers]float64
+	f    [maxMembers]float64 // fluxes now (0 for a source not in the model)
+	g    [maxMembers * maxMembers]float64
+	l    [maxMembers * maxMembers]float64 // Cholesky factor of g's leading block, lower triangle
+	b    [maxMembers]float64
+	fix  [maxMembers]float64 // the fluxes condMean holds fixed
+	mu   [maxMembers]float64 // a conditional mean (of the first n members)
+	mu2  [maxMembers]float64 // the other direction's conditional mean
+	v    [maxMembers]float64 // scratch vector
+	nf   [maxMembers]float64 // proposed fluxes
+	one  [1]float64          // a flux for the prior's log density
+	r0   []float64           // R₀ over the box
+	psi  []float32           // the unit stamps over the box, one after another
 }
 
 // refitBuf returns the worker's refit buffers, allocating them on first use.
@@ -59,16 +66,16 @@ func (w *worker) refitBuf() *refitScratch {
 	return w.rf
 }
 
-// neighbours finds the group of a source at (x, y): the region sources other than skip
-// within Config.RefitRadius, at most Config.RefitNeighbours of them, nearest first. It fills
-// rf.idx and rf.x, rf.y, rf.f for them and returns their number m.
-func (w *worker) neighbours(r *region, x, y float64, skip int) int {
+// neighbours finds the group of a source at (x, y): the region sources other than skip and
+// skip2 within Config.RefitRadius, at most Config.RefitNeighbours of them, nearest first. It
+// fills rf.idx and rf.x, rf.y, rf.f for them and returns their number m.
+func (w *worker) neighbours(r *region, x, y float64, skip, skip2 int) int {
 	c, rf := w.c, w.refitBuf()
 	K := c.cfg.RefitNeighbours
 	d2max := c.cfg.RefitRadius * c.cfg.RefitRadius
 	m := 0
 	for i := 0; i < r.n; i++ {
-		if i == skip {
+		if i == skip || i == skip2 {
 			continue
 		}
 		d2 := (r.x[i]-x)*(r.x[i]-x) + (r.y[i]-y)*(r.y[i]-y)
@@ -90,10 +97,11 @@ func (w *worker) neighbours(r *region, x, y float64, skip int) int {
 	return m
 }
 
-// system computes G and b for the n group members in rf.x, rf.y, rf.f (members of flux 0 are
-// absent from the model) and factorises G; it returns false when G is not positive definite
-// (a member whose stamp falls on zero-weight pixels only), which depends on positions only.
-func (w *worker) system(n int) bool {
+// system computes G and b for the n members in rf.x, rf.y, rf.f (members of flux 0 are absent
+// from the model) and factorises the leading nfac×nfac block of G; it returns false when that
+// block is not positive definite (a member whose stamp falls on zero-weight pixels only),
+// which depends on positions only.
+func (w *worker) system(n, nfac int) bool {
 	c, rf := w.c, w.refitBuf()
 	W := c.w
 	// the box of the stamps ψ, cut where a source of flux f_min is (ψ only has to be the same
@@ -115,7 +123,7 @@ func (w *worker) system(n int) bool {
 		rf.r0 = make([]float64, area)
 	}
 	if cap(rf.psi) < n*area {
-		rf.psi = make([]float32, (maxRefit+1)*area)
+		rf.psi = make([]float32, maxMembers*area)
 	}
 	r0, psi := rf.r0[:area], rf.psi[:n*area]
 	// R₀ = residual + the present members' light as the model renders it
@@ -168,16 +176,16 @@ func (w *worker) system(n int) bool {
 			}
 		}
 	}
-	return cholesky(rf.g[:n*n], rf.l[:n*n], n)
+	return cholesky(rf.g[:n*n], rf.l[:n*n], n, nfac)
 }
 
-// cholesky factorises the n×n symmetric matrix a (row-major) as L Lᵀ, writing L's lower
-// triangle into l; it returns false when a is not positive definite. The groups have at most
-// maxRefit+1 members, so a hand-written loop on fixed arrays keeps the proposals free of
-// allocations.
-func cholesky(a, l []float64, n int) bool {
+// cholesky factorises the leading nfac×nfac block of the n×n symmetric matrix a (row-major,
+// row pitch n) as L Lᵀ, writing L's lower triangle into l (same pitch); it returns false when
+// that block is not positive definite. The systems have at most maxMembers members, so a
+// hand-written loop on fixed arrays keeps the proposals free of allocations.
+func cholesky(a, l []float64, n, nfac int) bool {
 	clear(l)
-	for j := 0; j < n; j++ {
+	for j := 0; j < nfac; j++ {
 		d := a[j*n+j]
 		for k := 0; k < j; k++ {
 			d -= l[j*n+k] * l[j*n+k]
@@ -187,7 +195,7 @@ func cholesky(a, l []float64, n int) bool {
 		}
 		d = math.Sqrt(d)
 		l[j*n+j] = d
-		for i := j + 1; i < n; i++ {
+		for i := j + 1; i < nfac; i++ {
 			s := a[i*n+j]
 			for k := 0; k < j; k++ {
 				s -= l[i*n+k] * l[j*n+k]
@@ -223,14 +231,14 @@ func solveUpper(l []float64, N, n int, v []float64) {
 	}
 }
 
-// condMean writes into mu the mean of the first n of the N members given that member n (when
-// n < N) has flux fn: G_nn⁻¹ (b_n − fn G_{n,last}), the least-squares fluxes of the first n on
-// R₀ − fn ψ_n.
-func (rf *refitScratch) condMean(N, n int, fn float64, mu []float64) {
+// condMean writes into mu the mean of the first n of the N members given that members n…N−1
+// have the fluxes rf.fix[0:N−n]: G_nn⁻¹ (b_n − Σ_e fix_e G_{n,e}), the least-squares fluxes of
+// the first n on R₀ − Σ_e fix_e ψ_e.
+func (rf *refitScratch) condMean(N, n int, mu []float64) {
 	for j := 0; j < n; j++ {
 		mu[j] = rf.b[j]
-		if n < N {
-			mu[j] -= fn * rf.g[j*N+n]
+		for e := n; e < N; e++ {
+			mu[j] -= rf.fix[e-n] * rf.g[j*N+e]
 		}
 	}
 	solveLower(rf.l[:], N, n, mu)
@@ -284,9 +292,9 @@ func (rf *refitScratch) lastMarginal(n int) (spr, spp float64) {
 
 // logPriorFlux is the flux prior's log density of one flux.
 func (w *worker) logPriorFlux(f float64) float64 {
-	t := w.t1[:1]
-	t[0] = f
-	return w.c.kind.LogPrior(t)
+	rf := w.refitBuf()
+	rf.one[0] = f
+	return w.c.kind.LogPrior(rf.one[:])
 }
 
 // refitGroup finds the group of a source at (x, y) with flux f (0 for one not yet born): the
@@ -294,9 +302,9 @@ func (w *worker) logPriorFlux(f float64) float64 {
 // group's least-squares system and returns m, with ok false when G is singular.
 func (w *worker) refitGroup(r *region, x, y float64, skip int, f float64) (m int, ok bool) {
 	rf := w.refitBuf()
-	m = w.neighbours(r, x, y, skip)
+	m = w.neighbours(r, x, y, skip, -1)
 	rf.x[m], rf.y[m], rf.f[m] = x, y, f
-	return m, w.system(m + 1)
+	return m, w.system(m+1, m+1)
 }
 
 // addRefits records the change of the m neighbours' fluxes from rf.f to rf.nf and returns
@@ -354,7 +362,8 @@ func (w *worker) refitBirth(r *region) bool {
 	if math.IsInf(c.kind.LogPrior(th), -1) {
 		return false
 	}
-	rf.condMean(n, m, th[0], rf.mu[:]) // μ_b
+	rf.fix[0] = th[0]
+	rf.condMean(n, m, rf.mu[:]) // μ_b
 	if !w.drawFluxes(n, m, rf.mu[:]) {
 		return false
 	}
@@ -385,8 +394,10 @@ func (w *worker) refitBirthRatio(r *region, m int, x, y, lnb float64, th []float
 	lp := c.kind.LogPrior(th)
 	mu, tau := c.fluxGuess(rf.lastMarginal(n))
 	lnbth := c.lnBirthFlux(f, lp, mu, tau)
-	rf.condMean(n, m, f, rf.mu[:])  // μ_b
-	rf.condMean(n, m, 0, rf.mu2[:]) // μ_d
+	rf.fix[0] = f
+	rf.condMean(n, m, rf.mu[:]) // μ_b
+	rf.fix[0] = 0
+	rf.condMean(n, m, rf.mu2[:]) // μ_d
 	s2 := c.cfg.RefitScale * c.cfg.RefitScale
 	dlq := (-rf.quad(n, m, rf.f[:], rf.mu2[:]) + rf.quad(n, m, rf.nf[:], rf.mu[:])) / (2 * s2)
 	w.begin()
@@ -409,7 +420,8 @@ func (w *worker) refitDeath(r *region) bool {
 	if !ok {
 		return false
 	}
-	rf.condMean(m+1, m, 0, rf.mu[:]) // μ_d
+	rf.fix[0] = 0
+	rf.condMean(m+1, m, rf.mu[:]) // μ_d
 	if !w.drawFluxes(m+1, m, rf.mu[:]) {
 		return false
 	}
@@ -437,8 +449,10 @@ func (w *worker) refitDeathRatio(r *region, d, m int) float64 {
 	lp := c.kind.LogPrior(r.th[d : d+1])
 	mu, tau := c.fluxGuess(rf.lastMarginal(n))
 	lnbth := c.lnBirthFlux(f, lp, mu, tau)
-	rf.condMean(n, m, 0, rf.mu[:])  // μ_d
-	rf.condMean(n, m, f, rf.mu2[:]) // μ_b
+	rf.fix[0] = 0
+	rf.condMean(n, m, rf.mu[:]) // μ_d
+	rf.fix[0] = f
+	rf.condMean(n, m, rf.mu2[:]) // μ_b
 	s2 := c.cfg.RefitScale * c.cfg.RefitScale
 	dlq := (-rf.quad(n, m, rf.f[:], rf.mu2[:]) + rf.quad(n, m, rf.nf[:], rf.mu[:])) / (2 * s2)
 	w.begin()
@@ -463,7 +477,7 @@ func (w *worker) fluxGroup(r *region) bool {
 	if !ok {
 		return false
 	}
-	rf.condMean(m+1, m+1, 0, rf.mu[:])
+	rf.condMean(m+1, m+1, rf.mu[:])
 	if !w.drawFluxes(m+1, m+1, rf.mu[:]) {
 		return false
 	}
@@ -485,7 +499,7 @@ func (w *worker) fluxGroup(r *region) bool {
 func (w *worker) fluxGroupRatio(r *region, k, m int) float64 {
 	c, rf := w.c, w.refitBuf()
 	n := m + 1
-	rf.condMean(n, n, 0, rf.mu[:])
+	rf.condMean(n, n, rf.mu[:])
 	s2 := c.cfg.RefitScale * c.cfg.RefitScale
 	dlq := (-rf.quad(n, n, rf.f[:], rf.mu[:]) + rf.quad(n, n, rf.nf[:], rf.mu[:])) / (2 * s2)
 	w.begin()
@@ -494,4 +508,56 @@ func (w *worker) fluxGroupRatio(r *region, k, m int) float64 {
 	w.add(r.x[k], r.y[k], r.th[k:k+1], -1)
 	w.add(r.x[k], r.y[k], rf.nf[m:m+1], 1)
 	return w.eval(false) + dlp + dlq
+}
+
+// refitPair is the neighbour refit of a refit split (split true) or refit merge: between a
+// parent (x, y) of flux f and two children at (cx[i], cy[i]) of fluxes cf[i], the children
+// keeping the parent's flux-weighted centroid (x, y). The group is the neighbours of (x, y)
+// other than the region sources skip and skip2 (the parent, or the two children), none of
+// which moves, so a split and the merge that undoes it see the same group. The system's
+// members are the m neighbours, the parent (member m) and the children (m+1, m+2); R₀ is the
+// residual without the neighbours and without the parent (split) or the children (merge), the
+// same in both states. With μ_p and μ_c the neighbours' least-squares fluxes given the parent
+// and given the children, a split draws the neighbours' new fluxes f' from q_c = N(μ_c,
+// s² G_mm⁻¹) and its reverse merge would propose their old fluxes f from q_p = N(μ_p,
+// s² G_mm⁻¹); a merge the other way round. It records the neighbours' change and returns m
+// and the terms they add to the split's or merge's ln α:
+//
+//	Σ_k [ln p(f'_k) − ln p(f_k)] + ln q_rev(f) − ln q_fwd(f'), with ln q(v) = −½ Q(v, μ)/s²
+//
+// (Q as for refitBirthRatio; the normalisations cancel); ok is false when G_mm is singular or
+// a new flux falls below f_min.
+func (w *worker) refitPair(r *region, skip, skip2 int, x, y, f float64, cx, cy, cf [2]float64, split bool) (dl float64, m int, ok bool) {
+	c, rf := w.c, w.refitBuf()
+	m = w.neighbours(r, x, y, skip, skip2)
+	if m == 0 {
+		return 0, 0, true
+	}
+	n := m + 3
+	rf.x[m], rf.y[m], rf.f[m] = x, y, 0
+	for i := 0; i < 2; i++ {
+		rf.x[m+1+i], rf.y[m+1+i], rf.f[m+1+i] = cx[i], cy[i], 0
+	}
+	if split {
+		rf.f[m] = f
+	} else {
+		rf.f[m+1], rf.f[m+2] = cf[0], cf[1]
+	}
+	if !w.system(n, m) {
+		return 0, 0, false
+	}
+	rf.fix[0], rf.fix[1], rf.fix[2] = f, 0, 0
+	rf.condMean(n, m, rf.mu[:]) // μ_p
+	rf.fix[0], rf.fix[1], rf.fix[2] = 0, cf[0], cf[1]
+	rf.condMean(n, m, rf.mu2[:]) // μ_c
+	fwd, rev := rf.mu2[:], rf.mu[:]
+	if !split {
+		fwd, rev = rev, fwd
+	}
+	if !w.drawFluxes(n, m, fwd) {
+		return 0, 0, false
+	}
+	s2 := c.cfg.RefitScale * c.cfg.RefitScale
+	dl = (-rf.quad(n, m, rf.f[:], rev) + rf.quad(n, m, rf.nf[:], fwd)) / (2 * s2)
+	return dl + w.addRefits(r, m), m, true
 }

@@ -186,12 +186,13 @@ func TestFluxGroupExact(t *testing.T) {
 	}
 }
 
-// TestRefitBirthDeathExact compares, on two blended sources near f_min, the posterior of N
-// and of the total flux sampled by refit births and deaths (with moves and flux-group
-// updates, no plain births, deaths, splits or merges) against the one sampled by the
-// existing moves: P(N = k) and the mean total flux must agree within 4 standard errors
-// (from the effective sample sizes of both chains).
-func TestRefitBirthDeathExact(t *testing.T) {
+// TestRefitExact compares, on two blended sources near f_min, the posterior of N and of the
+// total flux sampled with the refit moves against the one sampled by the existing moves:
+// refit births and deaths (with moves and flux-group updates, no plain births, deaths, splits
+// or merges), then refit splits and merges (with moves, births and deaths). P(N = k) and the
+// mean total flux must agree within 4 standard errors (from the effective sample sizes of
+// both chains).
+func TestRefitExact(t *testing.T) {
 	img, kind, _ := blend(t, refitFmin, refitSep, refitF1, refitF2)
 	run := func(w MoveWeights, seed uint64) (ns, ft []float64, st [NumMoveTypes]MoveStats) {
 		cfg := DefaultConfig()
@@ -214,43 +215,55 @@ func TestRefitBirthDeathExact(t *testing.T) {
 		return ns, ft, st
 	}
 	nRef, fRef, _ := run(MoveWeights{Move: 80, BirthDeath: 40, SplitMerge: 40}, 21)
-	nNew, fNew, st := run(MoveWeights{Move: 80, Refit: 80, FluxGroup: 20}, 22)
-	for _, m := range []MoveType{RefitBirth, RefitDeath, FluxGroup} {
-		t.Logf("%s: acceptance %.3f over %d", m, st[m].Rate(), st[m].Proposed)
-	}
 	eRef := EffectiveSampleSize([][]float64{nRef})
-	eNew := EffectiveSampleSize([][]float64{nNew})
-	t.Logf("ESS of N: existing moves %.0f, refit moves %.0f of %d samples", eRef, eNew, len(nRef))
-	if !(eRef >= 100) || !(eNew >= 100) {
-		t.Fatalf("N hardly moves: ESS %.0f (existing moves), %.0f (refit moves)", eRef, eNew)
-	}
-	frac := func(ns []float64, k int) float64 {
-		c := 0
-		for _, n := range ns {
-			if int(n) == k {
-				c++
+	for _, tc := range []struct {
+		name    string
+		weights MoveWeights
+		moves   []MoveType
+	}{
+		{"refit births and deaths", MoveWeights{Move: 80, Refit: 80, FluxGroup: 20}, []MoveType{RefitBirth, RefitDeath, FluxGroup}},
+		{"refit splits and merges", MoveWeights{Move: 80, BirthDeath: 40, RefitSplitMerge: 40}, []MoveType{RefitSplit, RefitMerge}},
+	} {
+		nNew, fNew, st := run(tc.weights, 22)
+		for _, m := range tc.moves {
+			t.Logf("%s: %s acceptance %.3f over %d", tc.name, m, st[m].Rate(), st[m].Proposed)
+			if st[m].Accepted == 0 {
+				t.Errorf("%s: no %s accepted", tc.name, m)
 			}
 		}
-		return float64(c) / float64(len(ns))
-	}
-	for k := 0; k <= 5; k++ {
-		a, b := frac(nRef, k), frac(nNew, k)
-		p := (a + b) / 2
-		if p == 0 {
-			continue
+		eNew := EffectiveSampleSize([][]float64{nNew})
+		t.Logf("%s: ESS of N: existing moves %.0f, refit moves %.0f of %d samples", tc.name, eRef, eNew, len(nRef))
+		if !(eRef >= 100) || !(eNew >= 100) {
+			t.Fatalf("%s: N hardly moves: ESS %.0f (existing moves), %.0f (refit moves)", tc.name, eRef, eNew)
 		}
-		se := math.Sqrt(p * (1 - p) * (1/eRef + 1/eNew))
-		t.Logf("P(N = %d): existing %.4f, refit %.4f (z %.2f)", k, a, b, (b-a)/se)
-		if math.Abs(b-a) > 4*se {
-			t.Errorf("P(N = %d): existing moves %.4f, refit moves %.4f (%.1f standard errors)", k, a, b, (b-a)/se)
+		frac := func(ns []float64, k int) float64 {
+			c := 0
+			for _, n := range ns {
+				if int(n) == k {
+					c++
+				}
+			}
+			return float64(c) / float64(len(ns))
 		}
-	}
-	ma, va := meanVar(fRef)
-	mb, vb := meanVar(fNew)
-	se := math.Sqrt(va/EffectiveSampleSize([][]float64{fRef}) + vb/EffectiveSampleSize([][]float64{fNew}))
-	t.Logf("mean total flux: existing %.1f, refit %.1f (z %.2f)", ma, mb, (mb-ma)/se)
-	if math.Abs(mb-ma) > 4*se {
-		t.Errorf("mean total flux: existing moves %.1f, refit moves %.1f (%.1f standard errors)", ma, mb, (mb-ma)/se)
+		for k := 0; k <= 5; k++ {
+			a, b := frac(nRef, k), frac(nNew, k)
+			p := (a + b) / 2
+			if p == 0 {
+				continue
+			}
+			se := math.Sqrt(p * (1 - p) * (1/eRef + 1/eNew))
+			t.Logf("%s: P(N = %d): existing %.4f, refit %.4f (z %.2f)", tc.name, k, a, b, (b-a)/se)
+			if math.Abs(b-a) > 4*se {
+				t.Errorf("%s: P(N = %d): existing moves %.4f, refit moves %.4f (%.1f standard errors)", tc.name, k, a, b, (b-a)/se)
+			}
+		}
+		ma, va := meanVar(fRef)
+		mb, vb := meanVar(fNew)
+		se := math.Sqrt(va/EffectiveSampleSize([][]float64{fRef}) + vb/EffectiveSampleSize([][]float64{fNew}))
+		t.Logf("%s: mean total flux: existing %.1f, refit %.1f (z %.2f)", tc.name, ma, mb, (mb-ma)/se)
+		if math.Abs(mb-ma) > 4*se {
+			t.Errorf("%s: mean total flux: existing moves %.1f, refit moves %.1f (%.1f standard errors)", tc.name, ma, mb, (mb-ma)/se)
+		}
 	}
 }
 
@@ -390,4 +403,12 @@ func TestRefitDeterministicAcrossThreads(t *testing.T) {
 			t.Errorf("threads=%d differs from threads=1", th)
 		}
 	}
+}
+
+// TestPriorRecoveryRefitSplitMerge changes N only through refit splits and merges, with a
+// refit radius as wide as the merge kernel so that most of them redraw neighbours' fluxes.
+func TestPriorRecoveryRefitSplitMerge(t *testing.T) {
+	priorRecoveryWithout(t, MoveWeights{Move: 40, RefitSplitMerge: 80}, func(c *Config) {
+		c.RefitRadius, c.RefitScale = 8, 2
+	})
 }

@@ -42,6 +42,8 @@ func main() {
 	flag.Float64Var(&cfg.SplitScale, "split-scale", cfg.SplitScale, "split separation and merge kernel scale, pixels")
 	flag.Float64Var(&cfg.Weights.BirthDeath, "birth-death", cfg.Weights.BirthDeath, "weight of births and deaths")
 	flag.Float64Var(&cfg.Weights.Refit, "refit", cfg.Weights.Refit, "weight of refit births and deaths (neighbours' fluxes redrawn)")
+	flag.Float64Var(&cfg.Weights.SplitMerge, "split-merge", cfg.Weights.SplitMerge, "weight of splits and merges")
+	flag.Float64Var(&cfg.Weights.RefitSplitMerge, "refit-split-merge", cfg.Weights.RefitSplitMerge, "weight of refit splits and merges (neighbours' fluxes redrawn)")
 	flag.Float64Var(&cfg.Weights.FluxGroup, "flux-group", cfg.Weights.FluxGroup, "weight of joint flux updates of a source and its neighbours")
 	flag.IntVar(&cfg.RefitNeighbours, "refit-neighbours", cfg.RefitNeighbours, "most neighbours a refit move redraws")
 	flag.Float64Var(&cfg.RefitRadius, "refit-radius", cfg.RefitRadius, "neighbours of the refit moves lie within this many pixels")
