@@ -57,13 +57,24 @@ func cpuTime() float64 {
 // It reports µs per PCAT proposal and per region proposal; PCAT takes 920 µs per proposal.
 func BenchmarkM2Proposals(b *testing.B) { benchM2(b, m2Config()) }
 
-// BenchmarkM2ProposalsRefit is BenchmarkM2Proposals with refit births and deaths in place of
-// births and deaths, and flux-group updates (MoveWeights 80 : 0 : 40 : 0 : 40 : 20), from the
-// same burnt-in state.
+// BenchmarkM2ProposalsRefit is BenchmarkM2Proposals, from the same burnt-in state, with refit
+// births and deaths in place of births and deaths plus flux-group updates (birth-death: move
+// 80, split/merge 40, refit 40, flux group 20), and with refit splits and merges in place of
+// splits and merges (split-merge: move 80, birth/death 40, refit split/merge 40).
 func BenchmarkM2ProposalsRefit(b *testing.B) {
-	cfg := m2Config()
-	cfg.Weights = MoveWeights{Move: 80, SplitMerge: 40, Refit: 40, FluxGroup: 20}
-	benchM2(b, cfg)
+	for _, bc := range []struct {
+		name string
+		w    MoveWeights
+	}{
+		{"birth-death", MoveWeights{Move: 80, SplitMerge: 40, Refit: 40, FluxGroup: 20}},
+		{"split-merge", MoveWeights{Move: 80, BirthDeath: 40, RefitSplitMerge: 40}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			cfg := m2Config()
+			cfg.Weights = bc.w
+			benchM2(b, cfg)
+		})
+	}
 }
 
 // benchM2 runs the M2 benchmarks with cfg, starting from the state of a chain with the default
