@@ -59,6 +59,8 @@ func main() {
 	threads := flag.Int("threads", runtime.NumCPU(), "fields sampled at once")
 	flag.Float64Var(&s.weights.BirthDeath, "birth-death", s.weights.BirthDeath, "weight of births and deaths")
 	flag.Float64Var(&s.weights.Refit, "refit", s.weights.Refit, "weight of refit births and deaths (neighbours' fluxes redrawn)")
+	flag.Float64Var(&s.weights.SplitMerge, "split-merge", s.weights.SplitMerge, "weight of splits and merges")
+	flag.Float64Var(&s.weights.RefitSplitMerge, "refit-split-merge", s.weights.RefitSplitMerge, "weight of refit splits and merges (neighbours' fluxes redrawn)")
 	flag.Float64Var(&s.weights.FluxGroup, "flux-group", s.weights.FluxGroup, "weight of joint flux updates of a source and its neighbours")
 	flag.Parse()
 	start := time.Now()
