@@ -90,8 +90,8 @@ type Config struct {
 	// scale of the merge partner choice.
 	SplitScale float64
 	// RefitNeighbours is the largest number of neighbours (1 to 4) whose fluxes a refit birth,
-	// refit death or flux-group update redraws: the nearest region sources within RefitRadius
-	// pixels.
+	// death, split or merge or a flux-group update redraws: the nearest region sources within
+	// RefitRadius pixels.
 	RefitNeighbours int
 	// RefitRadius is the distance in pixels within which sources count as neighbours for the
 	// refit moves.

@@ -6,13 +6,13 @@ import (
 	"github.com/probcat/probcat/render"
 )
 
-// Births, deaths and flux updates that refit the fluxes of a group of overlapping sources.
+// Births, deaths, splits, merges and flux updates that refit the fluxes of a group of
+// overlapping sources.
 //
 // With the positions of a group of point sources fixed and the pixel weights w fixed, ln L is
 // quadratic in the group's fluxes f: with ψ_j the unit stamp of member j (its PSF stamp, cut
-// where a source of flux f_min is, Chain.radiusFor)
-// and R₀ the residual without the group's light (the residual plus the members' light as the
-// model renders it), ln L = −½ (f − μ)ᵀ G (f − μ) + const, with the Gram matrix
+// where a source of flux f_min is, Chain.radiusFor) and R₀ the residual without the group's
+// light (the residual plus the members' light as the model renders it), ln L = −½ (f − μ)ᵀ G (f − μ) + const, with the Gram matrix
 // G_jk = Σ ψ_j w ψ_k, b_j = Σ ψ_j w R₀ and μ = G⁻¹ b. The moves below draw fluxes from that
 // Gaussian, widened by Config.RefitScale s (covariance s² G⁻¹), and use it only as a proposal:
 // the acceptance ratio takes ΔlnL from worker.eval and the flux prior exactly, so the chain
@@ -23,7 +23,8 @@ import (
 // in the package comment).
 //
 // The group of a source at (x, y) is the (at most Config.RefitNeighbours) region sources
-// nearest to it within Config.RefitRadius pixels, other than itself. It depends on positions
+// nearest to it within Config.RefitRadius pixels, other than itself (and, for a split or
+// merge, other than the parent or the children). It depends on the neighbours' positions
 // only, which none of these moves changes, so a move and its reverse refit the same group.
 
 // maxRefit bounds Config.RefitNeighbours.
