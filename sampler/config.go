@@ -12,8 +12,8 @@ import (
 // deaths share BirthDeath equally, splits and merges SplitMerge, emits and absorbs Transfer,
 // refit births and refit deaths Refit, refit splits and refit merges RefitSplitMerge (so the
 // selection probabilities of each pair cancel in the acceptance ratios). FluxGroup is the
-// joint flux update of a source and its neighbours. All but Move and BirthDeath apply to
-// point sources only.
+// joint flux update of a source and its neighbours. SplitMerge and Transfer apply to kinds
+// whose only parameter is the flux, Refit, FluxGroup and RefitSplitMerge to point sources.
 type MoveWeights struct {
 	Move, BirthDeath, SplitMerge, Transfer, Refit, FluxGroup, RefitSplitMerge float64
 }

@@ -101,8 +101,11 @@ func (w *worker) runRegion(r *region, ri int) {
 	w.pcg.Seed(c.streamSeeds(c.passes, ri+1))
 	wt := c.cfg.Weights
 	sm, tr, rb, fg, rs := wt.SplitMerge, wt.Transfer, wt.Refit, wt.FluxGroup, wt.RefitSplitMerge
+	if c.nparam > 1 {
+		sm, tr = 0, 0 // splits, merges and transfers are defined for flux-only kinds
+	}
 	if c.nparam > 1 || c.table == nil {
-		sm, tr, rb, fg, rs = 0, 0, 0, 0, 0 // defined for point sources only
+		rb, fg, rs = 0, 0, 0 // the refit moves, for point sources with a render table
 	}
 	rb0 := wt.Move + wt.BirthDeath + sm
 	tot := rb0 + rb + fg + rs + tr
