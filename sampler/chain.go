@@ -33,10 +33,15 @@ const (
 	BackgroundStep // global background update
 	FluxPriorStep  // flux-function parameter updates (one proposal per parameter)
 	DensityStep    // count-prior density update (Gibbs, always accepted)
+	RefitBirth     // a birth that redraws its neighbours' fluxes
+	RefitDeath     // a death that redraws its neighbours' fluxes
+	FluxGroup      // a joint redraw of the fluxes of a source and its neighbours
+	RefitSplit     // a split that redraws its neighbours' fluxes
+	RefitMerge     // a merge that redraws its neighbours' fluxes
 	NumMoveTypes
 )
 
-var moveNames = [NumMoveTypes]string{"move", "birth", "death", "split", "merge", "emit", "absorb", "background", "flux_prior", "density"}
+var moveNames = [NumMoveTypes]string{"move", "birth", "death", "split", "merge", "emit", "absorb", "background", "flux_prior", "density", "refit_birth", "refit_death", "flux_group", "refit_split", "refit_merge"}
 
 // String returns the name used in output columns ("move", "birth", …).
 func (m MoveType) String() string {

@@ -9,10 +9,13 @@ import (
 )
 
 // MoveWeights are the relative frequencies of the proposal types within a region. Births and
-// deaths share BirthDeath equally, splits and merges SplitMerge, emits and absorbs Transfer
-// (so the selection probabilities of each pair cancel in the acceptance ratios).
+// deaths share BirthDeath equally, splits and merges SplitMerge, emits and absorbs Transfer,
+// refit births and refit deaths Refit, refit splits and refit merges RefitSplitMerge (so the
+// selection probabilities of each pair cancel in the acceptance ratios). FluxGroup is the
+// joint flux update of a source and its neighbours. SplitMerge and Transfer apply to kinds
+// whose only parameter is the flux, Refit, FluxGroup and RefitSplitMerge to point sources.
 type MoveWeights struct {
-	Move, BirthDeath, SplitMerge, Transfer float64
+	Move, BirthDeath, SplitMerge, Transfer, Refit, FluxGroup, RefitSplitMerge float64
 }
 
 // Config holds every setting of a sampling run.
@@ -94,6 +97,16 @@ type Config struct {
 	// SplitScale is the standard deviation in pixels of the split separation and the length
 	// scale of the merge partner choice.
 	SplitScale float64
+	// RefitNeighbours is the largest number of neighbours (1 to 4) whose fluxes a refit birth,
+	// death, split or merge or a flux-group update redraws: the nearest region sources within
+	// RefitRadius pixels.
+	RefitNeighbours int
+	// RefitRadius is the distance in pixels within which sources count as neighbours for the
+	// refit moves.
+	RefitRadius float64
+	// RefitScale (≥ 1) widens the Gaussian from which the refit moves draw fluxes: its
+	// covariance is RefitScale² times the inverse of the stamps' weighted Gram matrix.
+	RefitScale float64
 }
 
 // DefaultConfig returns PCAT-like settings: 1000 passes per sample, 300 kept samples after a
@@ -123,6 +136,9 @@ func DefaultConfig() Config {
 		ResidualFluxes:  0.5,
 		StepScale:       1,
 		SplitScale:      1,
+		RefitNeighbours: 3,
+		RefitRadius:     4,
+		RefitScale:      1,
 	}
 }
 
@@ -168,13 +184,23 @@ func (c Config) Validate() error {
 		}
 	}
 	w := c.Weights
-	for _, v := range []float64{w.Move, w.BirthDeath, w.SplitMerge, w.Transfer} {
+	for _, v := range []float64{w.Move, w.BirthDeath, w.SplitMerge, w.Transfer, w.Refit, w.FluxGroup, w.RefitSplitMerge} {
 		if !(v >= 0) || math.IsInf(v, 0) {
 			return fmt.Errorf("move weights must be finite and not negative, got %+v", w)
 		}
 	}
-	if w.Move+w.BirthDeath+w.SplitMerge+w.Transfer <= 0 {
+	if w.Move+w.BirthDeath+w.SplitMerge+w.Transfer+w.Refit+w.FluxGroup+w.RefitSplitMerge <= 0 {
 		return errors.New("move weights are all zero")
+	}
+	if w.Refit+w.FluxGroup+w.RefitSplitMerge > 0 {
+		switch {
+		case c.RefitNeighbours < 1 || c.RefitNeighbours > maxRefit:
+			return fmt.Errorf("refit neighbours must lie in [1, %d], got %d", maxRefit, c.RefitNeighbours)
+		case !(c.RefitRadius > 0) || math.IsInf(c.RefitRadius, 0):
+			return fmt.Errorf("refit radius must be positive, got %g", c.RefitRadius)
+		case !(c.RefitScale >= 1) || math.IsInf(c.RefitScale, 0):
+			return fmt.Errorf("refit scale must be at least 1, got %g", c.RefitScale)
+		}
 	}
 	return nil
 }

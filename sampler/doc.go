@@ -34,13 +34,18 @@
 // separation, flux-weighted centroid kept, Jacobian = flux), and emit and absorb (a source
 // hands part of its flux to a new source drawn from the birth density, or all of its flux to a
 // neighbour that stays put, Jacobian = flux; off by default, MoveWeights.Transfer, as on M2
-// they are accepted only 0.1 % of the time). Globally, every few passes: the background level
-// (a Gibbs draw from its Gaussian conditional, or with exact model noise a Fisher-scoring
-// Metropolis–Hastings step after the first half of the minimum burn-in; flat prior), the density of a Poisson count prior
-// with a Gamma hyperprior (model.GammaPoisson; Gibbs, ρ | N ~ Gamma(a + N, b + A)) and the
-// flux function's parameters (Config.SampleFluxPrior: a power law's slope, or a broken power
-// law's break and two slopes; Metropolis under flat hyperpriors). The hyperparameters then
-// join the target:
+// they are accepted only 0.1 % of the time), and, off by default (MoveWeights.Refit,
+// MoveWeights.FluxGroup, MoveWeights.RefitSplitMerge), refit births, deaths, splits and merges
+// and flux-group updates: a move that also redraws the fluxes of up to RefitNeighbours
+// neighbours from the Gaussian of their least-squares fluxes given the new configuration, and a
+// joint redraw of the fluxes of a source and its neighbours from the same Gaussian (see
+// refit.go). Globally, every few passes: the background level (a Gibbs draw from its Gaussian
+// conditional, or with exact model noise a Fisher-scoring Metropolis–Hastings step after the
+// first half of the minimum burn-in; flat prior), the density of a Poisson count prior with a
+// Gamma hyperprior (model.GammaPoisson; Gibbs, ρ | N ~ Gamma(a + N, b + A)) and the flux
+// function's parameters (Config.SampleFluxPrior: a power law's slope by a Gibbs draw under a
+// Gamma hyperprior, or a broken power law's break and two slopes by Metropolis under flat
+// hyperpriors). The hyperparameters then join the target:
 //
 //	π(ρ, φ, s_1..s_N) ∝ p(ρ) p(φ) · P(N | ρ) · Π_i [p(θ_i | φ) / A] · L
 //

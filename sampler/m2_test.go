@@ -57,8 +57,31 @@ func cpuTime() float64 {
 // BenchmarkM2Proposals measures PCAT-style proposals (passes over the active regions) per
 // second on the M2 cutout, one thread, from a chain burnt in for 30 samples of 1000 passes.
 // It reports µs per PCAT proposal and per region proposal; PCAT takes 920 µs per proposal.
-func BenchmarkM2Proposals(b *testing.B) {
-	cfg := m2Config()
+func BenchmarkM2Proposals(b *testing.B) { benchM2(b, m2Config()) }
+
+// BenchmarkM2ProposalsRefit is BenchmarkM2Proposals, from the same burnt-in state, with refit
+// births and deaths in place of births and deaths plus flux-group updates (birth-death: move
+// 80, split/merge 40, refit 40, flux group 20), and with refit splits and merges in place of
+// splits and merges (split-merge: move 80, birth/death 40, refit split/merge 40).
+func BenchmarkM2ProposalsRefit(b *testing.B) {
+	for _, bc := range []struct {
+		name string
+		w    MoveWeights
+	}{
+		{"birth-death", MoveWeights{Move: 80, SplitMerge: 40, Refit: 40, FluxGroup: 20}},
+		{"split-merge", MoveWeights{Move: 80, BirthDeath: 40, RefitSplitMerge: 40}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			cfg := m2Config()
+			cfg.Weights = bc.w
+			benchM2(b, cfg)
+		})
+	}
+}
+
+// benchM2 runs the M2 benchmarks with cfg, starting from the state of a chain with the default
+// settings (m2Config) burnt in for 30 samples.
+func benchM2(b *testing.B, cfg Config) {
 	c := m2WarmChain(b, cfg)
 	b.ResetTimer()
 	cpu0 := cpuTime()
@@ -77,12 +100,12 @@ func BenchmarkM2Proposals(b *testing.B) {
 	b.ReportMetric(float64(len(c.xs)), "sources")
 }
 
-// m2WarmChain returns a chain on the M2 cutout restored from one burnt in for 30 samples of
-// 1000 passes (made once per process).
+// m2WarmChain returns a chain on the M2 cutout with settings cfg, restored from one with the
+// default settings (m2Config) burnt in for 30 samples of 1000 passes (made once per process).
 func m2WarmChain(b *testing.B, cfg Config) *Chain {
 	img, kind := m2(b)
 	m2Once.Do(func() {
-		c, err := NewChain(img, kind, cfg, 0)
+		c, err := NewChain(img, kind, m2Config(), 0)
 		if err != nil {
 			m2Error = err
 			return

@@ -67,19 +67,20 @@ type worker struct {
 	t0, t1             []float64
 	start              chan bool
 
-	// the change a proposal makes: up to three sources added (sign +1) or removed (−1)
+	// the change a proposal makes: up to maxChanges sources added (sign +1) or removed (−1)
 	nch       int
-	chx       [3]float64
-	chy       [3]float64
-	chth      [3][]float64
-	chs       [3]float64
-	src       [3]render.Source // the change for the point-source kernels, merged by anchor pixel
+	chx       [maxChanges]float64
+	chy       [maxChanges]float64
+	chth      [maxChanges][]float64
+	chs       [maxChanges]float64
+	src       [maxChanges]render.Source // the change for the point-source kernels, merged by anchor pixel
 	nsrc      int
 	ks        []float32 // the kernels' scratch for overlapping stamps
 	inBox     bool      // δ is rendered in scratch (else it is only in src)
 	mapD      float64   // the map total's change under δ, when mapDKnown
 	mapDKnown bool
 	tmp       []float32 // ψ·w of the flux-guess stamp
+	rf        *refitScratch
 }
 
 func newWorker(c *Chain) *worker {
@@ -99,11 +100,15 @@ func (w *worker) runRegion(r *region, ri int) {
 	c := w.c
 	w.pcg.Seed(c.streamSeeds(c.passes, ri+1))
 	wt := c.cfg.Weights
-	sm, tr := wt.SplitMerge, wt.Transfer
+	sm, tr, rb, fg, rs := wt.SplitMerge, wt.Transfer, wt.Refit, wt.FluxGroup, wt.RefitSplitMerge
 	if c.nparam > 1 {
 		sm, tr = 0, 0 // splits, merges and transfers are defined for flux-only kinds
 	}
-	tot := wt.Move + wt.BirthDeath + sm + tr
+	if c.nparam > 1 || c.table == nil {
+		rb, fg, rs = 0, 0, 0 // the refit moves, for point sources with a render table
+	}
+	rb0 := wt.Move + wt.BirthDeath + sm
+	tot := rb0 + rb + fg + rs + tr
 	for k := 0; k < c.cfg.RegionProposals; k++ {
 		u := w.rng.Float64() * tot
 		half := w.rng.IntN(2) == 0
@@ -117,9 +122,19 @@ func (w *worker) runRegion(r *region, ri int) {
 		case u < wt.Move+wt.BirthDeath:
 			t, ok = Death, w.death(r)
 		case u < wt.Move+wt.BirthDeath+sm && half:
-			t, ok = Split, w.split(r)
+			t, ok = Split, w.split(r, false)
 		case u < wt.Move+wt.BirthDeath+sm:
-			t, ok = Merge, w.merge(r)
+			t, ok = Merge, w.merge(r, false)
+		case u < rb0+rb && half:
+			t, ok = RefitBirth, w.refitBirth(r)
+		case u < rb0+rb:
+			t, ok = RefitDeath, w.refitDeath(r)
+		case u < rb0+rb+fg:
+			t, ok = FluxGroup, w.fluxGroup(r)
+		case u < rb0+rb+fg+rs && half:
+			t, ok = RefitSplit, w.split(r, true)
+		case u < rb0+rb+fg+rs:
+			t, ok = RefitMerge, w.merge(r, true)
 		case half:
 			t, ok = Emit, w.emit(r)
 		default:
@@ -644,7 +659,10 @@ func (c *Chain) partnerWeight(x1, y1, x2, y2 float64) float64 {
 //
 //	ln α = ΔlnL + ln P(N+1) − ln P(N) + ln p(f₁) + ln p(f₂) − ln p(f) − ln A
 //	       + ln(N+1) + ln n − ln(n+1) + ln P(c₂|c₁) − ln N₂(d; σ) + ln f + ln(1−2a)
-func (w *worker) split(r *region) bool {
+//
+// With refit, the split also redraws its neighbours' fluxes and adds the terms of refitPair;
+// its reverse is the merge with refit.
+func (w *worker) split(r *region, refit bool) bool {
 	if r.n == 0 {
 		return false
 	}
@@ -689,13 +707,21 @@ func (w *worker) split(r *region) bool {
 	w.add(x, y, r.th[k:k+1], -1)
 	w.add(x1, y1, t0, 1)
 	w.add(x2, y2, t1, 1)
+	dl, m := 0.0, 0
+	if refit {
+		var ok bool
+		if dl, m, ok = w.refitPair(r, k, -1, x, y, f, [2]float64{x1, x2}, [2]float64{y1, y2}, [2]float64{t0[0], t1[0]}, true); !ok {
+			return false
+		}
+	}
 	la := w.eval(false) + c.dLogCount(N, 1) + lp1 + lp2 - c.kind.LogPrior(r.th[k:k+1]) - math.Log(c.area) +
 		math.Log(float64(N+1)) + math.Log(float64(r.n)) - math.Log(float64(r.n+1)) +
-		math.Log(g12/tot) - lng + math.Log(f) + math.Log(1-2*a)
+		math.Log(g12/tot) - lng + math.Log(f) + math.Log(1-2*a) + dl
 	if !w.accept(la) {
 		return false
 	}
 	w.commit(r)
+	w.setRefits(r, m)
 	r.x[k], r.y[k], r.th[k] = x1, y1, t0[0]
 	r.add(x2, y2, t1)
 	return true
@@ -738,7 +764,10 @@ func (w *worker) pickPartner(r *region, i int) (j int, lnP float64, ok bool) {
 //
 //	ln α = ΔlnL + ln P(N−1) − ln P(N) + ln p(f) − ln p(f_i) − ln p(f_j) + ln A
 //	       − ln N − ln(n−1) + ln n − ln P(j|i) + ln N₂(d; σ) − ln f − ln(1−2a)
-func (w *worker) merge(r *region) bool {
+//
+// With refit, the merge also redraws its neighbours' fluxes and adds the terms of refitPair;
+// its reverse is the split with refit.
+func (w *worker) merge(r *region, refit bool) bool {
 	if r.n < 2 {
 		return false
 	}
@@ -768,13 +797,20 @@ func (w *worker) merge(r *region) bool {
 	w.add(r.x[i], r.y[i], r.th[i:i+1], -1)
 	w.add(r.x[j], r.y[j], r.th[j:j+1], -1)
 	w.add(x, y, t0, 1)
+	dl, m := 0.0, 0
+	if refit {
+		if dl, m, ok = w.refitPair(r, i, j, x, y, f, [2]float64{r.x[i], r.x[j]}, [2]float64{r.y[i], r.y[j]}, [2]float64{fi, fj}, false); !ok {
+			return false
+		}
+	}
 	la := w.eval(false) + c.dLogCount(N, -1) + lp - c.kind.LogPrior(r.th[i:i+1]) - c.kind.LogPrior(r.th[j:j+1]) +
 		math.Log(c.area) - math.Log(float64(N)) - math.Log(float64(r.n-1)) + math.Log(float64(r.n)) -
-		lnP + lng - math.Log(f) - math.Log(1-2*a)
+		lnP + lng - math.Log(f) - math.Log(1-2*a) + dl
 	if !w.accept(la) {
 		return false
 	}
 	w.commit(r)
+	w.setRefits(r, m)
 	r.x[i], r.y[i], r.th[i] = x, y, f
 	r.remove(j)
 	return true

@@ -118,8 +118,8 @@ func TestPriorRecoveryTransfer(t *testing.T) {
 }
 
 // priorRecoveryWithout recovers the prior with births and deaths switched off, N changing
-// only through the given pair of moves.
-func priorRecoveryWithout(t *testing.T, weights MoveWeights) {
+// only through the given pair of moves; tweaks adjust the configuration further.
+func priorRecoveryWithout(t *testing.T, weights MoveWeights, tweaks ...func(*Config)) {
 	img, _, kind := testField(t, 30, 30, 0.01, 4)
 	lam := 8.0
 	cfg := priorConfig(model.Poisson{Density: lam / 900})
@@ -131,6 +131,9 @@ func priorRecoveryWithout(t *testing.T, weights MoveWeights) {
 	// large steps and a wide merge kernel so that the test runs in seconds
 	cfg.StepScale = 10
 	cfg.SplitScale = 6
+	for _, f := range tweaks {
+		f(&cfg)
+	}
 	c, err := NewChain(img, kind, cfg, 0)
 	if err != nil {
 		t.Fatal(err)

@@ -19,6 +19,7 @@ type sbcDesign struct {
 	bg, gain, readNoise float64
 	modelNoise          bool                // noise σ² from the model, and the exact likelihood
 	hier                *model.GammaPoisson // a hierarchical count prior: each field's density drawn from it
+	weights             MoveWeights         // the moves (DefaultConfig's when zero)
 }
 
 // TestSimulationBasedCalibration is a small version of experiments/sbc: catalogues drawn from
@@ -31,14 +32,25 @@ type sbcDesign struct {
 // its -design issue11 with the exact model-noise likelihood (with variances frozen at the end
 // of burn-in and no ln σ² term, as before, the mean total-flux rank there was 0.82).
 func TestSimulationBasedCalibration(t *testing.T) {
+	sbcCheck(t, DefaultConfig().Weights)
+}
+
+// TestSimulationBasedCalibrationRefit is the same check with refit births and deaths in place
+// of births and deaths, and flux-group updates.
+func TestSimulationBasedCalibrationRefit(t *testing.T) {
+	sbcCheck(t, MoveWeights{Move: 80, SplitMerge: 40, Refit: 40, FluxGroup: 20})
+}
+
+// sbcCheck runs the small SBC with the given move weights.
+func sbcCheck(t *testing.T, weights MoveWeights) {
 	if testing.Short() {
 		t.Skip("SBC takes several seconds")
 	}
 	t.Run("fixed variance", func(t *testing.T) {
-		checkSBC(t, sbcDesign{size: 32, meanN: 10, fmin: 60, fwhm: 2.2, bg: 179, gain: 4.62})
+		checkSBC(t, sbcDesign{size: 32, meanN: 10, fmin: 60, fwhm: 2.2, bg: 179, gain: 4.62, weights: weights})
 	})
 	t.Run("model noise", func(t *testing.T) {
-		checkSBC(t, sbcDesign{size: 40, meanN: 0.07 * 1600, fmin: 400, fwhm: 2.5, gain: 0.1, readNoise: 10, modelNoise: true})
+		checkSBC(t, sbcDesign{size: 40, meanN: 0.07 * 1600, fmin: 400, fwhm: 2.5, gain: 0.1, readNoise: 10, modelNoise: true, weights: weights})
 	})
 }
 
@@ -105,6 +117,9 @@ func checkSBC(t *testing.T, d sbcDesign) {
 				cfg.WeightsFromBackground, cfg.ExactStamps = !d.modelNoise, true
 				cfg.Proposals, cfg.RegionProposals, cfg.BurnIn, cfg.Threads = 100, 4, 15, 1
 				cfg.Seed = uint64(1000 + i)
+				if d.weights != (MoveWeights{}) {
+					cfg.Weights = d.weights
+				}
 				samples := collectQuiet(img, &model.PointSource{PSF: p, Flux: fp}, cfg, cfg.BurnIn+draws)
 				if samples == nil {
 					out[i].err = context.Canceled

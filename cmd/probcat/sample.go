@@ -74,7 +74,7 @@ type sampleFlags struct {
 	countPrior, density, fluxPrior            string
 	penalty                                   float64
 	sampleSlope, fixBackground, quiet, resume bool
-	psfRefine                                 bool
+	psfRefine, refit                          bool
 	modelError                                float64
 	condenseRadius, minPrevalence             float64
 	maxSources                                int
@@ -119,6 +119,7 @@ func (f *sampleFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.countPrior, "count-prior", defaultCountPrior, "prior on the number of sources: penalty (PCAT: a fixed cost per source) or poisson (sources scattered at --density per pixel; hierarchical with --density auto)")
 	fs.Float64Var(&f.penalty, "penalty", 1.5, "log-prior penalty per source for --count-prior penalty")
 	fs.StringVar(&f.density, "density", "auto", "sources per pixel for --count-prior poisson: a number fixes it; auto samples it with the catalogue under a broad Gamma(1, 1) hyperprior")
+	fs.BoolVar(&f.refit, "refit", false, "births and deaths refit their neighbours' fluxes, plus joint flux updates of neighbours (experimental: see experiments/m2-convergence)")
 	fs.BoolVar(&f.psfRefine, "psf-refine", false, "refine the PSF from the image's bright stars before sampling (experimental: see README)")
 	fs.Float64Var(&f.modelError, "model-error", 0, "fractional model error ε: each pixel's variance grows by (ε × its signal above the sky)²")
 	fs.BoolVar(&f.quiet, "quiet", false, "print nothing but errors")
@@ -314,6 +315,9 @@ func (f *sampleFlags) finish(imagePath string, im *model.Image, p *psf.Field, fm
 	cfg.Proposals, cfg.RegionSize, cfg.Seed = f.proposals, f.regionSize, f.seed
 	cfg.SampleFluxPrior, cfg.SampleBackground = f.sampleSlope, !f.fixBackground
 	cfg.MaxSources = f.maxSources
+	if f.refit {
+		cfg.Weights.BirthDeath, cfg.Weights.Refit, cfg.Weights.FluxGroup = 0, cfg.Weights.BirthDeath, cfg.Weights.BirthDeath/2
+	}
 	if f.maxSources < 1 {
 		return nil, fmt.Errorf("--max-sources must be at least 1, got %d", f.maxSources)
 	}

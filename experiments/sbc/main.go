@@ -47,6 +47,7 @@ type setup struct {
 	regionProposals   int
 	seed              uint64
 	fields, bins      int
+	weights           sampler.MoveWeights // the sampler's move weights
 }
 
 // result is one field's ranks and 90 % interval check.
@@ -59,7 +60,8 @@ type result struct {
 
 func main() {
 	s := setup{size: 32, meanN: 10, fmin: 60, slope: 2, fwhm: 2.2, bg: 179, gain: 4.62,
-		burn: 20, draws: 99, thin: 200, regionProposals: 4, seed: 1, bins: 10, fixBackground: true}
+		burn: 20, draws: 99, thin: 200, regionProposals: 4, seed: 1, bins: 10, fixBackground: true,
+		weights: sampler.DefaultConfig().Weights}
 	flag.IntVar(&s.fields, "fields", 200, "number of synthetic fields")
 	flag.IntVar(&s.draws, "draws", s.draws, "posterior draws per field (ranks run 0…draws)")
 	flag.IntVar(&s.thin, "thin", s.thin, "passes between draws")
@@ -69,6 +71,11 @@ func main() {
 	design := flag.String("design", "default", "default (above), or issue11: 40×40 px, zero sky, σ² = 100 + 10·model, FWHM 2.5, f ≥ 400, background fixed")
 	sampleBG := flag.Bool("sample-background", false, "sample the background level too (its truth is the design's)")
 	threads := flag.Int("threads", runtime.NumCPU(), "fields sampled at once")
+	flag.Float64Var(&s.weights.BirthDeath, "birth-death", s.weights.BirthDeath, "weight of births and deaths")
+	flag.Float64Var(&s.weights.Refit, "refit", s.weights.Refit, "weight of refit births and deaths (neighbours' fluxes redrawn)")
+	flag.Float64Var(&s.weights.SplitMerge, "split-merge", s.weights.SplitMerge, "weight of splits and merges")
+	flag.Float64Var(&s.weights.RefitSplitMerge, "refit-split-merge", s.weights.RefitSplitMerge, "weight of refit splits and merges (neighbours' fluxes redrawn)")
+	flag.Float64Var(&s.weights.FluxGroup, "flux-group", s.weights.FluxGroup, "weight of joint flux updates of a source and its neighbours")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile (go tool pprof) to this file")
 	flag.Parse()
 	if *cpuProfile != "" {
@@ -174,6 +181,7 @@ func field(s setup, p *psf.PSF, i int) (result, error) {
 	cfg.Samples = s.draws
 	cfg.Threads = 1
 	cfg.Seed = s.seed*1000003 + uint64(i)
+	cfg.Weights = s.weights
 	c, err := sampler.NewChain(img, &model.PointSource{PSF: p, Flux: fp}, cfg, 0)
 	if err != nil {
 		return result{}, err
@@ -272,8 +280,8 @@ func report(w *os.File, s setup, res []result, el time.Duration) {
 	}
 	fmt.Fprintf(w, "SBC: %d fields of %d×%d px, Gaussian PSF FWHM %.1f, background %g (%s), %s; Poisson N (mean %g, drawn mean %.2f), flux ≥ %g with slope %g\n",
 		len(res), s.size, s.size, s.fwhm, s.bg, bgs, noise, s.meanN, meanN/nf, s.fmin, s.slope)
-	fmt.Fprintf(w, "per field: %d burn-in + %d draws, %d passes (× %d proposals per region) between draws; mean ESS of N %.0f\n\n",
-		s.burn, s.draws, s.thin, s.regionProposals, ess/nf)
+	fmt.Fprintf(w, "per field: %d burn-in + %d draws, %d passes (× %d proposals per region) between draws, move weights %+v; mean ESS of N %.0f\n\n",
+		s.burn, s.draws, s.thin, s.regionProposals, s.weights, ess/nf)
 	fmt.Fprintf(w, "| quantity | rank histogram (%d bins) | chi-square (df %d) | p |\n|---|---|---|---|\n", s.bins, s.bins-1)
 	fmt.Fprintf(w, "| N | %v | %.1f | %.3f |\n", hn, c2n, pn)
 	fmt.Fprintf(w, "| total flux | %v | %.1f | %.3f |\n", hf, c2f, pf)
