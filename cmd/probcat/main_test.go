@@ -131,6 +131,7 @@ func TestBadInputExitsTwoWithoutOutputs(t *testing.T) {
 		"zero gain":                 {"sample", img, "--gain", "0"},
 		"zero samples":              {"sample", img, "--samples", "0"},
 		"zero max burn-in":          {"sample", img, "--max-burn-in", "0"},
+		"zero region proposals":     {"sample", img, "--region-proposals", "0"},
 		"negative burn-in":          {"sample", img, "--burn-in", "-1"},
 		"burn-in above its maximum": {"sample", img, "--burn-in", "50", "--max-burn-in", "20"},
 		"zero max burn-in in plan":  {"plan", img, "--max-burn-in", "0"},

@@ -66,7 +66,7 @@ type sampleFlags struct {
 	out, psfSpec, pix                         string
 	samples, burnIn, chains, threads          int
 	maxBurnIn                                 int
-	proposals, regionSize                     int
+	proposals, regionSize, regionProposals    int
 	seed                                      uint64
 	gain, bias, background, readNoise, zp     float64
 	noise                                     string
@@ -99,6 +99,7 @@ func (f *sampleFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.threads, "threads", 0, "cores to use (0: all available); results do not depend on it")
 	fs.IntVar(&f.proposals, "proposals", d.Proposals, "proposals (passes over the active regions) per kept sample")
 	fs.IntVar(&f.regionSize, "region", d.RegionSize, "proposal region side in pixels (0: automatic)")
+	fs.IntVar(&f.regionProposals, "region-proposals", d.RegionProposals, "proposals each active region makes per pass")
 	fs.Uint64Var(&f.seed, "seed", d.Seed, "random seed")
 	nan := math.NaN()
 	f.gain, f.bias, f.background, f.readNoise, f.zp, f.fmin = nan, nan, nan, nan, nan, nan
@@ -312,7 +313,7 @@ func (f *sampleFlags) finish(imagePath string, im *model.Image, p *psf.Field, fm
 	cfg := sampler.DefaultConfig()
 	cfg.Samples, cfg.BurnIn, cfg.Chains, cfg.Threads = f.samples, f.burnIn, f.chains, f.threads
 	cfg.MaxBurnIn = f.maxBurnIn
-	cfg.Proposals, cfg.RegionSize, cfg.Seed = f.proposals, f.regionSize, f.seed
+	cfg.Proposals, cfg.RegionSize, cfg.RegionProposals, cfg.Seed = f.proposals, f.regionSize, f.regionProposals, f.seed
 	cfg.SampleFluxPrior, cfg.SampleBackground = f.sampleSlope, !f.fixBackground
 	cfg.MaxSources = f.maxSources
 	if f.refit {
