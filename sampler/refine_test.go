@@ -245,11 +245,14 @@ func TestFieldPSFConsistent(t *testing.T) {
 		field.At(c.xs[i], c.ys[i]).AddTo(box, c.xs[i], c.ys[i], c.th[i])
 	}
 	worst = 0
+	peak := 0.0
 	for i := range model {
 		worst = math.Max(worst, math.Abs(float64(model[i]-c.modelImg[i])))
+		peak = math.Max(peak, float64(model[i]))
 	}
-	if worst > 1e-3 || len(c.xs) == 0 {
-		t.Errorf("%d sources: model strays %.3g counts from every source rendered with its cell's PSF", len(c.xs), worst)
+	// float32 rounding of the two renderings: within 1e−6 of the brightest pixel
+	if worst > 1e-6*peak || len(c.xs) == 0 {
+		t.Errorf("%d sources: model strays %.3g counts (peak %.4g) from every source rendered with its cell's PSF", len(c.xs), worst, peak)
 	}
 }
 
