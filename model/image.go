@@ -203,6 +203,50 @@ func (im *Image) PixelVariance(m float64) float64 {
 	return math.Max(math.Max(m, 0)/im.Gain+im.ReadNoise*im.ReadNoise, 1/im.Gain)
 }
 
+// VarianceModel is Image.Variance with the image's constants taken once, for loops that
+// evaluate it for every pixel of every proposal (the sampler's exact model-noise likelihood):
+// At(i, m) equals Variance(i, m) and Slope(m) is its derivative in m.
+type VarianceModel struct {
+	invGain, rn2, floor float64
+	extra               []float64 // the model-error term of each pixel, nil without one
+}
+
+// VarianceModel returns the image's VarianceModel.
+func (im *Image) VarianceModel() VarianceModel {
+	v := VarianceModel{invGain: 1 / im.Gain, rn2: im.ReadNoise * im.ReadNoise, floor: 1 / im.Gain}
+	if im.ModelError > 0 {
+		v.extra = make([]float64, len(im.Pix))
+		for i := range v.extra {
+			v.extra[i] = im.Variance(i, 0) - im.PixelVariance(0)
+		}
+	}
+	return v
+}
+
+// At returns the variance of pixel i when its expected counts above the bias are m.
+func (v *VarianceModel) At(i int, m float64) float64 {
+	if m < 0 {
+		m = 0
+	}
+	s := m*v.invGain + v.rn2
+	if s < v.floor {
+		s = v.floor
+	}
+	if v.extra != nil {
+		s += v.extra[i]
+	}
+	return s
+}
+
+// Slope returns the derivative of At in m: 1/gain where the Poisson term counts (m > 0, above
+// the one-electron floor), 0 elsewhere.
+func (v *VarianceModel) Slope(m float64) float64 {
+	if m > 0 && m*v.invGain+v.rn2 > v.floor {
+		return v.invGain
+	}
+	return 0
+}
+
 // Magnitude converts a flux to a magnitude with the image's zero point. It returns NaN when
 // no zero point is known or the flux is not positive.
 func (im *Image) Magnitude(flux float64) float64 {

@@ -177,3 +177,31 @@ func TestVarianceMap(t *testing.T) {
 		t.Error("a variance map of another size validated")
 	}
 }
+
+// TestVarianceModel checks that VarianceModel.At is Image.Variance, with and without a model
+// error, below, at and above the one-electron floor and at negative counts, and that Slope is
+// At's derivative away from the kinks.
+func TestVarianceModel(t *testing.T) {
+	for _, eps := range []float64{0, 0.05} {
+		im := NewImage(4, 3)
+		im.Gain, im.ReadNoise, im.Background, im.ModelError = 0.5, 0.3, 20, eps
+		for i := range im.Pix {
+			im.Pix[i] = float32(10 * i)
+		}
+		vm := im.VarianceModel()
+		for i := range im.Pix {
+			for _, m := range []float64{-5, 0, 0.2, 1, 37.5, 1e4} {
+				if got, want := vm.At(i, m), im.Variance(i, m); got != want {
+					t.Errorf("model error %g, pixel %d, m %g: At %g, Variance %g", eps, i, m, got, want)
+				}
+				h := 1e-4
+				if num := (vm.At(i, m+h) - vm.At(i, m-h)) / (2 * h); m > 1 && math.Abs(num-vm.Slope(m)) > 1e-6 {
+					t.Errorf("m %g: Slope %g, numerical derivative %g", m, vm.Slope(m), num)
+				}
+			}
+		}
+		if vm.Slope(-1) != 0 {
+			t.Errorf("Slope(−1) = %g, want 0 where the Poisson term is clipped", vm.Slope(-1))
+		}
+	}
+}

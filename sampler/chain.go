@@ -120,10 +120,7 @@ type Chain struct {
 	// proposal, and weight/sqrtw serve only the proposals (birth map, flux guesses,
 	// background draws), which may use any weights fixed while samples are kept
 	exact bool
-	// the exact likelihood's variance, σ² = max(max(m, 0)·invGain + rn2, 1/gain) + extra[i]
-	// (model.Image.Variance unrolled: extra holds the model-error term, nil without one)
-	invGain, rn2, varFloor float64
-	varExtra               []float64
+	vm    model.VarianceModel // the image's variances, for the exact likelihood
 
 	// state
 	xs, ys, th []float64
@@ -253,13 +250,7 @@ func NewChain(img *model.Image, kind model.SourceKind, cfg Config, index int) (*
 	}
 	c.exact = img.Noise == model.NoiseFromModel && !cfg.WeightsFromBackground
 	if c.exact {
-		c.invGain, c.rn2, c.varFloor = 1/img.Gain, img.ReadNoise*img.ReadNoise, 1/img.Gain
-		if img.ModelError > 0 {
-			c.varExtra = make([]float64, n)
-			for i := range c.varExtra {
-				c.varExtra[i] = img.Variance(i, 0) - img.PixelVariance(0)
-			}
-		}
+		c.vm = img.VarianceModel()
 	}
 	c.computeWeights()
 	if err := c.stepConstants(); err != nil {
@@ -465,26 +456,10 @@ func (c *Chain) logLike() float64 {
 	return render.LogLike(c.resid, c.weight, c.w, c.w, c.h)
 }
 
-// variance is model.Image.Variance(i, m), σ² of pixel i when its expected counts above the
-// bias (background plus sources) are m.
-func (c *Chain) variance(i int, m float64) float64 {
-	if m < 0 {
-		m = 0
-	}
-	v := m*c.invGain + c.rn2
-	if v < c.varFloor {
-		v = c.varFloor
-	}
-	if c.varExtra != nil {
-		v += c.varExtra[i]
-	}
-	return v
-}
-
 // pixelLogLike is pixel i's term of the exact model-noise likelihood, −½ (r²/σ² + ln σ²),
 // when its residual is r and its expected counts m.
 func (c *Chain) pixelLogLike(i int, r, m float64) float64 {
-	v := c.variance(i, m)
+	v := c.vm.At(i, m)
 	return -0.5 * (r*r/v + math.Log(v))
 }
 
@@ -497,10 +472,9 @@ type deltaSum struct {
 	chi2, lnSum, prod float64
 }
 
-// add adds pixel i, whose residual is r and expected counts m, when its model grows by d.
-func (s *deltaSum) add(c *Chain, i int, r, m, d float64) {
-	iv := 1 / c.variance(i, m)
-	v2 := c.variance(i, m+d)
+// add adds a pixel whose residual r and variance v become r − d and v2 as its model grows by d.
+func (s *deltaSum) add(r, d, v, v2 float64) {
+	iv := 1 / v
 	s.chi2 += (r-d)*(r-d)/v2 - r*r*iv
 	s.prod *= v2 * iv
 	if s.prod > 1e200 || s.prod < 1e-200 {
@@ -906,17 +880,14 @@ func (c *Chain) backgroundScore(d float64) (g, h, dll float64) {
 			continue
 		}
 		r0 := float64(c.resid[i])
-		m := float64(c.data[i]) - r0 + d
-		r := r0 - d
-		iv := 1 / c.variance(i, m)
-		dv := 0.0
-		if m > 0 && m*c.invGain+c.rn2 > c.varFloor {
-			dv = c.invGain
-		}
+		m0 := float64(c.data[i]) - r0
+		m, r := m0+d, r0-d
+		v := c.vm.At(i, m)
+		iv, dv := 1/v, c.vm.Slope(m)
 		g += r*iv + 0.5*dv*iv*(r*r*iv-1)
 		h += iv + 0.5*dv*dv*iv*iv
 		if d != 0 {
-			ds.add(c, i, r0, m-d, d)
+			ds.add(r0, d, c.vm.At(i, m0), v)
 		}
 	}
 	if d != 0 {

@@ -278,7 +278,8 @@ func (w *worker) deltaLL() float64 {
 					continue
 				}
 				r := float64(c.resid[i])
-				ds.add(c, i, r, float64(c.data[i])-r, dl)
+				m := float64(c.data[i]) - r
+				ds.add(r, dl, c.vm.At(i, m), c.vm.At(i, m+dl))
 			}
 		}
 		return ds.value()

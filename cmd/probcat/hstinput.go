@@ -34,6 +34,20 @@ func (h *hstFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&h.magSystem, "mag-system", "ab", "HST files: magnitudes from PHOTFLAM/PHOTPLAM in the ab or st system")
 }
 
+// refuseFor returns an error naming the first HST-only flag that is set, for a file (path)
+// that is not an HST product.
+func (h *hstFlags) refuseFor(path string) error {
+	for _, fl := range []struct {
+		name string
+		set  bool
+	}{{"exptime", !math.IsNaN(h.expTime)}, {"drizzle-r", !math.IsNaN(h.drizzleR)}, {"dq-ignore", h.benignDQ >= 0}, {"chip", h.chip != 0}} {
+		if fl.set {
+			return fmt.Errorf("--%s applies only to HST files (with a SCI extension), not to %s", fl.name, path)
+		}
+	}
+	return nil
+}
+
 // readFITS reads a FITS image: an HST product through survey/hst, any other through
 // survey.ReadFITS, then cut to --cutout (in the file's pixels; outputs stay in them). The
 // header returned is the one holding the image.
@@ -57,13 +71,8 @@ func (f *sampleFlags) readFITS(path string) (*model.Image, *fits.Header, error) 
 		i, _ := hst.Extension(file, "SCI", h.info.Chip)
 		hdr, _ = file.Header(i)
 	} else {
-		for _, fl := range []struct {
-			name string
-			set  bool
-		}{{"exptime", !math.IsNaN(h.expTime)}, {"drizzle-r", !math.IsNaN(h.drizzleR)}, {"dq-ignore", h.benignDQ >= 0}, {"chip", h.chip != 0}} {
-			if fl.set {
-				return nil, nil, fmt.Errorf("--%s applies only to HST files (with a SCI extension), not to %s", fl.name, path)
-			}
+		if err := h.refuseFor(path); err != nil {
+			return nil, nil, err
 		}
 		if im, hdr, err = survey.FromFile(file); err != nil {
 			return nil, nil, err

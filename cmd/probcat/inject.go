@@ -216,13 +216,8 @@ func injectTarget(f *fits.File, h *hstFlags) (*target, error) {
 			t.noise, t.noiseIsWHT = i, true
 		}
 	} else {
-		for _, fl := range []struct {
-			name string
-			set  bool
-		}{{"exptime", !math.IsNaN(h.expTime)}, {"drizzle-r", !math.IsNaN(h.drizzleR)}, {"dq-ignore", h.benignDQ >= 0}, {"chip", h.chip != 0}} {
-			if fl.set {
-				return nil, fmt.Errorf("--%s applies only to HST files (with a SCI extension), not to %s", fl.name, f.Path)
-			}
+		if err := h.refuseFor(f.Path); err != nil {
+			return nil, err
 		}
 		im, _, err := survey.FromFile(f)
 		if err != nil {

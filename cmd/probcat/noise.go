@@ -28,13 +28,16 @@ func (f *sampleFlags) chooseNoise(im *model.Image, noiseCard bool) (string, erro
 	return fmt.Sprintf("%v (default, %s; give --noise to choose)", n, why), nil
 }
 
-// reportNoise prints how the input was read (for an HST file) and the job's noise model and
-// why it was chosen.
+// reportNoise prints how the input was read (for an HST file), the job's noise model and why
+// it was chosen, and any note on its PSF.
 func reportNoise(w io.Writer, job *pipeline.Job) {
 	if s, ok := job.Settings["input"].(string); ok {
 		fmt.Fprintln(w, s)
 	}
 	if s, ok := job.Settings["noise_choice"].(string); ok {
 		fmt.Fprintf(w, "noise model: %s\n", s)
+	}
+	if s, ok := job.Settings["psf_note"].(string); ok {
+		fmt.Fprintln(w, "note: "+s)
 	}
 }

@@ -64,6 +64,7 @@ type sampleFlags struct {
 	sdssFrame, psField, cutout, radec         string
 	tile, psfOversample                       int
 	out, psfSpec, pix                         string
+	psfNote                                   string // why the PSF is what it is, when it is not as asked
 	samples, burnIn, chains, threads          int
 	maxBurnIn                                 int
 	proposals, regionSize, regionProposals    int
@@ -376,6 +377,9 @@ func (f *sampleFlags) finish(imagePath string, im *model.Image, p *psf.Field, fm
 		CondenseRadius: f.condenseRadius, MinPrevalence: f.minPrevalence,
 		Settings: map[string]any{"image": imagePath, "psf": f.psfSpec, "args": os.Args[1:], "noise_choice": noiseChoice},
 	}
+	if f.psfNote != "" {
+		job.Settings["psf_note"] = f.psfNote
+	}
 	if f.psfRefine {
 		rc := sampler.DefaultRefineConfig()
 		job.Refine = &rc
@@ -402,7 +406,9 @@ func (f *sampleFlags) psfField(im *model.Image, hdr *fits.Header) (*psf.Field, e
 		if f.psfOversample != 0 {
 			return nil, fmt.Errorf("--psf-oversample does not apply to the STDPSF grid %s (always 4×)", f.psfSpec)
 		}
-		return stdpsfField(f.psfSpec, im, hdr)
+		field, note, err := stdpsfField(f.psfSpec, im, hdr)
+		f.psfNote = note
+		return field, err
 	}
 	spec := f.psfSpec
 	if f.psfOversample != 0 {
@@ -432,30 +438,30 @@ const maxPSFCells = 1024
 
 // stdpsfField builds the PSF field of an image from an STDPSF grid: detector positions are the
 // image's pixels plus its cutout offset (im.X0, im.Y0), on the chip its header's CCDCHIP
-// names (0 without one, which two-chip grids refuse).
-func stdpsfField(path string, im *model.Image, hdr *fits.Header) (*psf.Field, error) {
+// names (0 without one, which two-chip grids refuse). note says when the cells had to be
+// larger than the 0.5 % tolerance asks.
+func stdpsfField(path string, im *model.Image, hdr *fits.Header) (field *psf.Field, note string, err error) {
 	chip := 0
 	if hdr != nil && hdr.Has("CCDCHIP") {
 		c, err := hdr.Int("CCDCHIP")
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
+			return nil, "", fmt.Errorf("%s: %w", path, err)
 		}
 		chip = int(c)
 	}
 	g, err := psf.ReadSTDPSF(path, chip)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	cell := g.CellFor(0.005)
 	if n := (im.Width + cell - 1) / cell * ((im.Height + cell - 1) / cell); n > maxPSFCells {
 		cell = int(math.Ceil(math.Sqrt(float64(im.Width*im.Height) / maxPSFCells)))
-		fmt.Fprintf(os.Stderr, "note: PSF cells of %d px (finer cells would exceed %d); the PSF may change by more than 0.5 %% of its peak between cells\n", cell, maxPSFCells)
+		note = fmt.Sprintf("PSF cells of %d px (finer cells would exceed %d); the PSF may change by more than 0.5 %% of its peak between cells", cell, maxPSFCells)
 	}
-	field, err := g.Field(im.X0, im.Y0, im.Width, im.Height, cell)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+	if field, err = g.Field(im.X0, im.Y0, im.Width, im.Height, cell); err != nil {
+		return nil, "", fmt.Errorf("%s: %w", path, err)
 	}
-	return field, nil
+	return field, note, nil
 }
 
 // skyEstimate estimates the sky above the bias of an image that does not give it (no BKG
