@@ -78,7 +78,7 @@ func integratePixels(img []float64, w, h, factor int) []float64 {
 		taps[2] += 1.0 / 16
 		taps[factor] += 1.0 / 16
 	}
-	return separable(img, w, h, taps, 1)
+	return separable(img, w, h, taps)
 }
 
 // convolveNative convolves an image sampled factor times finer than the pixels with a 3×3
@@ -110,30 +110,23 @@ func convolveNative(img []float64, w, h, factor int, k []float64) []float64 {
 }
 
 // separable convolves the image with the same centred 1-D kernel of an odd number of taps
-// along rows and columns (taps spaced step samples apart).
-func separable(img []float64, w, h int, taps []float64, step int) []float64 {
+// along its rows and then its columns.
+func separable(img []float64, w, h int, taps []float64) []float64 {
+	return along(along(img, w, h, taps, 1, 0), w, h, taps, 0, 1)
+}
+
+// along convolves the image with a centred 1-D kernel along x (dx = 1) or y (dy = 1); samples
+// beyond the image count as zero.
+func along(img []float64, w, h int, taps []float64, dx, dy int) []float64 {
 	lo := -(len(taps) - 1) / 2
-	tmp := make([]float64, len(img))
-	for y := range h {
-		for x := range w {
-			s := 0.0
-			for t, v := range taps {
-				sx := x + (lo+t)*step
-				if sx >= 0 && sx < w {
-					s += v * img[y*w+sx]
-				}
-			}
-			tmp[y*w+x] = s
-		}
-	}
 	out := make([]float64, len(img))
 	for y := range h {
 		for x := range w {
 			s := 0.0
 			for t, v := range taps {
-				sy := y + (lo+t)*step
-				if sy >= 0 && sy < h {
-					s += v * tmp[sy*w+x]
+				sx, sy := x+(lo+t)*dx, y+(lo+t)*dy
+				if sx >= 0 && sx < w && sy >= 0 && sy < h {
+					s += v * img[sy*w+sx]
 				}
 			}
 			out[y*w+x] = s
