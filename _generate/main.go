@@ -29,6 +29,8 @@ const pairsSig = spansSig
 const deltaBoxSig = "func(resid, weight []float32, rstride int, delta []float32, dstride, w, h int) float64"
 const applySig = "func(resid []float32, rstride int, delta []float32, dstride, w, h int)"
 const posSquaresSig = "func(a, b []float32, stride, w, h int) float64"
+const posSquaresChangeSig = "func(a, d, b []float32, stride, w, h int) float64"
+const weightedDotsSig = "func(a, wt, b []float32, stride, w, h int) (ab, aa float64)"
 
 // isa describes one instruction set: vector width and how to make vector registers and
 // masked loads and stores.
@@ -72,6 +74,8 @@ func main() {
 		deltaBox(s)
 		applyBox(s)
 		positiveSquares(s)
+		positiveSquaresChange(s)
+		weightedDots(s)
 	}
 	addPairs()
 	fmaPeak("fmaPeak512", ZMM, 16)
@@ -753,48 +757,53 @@ func applyBox(s isa) {
 	RET()
 }
 
-// positiveSquares emits Σ max(0, a·b)² over a w×h box, with the products and squares in
-// float32 and the sum in sixteen float64 lanes, pixel (i, j) going to lane i mod 16, reduced
-// at the end by halving (lane j += lane j+8, then j+4, j+2, j+1). render's Go version sums in
-// exactly this order, so every path returns the same bits. AVX-512 holds lanes 0–7 and 8–15 in
-// two registers; AVX2 takes each 16 columns as two masked halves into four registers.
-func positiveSquares(s isa) {
-	name := "positiveSquares" + s.name
-	TEXT(name, NOSPLIT, posSquaresSig)
+// boxSums emits a kernel that sums per-pixel float32 terms over a w×h box of len(ins) arrays
+// sharing one row pitch (the signature's stride), into len(outs) float64 results: term
+// computes the terms from one vector of each input (masked-off lanes load zeros and must give
+// zero terms). Each result is summed in sixteen float64 lanes, pixel (i, j) going to lane
+// i mod 16, and reduced at the end by halving (lane j += lane j+8, then j+4, j+2, j+1);
+// render's Go versions sum in exactly this order, so every path returns the same bits.
+// AVX-512 holds lanes 0–7 and 8–15 of a result in two registers; AVX2 takes each 16 columns
+// as two masked halves into four registers.
+func boxSums(s isa, name, sig, doc string, ins, outs []string, term func(in []VecVirtual) []VecVirtual) {
+	TEXT(name, NOSPLIT, sig)
 	Pragma("noescape")
-	Doc(name+" returns Σ max(0, a·b)² over a box, summed in render's fixed order ("+s.name+").", "")
-	ap := Load(Param("a").Base(), GP64())
-	bp := Load(Param("b").Base(), GP64())
+	Doc(name+" returns "+doc+" over a box, summed in render's fixed order ("+s.name+").", "")
+	ptrs := make([]Register, len(ins))
+	for k, in := range ins {
+		ptrs[k] = Load(Param(in).Base(), GP64())
+	}
 	stride := Load(Param("stride"), GP64())
 	SHLQ(U8(2), stride)
 	h := Load(Param("h"), GP64())
-	zero := s.vec()
-	VXORPS(zero, zero, zero)
-	nacc := 2
+	perOut := 2
 	if s.lanes == 8 {
-		nacc = 4
+		perOut = 4
 	}
-	acc := make([]VecVirtual, nacc)
-	for k := range acc {
-		acc[k] = s.vec()
-		VXORPS(acc[k], acc[k], acc[k])
-	}
-	// square loads 8 or 16 lanes at a+i, b+i under the mask and leaves max(0, a·b)² in x.
-	square := func(i Register, disp int, ymask VecVirtual) VecVirtual {
-		x, y := s.vec(), s.vec()
-		am := Mem{Base: ap, Index: i, Scale: 1, Disp: disp}
-		bm := Mem{Base: bp, Index: i, Scale: 1, Disp: disp}
-		if s.lanes == 16 {
-			VMOVUPS_Z(am, K1, x)
-			VMOVUPS_Z(bm, K1, y)
-		} else {
-			VMASKMOVPS(am, ymask, x)
-			VMASKMOVPS(bm, ymask, y)
+	acc := make([][]VecVirtual, len(outs))
+	for o := range acc {
+		acc[o] = make([]VecVirtual, perOut)
+		for k := range acc[o] {
+			acc[o][k] = s.vec()
+			VXORPS(acc[o][k], acc[o][k], acc[o][k])
 		}
-		VMULPS(y, x, x)
-		VMAXPS(zero, x, x) // zero when a·b ≤ 0 or NaN (the last operand wins)
-		VMULPS(x, x, x)
-		return x
+	}
+	// sums loads 8 or 16 lanes of every input at +i under the mask and accumulates the terms
+	// into the accumulators of lanes first…first+1 (in units of 8 lanes).
+	sums := func(i Register, disp int, ymask VecVirtual, first int) {
+		in := make([]VecVirtual, len(ins))
+		for k, p := range ptrs {
+			in[k] = s.vec()
+			m := Mem{Base: p, Index: i, Scale: 1, Disp: disp}
+			if s.lanes == 16 {
+				VMOVUPS_Z(m, K1, in[k])
+			} else {
+				VMASKMOVPS(m, ymask, in[k])
+			}
+		}
+		for o, t := range term(in) {
+			accumulate(s, t, acc[o][first], acc[o][first+1])
+		}
 	}
 	TESTQ(h, h)
 	JZ(LabelRef(name + "_done"))
@@ -808,7 +817,7 @@ func positiveSquares(s isa) {
 	Label(name + "_vec")
 	if s.lanes == 16 {
 		setK1(rem)
-		accumulate(s, square(i, 0, nil), acc[0], acc[1])
+		sums(i, 0, nil, 0)
 	} else {
 		// Masks of the first min(rem, 8) and of the first clamp(rem − 8, 0, 8) lanes.
 		for half := range 2 {
@@ -831,36 +840,91 @@ func positiveSquares(s isa) {
 			SUBQ(m, mt)
 			ymask := YMM()
 			VMOVDQU(Mem{Base: mt}, ymask)
-			accumulate(s, square(i, 32*half, ymask), acc[2*half], acc[2*half+1])
+			sums(i, 32*half, ymask, 2*half)
 		}
 	}
 	ADDQ(U8(64), i)
 	SUBQ(U8(16), rem)
 	JG(LabelRef(name + "_vec"))
 	Label(name + "_next")
-	ADDQ(stride, ap)
-	ADDQ(stride, bp)
+	for _, p := range ptrs {
+		ADDQ(stride, p)
+	}
 	DECQ(h)
 	JNZ(LabelRef(name + "_row"))
 	Label(name + "_done")
-	if s.lanes == 8 {
-		// Lanes 0–3, 4–7, 8–11, 12–15 in acc[0..3]: lane j+8 onto j, then j+4 onto j.
-		VADDPD(acc[2], acc[0], acc[0])
-		VADDPD(acc[3], acc[1], acc[1])
-		VADDPD(acc[1], acc[0], acc[0])
+	for o := range outs {
+		a := acc[o]
+		if s.lanes == 8 {
+			// Lanes 0–3, 4–7, 8–11, 12–15 in a[0..3]: lane j+8 onto j, then j+4 onto j.
+			VADDPD(a[2], a[0], a[0])
+			VADDPD(a[3], a[1], a[1])
+			VADDPD(a[1], a[0], a[0])
+		} else {
+			VADDPD(a[1], a[0], a[0])
+			hi := YMM()
+			VEXTRACTF64X4(U8(1), a[0], hi)
+			VADDPD(hi, a[0].AsY(), a[0].AsY())
+		}
 		x := XMM()
-		VEXTRACTF128(U8(1), acc[0], x)
-		VADDPD(x, acc[0].AsX(), x)
+		VEXTRACTF128(U8(1), a[0].AsY(), x)
+		VADDPD(x, a[0].AsX(), x)
 		hx := XMM()
 		VPERMILPD(U8(1), x, hx)
 		VADDSD(hx, x, x)
-		VZEROUPPER()
-		Store(x, ReturnIndex(0))
-		RET()
-		return
+		Store(x, ReturnIndex(o))
 	}
-	reduce(s, acc[0], acc[1])
+	VZEROUPPER()
 	RET()
+}
+
+// positiveSquares emits Σ max(0, a·b)² over a box, products and squares in float32.
+func positiveSquares(s isa) {
+	boxSums(s, "positiveSquares"+s.name, posSquaresSig, "Σ max(0, a·b)²", []string{"a", "b"}, []string{"sum"},
+		func(in []VecVirtual) []VecVirtual {
+			x, zero := in[0], s.vec()
+			VXORPS(zero, zero, zero)
+			VMULPS(in[1], x, x)
+			VMAXPS(zero, x, x) // zero when a·b ≤ 0 or NaN (the last operand wins)
+			VMULPS(x, x, x)
+			return []VecVirtual{x}
+		})
+}
+
+// positiveSquaresChange emits Σ [max(0, (a−d)·b)² − max(0, a·b)²] over a box: the change of
+// the birth map's total when the residual a loses δ = d. Products, squares and their
+// difference are float32.
+func positiveSquaresChange(s isa) {
+	boxSums(s, "positiveSquaresChange"+s.name, posSquaresChangeSig, "Σ [max(0, (a−d)·b)² − max(0, a·b)²]",
+		[]string{"a", "d", "b"}, []string{"sum"},
+		func(in []VecVirtual) []VecVirtual {
+			a, d, b := in[0], in[1], in[2]
+			zero := s.vec()
+			VXORPS(zero, zero, zero)
+			VSUBPS(d, a, d) // a − d
+			VMULPS(b, a, a)
+			VMULPS(b, d, d)
+			VMAXPS(zero, a, a)
+			VMAXPS(zero, d, d)
+			VMULPS(a, a, a)
+			VMULPS(d, d, d)
+			VSUBPS(a, d, d) // new − old
+			return []VecVirtual{d}
+		})
+}
+
+// weightedDots emits Σ a·w·b and Σ a·w·a over a box (with aw = a·w rounded to float32 first,
+// then each product): a stamp's weighted overlap with another image and with itself.
+func weightedDots(s isa) {
+	boxSums(s, "weightedDots"+s.name, weightedDotsSig, "Σ a·w·b and Σ a·w·a",
+		[]string{"a", "wt", "b"}, []string{"ab", "aa"},
+		func(in []VecVirtual) []VecVirtual {
+			a, w, b := in[0], in[1], in[2]
+			VMULPS(w, a, w) // aw
+			VMULPS(w, b, b)
+			VMULPS(w, a, a)
+			return []VecVirtual{b, a}
+		})
 }
 
 // fmaPeak emits a loop of n iterations of twelve independent fused multiply-adds on

@@ -113,10 +113,55 @@ func positiveSquaresGo(a, b []float32, stride, w, h int) float64 {
 			}
 		}
 	}
+	return halve(&acc)
+}
+
+// halve reduces sixteen lanes by halving: lane k += lane k+8, then k+4, k+2, k+1.
+func halve(acc *[16]float64) float64 {
 	for n := 8; n >= 1; n /= 2 {
 		for k := range n {
 			acc[k] += acc[k+n]
 		}
 	}
 	return acc[0]
+}
+
+// positiveSquaresChangeGo returns Σ [max(0, (a−d)·b)² − max(0, a·b)²] over the box in the
+// order of positiveSquaresGo, the products, squares and their difference in float32.
+func positiveSquaresChangeGo(a, d, b []float32, stride, w, h int) float64 {
+	var acc [16]float64
+	for j := range h {
+		ra := a[j*stride : j*stride+w]
+		rd := d[j*stride : j*stride+w]
+		rb := b[j*stride : j*stride+w]
+		for i, v := range ra {
+			u, n := v*rb[i], (v-rd[i])*rb[i]
+			u, n = max(u, 0), max(n, 0)
+			if u != u { // NaN counts as zero, as the vector kernels' max does
+				u = 0
+			}
+			if n != n {
+				n = 0
+			}
+			acc[i%16] += float64(float32(n*n) - float32(u*u))
+		}
+	}
+	return halve(&acc)
+}
+
+// weightedDotsGo returns Σ a·w·b and Σ a·w·a over the box in the order of positiveSquaresGo,
+// with a·w rounded to float32 and then each product.
+func weightedDotsGo(a, wt, b []float32, stride, w, h int) (ab, aa float64) {
+	var sab, saa [16]float64
+	for j := range h {
+		ra := a[j*stride : j*stride+w]
+		rw := wt[j*stride : j*stride+w]
+		rb := b[j*stride : j*stride+w]
+		for i, v := range ra {
+			aw := v * rw[i]
+			sab[i%16] += float64(float32(aw * rb[i]))
+			saa[i%16] += float64(float32(aw * v))
+		}
+	}
+	return halve(&sab), halve(&saa)
 }

@@ -117,6 +117,36 @@ func PositiveSquares(a, b []float32, stride, w, h int) float64 {
 	return active.Load().positiveSquares(a, b, stride, w, h)
 }
 
+// PositiveSquaresChange returns how PositiveSquares(a, b, …) changes when a loses d: Σ over
+// the box of max(0, (a−d)·b)² − max(0, a·b)², with the products, squares and their difference
+// in float32 and the sum in PositiveSquares' fixed order (the same bits on every path). With a
+// the residual and d a proposed change of the model, it is the change of the birth map's
+// total under the stamp.
+func PositiveSquaresChange(a, d, b []float32, stride, w, h int) float64 {
+	checkBox("a", a, stride, w, h)
+	checkBox("d", d, stride, w, h)
+	checkBox("b", b, stride, w, h)
+	if w == 0 || h == 0 {
+		return 0
+	}
+	return active.Load().positiveSquaresChange(a, d, b, stride, w, h)
+}
+
+// WeightedDots returns Σ a·wt·b and Σ a·wt·a over the w×h box of a, wt and b (row pitch
+// stride): with a a unit stamp, wt the inverse variances and b the residual, the numerator
+// and denominator of the stamp's least-squares flux. a·wt is rounded to float32, then each
+// product, and the sums are float64 in PositiveSquares' fixed order (the same bits on every
+// path).
+func WeightedDots(a, wt, b []float32, stride, w, h int) (ab, aa float64) {
+	checkBox("a", a, stride, w, h)
+	checkBox("wt", wt, stride, w, h)
+	checkBox("b", b, stride, w, h)
+	if w == 0 || h == 0 {
+		return 0, 0
+	}
+	return active.Load().weightedDots(a, wt, b, stride, w, h)
+}
+
 // Render adds the sources' PSF stamps into the w×h box of dst (row pitch stride), dropping
 // light that falls outside the box.
 func Render(dst []float32, stride, w, h int, t *Table, src []Source) {

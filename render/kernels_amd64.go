@@ -35,6 +35,16 @@ func applyBoxAVX512(resid []float32, rstride int, delta []float32, dstride int, 
 //go:noescape
 func positiveSquaresAVX512(a []float32, b []float32, stride int, w int, h int) float64
 
+// positiveSquaresChangeAVX512 returns Σ [max(0, (a−d)·b)² − max(0, a·b)²] over a box, summed in render's fixed order (AVX512).
+//
+//go:noescape
+func positiveSquaresChangeAVX512(a []float32, d []float32, b []float32, stride int, w int, h int) float64
+
+// weightedDotsAVX512 returns Σ a·w·b and Σ a·w·a over a box, summed in render's fixed order (AVX512).
+//
+//go:noescape
+func weightedDotsAVX512(a []float32, wt []float32, b []float32, stride int, w int, h int) (ab float64, aa float64)
+
 // addSpansAVX2 adds every span's polynomial stamp into dst (AVX2).
 //
 //go:noescape
@@ -65,6 +75,16 @@ func applyBoxAVX2(resid []float32, rstride int, delta []float32, dstride int, w 
 //
 //go:noescape
 func positiveSquaresAVX2(a []float32, b []float32, stride int, w int, h int) float64
+
+// positiveSquaresChangeAVX2 returns Σ [max(0, (a−d)·b)² − max(0, a·b)²] over a box, summed in render's fixed order (AVX2).
+//
+//go:noescape
+func positiveSquaresChangeAVX2(a []float32, d []float32, b []float32, stride int, w int, h int) float64
+
+// weightedDotsAVX2 returns Σ a·w·b and Σ a·w·a over a box, summed in render's fixed order (AVX2).
+//
+//go:noescape
+func weightedDotsAVX2(a []float32, wt []float32, b []float32, stride int, w int, h int) (ab float64, aa float64)
 
 // addPairsAVX512 adds pairs of same-geometry stamps into dst (AVX512), sharing coefficient loads.
 //

@@ -481,7 +481,6 @@ TEXT ·positiveSquaresAVX512(SB), NOSPLIT, $0-80
 	MOVQ   h+64(FP), BX
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
-	VXORPS Z2, Z2, Z2
 	TESTQ  BX, BX
 	JZ     positiveSquaresAVX512_done
 
@@ -498,16 +497,17 @@ positiveSquaresAVX512_vec:
 	MOVL          $0x0000ffff, R9
 	BZHIL         R8, R9, R9
 	KMOVW         R9, K1
-	VMOVUPS.Z     (AX)(SI*1), K1, Z3
-	VMOVUPS.Z     (CX)(SI*1), K1, Z4
-	VMULPS        Z4, Z3, Z3
-	VMAXPS        Z0, Z3, Z3
-	VMULPS        Z3, Z3, Z3
-	VCVTPS2PD     Y3, Z4
-	VEXTRACTF32X8 $0x01, Z3, Y3
-	VCVTPS2PD     Y3, Z3
-	VADDPD        Z4, Z1, Z1
-	VADDPD        Z3, Z2, Z2
+	VMOVUPS.Z     (AX)(SI*1), K1, Z2
+	VMOVUPS.Z     (CX)(SI*1), K1, Z3
+	VXORPS        Z4, Z4, Z4
+	VMULPS        Z3, Z2, Z2
+	VMAXPS        Z4, Z2, Z2
+	VMULPS        Z2, Z2, Z2
+	VCVTPS2PD     Y2, Z3
+	VEXTRACTF32X8 $0x01, Z2, Y2
+	VCVTPS2PD     Y2, Z2
+	VADDPD        Z3, Z0, Z0
+	VADDPD        Z2, Z1, Z1
 	ADDQ          $0x40, SI
 	SUBQ          $0x10, DI
 	JG            positiveSquaresAVX512_vec
@@ -519,15 +519,158 @@ positiveSquaresAVX512_next:
 	JNZ  positiveSquaresAVX512_row
 
 positiveSquaresAVX512_done:
-	VADDPD        Z2, Z1, Z1
-	VEXTRACTF64X4 $0x01, Z1, Y0
-	VADDPD        Y0, Y1, Y1
-	VEXTRACTF128  $0x01, Y1, X0
-	VADDPD        X0, X1, X0
+	VADDPD        Z1, Z0, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y1
+	VADDPD        Y1, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X1
+	VADDPD        X1, X0, X1
+	VPERMILPD     $0x01, X1, X0
+	VADDSD        X0, X1, X1
+	MOVSD         X1, ret+72(FP)
+	VZEROUPPER
+	RET
+
+// func positiveSquaresChangeAVX512(a []float32, d []float32, b []float32, stride int, w int, h int) float64
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, CMOV, SSE2
+TEXT ·positiveSquaresChangeAVX512(SB), NOSPLIT, $0-104
+	MOVQ   a_base+0(FP), AX
+	MOVQ   d_base+24(FP), CX
+	MOVQ   b_base+48(FP), DX
+	MOVQ   stride+72(FP), BX
+	SHLQ   $0x02, BX
+	MOVQ   h+88(FP), SI
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	TESTQ  SI, SI
+	JZ     positiveSquaresChangeAVX512_done
+
+positiveSquaresChangeAVX512_row:
+	XORQ  DI, DI
+	MOVQ  w+80(FP), R8
+	TESTQ R8, R8
+	JLE   positiveSquaresChangeAVX512_next
+
+positiveSquaresChangeAVX512_vec:
+	MOVL          $0x00000010, R9
+	CMPQ          R8, $0x10
+	CMOVLLT       R8, R9
+	MOVL          $0x0000ffff, R10
+	BZHIL         R9, R10, R10
+	KMOVW         R10, K1
+	VMOVUPS.Z     (AX)(DI*1), K1, Z2
+	VMOVUPS.Z     (CX)(DI*1), K1, Z3
+	VMOVUPS.Z     (DX)(DI*1), K1, Z4
+	VXORPS        Z5, Z5, Z5
+	VSUBPS        Z3, Z2, Z3
+	VMULPS        Z4, Z2, Z2
+	VMULPS        Z4, Z3, Z3
+	VMAXPS        Z5, Z2, Z2
+	VMAXPS        Z5, Z3, Z3
+	VMULPS        Z2, Z2, Z2
+	VMULPS        Z3, Z3, Z3
+	VSUBPS        Z2, Z3, Z3
+	VCVTPS2PD     Y3, Z2
+	VEXTRACTF32X8 $0x01, Z3, Y3
+	VCVTPS2PD     Y3, Z3
+	VADDPD        Z2, Z0, Z0
+	VADDPD        Z3, Z1, Z1
+	ADDQ          $0x40, DI
+	SUBQ          $0x10, R8
+	JG            positiveSquaresChangeAVX512_vec
+
+positiveSquaresChangeAVX512_next:
+	ADDQ BX, AX
+	ADDQ BX, CX
+	ADDQ BX, DX
+	DECQ SI
+	JNZ  positiveSquaresChangeAVX512_row
+
+positiveSquaresChangeAVX512_done:
+	VADDPD        Z1, Z0, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y1
+	VADDPD        Y1, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X1
+	VADDPD        X1, X0, X1
+	VPERMILPD     $0x01, X1, X0
+	VADDSD        X0, X1, X1
+	MOVSD         X1, ret+96(FP)
+	VZEROUPPER
+	RET
+
+// func weightedDotsAVX512(a []float32, wt []float32, b []float32, stride int, w int, h int) (ab float64, aa float64)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, CMOV, SSE2
+TEXT ·weightedDotsAVX512(SB), NOSPLIT, $0-112
+	MOVQ   a_base+0(FP), AX
+	MOVQ   wt_base+24(FP), CX
+	MOVQ   b_base+48(FP), DX
+	MOVQ   stride+72(FP), BX
+	SHLQ   $0x02, BX
+	MOVQ   h+88(FP), SI
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	TESTQ  SI, SI
+	JZ     weightedDotsAVX512_done
+
+weightedDotsAVX512_row:
+	XORQ  DI, DI
+	MOVQ  w+80(FP), R8
+	TESTQ R8, R8
+	JLE   weightedDotsAVX512_next
+
+weightedDotsAVX512_vec:
+	MOVL          $0x00000010, R9
+	CMPQ          R8, $0x10
+	CMOVLLT       R8, R9
+	MOVL          $0x0000ffff, R10
+	BZHIL         R9, R10, R10
+	KMOVW         R10, K1
+	VMOVUPS.Z     (AX)(DI*1), K1, Z4
+	VMOVUPS.Z     (CX)(DI*1), K1, Z5
+	VMOVUPS.Z     (DX)(DI*1), K1, Z6
+	VMULPS        Z5, Z4, Z5
+	VMULPS        Z5, Z6, Z6
+	VMULPS        Z5, Z4, Z4
+	VCVTPS2PD     Y6, Z5
+	VEXTRACTF32X8 $0x01, Z6, Y6
+	VCVTPS2PD     Y6, Z6
+	VADDPD        Z5, Z0, Z0
+	VADDPD        Z6, Z1, Z1
+	VCVTPS2PD     Y4, Z5
+	VEXTRACTF32X8 $0x01, Z4, Y4
+	VCVTPS2PD     Y4, Z4
+	VADDPD        Z5, Z2, Z2
+	VADDPD        Z4, Z3, Z3
+	ADDQ          $0x40, DI
+	SUBQ          $0x10, R8
+	JG            weightedDotsAVX512_vec
+
+weightedDotsAVX512_next:
+	ADDQ BX, AX
+	ADDQ BX, CX
+	ADDQ BX, DX
+	DECQ SI
+	JNZ  weightedDotsAVX512_row
+
+weightedDotsAVX512_done:
+	VADDPD        Z1, Z0, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y1
+	VADDPD        Y1, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X1
+	VADDPD        X1, X0, X1
+	VPERMILPD     $0x01, X1, X0
+	VADDSD        X0, X1, X1
+	MOVSD         X1, ab+96(FP)
+	VADDPD        Z3, Z2, Z2
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VADDPD        Y0, Y2, Y2
+	VEXTRACTF128  $0x01, Y2, X0
+	VADDPD        X0, X2, X0
 	VPERMILPD     $0x01, X0, X1
 	VADDSD        X1, X0, X0
+	MOVSD         X0, aa+104(FP)
 	VZEROUPPER
-	MOVSD         X0, ret+72(FP)
 	RET
 
 // func addSpansAVX2(dst []float32, stride int, tab []float32, termStride int, rowStride int, geo []int32, wts []float32)
@@ -1070,7 +1213,6 @@ TEXT ·positiveSquaresAVX2(SB), NOSPLIT, $0-80
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
 	TESTQ  BX, BX
 	JZ     positiveSquaresAVX2_done
 
@@ -1088,17 +1230,18 @@ positiveSquaresAVX2_vec:
 	LEAQ         maskTab<>+32(SB), R9
 	SHLQ         $0x02, R8
 	SUBQ         R8, R9
-	VMOVDQU      (R9), Y5
-	VMASKMOVPS   (AX)(SI*1), Y5, Y6
-	VMASKMOVPS   (CX)(SI*1), Y5, Y5
-	VMULPS       Y5, Y6, Y6
-	VMAXPS       Y0, Y6, Y6
-	VMULPS       Y6, Y6, Y6
-	VCVTPS2PD    X6, Y5
-	VEXTRACTF128 $0x01, Y6, X6
-	VCVTPS2PD    X6, Y6
+	VMOVDQU      (R9), Y4
+	VMASKMOVPS   (AX)(SI*1), Y4, Y5
+	VMASKMOVPS   (CX)(SI*1), Y4, Y4
+	VXORPS       Y6, Y6, Y6
+	VMULPS       Y4, Y5, Y5
+	VMAXPS       Y6, Y5, Y5
+	VMULPS       Y5, Y5, Y5
+	VCVTPS2PD    X5, Y4
+	VEXTRACTF128 $0x01, Y5, X5
+	VCVTPS2PD    X5, Y5
+	VADDPD       Y4, Y0, Y0
 	VADDPD       Y5, Y1, Y1
-	VADDPD       Y6, Y2, Y2
 	MOVQ         DI, R8
 	SUBQ         $0x08, R8
 	XORQ         R9, R9
@@ -1110,17 +1253,18 @@ positiveSquaresAVX2_vec:
 	LEAQ         maskTab<>+32(SB), R9
 	SHLQ         $0x02, R8
 	SUBQ         R8, R9
-	VMOVDQU      (R9), Y5
-	VMASKMOVPS   32(AX)(SI*1), Y5, Y6
-	VMASKMOVPS   32(CX)(SI*1), Y5, Y5
-	VMULPS       Y5, Y6, Y6
-	VMAXPS       Y0, Y6, Y6
-	VMULPS       Y6, Y6, Y6
-	VCVTPS2PD    X6, Y5
-	VEXTRACTF128 $0x01, Y6, X6
-	VCVTPS2PD    X6, Y6
+	VMOVDQU      (R9), Y4
+	VMASKMOVPS   32(AX)(SI*1), Y4, Y5
+	VMASKMOVPS   32(CX)(SI*1), Y4, Y4
+	VXORPS       Y6, Y6, Y6
+	VMULPS       Y4, Y5, Y5
+	VMAXPS       Y6, Y5, Y5
+	VMULPS       Y5, Y5, Y5
+	VCVTPS2PD    X5, Y4
+	VEXTRACTF128 $0x01, Y5, X5
+	VCVTPS2PD    X5, Y5
+	VADDPD       Y4, Y2, Y2
 	VADDPD       Y5, Y3, Y3
-	VADDPD       Y6, Y4, Y4
 	ADDQ         $0x40, SI
 	SUBQ         $0x10, DI
 	JG           positiveSquaresAVX2_vec
@@ -1132,15 +1276,225 @@ positiveSquaresAVX2_next:
 	JNZ  positiveSquaresAVX2_row
 
 positiveSquaresAVX2_done:
+	VADDPD       Y2, Y0, Y0
 	VADDPD       Y3, Y1, Y1
+	VADDPD       Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPD       X1, X0, X1
+	VPERMILPD    $0x01, X1, X0
+	VADDSD       X0, X1, X1
+	MOVSD        X1, ret+72(FP)
+	VZEROUPPER
+	RET
+
+// func positiveSquaresChangeAVX2(a []float32, d []float32, b []float32, stride int, w int, h int) float64
+// Requires: AVX, CMOV, SSE2
+TEXT ·positiveSquaresChangeAVX2(SB), NOSPLIT, $0-104
+	MOVQ   a_base+0(FP), AX
+	MOVQ   d_base+24(FP), CX
+	MOVQ   b_base+48(FP), DX
+	MOVQ   stride+72(FP), BX
+	SHLQ   $0x02, BX
+	MOVQ   h+88(FP), SI
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	TESTQ  SI, SI
+	JZ     positiveSquaresChangeAVX2_done
+
+positiveSquaresChangeAVX2_row:
+	XORQ  DI, DI
+	MOVQ  w+80(FP), R8
+	TESTQ R8, R8
+	JLE   positiveSquaresChangeAVX2_next
+
+positiveSquaresChangeAVX2_vec:
+	MOVQ         R8, R9
+	MOVQ         $0x00000008, R10
+	CMPQ         R9, R10
+	CMOVQGT      R10, R9
+	LEAQ         maskTab<>+32(SB), R10
+	SHLQ         $0x02, R9
+	SUBQ         R9, R10
+	VMOVDQU      (R10), Y4
+	VMASKMOVPS   (AX)(DI*1), Y4, Y5
+	VMASKMOVPS   (CX)(DI*1), Y4, Y6
+	VMASKMOVPS   (DX)(DI*1), Y4, Y4
+	VXORPS       Y7, Y7, Y7
+	VSUBPS       Y6, Y5, Y6
+	VMULPS       Y4, Y5, Y5
+	VMULPS       Y4, Y6, Y6
+	VMAXPS       Y7, Y5, Y5
+	VMAXPS       Y7, Y6, Y6
+	VMULPS       Y5, Y5, Y5
+	VMULPS       Y6, Y6, Y6
+	VSUBPS       Y5, Y6, Y6
+	VCVTPS2PD    X6, Y4
+	VEXTRACTF128 $0x01, Y6, X5
+	VCVTPS2PD    X5, Y5
+	VADDPD       Y4, Y0, Y0
+	VADDPD       Y5, Y1, Y1
+	MOVQ         R8, R9
+	SUBQ         $0x08, R9
+	XORQ         R10, R10
+	CMPQ         R9, R10
+	CMOVQLT      R10, R9
+	MOVQ         $0x00000008, R10
+	CMPQ         R9, R10
+	CMOVQGT      R10, R9
+	LEAQ         maskTab<>+32(SB), R10
+	SHLQ         $0x02, R9
+	SUBQ         R9, R10
+	VMOVDQU      (R10), Y4
+	VMASKMOVPS   32(AX)(DI*1), Y4, Y5
+	VMASKMOVPS   32(CX)(DI*1), Y4, Y6
+	VMASKMOVPS   32(DX)(DI*1), Y4, Y4
+	VXORPS       Y7, Y7, Y7
+	VSUBPS       Y6, Y5, Y6
+	VMULPS       Y4, Y5, Y5
+	VMULPS       Y4, Y6, Y6
+	VMAXPS       Y7, Y5, Y5
+	VMAXPS       Y7, Y6, Y6
+	VMULPS       Y5, Y5, Y5
+	VMULPS       Y6, Y6, Y6
+	VSUBPS       Y5, Y6, Y6
+	VCVTPS2PD    X6, Y4
+	VEXTRACTF128 $0x01, Y6, X5
+	VCVTPS2PD    X5, Y5
 	VADDPD       Y4, Y2, Y2
-	VADDPD       Y2, Y1, Y1
-	VEXTRACTF128 $0x01, Y1, X0
-	VADDPD       X0, X1, X0
+	VADDPD       Y5, Y3, Y3
+	ADDQ         $0x40, DI
+	SUBQ         $0x10, R8
+	JG           positiveSquaresChangeAVX2_vec
+
+positiveSquaresChangeAVX2_next:
+	ADDQ BX, AX
+	ADDQ BX, CX
+	ADDQ BX, DX
+	DECQ SI
+	JNZ  positiveSquaresChangeAVX2_row
+
+positiveSquaresChangeAVX2_done:
+	VADDPD       Y2, Y0, Y0
+	VADDPD       Y3, Y1, Y1
+	VADDPD       Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPD       X1, X0, X1
+	VPERMILPD    $0x01, X1, X0
+	VADDSD       X0, X1, X1
+	MOVSD        X1, ret+96(FP)
+	VZEROUPPER
+	RET
+
+// func weightedDotsAVX2(a []float32, wt []float32, b []float32, stride int, w int, h int) (ab float64, aa float64)
+// Requires: AVX, CMOV, SSE2
+TEXT ·weightedDotsAVX2(SB), NOSPLIT, $0-112
+	MOVQ   a_base+0(FP), AX
+	MOVQ   wt_base+24(FP), CX
+	MOVQ   b_base+48(FP), DX
+	MOVQ   stride+72(FP), BX
+	SHLQ   $0x02, BX
+	MOVQ   h+88(FP), SI
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	TESTQ  SI, SI
+	JZ     weightedDotsAVX2_done
+
+weightedDotsAVX2_row:
+	XORQ  DI, DI
+	MOVQ  w+80(FP), R8
+	TESTQ R8, R8
+	JLE   weightedDotsAVX2_next
+
+weightedDotsAVX2_vec:
+	MOVQ         R8, R9
+	MOVQ         $0x00000008, R10
+	CMPQ         R9, R10
+	CMOVQGT      R10, R9
+	LEAQ         maskTab<>+32(SB), R10
+	SHLQ         $0x02, R9
+	SUBQ         R9, R10
+	VMOVDQU      (R10), Y8
+	VMASKMOVPS   (AX)(DI*1), Y8, Y9
+	VMASKMOVPS   (CX)(DI*1), Y8, Y10
+	VMASKMOVPS   (DX)(DI*1), Y8, Y8
+	VMULPS       Y10, Y9, Y10
+	VMULPS       Y10, Y8, Y8
+	VMULPS       Y10, Y9, Y9
+	VCVTPS2PD    X8, Y10
+	VEXTRACTF128 $0x01, Y8, X8
+	VCVTPS2PD    X8, Y8
+	VADDPD       Y10, Y0, Y0
+	VADDPD       Y8, Y1, Y1
+	VCVTPS2PD    X9, Y8
+	VEXTRACTF128 $0x01, Y9, X9
+	VCVTPS2PD    X9, Y9
+	VADDPD       Y8, Y4, Y4
+	VADDPD       Y9, Y5, Y5
+	MOVQ         R8, R9
+	SUBQ         $0x08, R9
+	XORQ         R10, R10
+	CMPQ         R9, R10
+	CMOVQLT      R10, R9
+	MOVQ         $0x00000008, R10
+	CMPQ         R9, R10
+	CMOVQGT      R10, R9
+	LEAQ         maskTab<>+32(SB), R10
+	SHLQ         $0x02, R9
+	SUBQ         R9, R10
+	VMOVDQU      (R10), Y8
+	VMASKMOVPS   32(AX)(DI*1), Y8, Y9
+	VMASKMOVPS   32(CX)(DI*1), Y8, Y10
+	VMASKMOVPS   32(DX)(DI*1), Y8, Y8
+	VMULPS       Y10, Y9, Y10
+	VMULPS       Y10, Y8, Y8
+	VMULPS       Y10, Y9, Y9
+	VCVTPS2PD    X8, Y10
+	VEXTRACTF128 $0x01, Y8, X8
+	VCVTPS2PD    X8, Y8
+	VADDPD       Y10, Y2, Y2
+	VADDPD       Y8, Y3, Y3
+	VCVTPS2PD    X9, Y8
+	VEXTRACTF128 $0x01, Y9, X9
+	VCVTPS2PD    X9, Y9
+	VADDPD       Y8, Y6, Y6
+	VADDPD       Y9, Y7, Y7
+	ADDQ         $0x40, DI
+	SUBQ         $0x10, R8
+	JG           weightedDotsAVX2_vec
+
+weightedDotsAVX2_next:
+	ADDQ BX, AX
+	ADDQ BX, CX
+	ADDQ BX, DX
+	DECQ SI
+	JNZ  weightedDotsAVX2_row
+
+weightedDotsAVX2_done:
+	VADDPD       Y2, Y0, Y0
+	VADDPD       Y3, Y1, Y1
+	VADDPD       Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPD       X1, X0, X1
+	VPERMILPD    $0x01, X1, X0
+	VADDSD       X0, X1, X1
+	MOVSD        X1, ab+96(FP)
+	VADDPD       Y6, Y4, Y4
+	VADDPD       Y7, Y5, Y5
+	VADDPD       Y5, Y4, Y4
+	VEXTRACTF128 $0x01, Y4, X0
+	VADDPD       X0, X4, X0
 	VPERMILPD    $0x01, X0, X1
 	VADDSD       X1, X0, X0
+	MOVSD        X0, aa+104(FP)
 	VZEROUPPER
-	MOVSD        X0, ret+72(FP)
 	RET
 
 // func addPairsAVX512(dst []float32, stride int, tab []float32, termStride int, rowStride int, geo []int32, wts []float32)

@@ -135,3 +135,26 @@ func (k *kernels) positiveSquares(a, b []float32, stride, w, h int) float64 {
 	}
 	return positiveSquaresGo(a, b, stride, w, h)
 }
+
+// positiveSquaresChange returns Σ [max(0, (a−d)·b)² − max(0, a·b)²] over a box, in the order
+// of positiveSquaresChangeGo.
+func (k *kernels) positiveSquaresChange(a, d, b []float32, stride, w, h int) float64 {
+	switch k.isa {
+	case isaAVX512:
+		return positiveSquaresChangeAVX512(a, d, b, stride, w, h)
+	case isaAVX2:
+		return positiveSquaresChangeAVX2(a, d, b, stride, w, h)
+	}
+	return positiveSquaresChangeGo(a, d, b, stride, w, h)
+}
+
+// weightedDots returns Σ a·wt·b and Σ a·wt·a over a box, in the order of weightedDotsGo.
+func (k *kernels) weightedDots(a, wt, b []float32, stride, w, h int) (ab, aa float64) {
+	switch k.isa {
+	case isaAVX512:
+		return weightedDotsAVX512(a, wt, b, stride, w, h)
+	case isaAVX2:
+		return weightedDotsAVX2(a, wt, b, stride, w, h)
+	}
+	return weightedDotsGo(a, wt, b, stride, w, h)
+}

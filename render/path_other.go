@@ -44,3 +44,13 @@ func (k *kernels) applyBox(resid []float32, rstride int, delta []float32, dstrid
 func (k *kernels) positiveSquares(a, b []float32, stride, w, h int) float64 {
 	return positiveSquaresGo(a, b, stride, w, h)
 }
+
+// positiveSquaresChange returns Σ [max(0, (a−d)·b)² − max(0, a·b)²] over a box.
+func (k *kernels) positiveSquaresChange(a, d, b []float32, stride, w, h int) float64 {
+	return positiveSquaresChangeGo(a, d, b, stride, w, h)
+}
+
+// weightedDots returns Σ a·wt·b and Σ a·wt·a over a box.
+func (k *kernels) weightedDots(a, wt, b []float32, stride, w, h int) (ab, aa float64) {
+	return weightedDotsGo(a, wt, b, stride, w, h)
+}

@@ -59,6 +59,17 @@ func cpuTime() float64 {
 // It reports µs per PCAT proposal and per region proposal; PCAT takes 920 µs per proposal.
 func BenchmarkM2Proposals(b *testing.B) { benchM2(b, m2Config()) }
 
+// BenchmarkM2DefaultPasses is BenchmarkM2Proposals with the default proposals per active
+// region (Config.RegionProposals, 4) and passes per sample (250), so the per-pass work (the
+// regions' layout and the gathering and writing back of their sources) counts as it does in a
+// run with default settings.
+func BenchmarkM2DefaultPasses(b *testing.B) {
+	c := m2WarmChain(b, m2Config())
+	def := DefaultConfig()
+	c.cfg.Proposals, c.cfg.RegionProposals = def.Proposals, def.RegionProposals // after the restore, which checks them
+	benchChain(b, c)
+}
+
 // BenchmarkM2ProposalsRefit is BenchmarkM2Proposals, from the same burnt-in state, with refit
 // births and deaths in place of births and deaths plus flux-group updates (birth-death: move
 // 80, split/merge 40, refit 40, flux group 20), and with refit splits and merges in place of
@@ -81,12 +92,19 @@ func BenchmarkM2ProposalsRefit(b *testing.B) {
 
 // benchM2 runs the M2 benchmarks with cfg, starting from the state of a chain with the default
 // settings (m2Config) burnt in for 30 samples.
-func benchM2(b *testing.B, cfg Config) {
-	c := m2WarmChain(b, cfg)
+func benchM2(b *testing.B, cfg Config) { benchChain(b, m2WarmChain(b, cfg)) }
+
+// benchChain makes b.N passes of c, sorting its sources every Config.Proposals passes as
+// Chain.Next does, and reports their cost.
+func benchChain(b *testing.B, c *Chain) {
+	cfg := c.cfg
 	b.ResetTimer()
 	cpu0 := cpuTime()
 	var regions int64
 	for i := 0; i < b.N; i++ {
+		if i%cfg.Proposals == 0 {
+			c.sortSources() // as Chain.Next does at the start of every sample
+		}
 		c.pass()
 		regions += int64(c.nRegions * cfg.RegionProposals)
 	}
@@ -102,7 +120,7 @@ func benchM2(b *testing.B, cfg Config) {
 
 // m2WarmChain returns a chain on the M2 cutout with settings cfg, restored from one with the
 // default settings (m2Config) burnt in for 30 samples of 1000 passes (made once per process).
-func m2WarmChain(b *testing.B, cfg Config) *Chain {
+func m2WarmChain(b testing.TB, cfg Config) *Chain {
 	img, kind := m2(b)
 	m2Once.Do(func() {
 		c, err := NewChain(img, kind, m2Config(), 0)

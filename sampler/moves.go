@@ -228,8 +228,10 @@ func (w *worker) commit(r *region) {
 // resetBox empties the box of δ; grow extends it to hold the light of a source at (x, y).
 func (w *worker) resetBox() { w.bx0, w.by0, w.bx1, w.by1 = w.c.w, w.c.h, 0, 0 }
 
-func (w *worker) grow(x, y float64) {
-	R := w.c.radius
+func (w *worker) grow(x, y float64) { w.growBy(x, y, w.c.radius) }
+
+// growBy extends the box to hold the stamp of radius R of a source at (x, y).
+func (w *worker) growBy(x, y float64, R int) {
 	ix, _ := render.Place(x)
 	iy, _ := render.Place(y)
 	w.bx0 = min(w.bx0, max(ix-R, 0))
@@ -297,36 +299,25 @@ func (w *worker) unitSums(x, y float64) (spr, spp float64) {
 
 // unitSumsWith is unitSums that also returns Σ ψ w ψ_f, where ψ_f is the unit light of a
 // source of flux f as the model renders it (stamp truncated at radiusFor(f); f = 0 skips it).
+// A stamp's pixels do not depend on its radius, which only cuts it, so ψ_f is ψ cut at the
+// smaller of the two radii and Σ ψ w ψ_f is Σ ψ w ψ over that smaller stamp.
 func (w *worker) unitSumsWith(x, y, f float64) (spr, spp, spq float64) {
 	c := w.c
 	W := c.w
 	w.resetBox()
-	w.grow(x, y)
-	x0, y0, x1, y1 := w.bx0, w.by0, w.bx1, w.by1
+	w.growBy(x, y, c.guessRadius)
 	w.clearBox()
 	w.src[0] = c.source(x, y, 1, c.guessRadius)
 	render.Render(w.scratch, W, W, c.h, c.table, w.src[:1])
-	w.tmp = w.tmp[:0]
-	for yy := y0; yy < y1; yy++ {
-		for i := yy*W + x0; i < yy*W+x1; i++ {
-			p := float64(w.scratch[i])
-			pw := p * float64(c.weight[i])
-			spr += pw * float64(c.resid[i])
-			spp += pw * p
-			w.tmp = append(w.tmp, float32(pw))
-		}
-	}
+	off := w.by0*W + w.bx0
+	spr, spp = render.WeightedDots(w.scratch[off:], c.weight[off:], c.resid[off:], W, w.bx1-w.bx0, w.by1-w.by0)
 	if f > 0 {
-		w.clearBox()
-		w.src[0] = c.source(x, y, 1, c.radiusFor(f))
-		render.Render(w.scratch, W, W, c.h, c.table, w.src[:1])
-		k := 0
-		for yy := y0; yy < y1; yy++ {
-			for i := yy*W + x0; i < yy*W+x1; i++ {
-				spq += float64(w.tmp[k]) * float64(w.scratch[i])
-				k++
-			}
+		if rf := c.radiusFor(f); rf < c.guessRadius {
+			w.resetBox()
+			w.growBy(x, y, rf)
+			off = w.by0*W + w.bx0
 		}
+		_, spq = render.WeightedDots(w.scratch[off:], c.weight[off:], w.scratch[off:], W, w.bx1-w.bx0, w.by1-w.by0)
 	}
 	return spr, spp, spq
 }
@@ -355,13 +346,13 @@ func (w *worker) ensureMap(r *region) {
 // mapDelta returns the change of the region's birth-map total if δ were applied.
 func (w *worker) mapDelta(r *region) float64 {
 	c := w.c
-	d := 0.0
-	for y := max(w.by0, r.py0); y < min(w.by1, r.py1); y++ {
-		for i := y*c.w + max(w.bx0, r.px0); i < y*c.w+min(w.bx1, r.px1); i++ {
-			d += mapValue(c.resid[i]-w.scratch[i], c.sqrtw[i]) - mapValue(c.resid[i], c.sqrtw[i])
-		}
+	x0, y0 := max(w.bx0, r.px0), max(w.by0, r.py0)
+	x1, y1 := min(w.bx1, r.px1), min(w.by1, r.py1)
+	if x0 >= x1 || y0 >= y1 {
+		return 0
 	}
-	return d
+	o := y0*c.w + x0
+	return render.PositiveSquaresChange(c.resid[o:], w.scratch[o:], c.sqrtw[o:], c.w, x1-x0, y1-y0)
 }
 
 // apply subtracts δ from the residual (the model grows by δ), keeping the map total current
