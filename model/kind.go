@@ -1,6 +1,9 @@
 package model
 
-import "math/rand/v2"
+import (
+	"math"
+	"math/rand/v2"
+)
 
 // Box is a rectangle of pixels of an image buffer: image pixel (x, y) with X0 ≤ x < X0+W and
 // Y0 ≤ y < Y0+H lives at Pix[(y−Y0)*Stride + (x−X0)].
@@ -18,18 +21,33 @@ type Profile interface {
 	Radius() int
 }
 
+// Anchor returns the pixel a source's Radius is measured from along one axis: ⌈v⌉ for a
+// position v (pixel centres at integers). It is the pixel the PSF tables place a source on
+// (render.Place), and the sampler's proposal boxes reach Radius pixels either side of it.
+func Anchor(v float64) int { return int(math.Ceil(v)) }
+
 // SourceKind describes one kind of source: the parameters it has beyond its position, their
 // prior, how to perturb them, and how it renders. The sampler only talks to sources through
 // this interface (with a fast path for point sources), so a researcher can add a galaxy or a
 // multi-band star by implementing it. Positions are always x, y with a uniform prior; the
 // parameters listed by Params come after them, and the first is always the flux in counts.
+//
+// The contract (package kindtest checks it in one line):
+//   - LogPrior is a normalised density over the parameters (a uniform prior on [a, b] is
+//     −ln(b−a) inside, not 0): the sampler's births and deaths compare catalogues of
+//     different sizes, so a missing constant biases the number of sources.
+//   - SamplePrior draws from exactly that density.
+//   - Perturb's returned Hastings term makes a Metropolis–Hastings chain keep any target.
+//   - Render is linear in sign, puts the light's centre at (x, y) (pixel centres at
+//     integers) with all of the flux, adds nothing outside the box it is given, and nothing
+//     more than Radius pixels from the anchor pixel (Anchor(x), Anchor(y)).
 type SourceKind interface {
 	// Name identifies the kind in run records and file metadata.
 	Name() string
 	// Params names the parameters after x and y; Params()[0] is "flux".
 	Params() []string
-	// LogPrior returns the log prior density of params (0 where it is flat, −Inf outside
-	// the support).
+	// LogPrior returns the normalised log prior density of params (−Inf outside the
+	// support).
 	LogPrior(params []float64) float64
 	// SamplePrior draws params from the prior into dst (len(dst) == len(Params())).
 	SamplePrior(rng *rand.Rand, dst []float64)
@@ -39,6 +57,7 @@ type SourceKind interface {
 	// Render adds the source at (x, y) with params into b, scaled by sign (+1 adds, −1
 	// removes). Light outside b is dropped.
 	Render(b Box, x, y float64, params []float64, sign float64)
-	// Radius is the half-width in pixels beyond which the source adds no light.
+	// Radius is the half-width in pixels, around the anchor pixel (Anchor(x), Anchor(y)),
+	// beyond which the source adds no light, for every value of its parameters.
 	Radius() int
 }

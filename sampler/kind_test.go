@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/probcat/probcat/model"
+	"github.com/probcat/probcat/model/kindtest"
 )
 
 // blob is a toy second source kind: a circular Gaussian "galaxy" with a flux and a width σ
@@ -43,13 +44,18 @@ func (b *blob) Render(box model.Box, x, y float64, p []float64, sign float64) {
 	s2 := b.psfS*b.psfS + p[1]*p[1]
 	norm := sign * p[0] / (2 * math.Pi * s2)
 	R := b.Radius()
-	cx, cy := int(math.Round(x)), int(math.Round(y))
+	cx, cy := model.Anchor(x), model.Anchor(y)
 	for py := max(cy-R, box.Y0); py <= min(cy+R, box.Y0+box.H-1); py++ {
 		for px := max(cx-R, box.X0); px <= min(cx+R, box.X0+box.W-1); px++ {
 			d2 := (float64(px)-x)*(float64(px)-x) + (float64(py)-y)*(float64(py)-y)
 			box.Pix[(py-box.Y0)*box.Stride+px-box.X0] += float32(norm * math.Exp(-d2/(2*s2)))
 		}
 	}
+}
+
+// TestSecondKindContract runs the SourceKind conformance suite on the toy kind.
+func TestSecondKindContract(t *testing.T) {
+	kindtest.Test(t, &blob{flux: model.FluxPrior{Min: 250, Slope: 2}, minW: 0.5, maxW: 2, psfS: 0.93})
 }
 
 // TestSecondKindPrior samples the prior with the toy kind: N, fluxes and widths must match.
