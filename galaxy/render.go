@@ -14,8 +14,9 @@ const MaxDroppedLight = 1e-3
 type Shape struct {
 	// Re is the half-light radius along the major axis in pixels (the circularised radius
 	// is Re·√Q). It is the radius at which the untruncated exp or dev profile encloses half
-	// its light; the SDSS tapers at 3–4 and 7–8 r_e (see Exp and Dev) make the half-light
-	// radius of the rendered profile slightly smaller.
+	// its light, as in SDSS and The Tractor; the SDSS tapers at 3–4 and 7–8 r_e (see Exp and
+	// Dev) remove 1.9 % and 7.3 % of that light, so the profiles drawn enclose half their
+	// light within 0.982·Re (Exp) and 0.908·Re (Dev).
 	Re float64
 	// Q is the axis ratio b/a, minor over major axis, in (0, 1].
 	Q float64
@@ -91,11 +92,20 @@ func (r Renderer) Radius(re float64) int {
 		}
 		return s / total
 	}
-	rad := 0
-	for dropped(float64(rad)) > MaxDroppedLight {
-		rad++
+	// dropped falls with the radius: double an upper bound, then bisect.
+	lo, hi := -1, 1 // dropped(lo) > MaxDroppedLight ≥ dropped(hi), once hi is found
+	for dropped(float64(hi)) > MaxDroppedLight {
+		lo, hi = hi, 2*hi
 	}
-	return rad
+	for hi-lo > 1 {
+		mid := (lo + hi) / 2
+		if dropped(float64(mid)) > MaxDroppedLight {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	return hi
 }
 
 // AddTo adds flux × the galaxy of shape s centred at image position (x, y) into b, on the
