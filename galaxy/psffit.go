@@ -31,8 +31,9 @@ const MaxPSFComponents = 8
 // source). Because those samples are pixel-integrated, the mixture is a pixel-convolved PSF
 // in the sense of Renderer. The fit minimises the sum of squared residuals over all samples
 // by Levenberg–Marquardt, from a start made by 30 expectation–maximisation steps on the
-// positive samples; amplitudes are kept positive. Three or four components fit the SDSS PSFs
-// to a few 10⁻³ of the peak (see the tests).
+// positive samples; amplitudes are kept positive. Four components fit the SDSS r PSF of
+// field 2583-2-136 within 0.9 % of the peak at the worst sample (0.08 % rms), three SDSS's
+// pixel-integrated double Gaussian within 0.05 % (TestFitPSFReal).
 func FitPSF(p *psf.PSF, k int) (PSFFit, error) {
 	if p == nil {
 		return PSFFit{}, errors.New("galaxy: FitPSF needs a PSF")
