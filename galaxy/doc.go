@@ -31,7 +31,7 @@
 // restricted to a row is a 1-D Gaussian, drawn by a plain float32 loop (gaussRow) that a SIMD
 // kernel can replace. Pixel coordinates are 0-based with pixel centres at integers, x the
 // column and y the row. A galaxy is drawn on the square of half-width Renderer.Radius(r_e)
-// around the pixel (⌊x + ½⌋, ⌊y + ½⌋) whose centre is nearest, and on no other pixel; the
+// around the anchor pixel (⌈x⌉, ⌈y⌉) of model.Anchor, and on no other pixel; the
 // radius leaves out at most MaxDroppedLight (10⁻³) of the light, by a bound that holds for
 // any q, φ and sub-pixel position. Kind.Radius is that of the largest r_e of the prior.
 //

@@ -127,6 +127,5 @@ func (k *Kind) Render(b model.Box, x, y float64, params []float64, sign float64)
 }
 
 // Radius implements model.SourceKind: the stamp half-width of the largest galaxy of the
-// prior, Renderer.Radius(ReMax), measured like it from the pixel ⌊x + ½⌋, ⌊y + ½⌋ nearest the
-// centre. Each galaxy is drawn on its own stamp, Renderer.Radius(r_e), no larger.
+// prior, Renderer.Radius(ReMax), measured like it from the anchor pixel (⌈x⌉, ⌈y⌉). Each galaxy is drawn on its own stamp, Renderer.Radius(r_e), no larger.
 func (k *Kind) Radius() int { return k.radius }

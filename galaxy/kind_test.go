@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/probcat/probcat/model"
+	"github.com/probcat/probcat/model/kindtest"
 )
 
 var _ model.SourceKind = (*Kind)(nil)
@@ -19,6 +20,17 @@ func testKind(t *testing.T) *Kind {
 		t.Fatal(err)
 	}
 	return k
+}
+
+// TestKindContract runs the SourceKind conformance suite on an exp and a dev kind.
+func TestKindContract(t *testing.T) {
+	for _, p := range []Profile{Exp, Dev} {
+		k, err := NewKind(p, Mixture{{Amp: 1, XX: 1, YY: 1}}, model.FluxPrior{Min: 250, Slope: 2}, 0.8, 4)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Run(k.Name(), func(t *testing.T) { kindtest.Test(t, k) })
+	}
 }
 
 // TestNewKindErrors checks the refusals.

@@ -64,14 +64,14 @@ func (r Renderer) Image(s Shape) Mixture {
 
 // Radius returns the stamp half-width R for a galaxy of half-light radius re pixels: the
 // galaxy at (x, y) is drawn on the pixels (i, j) with |i − cx| ≤ R and |j − cy| ≤ R around
-// the pixel cx = ⌊x + ½⌋, cy = ⌊y + ½⌋ whose centre is nearest (so within R + 1 of the pixels
-// ⌈x⌉, ⌈y⌉), and no light is drawn beyond.
+// the anchor pixel cx = ⌈x⌉, cy = ⌈y⌉ (model.Anchor, the pixel the sampler's proposal boxes
+// are centred on), and no light is drawn beyond.
 //
 // R is the smallest for which the light outside the stamp is at most MaxDroppedLight of the
-// total, by a bound that holds for every position, axis ratio and angle: a component with
-// covariance C and mean m, centred within ½ pixel of the stamp's central pixel centre in
-// each axis, has the disc of radius ρ = R − max(|m_x|, |m_y|) about its centre inside the
-// stamp's area [cx − R − ½, cx + R + ½]², and the light of a Gaussian outside a disc of radius
+// total, by a bound that holds for every position, axis ratio and angle: the position lies in
+// (cx − 1, cx] in each axis, so a component with covariance C and mean m has the disc of
+// radius ρ = R − ½ − max(|m_x|, |m_y|) about its centre inside the stamp's area
+// [cx − R − ½, cx + R + ½]², and the light of a Gaussian outside a disc of radius
 // ρ is at most exp(−ρ²/2λ) with λ the larger eigenvalue of C, here at most
 // v_m·re² + λ_PSF (the profile component's variance along the major axis plus the PSF
 // component's). Summing over components weighted by |amplitude| bounds the dropped fraction.
@@ -84,7 +84,7 @@ func (r Renderer) Radius(re float64) int {
 	dropped := func(rad float64) float64 {
 		s := 0.0
 		for _, p := range r.PSF {
-			rho := math.Max(rad-math.Max(math.Abs(p.MX), math.Abs(p.MY)), 0)
+			rho := math.Max(rad-0.5-math.Max(math.Abs(p.MX), math.Abs(p.MY)), 0)
 			lp := p.maxVariance()
 			for m, a := range amp {
 				s += a * math.Abs(p.Amp) * math.Exp(-rho*rho/(2*(vs[m]*re*re+lp)))
@@ -112,7 +112,7 @@ func (r Renderer) Radius(re float64) int {
 // stamp described by Radius (light outside b is dropped). A negative flux removes it.
 func (r Renderer) AddTo(b model.Box, x, y, flux float64, s Shape) {
 	rad := r.Radius(s.Re)
-	cx, cy := int(math.Floor(x+0.5)), int(math.Floor(y+0.5))
+	cx, cy := model.Anchor(x), model.Anchor(y)
 	x0, x1 := max(cx-rad, b.X0), min(cx+rad+1, b.X0+b.W)
 	y0, y1 := max(cy-rad, b.Y0), min(cy+rad+1, b.Y0+b.H)
 	if x0 >= x1 || y0 >= y1 {

@@ -247,7 +247,7 @@ func TestPositionAngle(t *testing.T) {
 	}
 }
 
-// TestStamp checks that a galaxy draws nothing beyond Radius of the pixel nearest its centre,
+// TestStamp checks that a galaxy draws nothing beyond Radius of its anchor pixel (⌈x⌉, ⌈y⌉),
 // that it clips to the box (a box cutting the stamp gets the same pixels as the full image),
 // and that sign −1 removes what +1 added.
 func TestStamp(t *testing.T) {
@@ -257,7 +257,7 @@ func TestStamp(t *testing.T) {
 	w := 2*rad + 21
 	for _, pos := range [][2]float64{{20.5, 20.49}, {20.51, 19.5}, {23.2, 17.8}} {
 		x, y := pos[0]+float64(rad-10), pos[1]+float64(rad-10)
-		cx, cy := int(math.Floor(x+0.5)), int(math.Floor(y+0.5))
+		cx, cy := model.Anchor(x), model.Anchor(y)
 		pix := make([]float32, w*w)
 		full := model.Box{Pix: pix, Stride: w, W: w, H: w}
 		r.AddTo(full, x, y, 1, s)
