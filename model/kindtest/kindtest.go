@@ -16,10 +16,12 @@
 package kindtest
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/probcat/probcat/model"
@@ -77,62 +79,128 @@ func checkParams(t testing.TB, kind model.SourceKind) {
 // (Monte Carlo, uniform in the box). Their ratio is the prior's normalisation, which must be 1:
 // the sampler's dimension-changing moves compare priors of catalogues of different sizes, so
 // a constant left out of LogPrior ("0 where it is flat") biases the number of sources.
+// Parameters that take at most 16 values in the draws (a mixed kind's "kind") are discrete:
+// the check runs for each combination of their values that holds 5 % of the draws or more,
+// with the discrete values and any parameter constant among those draws (one a kind does not
+// have) held fixed, so LogPrior is then a mass in them and a density in the rest.
 func checkNormalised(t testing.TB, kind model.SourceKind) {
 	const n = 40000
 	rng := rand.New(rand.NewPCG(3, 4))
 	th := draws(kind, rng, n)
 	p := len(kind.Params())
-	for _, width := range []float64{0.5, 1} {
-		lo, hi := make([]float64, p), make([]float64, p)
-		vol := 1.0
-		for k := range p {
-			col := make([]float64, n)
-			for i := range th {
-				col[i] = th[i][k]
-			}
-			sort.Float64s(col)
-			q25, q50, q75 := col[n/4], col[n/2], col[3*n/4]
-			half := width * (q75 - q25) / 2
-			if !(half > 0) {
-				t.Fatalf("parameter %q has no spread in 40000 prior draws", kind.Params()[k])
-			}
-			lo[k], hi[k] = q50-half, q50+half
-			vol *= hi[k] - lo[k]
-		}
-		in := 0
+	discrete := make([]bool, p)
+	for k := range p {
+		seen := map[float64]bool{}
 		for _, v := range th {
-			inside := true
+			if seen[v[k]] = true; len(seen) > 16 {
+				break
+			}
+		}
+		discrete[k] = len(seen) <= 16
+	}
+	groups := map[string][]int{}
+	var keys []string
+	for i, v := range th {
+		key := ""
+		for k := range p {
+			if discrete[k] {
+				key += fmt.Sprint(v[k], " ")
+			}
+		}
+		if groups[key] == nil {
+			keys = append(keys, key)
+		}
+		groups[key] = append(groups[key], i)
+	}
+	sort.Strings(keys)
+	checked := 0
+	for _, key := range keys {
+		sub := groups[key]
+		if len(sub) < n/20 {
+			continue
+		}
+		fixed := make([]bool, p)
+		for k := range p {
+			fixed[k] = true
+			for _, i := range sub {
+				if th[i][k] != th[sub[0]][k] {
+					fixed[k] = false
+					break
+				}
+			}
+		}
+		for _, width := range []float64{0.5, 1} {
+			lo, hi := make([]float64, p), make([]float64, p)
+			vol := 1.0
 			for k := range p {
-				inside = inside && v[k] >= lo[k] && v[k] < hi[k]
+				if fixed[k] {
+					lo[k], hi[k] = th[sub[0]][k], th[sub[0]][k]
+					continue
+				}
+				col := make([]float64, len(sub))
+				for j, i := range sub {
+					col[j] = th[i][k]
+				}
+				sort.Float64s(col)
+				m := len(col)
+				q25, q50, q75 := col[m/4], col[m/2], col[3*m/4]
+				half := width * (q75 - q25) / 2
+				if !(half > 0) {
+					t.Fatalf("parameter %q has no spread in %d prior draws", kind.Params()[k], m)
+				}
+				lo[k], hi[k] = q50-half, q50+half
+				vol *= hi[k] - lo[k]
 			}
-			if inside {
-				in++
+			in := 0
+			for _, i := range sub {
+				inside := true
+				for k := range p {
+					inside = inside && (fixed[k] || th[i][k] >= lo[k] && th[i][k] < hi[k])
+				}
+				if inside {
+					in++
+				}
 			}
-		}
-		if in < 400 {
-			continue // too few draws in the box to judge
-		}
-		frac := float64(in) / n
-		u := make([]float64, p)
-		var s, s2 float64
-		for range n {
-			for k := range p {
-				u[k] = lo[k] + (hi[k]-lo[k])*rng.Float64()
+			if in < 400 {
+				continue // too few draws in the box to judge
 			}
-			v := math.Exp(kind.LogPrior(u)) * vol
-			s += v
-			s2 += v * v
-		}
-		mass := s / n
-		se := math.Sqrt(max(s2/n-mass*mass, 0) / n)
-		ratio := mass / frac
-		// the ratio's relative error: the binomial fraction's and the Monte Carlo integral's
-		rel := math.Hypot(math.Sqrt((1-frac)/(frac*n)), se/mass)
-		t.Logf("box %.1f × IQR: %d of %d draws inside (%.4f), ∫ exp(LogPrior) = %.4f ± %.4f: normalisation %.4f ± %.4f", width, in, n, frac, mass, se, ratio, ratio*rel)
-		if math.Abs(ratio-1) > 5*rel+0.01 {
-			t.Errorf("LogPrior integrates to %.4f times the probability SamplePrior puts in the box %v–%v: it must be a normalised density (and SamplePrior must draw from it)", ratio, lo, hi)
+			frac := float64(in) / n
+			u := make([]float64, p)
+			var s, s2 float64
+			for range n {
+				for k := range p {
+					u[k] = lo[k]
+					if !fixed[k] {
+						u[k] += (hi[k] - lo[k]) * rng.Float64()
+					}
+				}
+				v := math.Exp(kind.LogPrior(u)) * vol
+				s += v
+				s2 += v * v
+			}
+			mass := s / n
+			se := math.Sqrt(max(s2/n-mass*mass, 0) / n)
+			ratio := mass / frac
+			// the ratio's relative error: the binomial fraction's and the Monte Carlo integral's
+			rel := math.Hypot(math.Sqrt((1-frac)/(frac*n)), se/mass)
+			t.Logf("box %.1f × IQR%s: %d of %d draws inside (%.4f), ∫ exp(LogPrior) = %.4f ± %.4f: normalisation %.4f ± %.4f", width, discreteNote(key), in, n, frac, mass, se, ratio, ratio*rel)
+			if math.Abs(ratio-1) > 5*rel+0.01 {
+				t.Errorf("LogPrior integrates to %.4f times the probability SamplePrior puts in the box %v–%v: it must be a normalised density (and SamplePrior must draw from it)", ratio, lo, hi)
+			}
+			checked++
 		}
 	}
+	if checked == 0 {
+		t.Fatalf("no box held enough prior draws to check the normalisation")
+	}
+}
+
+// discreteNote describes the discrete parameters' values of a box, if any.
+func discreteNote(key string) string {
+	if key == "" {
+		return ""
+	}
+	return " (discrete parameters " + strings.TrimSpace(key) + ")"
 }
 
 // checkPerturb runs a Metropolis–Hastings chain that targets the prior with Perturb's proposals
