@@ -1,0 +1,126 @@
+package sampler
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/probcat/probcat/galaxy"
+	"github.com/probcat/probcat/model"
+	"github.com/probcat/probcat/psf"
+)
+
+// mixedKind returns stars (weight 0.6) and exponential galaxies of r_e in [1, 4] px (0.4)
+// seen through a Gaussian PSF of FWHM 2.5 px, with PCAT's flux prior.
+func mixedKind(t testing.TB) (*model.Mixed, *model.PointSource, *galaxy.Kind) {
+	t.Helper()
+	p, err := psf.Gaussian(2.5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	flux := model.FluxPrior{Min: 250, Slope: 2}
+	fit, err := galaxy.FitPSF(p, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gal, err := galaxy.NewKind(galaxy.Exp, fit.Mixture, flux, 1, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	star := &model.PointSource{PSF: p, Flux: flux}
+	m, err := model.NewMixed([]model.SourceKind{star, gal}, []float64{0.6, 0.4}, flux)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, star, gal
+}
+
+// TestMixedPrior samples the prior with stars and galaxies (likelihood off): N, the fluxes,
+// the fraction of galaxies and the galaxies' radii must follow it. Births draw the kind,
+// kind switches change it, and the count prior sees every source whatever its kind.
+func TestMixedPrior(t *testing.T) {
+	m, _, _ := mixedKind(t)
+	img, _, _ := testField(t, 40, 40, 0.01, 8)
+	lam := 10.0
+	cfg := priorConfig(model.Poisson{Density: lam / 1600})
+	samples := thin(t, collect(t, img, m, cfg, 1200)[200:])
+	checkCounts(t, samples, lam)
+	checkFluxes(t, samples, m.Flux)
+	var nGal, n int
+	var res []float64
+	for _, s := range samples {
+		cat := s.Catalogue
+		for i := range cat.X {
+			n++
+			if cat.Extra[0][i] == 1 {
+				nGal++
+				res = append(res, cat.Extra[1][i])
+			}
+		}
+	}
+	frac := float64(nGal) / float64(n)
+	se := math.Sqrt(0.4 * 0.6 / float64(n))
+	t.Logf("%d sources, galaxy fraction %.3f ± %.3f (prior 0.4)", n, frac, se)
+	if math.Abs(frac-0.4) > 5*se+0.01 {
+		t.Errorf("galaxy fraction %.3f, prior 0.4", frac)
+	}
+	// r_e is log-uniform on [1, 4]
+	d, p := ksPValue(res, func(r float64) float64 { return math.Min(math.Max(math.Log(r)/math.Log(4), 0), 1) })
+	t.Logf("galaxies' r_e: KS D %.4f, p %.3g", d, p)
+	if p < 0.001 {
+		t.Errorf("galaxies' r_e do not follow the log-uniform prior: p = %.3g", p)
+	}
+}
+
+// TestMixedFit samples a field of two bright stars and two bright exponential galaxies with
+// stars and galaxies allowed: in the second half of the run the source nearest each object
+// must be of the object's kind in most samples.
+func TestMixedFit(t *testing.T) {
+	m, star, gal := mixedKind(t)
+	type object struct {
+		x, y, f, re float64
+		galaxy      bool
+	}
+	truth := []object{{12.3, 14.6, 6000, 0, false}, {31.2, 10.5, 6000, 2.5, true}, {22.7, 30.1, 8000, 3, true}, {9.6, 33.2, 5000, 0, false}}
+	const W = 44
+	img := model.NewImage(W, W)
+	img.Gain, img.Background, img.Noise = 4, 180, model.NoiseFromModel
+	mean := make([]float32, W*W)
+	box := model.Box{Pix: mean, Stride: W, W: W, H: W}
+	for _, o := range truth {
+		if o.galaxy {
+			gal.Render(box, o.x, o.y, []float64{o.f, o.re, 0.6, 0.5}, 1)
+		} else {
+			star.Render(box, o.x, o.y, []float64{o.f}, 1)
+		}
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	for i, v := range mean {
+		mu := 180 + float64(v)
+		img.Pix[i] = float32(mu + math.Sqrt(mu/4)*rng.NormFloat64())
+	}
+	cfg := DefaultConfig()
+	cfg.CountPrior = model.Poisson{Density: 4.0 / (W * W)}
+	cfg.Proposals, cfg.Threads, cfg.Seed = 200, 1, 3
+	samples := collect(t, img, m, cfg, 200)[100:]
+	for _, o := range truth {
+		right := 0
+		for _, s := range samples {
+			cat := s.Catalogue
+			best, bi := math.Inf(1), -1
+			for i := range cat.X {
+				if d := math.Hypot(cat.X[i]-o.x, cat.Y[i]-o.y); d < best && cat.Flux[i] > o.f/3 {
+					best, bi = d, i
+				}
+			}
+			if bi >= 0 && best < 1.5 && (cat.Extra[0][bi] == 1) == o.galaxy {
+				right++
+			}
+		}
+		frac := float64(right) / float64(len(samples))
+		t.Logf("object at (%.1f, %.1f), galaxy %v: the right kind within 1.5 px in %.2f of the samples", o.x, o.y, o.galaxy, frac)
+		if frac < 0.8 {
+			t.Errorf("object at (%.1f, %.1f), galaxy %v: the right kind in only %.2f of the samples", o.x, o.y, o.galaxy, frac)
+		}
+	}
+}
