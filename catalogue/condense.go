@@ -16,6 +16,11 @@ type CondensedSource struct {
 	X, Y, Flux          float64
 	XErr, YErr, FluxErr float64
 	Prevalence          float64
+	// For ensembles of mixed kinds: KindFrac[k] is the fraction of the source's samples in
+	// which it has kind k, and Params the mean of each kind parameter over the samples in
+	// which it has its most frequent kind (NaN for parameters that kind lacks).
+	KindFrac []float64
+	Params   []float64
 }
 
 // Condense links the sources of an ensemble across samples into one catalogue, following
@@ -46,6 +51,13 @@ func Condense(samples []Sample, radius, minPrevalence float64) ([]CondensedSourc
 	// Flatten the ensemble: source k belongs to sample smp[k].
 	var xs, ys, fs []float64
 	var smp []int32
+	var kind []int32       // flattened kinds, for ensembles of mixed kinds
+	var params [][]float64 // params[j]: flattened values of parameter j
+	nkinds := 0
+	mixed := samples[0].Kind != nil
+	if mixed {
+		params = make([][]float64, len(samples[0].Params))
+	}
 	for s := range samples {
 		sa := &samples[s]
 		if len(sa.Y) != len(sa.X) || len(sa.Flux) != len(sa.X) {
@@ -57,6 +69,18 @@ func Condense(samples []Sample, radius, minPrevalence float64) ([]CondensedSourc
 			}
 			xs, ys, fs = append(xs, sa.X[i]), append(ys, sa.Y[i]), append(fs, sa.Flux[i])
 			smp = append(smp, int32(s))
+		}
+		if mixed {
+			if len(sa.Kind) != len(sa.X) || len(sa.Params) != len(params) {
+				return nil, fmt.Errorf("condense: sample %d of chain %d has mismatched kind columns", sa.Index, sa.Chain)
+			}
+			for _, k := range sa.Kind {
+				nkinds = max(nkinds, int(k)+1)
+			}
+			kind = append(kind, sa.Kind...)
+			for j := range params {
+				params[j] = append(params[j], sa.Params[j]...)
+			}
 		}
 	}
 	g := newGrid(xs, ys, radius)
@@ -95,6 +119,7 @@ func Condense(samples []Sample, radius, minPrevalence float64) ([]CondensedSourc
 	var rs [][2]int32
 	var out []CondensedSource
 	var mx, my, mf []float64
+	var members []int32
 	for _, k := range order {
 		if used[k] {
 			continue
@@ -122,21 +147,27 @@ func Condense(samples []Sample, radius, minPrevalence float64) ([]CondensedSourc
 			}
 		}
 		mx, my, mf = append(mx[:0], xs[k]), append(my[:0], ys[k]), append(mf[:0], fs[k])
+		members = append(members[:0], k)
 		for _, s := range touched {
 			j := best[s]
 			used[j] = true
 			mx, my, mf = append(mx, xs[j]), append(my, ys[j]), append(mf, fs[j])
+			members = append(members, j)
 			best[s] = -1
 		}
 		prev := float64(len(mx)) / float64(len(samples))
 		if prev < minPrevalence {
 			continue
 		}
-		out = append(out, CondensedSource{
+		cs := CondensedSource{
 			X: mean(mx), Y: mean(my), Flux: mean(mf),
 			XErr: halfWidth68(mx), YErr: halfWidth68(my), FluxErr: halfWidth68(mf),
 			Prevalence: prev,
-		})
+		}
+		if mixed {
+			cs.KindFrac, cs.Params = kindSummary(members, kind, params, nkinds)
+		}
+		out = append(out, cs)
 	}
 	sort.SliceStable(out, func(a, b int) bool {
 		if out[a].Prevalence != out[b].Prevalence {
@@ -145,6 +176,35 @@ func Condense(samples []Sample, radius, minPrevalence float64) ([]CondensedSourc
 		return out[a].Flux > out[b].Flux
 	})
 	return out, nil
+}
+
+// kindSummary returns the fractions of each of nkinds kinds among the member sources and
+// the mean of each parameter over the members of the most frequent kind (NaN where it has
+// none of them).
+func kindSummary(members, kind []int32, params [][]float64, nkinds int) (frac, mean []float64) {
+	frac = make([]float64, nkinds)
+	for _, m := range members {
+		frac[kind[m]]++
+	}
+	for k := range frac {
+		frac[k] /= float64(len(members))
+	}
+	mode := int32(modeKind(frac))
+	mean = make([]float64, len(params))
+	for j, col := range params {
+		s, n := 0.0, 0
+		for _, m := range members {
+			if kind[m] == mode && !math.IsNaN(col[m]) {
+				s += col[m]
+				n++
+			}
+		}
+		mean[j] = math.NaN()
+		if n > 0 {
+			mean[j] = s / float64(n)
+		}
+	}
+	return frac, mean
 }
 
 // degreeCells is the number of degree-grid cells per link radius: with finer cells, the cells

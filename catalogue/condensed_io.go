@@ -15,15 +15,29 @@ var condensedColumns = []column{
 }
 
 // WriteCondensedParquet writes a condensed catalogue to path (columns x, y, flux, x_err, y_err,
-// flux_err, prevalence, then mag and ra, dec when d asks for them), atomically.
+// flux_err, prevalence, then for mixed kinds kind (the most frequent), p_galaxy and the
+// kinds' parameters (null where that kind lacks one), then mag and ra, dec when d asks for
+// them), atomically.
 func WriteCondensedParquet(path string, cs []CondensedSource, d Derived, meta map[string]string) error {
-	t, err := createTable(path, append(append([]column(nil), condensedColumns...), d.columns()...), meta)
+	cols := append([]column(nil), condensedColumns...)
+	if d.Kinds != nil {
+		cols = append(cols, column{"kind", kindInt32}, column{"p_galaxy", kindDouble})
+		cols = append(cols, d.Kinds.kindColumns()[1:]...)
+		meta = withKinds(meta, d.Kinds)
+	}
+	t, err := createTable(path, append(cols, d.columns()...), meta)
 	if err != nil {
 		return err
 	}
 	var vals []float64
 	for _, c := range cs {
 		vals = append(vals[:0], c.X, c.Y, c.Flux, c.XErr, c.YErr, c.FluxErr, c.Prevalence)
+		if k := d.Kinds; k != nil {
+			vals = append(vals, float64(modeKind(c.KindFrac)), k.pGalaxy(c.KindFrac))
+			for j := range k.Params {
+				vals = append(vals, param(c, j))
+			}
+		}
 		vals = d.appendValues(vals, c.X, c.Y, c.Flux)
 		if err := t.add(vals...); err != nil {
 			return err

@@ -12,6 +12,10 @@ import (
 type Sample struct {
 	Chain, Index int
 	X, Y, Flux   []float64
+	// Kind and Params are set for catalogues of mixed kinds (see Kinds): Kind[i] is source
+	// i's kind and Params[j][i] its value of parameter j, NaN when its kind lacks it.
+	Kind   []int32
+	Params [][]float64
 }
 
 // Len returns the number of sources in the sample.
@@ -25,6 +29,9 @@ type Derived struct {
 	Magnitude func(flux float64) float64
 	// Sky converts a position to RA and Dec in degrees (`ra` and `dec` columns).
 	Sky func(x, y float64) (ra, dec float64)
+	// Kinds, for catalogues of mixed kinds, adds the kind and parameter columns (and, to a
+	// condensed catalogue, p_galaxy) before the derived ones.
+	Kinds *Kinds
 }
 
 func (d Derived) columns() []column {
@@ -51,8 +58,9 @@ func (d Derived) appendValues(dst []float64, x, y, flux float64) []float64 {
 }
 
 // EnsembleWriter streams an ensemble to ensemble.parquet: one row per source per kept sample
-// with columns chain, sample (int32), x, y, flux (float64), then mag and ra, dec when Derived
-// asks for them. Memory is bounded: rows go to disk in row groups as they arrive. The file is
+// with columns chain, sample (int32), x, y, flux (float64), then for mixed kinds kind (int32)
+// and the kinds' parameters (float64, null where a source's kind lacks one), then mag and
+// ra, dec when Derived asks for them. Memory is bounded: rows go to disk in row groups as they arrive. The file is
 // written under a temporary name and appears only when Close succeeds.
 type EnsembleWriter struct {
 	t     *tableWriter
@@ -69,10 +77,15 @@ const emptySamplesKey = "probcat.empty_samples"
 // metadata (e.g. the run's settings); it must not hold anything that changes between identical
 // runs (such as a time) if the bytes are to be reproducible.
 func CreateEnsemble(path string, d Derived, meta map[string]string) (*EnsembleWriter, error) {
-	cols := append([]column{
+	cols := []column{
 		{"chain", kindInt32}, {"sample", kindInt32},
 		{"x", kindDouble}, {"y", kindDouble}, {"flux", kindDouble},
-	}, d.columns()...)
+	}
+	if d.Kinds != nil {
+		cols = append(cols, d.Kinds.kindColumns()...)
+		meta = withKinds(meta, d.Kinds)
+	}
+	cols = append(cols, d.columns()...)
 	t, err := createTable(path, cols, meta)
 	if err != nil {
 		return nil, err
@@ -88,11 +101,23 @@ func (w *EnsembleWriter) Write(s *Sample) error {
 		w.t.fail(err)
 		return w.t.err
 	}
+	if k := w.d.Kinds; k != nil && (len(s.Kind) != len(s.X) || len(s.Params) != len(k.Params)) {
+		err := fmt.Errorf("sample %d of chain %d has %d sources but %d kinds and %d parameter columns (want %d)",
+			s.Index, s.Chain, len(s.X), len(s.Kind), len(s.Params), len(k.Params))
+		w.t.fail(err)
+		return w.t.err
+	}
 	if len(s.X) == 0 {
 		w.empty = append(w.empty, [2]int{s.Chain, s.Index})
 	}
 	for i := range s.X {
 		w.vals = append(w.vals[:0], float64(s.Chain), float64(s.Index), s.X[i], s.Y[i], s.Flux[i])
+		if w.d.Kinds != nil {
+			w.vals = append(w.vals, float64(s.Kind[i]))
+			for _, p := range s.Params {
+				w.vals = append(w.vals, p[i])
+			}
+		}
 		w.vals = w.d.appendValues(w.vals, s.X[i], s.Y[i], s.Flux[i])
 		if err := w.t.add(w.vals...); err != nil {
 			return err
@@ -114,7 +139,8 @@ func (w *EnsembleWriter) Close() error {
 func (w *EnsembleWriter) Abort() { w.t.abort() }
 
 // ReadEnsemble reads an ensemble file written by EnsembleWriter (or any Parquet file with
-// chain, sample, x, y and flux columns) and returns its samples ordered by chain then sample.
+// chain, sample, x, y and flux columns) and returns its samples ordered by chain then sample,
+// with their kinds and parameters when the file has them (see ReadEnsembleKinds).
 // Samples are identified by their (chain, sample) pair; samples with no source, which have no
 // row, are restored from the file's metadata.
 func ReadEnsemble(path string) ([]Sample, error) {
@@ -125,7 +151,35 @@ func ReadEnsemble(path string) ([]Sample, error) {
 	return ensembleFromTable(path, tab)
 }
 
+// ReadEnsembleKinds returns the kinds of an ensemble file of mixed kinds, nil for others.
+func ReadEnsembleKinds(path string) (*Kinds, error) {
+	meta, err := readMeta(path)
+	if err != nil {
+		return nil, err
+	}
+	return kindsFromMeta(path, meta)
+}
+
 func ensembleFromTable(path string, tab *table) ([]Sample, error) {
+	kinds, err := kindsFromMeta(path, tab.meta)
+	if err != nil {
+		return nil, err
+	}
+	var kcol []float64
+	var pcols [][]float64
+	if kinds != nil {
+		var ok bool
+		if kcol, ok = tab.cols["kind"]; !ok {
+			return nil, fmt.Errorf("%s: the metadata lists kinds but there is no kind column", path)
+		}
+		for _, p := range kinds.Params {
+			c, ok := tab.cols[p]
+			if !ok {
+				return nil, fmt.Errorf("%s: no column for the kinds' parameter %q", path, p)
+			}
+			pcols = append(pcols, c)
+		}
+	}
 	type key struct{ c, s int }
 	idx := map[key]int{}
 	var out []Sample
@@ -141,14 +195,33 @@ func ensembleFromTable(path string, tab *table) ([]Sample, error) {
 			j = len(out)
 			idx[k] = j
 			out = append(out, Sample{Chain: k.c, Index: k.s})
+			if kinds != nil {
+				out[j].Params = make([][]float64, len(pcols))
+			}
 		}
 		s := &out[j]
 		s.X = append(s.X, x[i])
 		s.Y = append(s.Y, y[i])
 		s.Flux = append(s.Flux, f[i])
+		if kinds != nil {
+			kv := kcol[i]
+			if !(kv >= 0 && kv < float64(len(kinds.Names))) {
+				return nil, fmt.Errorf("%s: row %d has kind %g, not one of the %d kinds listed", path, i, kv, len(kinds.Names))
+			}
+			s.Kind = append(s.Kind, int32(kv))
+			for j, c := range pcols {
+				s.Params[j] = append(s.Params[j], c[i])
+			}
+		}
 	}
 	return withEmptySamples(path, tab.meta, out, func(s *Sample) (int, int) { return s.Chain, s.Index },
-		func(c, i int) Sample { return Sample{Chain: c, Index: i} })
+		func(c, i int) Sample {
+			e := Sample{Chain: c, Index: i}
+			if kinds != nil {
+				e.Kind, e.Params = []int32{}, make([][]float64, len(pcols))
+			}
+			return e
+		})
 }
 
 // withEmptySamples adds to the samples read from an ensemble's rows those that its metadata

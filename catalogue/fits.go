@@ -9,7 +9,9 @@ import (
 
 // WriteCondensedFITS writes a condensed catalogue to path as a FITS binary table (extension
 // CONDENSED, an empty primary HDU before it) with the columns of WriteCondensedParquet (x, y,
-// flux, x_err, y_err, flux_err, prevalence, then mag and ra, dec when d asks for them) and
+// flux, x_err, y_err, flux_err, prevalence, for mixed kinds kind, p_galaxy and the kinds'
+// parameters (NaN where the kind lacks one; cards KINDn name the kinds), then mag and ra, dec
+// when d asks for them) and
 // then x_fits, y_fits = x + 1, y + 1, the position in the 1-based pixel convention of FITS
 // (DS9 regions, IRAF, astropy with origin=1). The header states the convention (PIXORIG = 0
 // and a COMMENT: survey.SetPixelOrigin), after the cards of hdr (e.g. the run's settings),
@@ -31,6 +33,29 @@ func WriteCondensedFITS(path string, cs []CondensedSource, d Derived, hdr *fits.
 		{Name: "y_err", Unit: "pix", Data: get(func(c CondensedSource) float64 { return c.YErr })},
 		{Name: "flux_err", Data: get(func(c CondensedSource) float64 { return c.FluxErr })},
 		{Name: "prevalence", Data: get(func(c CondensedSource) float64 { return c.Prevalence })},
+	}
+	if k := d.Kinds; k != nil {
+		kind := make([]int32, n)
+		for i, c := range cs {
+			kind[i] = int32(modeKind(c.KindFrac))
+		}
+		cols = append(cols, fits.TableColumn{Name: "kind", Data: kind},
+			fits.TableColumn{Name: "p_galaxy", Data: get(func(c CondensedSource) float64 { return k.pGalaxy(c.KindFrac) })})
+		for j, p := range k.Params {
+			unit := ""
+			if j < len(k.Units) {
+				unit = k.Units[j]
+			}
+			cols = append(cols, fits.TableColumn{Name: p, Unit: unit, Data: get(func(c CondensedSource) float64 { return param(c, j) })})
+		}
+		if hdr == nil {
+			hdr = fits.NewHeader()
+		} else {
+			hdr = hdr.Clone()
+		}
+		for i, name := range k.Names {
+			hdr.Set(fmt.Sprintf("KIND%d", i), name, "source kind of kind column value "+fmt.Sprint(i))
+		}
 	}
 	if d.Magnitude != nil {
 		cols = append(cols, fits.TableColumn{Name: "mag", Unit: "mag",

@@ -2,6 +2,7 @@ package catalogue
 
 import (
 	"path/filepath"
+	"reflect"
 	"testing"
 
 	"github.com/probcat/probcat/fits"
@@ -47,7 +48,7 @@ func TestPixelConventionStated(t *testing.T) {
 		}
 	}
 	back, err := ReadCondensedFITS(fp)
-	if err != nil || len(back) != 2 || back[1] != cs[1] {
+	if err != nil || len(back) != 2 || !reflect.DeepEqual(back[1], cs[1]) {
 		t.Errorf("read back %+v, %v", back, err)
 	}
 	for _, path := range []string{filepath.Join(dir, "c.parquet"), filepath.Join(dir, "e.parquet"), filepath.Join(dir, "p.parquet")} {

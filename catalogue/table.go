@@ -16,12 +16,14 @@ import (
 	"github.com/probcat/probcat/internal/atomicfile"
 )
 
-// colKind is the physical type of a column of ours: int32 for counters, float64 for the rest.
+// colKind is the physical type of a column of ours: int32 for counters, float64 for the rest,
+// and nullable float64 for parameters some rows lack (NaN is written as null).
 type colKind int
 
 const (
 	kindInt32 colKind = iota
 	kindDouble
+	kindOptDouble
 )
 
 // column names one column of a table and its type.
@@ -35,14 +37,17 @@ type column struct {
 func schemaOf(cols []column) *parquet.Schema {
 	fields := make([]reflect.StructField, len(cols))
 	for i, c := range cols {
-		typ := reflect.TypeFor[float64]()
-		if c.kind == kindInt32 {
+		typ, tag := reflect.TypeFor[float64](), c.name
+		switch c.kind {
+		case kindInt32:
 			typ = reflect.TypeFor[int32]()
+		case kindOptDouble:
+			typ, tag = reflect.TypeFor[*float64](), c.name+",optional"
 		}
 		fields[i] = reflect.StructField{
 			Name: fmt.Sprintf("F%d", i),
 			Type: typ,
-			Tag:  reflect.StructTag(`parquet:"` + c.name + `"`),
+			Tag:  reflect.StructTag(`parquet:"` + tag + `"`),
 		}
 	}
 	return parquet.SchemaOf(reflect.New(reflect.StructOf(fields)).Elem().Interface())
@@ -98,20 +103,23 @@ func createTable(path string, cols []column, meta map[string]string) (*tableWrit
 }
 
 // add appends one row; vals holds one number per column, in column order (int32 columns
-// take integral values).
+// take integral values; NaN in a nullable column is null).
 func (t *tableWriter) add(vals ...float64) error {
 	if t.err != nil {
 		return t.err
 	}
 	row := t.batch[t.nb]
 	for i, c := range t.cols {
-		var v parquet.Value
-		if c.kind == kindInt32 {
-			v = parquet.Int32Value(int32(vals[i]))
-		} else {
-			v = parquet.DoubleValue(vals[i])
+		switch {
+		case c.kind == kindInt32:
+			row[i] = parquet.Int32Value(int32(vals[i])).Level(0, 0, i)
+		case c.kind == kindOptDouble && math.IsNaN(vals[i]):
+			row[i] = parquet.NullValue().Level(0, 0, i)
+		case c.kind == kindOptDouble:
+			row[i] = parquet.DoubleValue(vals[i]).Level(0, 1, i)
+		default:
+			row[i] = parquet.DoubleValue(vals[i]).Level(0, 0, i)
 		}
-		row[i] = v.Level(0, 0, i)
 	}
 	t.nb++
 	if t.nb == len(t.batch) {
@@ -230,6 +238,15 @@ func readTable(path string, required ...string) (tab *table, err error) {
 		return nil, err
 	}
 	return tab, nil
+}
+
+// readMeta returns a Parquet file's key-value metadata without reading its columns.
+func readMeta(path string) (meta map[string]string, err error) {
+	err = withParquet(path, func(pf *parquet.File) error {
+		meta = parquetMeta(pf)
+		return nil
+	})
+	return meta, err
 }
 
 // withParquet opens a Parquet file and hands it to fn, turning the panics parquet-go raises

@@ -2,6 +2,7 @@ package tile
 
 import (
 	"math/rand/v2"
+	"reflect"
 	"testing"
 
 	"github.com/probcat/probcat/catalogue"
@@ -173,7 +174,7 @@ func TestStitchCondensedTakesSeamSourcesOnce(t *testing.T) {
 		t.Fatalf("got %d sources %v, want %d", len(got), got, len(want))
 	}
 	for i := range want {
-		if got[i] != want[i] {
+		if !reflect.DeepEqual(got[i], want[i]) {
 			t.Errorf("source %d: %+v, want %+v", i, got[i], want[i])
 		}
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 
 	"github.com/probcat/probcat/catalogue"
@@ -59,7 +60,7 @@ func TestCatalogueFiles(t *testing.T) {
 				continue
 			}
 			for i := range got {
-				if got[i] != want[i] {
+				if !reflect.DeepEqual(got[i], want[i]) {
 					t.Errorf("%s: %s source %d is %+v, want %+v", c.name, f, i, got[i], want[i])
 				}
 			}

@@ -137,7 +137,7 @@ func compare(a, b []catalogue.CondensedSource, minPrev, minFlux float64, near fu
 		if j < 0 {
 			continue
 		}
-		if k, _ := nearest(b[j], a); k < 0 || a[k] != s {
+		if k, _ := nearest(b[j], a); k < 0 || a[k].X != s.X || a[k].Y != s.Y {
 			continue
 		}
 		m++
