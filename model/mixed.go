@@ -113,6 +113,16 @@ func (m *Mixed) KindOf(params []float64) int {
 	return int(k)
 }
 
+// Has reports whether member k has the parameter called name.
+func (m *Mixed) Has(k int, name string) bool {
+	for _, i := range m.index[k] {
+		if m.params[i] == name {
+			return true
+		}
+	}
+	return false
+}
+
 // member returns kind k's parameters gathered from params (a new slice: a Mixed holds no
 // scratch space, so the sampler's workers may share it).
 func (m *Mixed) member(k int, params []float64) []float64 {

@@ -100,6 +100,9 @@ func fingerprint(job *Job) [32]byte {
 	if job.Refine != nil {
 		fmt.Fprintf(h, "|refine %+v", *job.Refine)
 	}
+	if job.Galaxies != nil {
+		fmt.Fprintf(h, "|galaxies %+v", *job.Galaxies)
+	}
 	var out [32]byte
 	copy(out[:], h.Sum(nil))
 	return out

@@ -41,6 +41,8 @@ type Job struct {
 	// Refine, if set, refines the PSF from the image before sampling (sampler.RefinePSF);
 	// the chains then use the refined PSF, written to PSFFile beside the outputs.
 	Refine *sampler.RefineConfig
+	// Galaxies, if set, fits galaxies beside the stars (see GalaxyModel).
+	Galaxies *GalaxyModel
 	// Warn, if set, receives warnings meant for the user, and Note what they may want to
 	// know (a PSF refinement that kept the given PSF for want of bright stars, for example).
 	Warn, Note func(msg string)
@@ -92,7 +94,10 @@ func Run(ctx context.Context, job *Job) (*Summary, error) {
 			os.RemoveAll(job.OutDir)
 		}
 	}()
-	kind := &model.PointSource{PSF: job.PSF, Flux: job.Flux}
+	kind, err := job.sourceKind(job.PSF)
+	if err != nil {
+		return nil, err
+	}
 	cfg := job.Config
 	threads := cfg.Threads
 	if threads <= 0 {
@@ -121,7 +126,9 @@ func Run(ctx context.Context, job *Job) (*Summary, error) {
 			job.Note("PSF kept as given, not refined: " + r.Report.Reason)
 		}
 		job.refined = r
-		kind.PSF = r.psf
+		if kind, err = job.sourceKind(r.psf); err != nil {
+			return nil, err
+		}
 	}
 	if !job.Resume {
 		if err := os.Remove(filepath.Join(ckdir, decisionFile)); err != nil && !errors.Is(err, os.ErrNotExist) {

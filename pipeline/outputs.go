@@ -73,6 +73,8 @@ func writeOutputs(job *Job, kind model.SourceKind, ckdir string, start time.Time
 	im := job.Image
 	x0, y0 := float64(im.X0), float64(im.Y0)
 	d := frameDerived(im)
+	d.Kinds = kindsOf(kind)
+	mixed, _ := kind.(*model.Mixed)
 	meta := map[string]string{"probcat.version": Version(), "probcat.seed": fmt.Sprint(cfg.Seed)}
 
 	// Ensemble and per-sample statistics.
@@ -94,6 +96,9 @@ func writeOutputs(job *Job, kind model.SourceKind, ckdir string, start time.Time
 		for i := range rs {
 			r := &rs[i]
 			s := catalogue.Sample{Chain: r.Chain, Index: r.Index, X: shift(r.X, x0), Y: shift(r.Y, y0), Flux: r.Flux}
+			if mixed != nil {
+				setKinds(&s, mixed, r)
+			}
 			if err := ens.Write(&s); err != nil {
 				ens.Abort()
 				sw.Abort()
@@ -197,6 +202,19 @@ func writeOutputs(job *Job, kind model.SourceKind, ckdir string, start time.Time
 		"timings": map[string]any{"started": start.UTC().Format(time.RFC3339), "wall_seconds": time.Since(start).Seconds()},
 	}
 	rec["max_sources"] = maxSources
+	if m := mixed; m != nil {
+		kinds := map[string]any{}
+		for i, k := range m.Kinds {
+			kinds[k.Name()] = map[string]any{"index": i, "prior_weight": m.Weights[i], "params": k.Params()}
+		}
+		g := job.Galaxies
+		profiles := make([]string, len(g.Profiles))
+		for i, p := range g.Profiles {
+			profiles[i] = p.String()
+		}
+		rec["source_kinds"] = map[string]any{"kinds": kinds, "galaxies": map[string]any{
+			"profiles": profiles, "fraction": g.Fraction, "re_min": g.ReMin, "re_max": g.ReMax}}
+	}
 	rec["catalogue"] = map[string]any{"min_prevalence": job.MinPrevalence, "sources": nCat}
 	rec["counts"] = CountsRecord(counts)
 	js, err := json.MarshalIndent(rec, "", "  ")
@@ -244,12 +262,13 @@ func meanModel(job *Job, kind model.SourceKind, recs [][]record) ([]float32, flo
 	acc := make([]float32, im.Width*im.Height)
 	box := model.Box{Pix: acc, Stride: im.Width, W: im.Width, H: im.Height}
 	n, bg := 0, 0.0
-	params := []float64{0}
+	extra := len(kind.Params()) - 1
+	var params []float64
 	for _, rs := range recs {
 		for i := range rs {
 			r := &rs[i]
 			for k := range r.X {
-				params[0] = r.Flux[k]
+				params = append(append(params[:0], r.Flux[k]), r.Params[k*extra:(k+1)*extra]...)
 				kind.Render(box, r.X[k], r.Y[k], params, 1)
 			}
 			bg += r.Background
