@@ -109,9 +109,16 @@ func (c *Chain) newSky() error {
 
 // checkSky reports a background whose terms are not linearly independent over the pixels of
 // positive weight (a mask that leaves too little of the image), where the coefficients'
-// posterior under their flat prior would be improper.
+// posterior under their flat prior would be improper: a Cholesky pivot of the Gram matrix
+// below 1e−9 of its diagonal element counts as zero.
 func (c *Chain) checkSky() error {
-	if !c.sky.factorGram(c.weight) {
+	s := c.sky
+	ok := s.factorGram(c.weight)
+	for k := 0; ok && k < s.n; k++ { // a pivot lost to rounding is a dependent term too
+		l := s.gramL[k*s.n+k]
+		ok = l*l > 1e-9*s.gram[k*s.n+k]
+	}
+	if !ok {
 		return fmt.Errorf("background order %d cannot be fitted: the image's usable pixels do not pin its %d terms down (a mask covers too much)", c.cfg.BackgroundOrder, c.sky.n)
 	}
 	return nil
