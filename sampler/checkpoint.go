@@ -12,9 +12,11 @@ import (
 	"github.com/probcat/probcat/model"
 )
 
-// checkpointMagic opens every chain checkpoint (format version 3: version 2 had the flux slope
-// but no count-prior density or flux break; version 1 had no kernel path).
-const checkpointMagic = "probcat-chain\x00v3"
+// checkpointMagic opens every chain checkpoint (format version 4: version 3 had no
+// coefficients of a background that varies, and its runs' sample logs no room for them;
+// version 2 had the flux slope but no count-prior density or flux break; version 1 had no
+// kernel path).
+const checkpointMagic = "probcat-chain\x00v4"
 
 // fingerprint identifies what a checkpoint must agree with to continue the same run: the seed,
 // the chain, the image (size and pixels), the kind and the settings that shape the trajectory.
