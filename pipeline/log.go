@@ -93,11 +93,14 @@ func writeRecord(w io.Writer, r *record) error {
 func readRecord(rd io.Reader) (record, error) {
 	var r record
 	head := make([]uint64, 7)
-	if err := binary.Read(rd, binary.LittleEndian, head); err != nil {
+	if err := binary.Read(rd, binary.LittleEndian, head[:1]); err != nil {
 		return r, err
 	}
-	if old, ok := oldRecordMagics[head[0]]; ok {
+	if old, ok := oldRecordMagics[head[0]]; ok { // read before the rest: older heads are shorter
 		return r, fmt.Errorf("sample log written by an older probcat (layout %s); delete the checkpoint folder or run without --resume", old)
+	}
+	if err := binary.Read(rd, binary.LittleEndian, head[1:]); err != nil {
+		return r, noEOF(err)
 	}
 	if head[0] != recordMagic || head[3] > 1<<28 || head[4] > 1<<30 || head[6] > uint64(model.SkyTerms(sampler.MaxBackgroundOrder)) {
 		return r, errors.New("corrupt sample log record (or one written by another probcat version)")
