@@ -10,6 +10,7 @@ import (
 	"os"
 
 	"github.com/probcat/probcat/catalogue"
+	"github.com/probcat/probcat/model"
 	"github.com/probcat/probcat/sampler"
 )
 
@@ -18,7 +19,8 @@ import (
 type record struct {
 	Chain, Index      int
 	LogLike, LogPrior float64
-	Background        float64
+	Background        float64   // the sky level; its mean over the image when it varies
+	Sky               []float64 // the coefficients of a background that varies (sampler.Sample.Sky)
 	catalogue.Hyper
 	Accept             [sampler.NumMoveTypes]float64
 	CapRefusals        int64     // proposals refused by Config.MaxSources since the previous sample
@@ -27,7 +29,7 @@ type record struct {
 
 func newRecord(s sampler.Sample, keep int) record {
 	r := record{Chain: s.Chain, Index: keep, LogLike: s.LogLike, LogPrior: s.LogPrior,
-		Background: s.Background, Hyper: hyper(s), CapRefusals: s.CapRefusals}
+		Background: s.Background, Sky: s.Sky, Hyper: hyper(s), CapRefusals: s.CapRefusals}
 	for m := range r.Accept {
 		r.Accept[m] = s.Moves[m].Rate()
 	}
@@ -56,21 +58,23 @@ func hyper(s sampler.Sample) catalogue.Hyper {
 	return h
 }
 
-// recordMagic opens every record ("pcl3": the third layout, with the density and the flux
-// prior's break and bright slope, and the density and flux-prior acceptance rates; "pcl2"
-// had the flux slope only, and the first, "pclg", no cap refusals either).
-const recordMagic = 0x70636c33
+// recordMagic opens every record ("pcl4": the fourth layout, with the coefficients of a
+// background that varies; "pcl3" had the density and the flux prior's break and bright slope,
+// and the density and flux-prior acceptance rates; "pcl2" had the flux slope only, and the
+// first, "pclg", no cap refusals either).
+const recordMagic = 0x70636c34
 
 // oldRecordMagics are the magics of earlier layouts, refused with a clear message (their
 // runs' chain checkpoints are refused too, so nothing could continue from them).
-var oldRecordMagics = map[uint64]string{0x70636c32: "pcl2", 0x70636c67: "pclg"}
+var oldRecordMagics = map[uint64]string{0x70636c33: "pcl3", 0x70636c32: "pcl2", 0x70636c67: "pclg"}
 
 // writeRecord appends r to w in a little-endian binary layout.
 func writeRecord(w io.Writer, r *record) error {
 	n := len(r.X)
-	head := []uint64{recordMagic, uint64(r.Chain), uint64(r.Index), uint64(n), uint64(len(r.Params)), uint64(r.CapRefusals)}
+	head := []uint64{recordMagic, uint64(r.Chain), uint64(r.Index), uint64(n), uint64(len(r.Params)), uint64(r.CapRefusals), uint64(len(r.Sky))}
 	vals := []float64{r.LogLike, r.LogPrior, r.Background, r.Density, r.FluxSlope, r.FluxBreak, r.FluxSlopeBright}
 	vals = append(vals, r.Accept[:]...)
+	vals = append(vals, r.Sky...)
 	if err := binary.Write(w, binary.LittleEndian, head); err != nil {
 		return err
 	}
@@ -88,24 +92,30 @@ func writeRecord(w io.Writer, r *record) error {
 // readRecord reads one record; io.EOF at a clean end.
 func readRecord(rd io.Reader) (record, error) {
 	var r record
-	head := make([]uint64, 6)
-	if err := binary.Read(rd, binary.LittleEndian, head); err != nil {
+	head := make([]uint64, 7)
+	if err := binary.Read(rd, binary.LittleEndian, head[:1]); err != nil {
 		return r, err
 	}
-	if old, ok := oldRecordMagics[head[0]]; ok {
+	if old, ok := oldRecordMagics[head[0]]; ok { // read before the rest: older heads are shorter
 		return r, fmt.Errorf("sample log written by an older probcat (layout %s); delete the checkpoint folder or run without --resume", old)
 	}
-	if head[0] != recordMagic || head[3] > 1<<28 || head[4] > 1<<30 {
+	if err := binary.Read(rd, binary.LittleEndian, head[1:]); err != nil {
+		return r, noEOF(err)
+	}
+	if head[0] != recordMagic || head[3] > 1<<28 || head[4] > 1<<30 || head[6] > uint64(model.SkyTerms(sampler.MaxBackgroundOrder)) {
 		return r, errors.New("corrupt sample log record (or one written by another probcat version)")
 	}
 	r.Chain, r.Index, r.CapRefusals = int(head[1]), int(head[2]), int64(head[5])
-	vals := make([]float64, 7+sampler.NumMoveTypes)
+	vals := make([]float64, 7+int(sampler.NumMoveTypes)+int(head[6]))
 	if err := binary.Read(rd, binary.LittleEndian, vals); err != nil {
 		return r, noEOF(err)
 	}
 	r.LogLike, r.LogPrior, r.Background = vals[0], vals[1], vals[2]
 	r.Density, r.FluxSlope, r.FluxBreak, r.FluxSlopeBright = vals[3], vals[4], vals[5], vals[6]
 	copy(r.Accept[:], vals[7:])
+	if head[6] > 0 {
+		r.Sky = vals[7+sampler.NumMoveTypes:]
+	}
 	n := int(head[3])
 	r.X, r.Y, r.Flux = make([]float64, n), make([]float64, n), make([]float64, n)
 	r.Params = make([]float64, head[4])

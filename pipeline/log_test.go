@@ -13,14 +13,15 @@ import (
 	"github.com/probcat/probcat/sampler"
 )
 
-// TestRecordHyperparameters checks that a sample log record keeps the hyperparameters through
-// a round trip, NaN where the sample's priors have none, and that a record of the previous
-// layout is refused with a message saying so.
+// TestRecordHyperparameters checks that a sample log record keeps the hyperparameters and the
+// background's coefficients through a round trip, NaN where the sample's priors have none,
+// and that records of the previous layouts are refused with a message saying so.
 func TestRecordHyperparameters(t *testing.T) {
 	cat := &model.Catalogue{X: []float64{1, 2}, Y: []float64{3, 4}, Flux: []float64{300, 900}}
 	broken := sampler.Sample{Chain: 1, Index: 5, Catalogue: cat, LogLike: -10, LogPrior: -3, Background: 179, Density: 0.02,
 		FluxPrior: model.FluxPrior{Min: 250, Slope: 1.5, Break: 1000, SlopeBright: 2.5}}
-	penalty := sampler.Sample{Chain: 0, Index: 2, Catalogue: cat, Background: 179, FluxPrior: model.FluxPrior{Min: 250, Slope: 2}}
+	penalty := sampler.Sample{Chain: 0, Index: 2, Catalogue: cat, Background: 179, FluxPrior: model.FluxPrior{Min: 250, Slope: 2},
+		Sky: []float64{179.5, -3, 2}}
 	for _, c := range []struct {
 		s    sampler.Sample
 		want catalogue.Hyper
@@ -43,13 +44,15 @@ func TestRecordHyperparameters(t *testing.T) {
 			!same(h.FluxSlopeBright, c.want.FluxSlopeBright) {
 			t.Errorf("hyperparameters %+v, want %+v", h, c.want)
 		}
-		if !reflect.DeepEqual(got.Flux, r.Flux) || got.Background != 179 {
+		if !reflect.DeepEqual(got.Flux, r.Flux) || got.Background != 179 || !reflect.DeepEqual(got.Sky, c.s.Sky) {
 			t.Errorf("record %+v does not round-trip", got)
 		}
 	}
-	var old bytes.Buffer
-	binary.Write(&old, binary.LittleEndian, []uint64{0x70636c32, 0, 0, 0, 0, 0})
-	if _, err := readRecord(&old); err == nil || !strings.Contains(err.Error(), "older probcat") {
-		t.Errorf("record of layout pcl2: got %v", err)
+	for _, magic := range []uint64{0x70636c32, 0x70636c33} {
+		var old bytes.Buffer
+		binary.Write(&old, binary.LittleEndian, []uint64{magic, 0, 0, 0, 0, 0})
+		if _, err := readRecord(&old); err == nil || !strings.Contains(err.Error(), "older probcat") {
+			t.Errorf("record of layout %x: got %v", magic, err)
+		}
 	}
 }

@@ -151,8 +151,8 @@ func writeOutputs(job *Job, kind model.SourceKind, ckdir string, start time.Time
 	}
 
 	// Posterior-mean model and residual.
-	mean, meanBg := meanModel(job, kind, recs)
-	if err := writeModel(filepath.Join(stage, ModelFile), im, mean, meanBg); err != nil {
+	mean, sky := meanModel(job, kind, recs)
+	if err := writeModel(filepath.Join(stage, ModelFile), im, mean, sky); err != nil {
 		return nil, err
 	}
 
@@ -176,7 +176,7 @@ func writeOutputs(job *Job, kind model.SourceKind, ckdir string, start time.Time
 	sum.CapRefusals = capRefusals
 
 	if !job.NoPlots {
-		if err := plotDiagnostics(filepath.Join(stage, DiagnosticsFile), recs, im, mean, counts); err != nil {
+		if err := plotDiagnostics(filepath.Join(stage, DiagnosticsFile), recs, im, mean, counts, sky); err != nil {
 			return nil, err
 		}
 	}
@@ -217,6 +217,7 @@ func writeOutputs(job *Job, kind model.SourceKind, ckdir string, start time.Time
 	}
 	rec["catalogue"] = map[string]any{"min_prevalence": job.MinPrevalence, "sources": nCat}
 	rec["counts"] = CountsRecord(counts)
+	rec["background"] = sky.record(cfg.SampleBackground)
 	js, err := json.MarshalIndent(rec, "", "  ")
 	if err != nil {
 		return nil, err
@@ -256,12 +257,12 @@ func shift(v []float64, d float64) []float64 {
 }
 
 // meanModel renders every kept sample and returns the mean source model (counts above the
-// background) and the mean background.
-func meanModel(job *Job, kind model.SourceKind, recs [][]record) ([]float32, float64) {
+// background) and the posterior of the background.
+func meanModel(job *Job, kind model.SourceKind, recs [][]record) ([]float32, *skyPosterior) {
 	im := job.Image
 	acc := make([]float32, im.Width*im.Height)
 	box := model.Box{Pix: acc, Stride: im.Width, W: im.Width, H: im.Height}
-	n, bg := 0, 0.0
+	n := 0
 	extra := len(kind.Params()) - 1
 	var params []float64
 	for _, rs := range recs {
@@ -271,7 +272,6 @@ func meanModel(job *Job, kind model.SourceKind, recs [][]record) ([]float32, flo
 				params = append(append(params[:0], r.Flux[k]), r.Params[k*extra:(k+1)*extra]...)
 				kind.Render(box, r.X[k], r.Y[k], params, 1)
 			}
-			bg += r.Background
 			n++
 		}
 	}
@@ -279,21 +279,26 @@ func meanModel(job *Job, kind model.SourceKind, recs [][]record) ([]float32, flo
 		for i := range acc {
 			acc[i] /= float32(n)
 		}
-		bg /= float64(n)
 	}
-	return acc, bg
+	return acc, newSkyPosterior(job, recs)
 }
 
 // writeModel writes the posterior-mean model image (counts, bias and background included),
-// the residual data − model, and the residual in units of σ.
-func writeModel(path string, im *model.Image, mean []float32, bg float64) error {
+// the residual data − model, and the residual in units of σ; with a background that varies
+// also the posterior-mean background (counts above the bias).
+func writeModel(path string, im *model.Image, mean []float32, sky *skyPosterior) error {
 	n := len(mean)
 	mod := make([]float32, n)
 	res := make([]float32, n)
 	chi := make([]float32, n)
-	w := im.InverseVariance(mean)
+	bg := sky.mean
+	w := im.InverseVariance(sky.weightModel(im, mean))
 	for i := range mean {
-		mod[i] = float32(im.Bias+bg) + mean[i]
+		if sky.pix != nil {
+			mod[i] = float32(im.Bias+sky.pix[i]) + mean[i]
+		} else {
+			mod[i] = float32(im.Bias+bg) + mean[i]
+		}
 		res[i] = im.Pix[i] - mod[i]
 		chi[i] = res[i] * float32(math.Sqrt(float64(w[i])))
 		if im.Mask != nil && im.Mask[i] {
@@ -306,10 +311,26 @@ func writeModel(path string, im *model.Image, mean []float32, bg float64) error 
 	rh.Set("BUNIT", "counts", "data minus posterior-mean model")
 	ch := fits.NewHeader()
 	ch.Set("BUNIT", "sigma", "residual divided by the noise")
-	return fits.Write(path,
+	hdus := []fits.HDU{
 		fits.ImageHDU{Name: "MODEL", Header: h, Width: im.Width, Height: im.Height, Data: mod},
 		fits.ImageHDU{Name: "RESIDUAL", Header: rh, Width: im.Width, Height: im.Height, Data: res},
-		fits.ImageHDU{Name: "CHI", Header: ch, Width: im.Width, Height: im.Height, Data: chi})
+		fits.ImageHDU{Name: "CHI", Header: ch, Width: im.Width, Height: im.Height, Data: chi}}
+	if sky.pix != nil {
+		h.Set(BackgroundOrderCard, int64(sky.basis.Order), "order of the background polynomial")
+		bh := fits.NewHeader()
+		bh.Set("BUNIT", "counts", "posterior-mean background above the bias")
+		bh.Set(BackgroundOrderCard, int64(sky.basis.Order), "order of the background polynomial")
+		hdus = append(hdus, fits.ImageHDU{Name: BackgroundHDU, Header: bh, Width: im.Width, Height: im.Height, Data: float32s(sky.pix)})
+	}
+	return fits.Write(path, hdus...)
+}
+
+func float32s(v []float64) []float32 {
+	out := make([]float32, len(v))
+	for i, x := range v {
+		out[i] = float32(x)
+	}
+	return out
 }
 
 // FluxPriorRecord is run.json's "flux_prior": the flux function's kind, f_min and its
@@ -334,7 +355,7 @@ func configRecord(c sampler.Config) map[string]any {
 		"proposals_per_sample": c.Proposals, "burn_in": c.BurnIn, "max_burn_in": c.MaxBurnIn, "samples": c.Samples,
 		"chains": c.Chains, "threads": c.Threads, "region_size": c.RegionSize,
 		"weights":     map[string]float64{"move": c.Weights.Move, "birth_death": c.Weights.BirthDeath, "split_merge": c.Weights.SplitMerge},
-		"count_prior": c.CountPrior.String(), "sample_background": c.SampleBackground,
+		"count_prior": c.CountPrior.String(), "sample_background": c.SampleBackground, "background_order": c.BackgroundOrder,
 		"sample_flux_prior": c.SampleFluxPrior, "max_slope": c.MaxSlope, "residual_births": c.ResidualBirths,
 	}
 }

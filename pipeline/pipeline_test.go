@@ -261,6 +261,8 @@ func TestHelperKilledRun(t *testing.T) {
 	}
 	job := testJob(t, out, 2)
 	job.Resume = os.Getenv("PROBCAT_HELPER_RESUME") != ""
+	fmt.Sscan(os.Getenv("PROBCAT_HELPER_ORDER"), &job.Config.BackgroundOrder)
+	job.Config.SampleBackground = job.Config.BackgroundOrder > 0
 	stop := os.Getenv("PROBCAT_HELPER_STOP")
 	var once sync.Once
 	job.Progress = func(done, total int) {
@@ -283,12 +285,12 @@ func TestHelperKilledRun(t *testing.T) {
 	}
 }
 
-// killAt runs the helper on out (resuming or not) until it reports the stop condition
-// ("burn-in" or "kept", see TestHelperKilledRun), then SIGKILLs it; the helper exiting first,
-// or making no progress in 60 s, fails the test.
-func killAt(t *testing.T, out string, resume bool, stop string) {
+// killAt runs the helper on out (resuming or not, with a background of the given order)
+// until it reports the stop condition ("burn-in" or "kept", see TestHelperKilledRun), then
+// SIGKILLs it; the helper exiting first, or making no progress in 60 s, fails the test.
+func killAt(t *testing.T, out string, resume bool, stop string, order int) {
 	t.Helper()
-	env := []string{"PROBCAT_HELPER_OUT=" + out, "PROBCAT_HELPER_STOP=" + stop}
+	env := []string{"PROBCAT_HELPER_OUT=" + out, "PROBCAT_HELPER_STOP=" + stop, fmt.Sprintf("PROBCAT_HELPER_ORDER=%d", order)}
 	if resume {
 		env = append(env, "PROBCAT_HELPER_RESUME=1")
 	}
@@ -307,22 +309,30 @@ func TestResumeAfterKill(t *testing.T) {
 	if _, err := Run(context.Background(), testJob(t, ref, 2)); err != nil {
 		t.Fatal(err)
 	}
+	resumeAfterKill(t, dir, ref, 0)
+}
+
+// resumeAfterKill runs testJob with a background of the given order in dir/killed, killed
+// during burn-in and while keeping samples and resumed each time, and compares its outputs
+// with those of the uninterrupted run in ref.
+func resumeAfterKill(t *testing.T, dir, ref string, order int) {
 	killed := filepath.Join(dir, "killed")
 	ck := filepath.Join(killed, checkpointDir)
 	decided := func() bool {
 		_, err := os.Stat(filepath.Join(ck, decisionFile))
 		return err == nil
 	}
-	killAt(t, killed, false, "burn-in")
+	killAt(t, killed, false, "burn-in", order)
 	if decided() {
 		t.Log("killed after the end of burn-in, not during it")
 	}
-	killAt(t, killed, true, "kept")
+	killAt(t, killed, true, "kept", order)
 	if !decided() {
 		t.Fatal("samples kept before the burn-in decision was stored")
 	}
 	job := testJob(t, killed, 1)
 	job.Resume = true
+	job.Config.BackgroundOrder, job.Config.SampleBackground = order, order > 0
 	if _, err := Run(context.Background(), job); err != nil {
 		t.Fatal(err)
 	}

@@ -28,7 +28,7 @@ var chainColours = []color.Color{
 // plotDiagnostics draws the diagnostics PNG, two panels a row: traces of N and of the
 // log-likelihood per chain, the residual map in units of σ, the histogram of log10 flux over
 // all kept samples, and the number counts (CountsPanel).
-func plotDiagnostics(path string, recs [][]record, im *model.Image, mean []float32, counts *catalogue.Counts) error {
+func plotDiagnostics(path string, recs [][]record, im *model.Image, mean []float32, counts *catalogue.Counts, sky *skyPosterior) error {
 	trace := func(title, ylabel string, val func(r *record) float64) (*plot.Plot, error) {
 		p := plot.New()
 		p.Title.Text = title
@@ -58,20 +58,13 @@ func plotDiagnostics(path string, recs [][]record, im *model.Image, mean []float
 	}
 
 	// Residual map, (data − model)/σ, clipped to ±5.
-	w := im.InverseVariance(mean)
-	bg := 0.0
-	n := 0
-	for _, rs := range recs {
-		for i := range rs {
-			bg += rs[i].Background
-			n++
-		}
-	}
-	if n > 0 {
-		bg /= float64(n)
-	}
+	w := im.InverseVariance(sky.weightModel(im, mean))
 	grid := &residualGrid{w: im.Width, h: im.Height, v: make([]float64, len(mean))}
 	for i := range mean {
+		bg := sky.mean
+		if sky.pix != nil {
+			bg = sky.pix[i]
+		}
 		r := (float64(im.Pix[i]) - im.Bias - bg - float64(mean[i])) * math.Sqrt(float64(w[i]))
 		grid.v[i] = math.Max(-5, math.Min(5, r))
 	}

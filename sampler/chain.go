@@ -78,8 +78,13 @@ type Sample struct {
 	// LogPrior the log prior
 	// ln P(N) + Σ [ln p(θ_i) − ln A] of the catalogue.
 	LogLike, LogPrior float64
-	// Background is the sky level in counts above the bias.
+	// Background is the sky level in counts above the bias: with a background that varies
+	// (Config.BackgroundOrder ≥ 1), its mean over the image.
 	Background float64
+	// Sky holds the coefficients of a background that varies, on the model.SkyBasis of order
+	// Config.BackgroundOrder over the image (the constant term's first); nil for order 0,
+	// whose one coefficient is Background.
+	Sky []float64
 	// Density is the Poisson count prior's density in sources per pixel (sampled for a
 	// model.GammaPoisson prior, fixed for a model.Poisson one; 0 for other priors).
 	Density float64
@@ -124,7 +129,8 @@ type Chain struct {
 
 	// state
 	xs, ys, th []float64
-	bg         float64
+	bg         float64          // the sky level; with sky, the coefficient of its constant term
+	sky        *skyModel        // the background's other terms; nil for a scalar background
 	density    float64          // the Poisson density, sampled when hier is set; 0 for other priors
 	count      model.CountPrior // the count prior the moves see: Poisson at density when hier
 	hier       *model.GammaPoisson
@@ -252,7 +258,17 @@ func NewChain(img *model.Image, kind model.SourceKind, cfg Config, index int) (*
 	if c.exact {
 		c.vm = img.VarianceModel()
 	}
+	if cfg.BackgroundOrder > 0 {
+		if err := c.newSky(); err != nil {
+			return nil, err
+		}
+	}
 	c.computeWeights()
+	if c.sky != nil {
+		if err := c.checkSky(); err != nil {
+			return nil, err
+		}
+	}
 	if err := c.stepConstants(); err != nil {
 		return nil, err
 	}
@@ -323,12 +339,19 @@ func (c *Chain) computeWeights() {
 	if im.Noise != model.NoiseFromModel {
 		c.weight = im.InverseVariance(nil)
 	} else {
+		var sky []float64
+		if c.sky != nil {
+			sky = c.skyMap()
+		}
 		for i, d := range im.Pix {
 			if (im.Mask != nil && im.Mask[i]) || math.IsNaN(float64(d)) || math.IsInf(float64(d), 0) {
 				c.weight[i] = 0
 				continue
 			}
 			m := c.bg
+			if sky != nil {
+				m = sky[i]
+			}
 			if !c.cfg.WeightsFromBackground {
 				m += float64(c.modelImg[i])
 			}
@@ -337,6 +360,9 @@ func (c *Chain) computeWeights() {
 	}
 	for i, w := range c.weight {
 		c.sqrtw[i] = float32(math.Sqrt(float64(w)))
+	}
+	if c.sky != nil {
+		c.sky.gramOK = false
 	}
 }
 
@@ -429,6 +455,10 @@ func (c *Chain) refresh() {
 		for i := range c.xs {
 			c.kind.Render(box, c.xs[i], c.ys[i], c.th[i*p:(i+1)*p], 1)
 		}
+	}
+	if c.sky != nil {
+		c.skyResidual()
+		return
 	}
 	bg := float32(c.bg)
 	for i, d := range c.data {
@@ -536,7 +566,7 @@ func (c *Chain) Next(ctx context.Context) (Sample, error) {
 		Catalogue:  c.catalogue(),
 		LogLike:    c.logLike(),
 		LogPrior:   c.logPrior(),
-		Background: c.bg, Density: c.density,
+		Background: c.meanSky(), Sky: c.sampleSky(), Density: c.density,
 		Moves:  c.stats,
 		Passes: c.passesNS, RegionProposals: c.regionProps,
 		CapRefusals: c.capped,
@@ -674,7 +704,11 @@ func (c *Chain) pass() {
 	rng := c.passRNG
 	if c.passes%uint64(c.globalEvery) == 0 {
 		if c.cfg.SampleBackground {
-			c.backgroundStep(rng)
+			if c.sky != nil {
+				c.skyStep(rng)
+			} else {
+				c.backgroundStep(rng)
+			}
 		}
 		if c.hier != nil {
 			c.densityStep(rng)

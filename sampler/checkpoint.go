@@ -12,9 +12,11 @@ import (
 	"github.com/probcat/probcat/model"
 )
 
-// checkpointMagic opens every chain checkpoint (format version 3: version 2 had the flux slope
-// but no count-prior density or flux break; version 1 had no kernel path).
-const checkpointMagic = "probcat-chain\x00v3"
+// checkpointMagic opens every chain checkpoint (format version 4: version 3 had no
+// coefficients of a background that varies, and its runs' sample logs no room for them;
+// version 2 had the flux slope but no count-prior density or flux break; version 1 had no
+// kernel path).
+const checkpointMagic = "probcat-chain\x00v4"
 
 // fingerprint identifies what a checkpoint must agree with to continue the same run: the seed,
 // the chain, the image (size and pixels), the kind and the settings that shape the trajectory.
@@ -47,6 +49,9 @@ func (c *Chain) computeFingerprint() uint64 {
 	if c.point != nil && c.point.Flux.Broken() {
 		h.Write([]byte("broken flux prior"))
 	}
+	if c.sky != nil {
+		fmt.Fprintf(h, "background order %d", c.cfg.BackgroundOrder)
+	}
 	pix := make([]byte, 0, 4*len(c.data)) // one Write: FNV of the same bytes, without a call per pixel
 	for _, v := range c.data {
 		pix = binary.LittleEndian.AppendUint32(pix, math.Float32bits(v))
@@ -61,8 +66,8 @@ func (c *Chain) storesWeights() bool {
 	return c.img.Noise == model.NoiseFromModel && !c.cfg.WeightsFromBackground
 }
 
-// MarshalBinary writes a checkpoint of the chain between samples: its catalogue, background,
-// count-prior density, flux-prior parameters, counters and (for NoiseFromModel) frozen weights, followed by a SHA-256
+// MarshalBinary writes a checkpoint of the chain between samples: its catalogue, background
+// (the sky level, then the other coefficients of a background that varies), count-prior density, flux-prior parameters, counters and (for NoiseFromModel) frozen weights, followed by a SHA-256
 // checksum. A chain made by NewChain with the same image, kind, configuration and index and
 // restored with UnmarshalBinary continues exactly as this one would.
 func (c *Chain) MarshalBinary() ([]byte, error) {
@@ -76,6 +81,11 @@ func (c *Chain) MarshalBinary() ([]byte, error) {
 	u(c.passes)
 	u(uint64(c.samples))
 	f(c.bg)
+	if c.sky != nil {
+		for _, a := range c.sky.coef[1:] {
+			f(a)
+		}
+	}
 	f(c.density)
 	fp := c.fluxPrior()
 	f(fp.Slope)
@@ -135,7 +145,16 @@ func (c *Chain) UnmarshalBinary(data []byte) error {
 		return errors.New("checkpoint: written by a different run (seed, chain, image or settings differ)")
 	}
 	passes, samples := u(), u()
-	bg, density := f(), f()
+	bg := f()
+	var sky []float64
+	if c.sky != nil {
+		sky = make([]float64, c.sky.n)
+		sky[0] = bg
+		for k := 1; k < len(sky); k++ {
+			sky[k] = f()
+		}
+	}
+	density := f()
 	fp := c.fluxPrior()
 	fp.Slope, fp.Break, fp.SlopeBright = f(), f(), f()
 	n, np := u(), u()
@@ -165,9 +184,15 @@ func (c *Chain) UnmarshalBinary(data []byte) error {
 		for i, w := range c.weight {
 			c.sqrtw[i] = float32(math.Sqrt(float64(w)))
 		}
+		if c.sky != nil {
+			c.sky.gramOK = false
+		}
 	}
 	c.passes, c.samples = passes, int(samples)
 	c.bg, c.density = bg, density
+	if sky != nil {
+		c.setSky(sky)
+	}
 	if c.hier != nil {
 		c.count = c.hier.Conditional(density)
 	}

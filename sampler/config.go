@@ -61,6 +61,12 @@ type Config struct {
 	// sums over every pixel, so it runs once every max(1, W·H/(4S²)) passes (every pass on
 	// small images), which keeps its cost near that of one region's proposals.
 	SampleBackground bool
+	// BackgroundOrder is the highest total degree of the background, a sum of products of
+	// Legendre polynomials in x and y over the image (model.SkyBasis) sampled with the
+	// catalogue (needs SampleBackground); 0, the default, is a single sky level. Its terms
+	// must vary more slowly than a source's stamp (NewChain checks the image's size) and
+	// it is at most MaxBackgroundOrder.
+	BackgroundOrder int
 	// SampleFluxPrior samples the flux function's parameters with the catalogue, as often as
 	// the background is updated: the slope of a power law, or the break and both slopes of a
 	// broken power law (fluxPriorStep gives their hyperpriors). f_min stays fixed. Kinds
@@ -176,6 +182,10 @@ func (c Config) Validate() error {
 		return fmt.Errorf("residual birth fraction must lie in [0, 1], got %g", c.ResidualBirths)
 	case !inUnit(c.ResidualFluxes):
 		return fmt.Errorf("residual flux fraction must lie in [0, 1], got %g", c.ResidualFluxes)
+	case c.BackgroundOrder < 0 || c.BackgroundOrder > MaxBackgroundOrder:
+		return fmt.Errorf("background order must lie in [0, %d], got %d", MaxBackgroundOrder, c.BackgroundOrder)
+	case c.BackgroundOrder > 0 && !c.SampleBackground:
+		return fmt.Errorf("a background of order %d needs the background sampled", c.BackgroundOrder)
 	case !(c.StepScale > 0) || math.IsInf(c.StepScale, 0):
 		return fmt.Errorf("step scale must be positive, got %g", c.StepScale)
 	case !(c.SplitScale > 0) || math.IsInf(c.SplitScale, 0):

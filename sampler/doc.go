@@ -41,7 +41,9 @@
 // joint redraw of the fluxes of a source and its neighbours from the same Gaussian (see
 // refit.go). Globally, every few passes: the background level (a Gibbs draw from its Gaussian
 // conditional, or with exact model noise a Fisher-scoring Metropolis–Hastings step after the
-// first half of the minimum burn-in; flat prior), the density of a Poisson count prior with a
+// first half of the minimum burn-in; flat prior), or with Config.BackgroundOrder ≥ 1 all the
+// coefficients of a smooth background of Legendre terms over the image by the multivariate
+// form of the same two updates (background.go), the density of a Poisson count prior with a
 // Gamma hyperprior (model.GammaPoisson; Gibbs, ρ | N ~ Gamma(a + N, b + A)) and the flux
 // function's parameters (Config.SampleFluxPrior: a power law's slope by a Gibbs draw under a
 // Gamma hyperprior, or a broken power law's break and two slopes by Metropolis under flat

@@ -123,7 +123,7 @@ func RefinePSF(ctx context.Context, img *model.Image, p *psf.Field, flux model.F
 	pcfg.Chains = 1
 	cur := p
 	var cat *model.Catalogue
-	bg := img.Background
+	var sky []float64 // the background's coefficients from the previous round
 	for round := 0; round < rc.Rounds; round++ {
 		kind := &model.PointSource{PSF: cur, Flux: flux}
 		ch, err := NewChain(img, kind, pcfg, round)
@@ -131,7 +131,7 @@ func RefinePSF(ctx context.Context, img *model.Image, p *psf.Field, flux model.F
 			return nil, rep, err
 		}
 		if cat != nil {
-			ch.bg = bg
+			ch.setSky(sky)
 			if err := ch.SetCatalogue(cat); err != nil {
 				return nil, rep, err
 			}
@@ -146,10 +146,9 @@ func RefinePSF(ctx context.Context, img *model.Image, p *psf.Field, flux model.F
 				return nil, rep, err
 			}
 		}
-		bg = s.Background
+		sky = ch.skyState()
 		snr := ch.snrFunc()
 		joined, merged := joinFragments(s.Catalogue, snr, rc.MergeSNR, rc.MergeRadius)
-		ch.bg = bg
 		if err := ch.SetCatalogue(joined); err != nil {
 			return nil, rep, err
 		}

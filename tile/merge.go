@@ -374,11 +374,17 @@ func (mg *merger) condensed() error {
 	return err
 }
 
-// model stitches the cores of the tiles' model, residual and χ images.
+// model stitches the cores of the tiles' model, residual and χ images, and of their
+// background images when the background varies (each tile's polynomial is its own, over its
+// outer box, so the stitched background may step at the seams).
 func (mg *merger) model() error {
 	im := mg.job.Image
 	w, h := im.Width, im.Height
-	planes := [3][]float32{make([]float32, w*h), make([]float32, w*h), make([]float32, w*h)}
+	order := mg.job.Config.BackgroundOrder
+	planes := [][]float32{make([]float32, w*h), make([]float32, w*h), make([]float32, w*h)}
+	if order > 0 {
+		planes = append(planes, make([]float32, w*h))
+	}
 	bg, area := 0.0, 0.0
 	for i := range mg.m.Tiles {
 		t := &mg.m.Tiles[i]
@@ -417,10 +423,18 @@ func (mg *merger) model() error {
 	rh.Set("BUNIT", "counts", "data minus posterior-mean model")
 	ch := fits.NewHeader()
 	ch.Set("BUNIT", "sigma", "residual divided by the noise")
-	return fits.Write(filepath.Join(mg.stage, pipeline.ModelFile),
+	hdus := []fits.HDU{
 		fits.ImageHDU{Name: "MODEL", Header: hdr, Width: w, Height: h, Data: planes[0]},
 		fits.ImageHDU{Name: "RESIDUAL", Header: rh, Width: w, Height: h, Data: planes[1]},
-		fits.ImageHDU{Name: "CHI", Header: ch, Width: w, Height: h, Data: planes[2]})
+		fits.ImageHDU{Name: "CHI", Header: ch, Width: w, Height: h, Data: planes[2]}}
+	if order > 0 {
+		hdr.Set(pipeline.BackgroundOrderCard, int64(order), "order of each tile's background polynomial")
+		bh := fits.NewHeader()
+		bh.Set("BUNIT", "counts", "posterior-mean background above the bias, each tile's own")
+		bh.Set(pipeline.BackgroundOrderCard, int64(order), "order of each tile's background polynomial")
+		hdus = append(hdus, fits.ImageHDU{Name: pipeline.BackgroundHDU, Header: bh, Width: w, Height: h, Data: planes[3]})
+	}
+	return fits.Write(filepath.Join(mg.stage, pipeline.ModelFile), hdus...)
 }
 
 // writeRun writes run.json. Its convergence record lists every tile's (from the tile's own
@@ -454,7 +468,7 @@ func (mg *merger) writeRun(start time.Time) (err error) {
 		"seed":            m.Seed,
 		"sampler": map[string]any{"proposals_per_sample": cfg.Proposals, "burn_in": cfg.BurnIn, "max_burn_in": cfg.MaxBurnIn,
 			"samples": cfg.Samples, "chains": cfg.Chains, "region_size": cfg.RegionSize,
-			"count_prior": cfg.CountPrior.String(), "sample_background": cfg.SampleBackground,
+			"count_prior": cfg.CountPrior.String(), "sample_background": cfg.SampleBackground, "background_order": cfg.BackgroundOrder,
 			"sample_flux_prior": cfg.SampleFluxPrior},
 		"flux_prior":      pipeline.FluxPriorRecord(job.Flux, cfg.SampleFluxPrior, cfg.MaxSlope),
 		"image":           m.Image,

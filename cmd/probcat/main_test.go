@@ -136,6 +136,9 @@ func TestBadInputExitsTwoWithoutOutputs(t *testing.T) {
 		"burn-in above its maximum": {"sample", img, "--burn-in", "50", "--max-burn-in", "20"},
 		"zero max burn-in in plan":  {"plan", img, "--max-burn-in", "0"},
 		"PSF wider than image":      {"sample", img, "--psf", "gaussian:fwhm=9"},
+		"negative background order": {"sample", img, "--background-order", "-1"},
+		"background order too high": {"sample", img, "--background-order", "4", "--cutout", "0,0,40,40"},
+		"varying fixed background":  {"sample", img, "--background-order", "1", "--fix-background"},
 		"negative gain in simulate": {"simulate", "--gain", "-2"},
 	} {
 		out := filepath.Join(dir, "out-"+strings.ReplaceAll(what, " ", "-"))

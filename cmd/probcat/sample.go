@@ -82,6 +82,7 @@ type sampleFlags struct {
 	galaxyFraction                            float64
 	condenseRadius, minPrevalence             float64
 	maxSources                                int
+	backgroundOrder                           int
 	hst                                       hstFlags
 }
 
@@ -121,6 +122,7 @@ func (f *sampleFlags) register(fs *flag.FlagSet) {
 	fs.Float64Var(&f.fluxBreak, "break", nan, "with --flux-prior broken: the break in counts, above --fmin (default 4 × --fmin); the starting value when sampled")
 	fs.BoolVar(&f.sampleSlope, "sample-slope", defaultSampleSlope, "sample the flux function's parameters with the catalogue (the slope; for broken, both slopes and the break) under flat hyperpriors (see README); --sample-slope=false fixes them")
 	fs.BoolVar(&f.fixBackground, "fix-background", false, "keep the background fixed instead of sampling it")
+	fs.IntVar(&f.backgroundOrder, "background-order", 0, fmt.Sprintf("sample a background that varies across the image (each tile's own with --tile): Legendre polynomials in x and y of total degree up to K (0 to %d; 0: one sky level)", sampler.MaxBackgroundOrder))
 	fs.StringVar(&f.countPrior, "count-prior", defaultCountPrior, "prior on the number of sources: penalty (PCAT: a fixed cost per source) or poisson (sources scattered at --density per pixel; hierarchical with --density auto)")
 	fs.Float64Var(&f.penalty, "penalty", 1.5, "log-prior penalty per source for --count-prior penalty")
 	fs.StringVar(&f.density, "density", "auto", "sources per pixel for --count-prior poisson: a number fixes it; auto samples it with the catalogue under a broad Gamma(1, 1) hyperprior")
@@ -323,6 +325,13 @@ func (f *sampleFlags) finish(imagePath string, im *model.Image, p *psf.Field, fm
 	cfg.Proposals, cfg.RegionSize, cfg.RegionProposals, cfg.Seed = f.proposals, f.regionSize, f.regionProposals, f.seed
 	cfg.SampleFluxPrior, cfg.SampleBackground = f.sampleSlope, !f.fixBackground
 	cfg.MaxSources = f.maxSources
+	cfg.BackgroundOrder = f.backgroundOrder
+	switch {
+	case f.backgroundOrder < 0 || f.backgroundOrder > sampler.MaxBackgroundOrder:
+		return nil, fmt.Errorf("--background-order must lie in [0, %d], got %d", sampler.MaxBackgroundOrder, f.backgroundOrder)
+	case f.backgroundOrder > 0 && f.fixBackground:
+		return nil, fmt.Errorf("--background-order %d samples the background; it does not go with --fix-background", f.backgroundOrder)
+	}
 	if f.refit {
 		cfg.Weights.BirthDeath, cfg.Weights.Refit, cfg.Weights.FluxGroup = 0, cfg.Weights.BirthDeath, cfg.Weights.BirthDeath/2
 	}
