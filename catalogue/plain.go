@@ -1,6 +1,8 @@
 package catalogue
 
 import (
+	"fmt"
+
 	"github.com/probcat/probcat/fits"
 	"github.com/probcat/probcat/survey"
 )
@@ -8,14 +10,32 @@ import (
 // WriteCatalogueParquet writes a plain catalogue (columns x, y, flux, then mag and ra, dec
 // when d asks for them) to path, atomically: e.g. the truth of a simulation.
 func WriteCatalogueParquet(path string, x, y, flux []float64, d Derived) error {
-	cols := append([]column{{"x", kindDouble}, {"y", kindDouble}, {"flux", kindDouble}}, d.columns()...)
-	t, err := createTable(path, cols, nil)
+	return WriteSampleParquet(path, &Sample{X: x, Y: y, Flux: flux}, d)
+}
+
+// WriteSampleParquet writes one catalogue as WriteCatalogueParquet does, with the kind and
+// parameter columns of a catalogue of mixed kinds when d.Kinds is set (as in an ensemble).
+func WriteSampleParquet(path string, s *Sample, d Derived) error {
+	cols := []column{{"x", kindDouble}, {"y", kindDouble}, {"flux", kindDouble}}
+	var meta map[string]string
+	if d.Kinds != nil {
+		cols = append(cols, d.Kinds.kindColumns()...)
+		meta = withKinds(nil, d.Kinds)
+	}
+	t, err := createTable(path, append(cols, d.columns()...), meta)
 	if err != nil {
 		return err
 	}
 	var vals []float64
-	for i := range x {
-		vals = d.appendValues(append(vals[:0], x[i], y[i], flux[i]), x[i], y[i], flux[i])
+	for i := range s.X {
+		vals = append(vals[:0], s.X[i], s.Y[i], s.Flux[i])
+		if d.Kinds != nil {
+			vals = append(vals, float64(s.Kind[i]))
+			for _, p := range s.Params {
+				vals = append(vals, p[i])
+			}
+		}
+		vals = d.appendValues(vals, s.X[i], s.Y[i], s.Flux[i])
 		if err := t.add(vals...); err != nil {
 			return err
 		}
@@ -27,10 +47,32 @@ func WriteCatalogueParquet(path string, x, y, flux []float64, d Derived) error {
 // after an empty primary HDU) with columns x, y, flux, then mag and ra, dec when d asks, and
 // the PIXORIG card of the pixel convention.
 func WriteCatalogueFITS(path string, x, y, flux []float64, d Derived) error {
+	return WriteSampleFITS(path, &Sample{X: x, Y: y, Flux: flux}, d)
+}
+
+// WriteSampleFITS writes one catalogue as WriteCatalogueFITS does, with the kind and
+// parameter columns of a catalogue of mixed kinds (NaN where a source's kind lacks one; cards
+// KINDn name the kinds) when d.Kinds is set.
+func WriteSampleFITS(path string, s *Sample, d Derived) error {
+	x, y, flux := s.X, s.Y, s.Flux
 	cols := []fits.TableColumn{
 		{Name: "x", Unit: "pix", Data: x},
 		{Name: "y", Unit: "pix", Data: y},
 		{Name: "flux", Data: flux},
+	}
+	h := fits.NewHeader()
+	if k := d.Kinds; k != nil {
+		cols = append(cols, fits.TableColumn{Name: "kind", Data: s.Kind})
+		for j, p := range k.Params {
+			unit := ""
+			if j < len(k.Units) {
+				unit = k.Units[j]
+			}
+			cols = append(cols, fits.TableColumn{Name: p, Unit: unit, Data: s.Params[j]})
+		}
+		for i, name := range k.Names {
+			h.Set(fmt.Sprintf("KIND%d", i), name, fmt.Sprint("source kind of kind column value ", i))
+		}
 	}
 	if d.Magnitude != nil {
 		m := make([]float64, len(x))
@@ -46,7 +88,6 @@ func WriteCatalogueFITS(path string, x, y, flux []float64, d Derived) error {
 		}
 		cols = append(cols, fits.TableColumn{Name: "ra", Unit: "deg", Data: ra}, fits.TableColumn{Name: "dec", Unit: "deg", Data: dec})
 	}
-	h := fits.NewHeader()
 	survey.SetPixelOrigin(h)
 	return fits.Write(path, fits.TableHDU{Name: "CATALOGUE", Header: h, Columns: cols})
 }

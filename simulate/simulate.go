@@ -57,6 +57,13 @@ func (c Config) Validate() error {
 // Positions are uniform over the image, x ∈ [−0.5, Width−0.5), y likewise. The returned
 // image carries the gain, bias, background and read noise, with PCAT's noise-from-data model.
 func Field(c Config, psf model.Profile) (*model.Image, *model.Catalogue, error) {
+	return FieldOf(c, &model.PointSource{PSF: psf, Flux: c.FluxPrior})
+}
+
+// FieldOf is Field for sources of any kind: each source's parameters are drawn by
+// kind.SamplePrior (for a model.Mixed, its kind too) and it is rendered by kind.Render. Give
+// kind the flux prior c.FluxPrior for the image to follow it.
+func FieldOf(c Config, kind model.SourceKind) (*model.Image, *model.Catalogue, error) {
 	if err := c.Validate(); err != nil {
 		return nil, nil, err
 	}
@@ -66,25 +73,34 @@ func Field(c Config, psf model.Profile) (*model.Image, *model.Catalogue, error) 
 		n = int(distuv.Poisson{Lambda: mean, Src: rng}.Rand())
 	}
 	truth := &model.Catalogue{}
+	params := make([]float64, len(kind.Params()))
 	for i := 0; i < n; i++ {
 		x := rng.Float64()*float64(c.Width) - 0.5
 		y := rng.Float64()*float64(c.Height) - 0.5
-		truth.Append(x, y, []float64{c.FluxPrior.Sample(rng)})
+		kind.SamplePrior(rng, params)
+		truth.Append(x, y, params)
 	}
-	im := Render(c, truth, psf, rng)
+	im := RenderOf(c, truth, kind, rng)
 	return im, truth, nil
 }
 
 // Render draws a noisy image of a given catalogue: expected counts
 // bias + background + Σ flux·PSF, Poisson photon noise in electrons and Gaussian read noise.
 func Render(c Config, truth *model.Catalogue, psf model.Profile, rng *rand.Rand) *model.Image {
+	return RenderOf(c, truth, &model.PointSource{PSF: psf}, rng)
+}
+
+// RenderOf is Render for sources of any kind, rendered by kind.Render with their parameters.
+func RenderOf(c Config, truth *model.Catalogue, kind model.SourceKind, rng *rand.Rand) *model.Image {
 	im := model.NewImage(c.Width, c.Height)
 	im.Gain, im.Bias, im.Background, im.ReadNoise = c.Gain, c.Bias, c.Background, c.ReadNoise
 	im.Noise, _ = model.DefaultNoise(im) // written as the NOISE card: what suits the image
 	mean := make([]float32, c.Width*c.Height)
 	box := model.Box{Pix: mean, Stride: c.Width, W: c.Width, H: c.Height}
+	var params []float64
 	for i := range truth.X {
-		psf.AddTo(box, truth.X[i], truth.Y[i], truth.Flux[i])
+		params = truth.Params(i, params)
+		kind.Render(box, truth.X[i], truth.Y[i], params, 1)
 	}
 	for i, m := range mean {
 		e := c.Gain * math.Max(c.Background+float64(m), 0) // expected electrons
