@@ -299,3 +299,19 @@ func abs(i int) int {
 	}
 	return i
 }
+
+// TestGaussRow checks the recurrence against exp at every pixel, for peaks inside the row,
+// beyond either end, and narrow and wide Gaussians.
+func TestGaussRow(t *testing.T) {
+	for _, c := range []struct{ t0, halfA float64 }{{-20.3, 0.5}, {-3.7, 0.02}, {5.2, 0.3}, {-60.1, 0.4}, {-10, 3}, {-0.5, 1e-4}} {
+		dst := make([]float32, 41)
+		gaussRow(dst, c.t0, c.halfA, 2)
+		for i, v := range dst {
+			tt := c.t0 + float64(i)
+			want := 2 * math.Exp(-c.halfA*tt*tt)
+			if math.Abs(float64(v)-want) > 1e-6*want+1e-30 {
+				t.Fatalf("t0 %g, halfA %g: pixel %d is %g, want %g", c.t0, c.halfA, i, v, want)
+			}
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 
 	"github.com/probcat/probcat/catalogue"
+	"github.com/probcat/probcat/model"
 	"github.com/probcat/probcat/pipeline"
 	"github.com/probcat/probcat/psf"
 	"github.com/probcat/probcat/simulate"
@@ -53,7 +54,7 @@ func runDemo(fs *flag.FlagSet, args []string, out io.Writer) error {
 	// An SDSS-like zero point (r band, 0.00547 nanomaggies per count) so that scores are
 	// reported in magnitudes comparable with the M2 benchmark.
 	im.ZeroPoint, im.HasZeroPoint = 28.154, true
-	if err := writeSimulation(*outDir, im, truth, p, cfg); err != nil {
+	if err := writeSimulation(*outDir, im, truth, &model.PointSource{PSF: p, Flux: cfg.FluxPrior}, p, cfg); err != nil {
 		return err
 	}
 	if !*quiet {

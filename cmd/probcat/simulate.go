@@ -4,11 +4,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/probcat/probcat/catalogue"
 	"github.com/probcat/probcat/fits"
+	"github.com/probcat/probcat/galaxy"
 	"github.com/probcat/probcat/model"
 	"github.com/probcat/probcat/psf"
 	"github.com/probcat/probcat/simulate"
@@ -21,7 +24,8 @@ func init() {
 		summary: `Simulate a crowded field with a known truth.
 Writes DIR/image.fits (counts, with the GAIN, BIAS, BKG and NOISE cards that probcat sample
 reads), DIR/psf.fits, and the true catalogue as DIR/truth.fits and DIR/truth.parquet
-(columns x, y, flux). Defaults mimic PCAT's M2 cutout.`,
+(columns x, y, flux; with --galaxies also kind, 0 for a star and 1 for an exponential
+galaxy, and the galaxies' r_e, q, phi). Defaults mimic PCAT's M2 cutout.`,
 		usage: "--out DIR [flags]",
 		run:   runSimulate,
 	})
@@ -40,6 +44,8 @@ func runSimulate(fs *flag.FlagSet, args []string, out io.Writer) error {
 	fs.Float64Var(&d.Gain, "gain", d.Gain, "gain, electrons per count")
 	fs.Float64Var(&d.Bias, "bias", d.Bias, "bias pedestal, counts")
 	fs.Float64Var(&d.ReadNoise, "read-noise", d.ReadNoise, "read noise, counts")
+	galFrac := fs.Float64("galaxies", 0, "fraction of the sources that are exponential galaxies (the rest are stars)")
+	galRe := fs.String("galaxy-re", "1,4", "with --galaxies: MIN,MAX of the galaxies' half-light radii (log-uniform), pixels")
 	zp := fs.Float64("zero-point", 0, "magnitude zero point to record (mag = zp - 2.5 log10 counts); 0 records none")
 	fs.Uint64Var(&d.Seed, "seed", d.Seed, "random seed")
 	if err := parse(fs, args, 0, 0); err != nil {
@@ -52,22 +58,80 @@ func runSimulate(fs *flag.FlagSet, args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	im, truth, err := simulate.Field(d, p)
+	var kind model.SourceKind = &model.PointSource{PSF: p, Flux: d.FluxPrior}
+	if *galFrac != 0 {
+		if kind, err = simulatedGalaxies(p, d.FluxPrior, *galFrac, *galRe); err != nil {
+			return err
+		}
+	}
+	im, truth, err := simulate.FieldOf(d, kind)
 	if err != nil {
 		return err
 	}
 	if *zp != 0 {
 		im.ZeroPoint, im.HasZeroPoint = *zp, true
 	}
-	if err := writeSimulation(*outDir, im, truth, p, d); err != nil {
+	if err := writeSimulation(*outDir, im, truth, kind, p, d); err != nil {
 		return err
 	}
 	fmt.Fprintf(out, "simulated %d×%d field with %d sources above f_min=%g into %s\n", d.Width, d.Height, truth.Len(), d.FluxPrior.Min, *outDir)
 	return nil
 }
 
+// simulatedGalaxies returns the kind of a simulation with a fraction frac of exponential
+// galaxies of half-light radii re ("MIN,MAX", pixels) beside stars.
+func simulatedGalaxies(p *psf.PSF, flux model.FluxPrior, frac float64, re string) (*model.Mixed, error) {
+	if !(frac > 0 && frac <= 1) {
+		return nil, fmt.Errorf("--galaxies must lie in (0, 1], got %g", frac)
+	}
+	var lo, hi float64
+	if n, _ := fmt.Sscanf(strings.ReplaceAll(re, ",", " "), "%g %g", &lo, &hi); n != 2 || !(lo > 0 && hi > lo) || math.IsInf(hi, 0) {
+		return nil, fmt.Errorf("--galaxy-re must be MIN,MAX with 0 < MIN < MAX, got %q", re)
+	}
+	fit, err := galaxy.FitPSF(p, 3)
+	if err != nil {
+		return nil, err
+	}
+	gal, err := galaxy.NewKind(galaxy.Exp, fit.Mixture, flux, lo, hi)
+	if err != nil {
+		return nil, err
+	}
+	// a fraction of 1 still keeps the star kind, at a weight too small to draw
+	w := max(1-frac, 1e-300)
+	return model.NewMixed([]model.SourceKind{&model.PointSource{PSF: p, Flux: flux}, gal}, []float64{w, frac}, flux)
+}
+
+// truthSample returns the truth as one catalogue sample, with its kinds and parameters
+// (NaN where a source's kind lacks one) for a mixed kind.
+func truthSample(truth *model.Catalogue, kind model.SourceKind) (*catalogue.Sample, *catalogue.Kinds) {
+	s := &catalogue.Sample{X: truth.X, Y: truth.Y, Flux: truth.Flux}
+	m, ok := kind.(*model.Mixed)
+	if !ok {
+		return s, nil
+	}
+	k := &catalogue.Kinds{Params: m.Params()[2:]}
+	for _, member := range m.Kinds {
+		k.Names = append(k.Names, member.Name())
+	}
+	k.Units = []string{"pix", "", "rad"}
+	s.Kind = make([]int32, truth.Len())
+	s.Params = make([][]float64, len(k.Params))
+	for i := range truth.X {
+		kk := m.KindOf([]float64{0, truth.Extra[0][i]})
+		s.Kind[i] = int32(kk)
+		for j, name := range k.Params {
+			v := truth.Extra[j+1][i]
+			if !m.Has(kk, name) {
+				v = math.NaN()
+			}
+			s.Params[j] = append(s.Params[j], v)
+		}
+	}
+	return s, k
+}
+
 // writeSimulation writes the four output files, removing any it wrote if a later one fails.
-func writeSimulation(dir string, im *model.Image, truth *model.Catalogue, p *psf.PSF, d simulate.Config) (err error) {
+func writeSimulation(dir string, im *model.Image, truth *model.Catalogue, kind model.SourceKind, p *psf.PSF, d simulate.Config) (err error) {
 	created, err := makeOutDir(dir)
 	if err != nil {
 		return err
@@ -96,10 +160,16 @@ func writeSimulation(dir string, im *model.Image, truth *model.Catalogue, p *psf
 		{"image.fits", func(f string) error { return survey.WriteFITS(f, im, extra) }},
 		{"psf.fits", p.WriteFITS},
 		{"truth.fits", func(f string) error {
-			return catalogue.WriteCatalogueFITS(f, truth.X, truth.Y, truth.Flux, derived(im))
+			s, k := truthSample(truth, kind)
+			dv := derived(im)
+			dv.Kinds = k
+			return catalogue.WriteSampleFITS(f, s, dv)
 		}},
 		{"truth.parquet", func(f string) error {
-			return catalogue.WriteCatalogueParquet(f, truth.X, truth.Y, truth.Flux, derived(im))
+			s, k := truthSample(truth, kind)
+			dv := derived(im)
+			dv.Kinds = k
+			return catalogue.WriteSampleParquet(f, s, dv)
 		}},
 	}
 	for _, s := range steps {
