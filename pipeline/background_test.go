@@ -32,7 +32,7 @@ func TestBackgroundOrder(t *testing.T) {
 		}
 	}
 	sameFiles(t, one, three)
-	resumeAfterKill(t, dir, one, 2)
+	resumeAfterKill(t, dir, one, "background2")
 
 	var run struct {
 		Background struct {

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/probcat/probcat/catalogue"
+	"github.com/probcat/probcat/galaxy"
 	"github.com/probcat/probcat/internal/killtest"
 	"github.com/probcat/probcat/model"
 	"github.com/probcat/probcat/psf"
@@ -259,10 +260,8 @@ func TestHelperKilledRun(t *testing.T) {
 	if out == "" {
 		t.Skip("helper process for TestResumeAfterKill")
 	}
-	job := testJob(t, out, 2)
+	job := variantJob(t, out, 2, os.Getenv("PROBCAT_HELPER_VARIANT"))
 	job.Resume = os.Getenv("PROBCAT_HELPER_RESUME") != ""
-	fmt.Sscan(os.Getenv("PROBCAT_HELPER_ORDER"), &job.Config.BackgroundOrder)
-	job.Config.SampleBackground = job.Config.BackgroundOrder > 0
 	stop := os.Getenv("PROBCAT_HELPER_STOP")
 	var once sync.Once
 	job.Progress = func(done, total int) {
@@ -285,12 +284,28 @@ func TestHelperKilledRun(t *testing.T) {
 	}
 }
 
-// killAt runs the helper on out (resuming or not, with a background of the given order)
-// until it reports the stop condition ("burn-in" or "kept", see TestHelperKilledRun), then
-// SIGKILLs it; the helper exiting first, or making no progress in 60 s, fails the test.
-func killAt(t *testing.T, out string, resume bool, stop string, order int) {
+// variantJob is testJob in one of the variants the identity tests cover: "" (as it is),
+// "background2" (a background of order 2) or "galaxies" (stars and exponential galaxies).
+func variantJob(t testing.TB, out string, threads int, variant string) *Job {
+	job := testJob(t, out, threads)
+	switch variant {
+	case "":
+	case "background2":
+		job.Config.BackgroundOrder, job.Config.SampleBackground = 2, true
+	case "galaxies":
+		job.Galaxies = &GalaxyModel{Profiles: []galaxy.Profile{galaxy.Exp}, Fraction: 0.3, ReMin: 0.5, ReMax: 3}
+	default:
+		t.Fatalf("unknown test job variant %q", variant)
+	}
+	return job
+}
+
+// killAt runs the helper on out (resuming or not, with the job variant of variantJob) until
+// it reports the stop condition ("burn-in" or "kept", see TestHelperKilledRun), then SIGKILLs
+// it; the helper exiting first, or making no progress in 60 s, fails the test.
+func killAt(t *testing.T, out string, resume bool, stop, variant string) {
 	t.Helper()
-	env := []string{"PROBCAT_HELPER_OUT=" + out, "PROBCAT_HELPER_STOP=" + stop, fmt.Sprintf("PROBCAT_HELPER_ORDER=%d", order)}
+	env := []string{"PROBCAT_HELPER_OUT=" + out, "PROBCAT_HELPER_STOP=" + stop, "PROBCAT_HELPER_VARIANT=" + variant}
 	if resume {
 		env = append(env, "PROBCAT_HELPER_RESUME=1")
 	}
@@ -309,30 +324,29 @@ func TestResumeAfterKill(t *testing.T) {
 	if _, err := Run(context.Background(), testJob(t, ref, 2)); err != nil {
 		t.Fatal(err)
 	}
-	resumeAfterKill(t, dir, ref, 0)
+	resumeAfterKill(t, dir, ref, "")
 }
 
-// resumeAfterKill runs testJob with a background of the given order in dir/killed, killed
-// during burn-in and while keeping samples and resumed each time, and compares its outputs
-// with those of the uninterrupted run in ref.
-func resumeAfterKill(t *testing.T, dir, ref string, order int) {
+// resumeAfterKill runs the variant of testJob (see variantJob) in dir/killed, killed during
+// burn-in and while keeping samples and resumed each time, and compares its outputs with
+// those of the uninterrupted run in ref.
+func resumeAfterKill(t *testing.T, dir, ref, variant string) {
 	killed := filepath.Join(dir, "killed")
 	ck := filepath.Join(killed, checkpointDir)
 	decided := func() bool {
 		_, err := os.Stat(filepath.Join(ck, decisionFile))
 		return err == nil
 	}
-	killAt(t, killed, false, "burn-in", order)
+	killAt(t, killed, false, "burn-in", variant)
 	if decided() {
 		t.Log("killed after the end of burn-in, not during it")
 	}
-	killAt(t, killed, true, "kept", order)
+	killAt(t, killed, true, "kept", variant)
 	if !decided() {
 		t.Fatal("samples kept before the burn-in decision was stored")
 	}
-	job := testJob(t, killed, 1)
+	job := variantJob(t, killed, 1, variant)
 	job.Resume = true
-	job.Config.BackgroundOrder, job.Config.SampleBackground = order, order > 0
 	if _, err := Run(context.Background(), job); err != nil {
 		t.Fatal(err)
 	}
