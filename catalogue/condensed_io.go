@@ -82,7 +82,11 @@ func ReadEstimates(path string) (samples []Sample, ensemble bool, err error) {
 		if err != nil {
 			return nil, false, err
 		}
-		return SingleSample(cs), false, nil
+		s := SingleSample(cs)
+		if s[0].Kind, err = fitsKindColumn(path, len(cs)); err != nil {
+			return nil, false, err
+		}
+		return s, false, nil
 	case "PAR1":
 	default:
 		x, y, f, err := ReadXYFlux(path)
@@ -102,6 +106,12 @@ func ReadEstimates(path string) (samples []Sample, ensemble bool, err error) {
 		}
 	}
 	s := Sample{X: tab.cols["x"], Y: tab.cols["y"], Flux: tab.cols["flux"]}
+	if k, ok := tab.cols["kind"]; ok {
+		s.Kind = make([]int32, len(k))
+		for i, v := range k {
+			s.Kind[i] = int32(v)
+		}
+	}
 	return []Sample{s}, false, nil
 }
 

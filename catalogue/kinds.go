@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"strings"
+
+	"github.com/probcat/probcat/fits"
 )
 
 // Kinds describes the source kinds of a catalogue of mixed kinds (model.Mixed: stars and
@@ -89,4 +91,94 @@ func param(c CondensedSource, j int) float64 {
 		return c.Params[j]
 	}
 	return math.NaN()
+}
+
+// ReadKinds returns the kinds of a catalogue file of mixed kinds (an ensemble, condensed
+// catalogue or simulation truth, Parquet or FITS), nil for a file without kinds. From FITS
+// only the names are known (the KINDn cards).
+func ReadKinds(path string) (*Kinds, error) {
+	if magic(path) == "SIMPLE" {
+		f, err := fits.Open(path)
+		if err != nil {
+			return nil, err
+		}
+		for i := 0; i < f.NumHDU(); i++ {
+			h, err := f.Header(i)
+			if err != nil {
+				return nil, err
+			}
+			var k Kinds
+			for n := 0; ; n++ {
+				name, err := h.String(fmt.Sprintf("KIND%d", n))
+				if err != nil {
+					break
+				}
+				k.Names = append(k.Names, name)
+			}
+			if len(k.Names) > 0 {
+				return &k, nil
+			}
+		}
+		return nil, nil
+	}
+	meta, err := readMeta(path)
+	if err != nil {
+		return nil, err
+	}
+	return kindsFromMeta(path, meta)
+}
+
+// fitsKindColumn reads the kind column of the first table of a FITS catalogue with n rows,
+// nil when it has none.
+func fitsKindColumn(path string, n int) ([]int32, error) {
+	f, err := fits.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	for i := 0; i < f.NumHDU(); i++ {
+		t, err := f.Table(i)
+		if err != nil {
+			continue
+		}
+		c, err := t.Column("kind")
+		if err != nil {
+			return nil, nil
+		}
+		v, err := c.Float64s()
+		if err != nil || len(v) != n {
+			return nil, fmt.Errorf("%s: unreadable kind column (%v)", path, err)
+		}
+		out := make([]int32, n)
+		for j, x := range v {
+			out[j] = int32(x)
+		}
+		return out, nil
+	}
+	return nil, nil
+}
+
+// SelectKind keeps, in every sample, the sources that are galaxies (galaxies true) or that
+// are not (false), as kinds names them. It fails for samples without kinds.
+func SelectKind(samples []Sample, kinds *Kinds, galaxies bool) ([]Sample, error) {
+	out := make([]Sample, len(samples))
+	for si, s := range samples {
+		if len(s.Kind) != len(s.X) {
+			return nil, fmt.Errorf("sample %d of chain %d has no kind for its sources", s.Index, s.Chain)
+		}
+		o := Sample{Chain: s.Chain, Index: s.Index, Kind: []int32{}}
+		if s.Params != nil {
+			o.Params = make([][]float64, len(s.Params))
+		}
+		for i, k := range s.Kind {
+			if kinds.IsGalaxy(int(k)) != galaxies {
+				continue
+			}
+			o.X, o.Y, o.Flux, o.Kind = append(o.X, s.X[i]), append(o.Y, s.Y[i]), append(o.Flux, s.Flux[i]), append(o.Kind, k)
+			for j := range o.Params {
+				o.Params[j] = append(o.Params[j], s.Params[j][i])
+			}
+		}
+		out[si] = o
+	}
+	return out, nil
 }

@@ -61,6 +61,7 @@ func runScore(fs *flag.FlagSet, args []string, out io.Writer) error {
 	shift := fs.String("truth-shift", "", "DX,DY added to the truth's positions (e.g. 310,630 to put PCAT's M2 cutout truth in frame pixels)")
 	plotPath := fs.String("plot", "", "also write completeness and purity by magnitude to this PNG")
 	match := fs.String("match", "pixel", "match on pixel positions (pixel) or on RA/Dec (sky)")
+	kind := fs.String("kind", "", "score one kind only, star or galaxy, in both catalogues (catalogues of runs with --galaxies and truths of probcat simulate --galaxies)")
 	sky := skyFlags(fs)
 	if err := parse(fs, args, 1, 1); err != nil {
 		return err
@@ -72,7 +73,7 @@ func runScore(fs *flag.FlagSet, args []string, out io.Writer) error {
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	switch *match {
 	case "sky":
-		for _, n := range []string{"rule", "frame", "truth-shift", "plot"} {
+		for _, n := range []string{"rule", "frame", "truth-shift", "plot", "kind"} {
 			if set[n] {
 				return fmt.Errorf("--%s applies to --match pixel only", n)
 			}
@@ -95,8 +96,23 @@ func runScore(fs *flag.FlagSet, args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	ref, err := catalogue.ReadReference(*truthPath, *zp)
-	if err != nil {
+	var ref catalogue.Reference
+	if *kind != "" {
+		if est, err = selectKind(fs.Arg(0), est, *kind); err != nil {
+			return err
+		}
+		truth, ens, err := catalogue.ReadEstimates(*truthPath)
+		if err == nil && ens {
+			err = fmt.Errorf("%s: a reference must be a single catalogue, not an ensemble", *truthPath)
+		}
+		if err != nil {
+			return err
+		}
+		if truth, err = selectKind(*truthPath, truth, *kind); err != nil {
+			return err
+		}
+		ref = catalogue.NewReference(truth[0].X, truth[0].Y, truth[0].Flux, *zp)
+	} else if ref, err = catalogue.ReadReference(*truthPath, *zp); err != nil {
 		return err
 	}
 	if *shift != "" {
@@ -134,6 +150,26 @@ func runScore(fs *flag.FlagSet, args []string, out io.Writer) error {
 		return catalogue.PlotScores(*plotPath, []catalogue.Labelled{{Label: "probcat", Score: s}}, nil, nil)
 	}
 	return nil
+}
+
+// selectKind keeps the sources of one kind ("star" or "galaxy") of the catalogue read from
+// path.
+func selectKind(path string, s []catalogue.Sample, kind string) ([]catalogue.Sample, error) {
+	if kind != "star" && kind != "galaxy" {
+		return nil, fmt.Errorf("--kind wants star or galaxy, got %q", kind)
+	}
+	k, err := catalogue.ReadKinds(path)
+	if err != nil {
+		return nil, err
+	}
+	if k == nil {
+		return nil, fmt.Errorf("%s: has no source kinds to select from (a run with --galaxies, or a truth of probcat simulate --galaxies, has them)", path)
+	}
+	out, err := catalogue.SelectKind(s, k, kind == "galaxy")
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return out, nil
 }
 
 // parseFrame reads X0,Y0,W,H, or derives the frame from the truth's extent: pixel centres
