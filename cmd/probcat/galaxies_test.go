@@ -1,0 +1,66 @@
+package main
+
+import (
+	"encoding/json"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/probcat/probcat/internal/shareddata"
+)
+
+// TestGalaxiesEndToEnd simulates stars and galaxies, samples them with --galaxies, checks that
+// astropy reads the kinds and the galaxies' parameters from the truth and the condensed
+// catalogue, and scores each kind with score --kind.
+func TestGalaxiesEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("samples a field")
+	}
+	dir := t.TempDir()
+	sim, run := filepath.Join(dir, "sim"), filepath.Join(dir, "run")
+	if code, _, e := probcat(t, "simulate", "--out", sim, "--width", "40", "--height", "40", "--density", "0.008", "--galaxies", "0.5", "--galaxy-re", "1,3", "--seed", "4"); code != 0 {
+		t.Fatalf("simulate: exit %d: %s", code, e)
+	}
+	if code, _, e := probcat(t, "sample", filepath.Join(sim, "image.fits"), "--galaxies", "exp", "--galaxy-re", "0.5,3",
+		"--burn-in", "30", "--max-burn-in", "30", "--samples", "30", "--chains", "2", "--quiet", "--out", run); code != 0 {
+		t.Fatalf("sample: exit %d: %s", code, e)
+	}
+	py := shareddata.Python(t, "astropy")
+	script := `
+import sys, math, warnings
+warnings.simplefilter("ignore")  # astropy masks the NaN of stars' r_e and warns when it converts them back
+from astropy.io import fits
+from astropy.table import Table
+sim, run = sys.argv[1], sys.argv[2]
+t = Table.read(sim + "/truth.fits")
+h = fits.getheader(sim + "/truth.fits", 1)
+assert h["KIND0"] == "point" and h["KIND1"] == "galaxy-exp", h
+assert set(t["kind"]) <= {0, 1} and (t["kind"] == 1).any(), t["kind"]
+for r in t:
+    assert math.isnan(r["r_e"]) == (r["kind"] == 0), r
+c = Table.read(run + "/condensed.fits")
+assert c.colnames[7:12] == ["kind", "p_galaxy", "r_e", "q", "phi"], c.colnames
+assert ((c["p_galaxy"] >= 0) & (c["p_galaxy"] <= 1)).all()
+assert c["r_e"].unit == "pix" and c["phi"].unit == "rad"
+print("ok", len(t), len(c))
+`
+	out, err := exec.Command(py, "-c", script, sim, run).CombinedOutput()
+	if err != nil || !strings.HasPrefix(string(out), "ok") {
+		t.Fatalf("astropy: %v\n%s", err, out)
+	}
+	for _, kind := range []string{"star", "galaxy"} {
+		code, o, e := probcat(t, "score", filepath.Join(run, "catalogue.parquet"), "--truth", filepath.Join(sim, "truth.parquet"), "--kind", kind, "--frame", "0,0,40,40")
+		if code != 0 {
+			t.Fatalf("score --kind %s: exit %d: %s", kind, code, e)
+		}
+		var s struct{ TPR, PPV float64 }
+		if err := json.Unmarshal([]byte(o), &s); err != nil {
+			t.Fatalf("score --kind %s: %v\n%s", kind, err, o)
+		}
+		t.Logf("%s: TPR %.2f, PPV %.2f", kind, s.TPR, s.PPV)
+	}
+	if code, _, e := probcat(t, "score", filepath.Join(run, "catalogue.parquet"), "--truth", filepath.Join(sim, "truth.parquet"), "--kind", "quasar"); code != 2 || !strings.Contains(e, "star or galaxy") {
+		t.Errorf("score --kind quasar: exit %d, %q", code, e)
+	}
+}
