@@ -15,14 +15,17 @@ var condensedColumns = []column{
 }
 
 // WriteCondensedParquet writes a condensed catalogue to path (columns x, y, flux, x_err, y_err,
-// flux_err, prevalence, then for mixed kinds kind (the most frequent), p_galaxy and the
-// kinds' parameters (null where that kind lacks one), then mag and ra, dec when d asks for
-// them), atomically.
+// flux_err, prevalence, then for mixed kinds kind (the most frequent), p_galaxy, the kinds'
+// parameters (null where that kind lacks one) and each kind's fraction p_<kind>, then mag
+// and ra, dec when d asks for them), atomically.
 func WriteCondensedParquet(path string, cs []CondensedSource, d Derived, meta map[string]string) error {
 	cols := append([]column(nil), condensedColumns...)
 	if d.Kinds != nil {
 		cols = append(cols, column{"kind", kindInt32}, column{"p_galaxy", kindDouble})
 		cols = append(cols, d.Kinds.kindColumns()[1:]...)
+		for i := range d.Kinds.Names {
+			cols = append(cols, column{d.Kinds.fracColumn(i), kindDouble})
+		}
 		meta = withKinds(meta, d.Kinds)
 	}
 	t, err := createTable(path, append(cols, d.columns()...), meta)
@@ -36,6 +39,9 @@ func WriteCondensedParquet(path string, cs []CondensedSource, d Derived, meta ma
 			vals = append(vals, float64(modeKind(c.KindFrac)), k.pGalaxy(c.KindFrac))
 			for j := range k.Params {
 				vals = append(vals, param(c, j))
+			}
+			for i := range k.Names {
+				vals = append(vals, frac(c, i))
 			}
 		}
 		vals = d.appendValues(vals, c.X, c.Y, c.Flux)
@@ -68,6 +74,11 @@ func ReadCondensedParquet(path string) ([]CondensedSource, error) {
 			Prevalence: get("prevalence", i, 1),
 		}
 	}
+	k, err := kindsFromMeta(path, tab.meta)
+	if err != nil {
+		return nil, err
+	}
+	readCondensedKinds(k, out, func(name string) []float64 { return tab.cols[name] })
 	return out, nil
 }
 

@@ -9,9 +9,9 @@ import (
 
 // WriteCondensedFITS writes a condensed catalogue to path as a FITS binary table (extension
 // CONDENSED, an empty primary HDU before it) with the columns of WriteCondensedParquet (x, y,
-// flux, x_err, y_err, flux_err, prevalence, for mixed kinds kind, p_galaxy and the kinds'
-// parameters (NaN where the kind lacks one; cards KINDn name the kinds), then mag and ra, dec
-// when d asks for them) and
+// flux, x_err, y_err, flux_err, prevalence, for mixed kinds kind, p_galaxy, the kinds'
+// parameters (NaN where the kind lacks one) and p_<kind> (cards KINDn name the kinds), then
+// mag and ra, dec when d asks for them) and
 // then x_fits, y_fits = x + 1, y + 1, the position in the 1-based pixel convention of FITS
 // (DS9 regions, IRAF, astropy with origin=1). The header states the convention (PIXORIG = 0
 // and a COMMENT: survey.SetPixelOrigin), after the cards of hdr (e.g. the run's settings),
@@ -48,14 +48,15 @@ func WriteCondensedFITS(path string, cs []CondensedSource, d Derived, hdr *fits.
 			}
 			cols = append(cols, fits.TableColumn{Name: p, Unit: unit, Data: get(func(c CondensedSource) float64 { return param(c, j) })})
 		}
+		for i := range k.Names {
+			cols = append(cols, fits.TableColumn{Name: k.fracColumn(i), Data: get(func(c CondensedSource) float64 { return frac(c, i) })})
+		}
 		if hdr == nil {
 			hdr = fits.NewHeader()
 		} else {
 			hdr = hdr.Clone()
 		}
-		for i, name := range k.Names {
-			hdr.Set(fmt.Sprintf("KIND%d", i), name, "source kind of kind column value "+fmt.Sprint(i))
-		}
+		setKindCards(hdr, k)
 	}
 	if d.Magnitude != nil {
 		cols = append(cols, fits.TableColumn{Name: "mag", Unit: "mag",
@@ -99,7 +100,17 @@ func ReadCondensedFITS(path string) ([]CondensedSource, error) {
 			continue // not a table
 		}
 		cols := map[string][]float64{}
-		for _, name := range []string{"x", "y", "flux", "x_err", "y_err", "flux_err", "prevalence"} {
+		names := []string{"x", "y", "flux", "x_err", "y_err", "flux_err", "prevalence"}
+		kinds, err := ReadKinds(path)
+		if err != nil {
+			return nil, err
+		}
+		if kinds != nil {
+			for i := range kinds.Names {
+				names = append(names, kinds.fracColumn(i))
+			}
+		}
+		for _, name := range names {
 			c, err := t.Column(name)
 			if err != nil {
 				continue
@@ -126,6 +137,19 @@ func ReadCondensedFITS(path string) ([]CondensedSource, error) {
 			}
 			out[k] = CondensedSource{X: get("x", 0), Y: get("y", 0), Flux: get("flux", 0),
 				XErr: get("x_err", 0), YErr: get("y_err", 0), FluxErr: get("flux_err", 0), Prevalence: get("prevalence", 1)}
+		}
+		if kinds != nil {
+			readCondensedKinds(kinds, out, func(name string) []float64 {
+				if v := cols[name]; v != nil {
+					return v
+				}
+				if col, err := t.Column(name); err == nil {
+					if v, err := col.Float64s(); err == nil {
+						return v
+					}
+				}
+				return nil
+			})
 		}
 		return out, nil
 	}

@@ -74,6 +74,51 @@ func modeKind(frac []float64) int {
 	return best
 }
 
+// fracColumn names the condensed catalogues' column of the fraction of samples in which a
+// source has kind i: "p_" and the kind's name with "-" as "_" (p_point, p_galaxy_exp).
+func (k *Kinds) fracColumn(i int) string {
+	return "p_" + strings.ReplaceAll(k.Names[i], "-", "_")
+}
+
+// frac returns a condensed source's fraction of kind i, 0 when it has none.
+func frac(c CondensedSource, i int) float64 {
+	if i < len(c.KindFrac) {
+		return c.KindFrac[i]
+	}
+	return 0
+}
+
+// readCondensedKinds fills the kind fractions and parameters of condensed sources read
+// from a file of mixed kinds, from its columns (by name; get returns nil for a missing one).
+func readCondensedKinds(k *Kinds, cs []CondensedSource, get func(name string) []float64) {
+	if k == nil {
+		return
+	}
+	fr := make([][]float64, len(k.Names))
+	for i := range k.Names {
+		fr[i] = get(k.fracColumn(i))
+	}
+	ps := make([][]float64, len(k.Params))
+	for j, p := range k.Params {
+		ps[j] = get(p)
+	}
+	for r := range cs {
+		cs[r].KindFrac = make([]float64, len(k.Names))
+		for i, col := range fr {
+			if col != nil {
+				cs[r].KindFrac[i] = col[r]
+			}
+		}
+		cs[r].Params = make([]float64, len(k.Params))
+		for j, col := range ps {
+			cs[r].Params[j] = math.NaN()
+			if col != nil {
+				cs[r].Params[j] = col[r]
+			}
+		}
+	}
+}
+
 // pGalaxy sums the fractions of the galaxy kinds.
 func (k *Kinds) pGalaxy(frac []float64) float64 {
 	p := 0.0
@@ -93,9 +138,20 @@ func param(c CondensedSource, j int) float64 {
 	return math.NaN()
 }
 
+// setKindCards writes the kinds into a FITS header: KINDn, the name of kind n, and KPARn, the
+// name of kind parameter n.
+func setKindCards(h *fits.Header, k *Kinds) {
+	for i, name := range k.Names {
+		h.Set(fmt.Sprintf("KIND%d", i), name, fmt.Sprint("source kind of kind column value ", i))
+	}
+	for i, name := range k.Params {
+		h.Set(fmt.Sprintf("KPAR%d", i), name, "a parameter some kinds have")
+	}
+}
+
 // ReadKinds returns the kinds of a catalogue file of mixed kinds (an ensemble, condensed
 // catalogue or simulation truth, Parquet or FITS), nil for a file without kinds. From FITS
-// only the names are known (the KINDn cards).
+// the names and parameters come from the KINDn and KPARn cards (no units).
 func ReadKinds(path string) (*Kinds, error) {
 	if magic(path) == "SIMPLE" {
 		f, err := fits.Open(path)
@@ -114,6 +170,13 @@ func ReadKinds(path string) (*Kinds, error) {
 					break
 				}
 				k.Names = append(k.Names, name)
+			}
+			for n := 0; ; n++ {
+				name, err := h.String(fmt.Sprintf("KPAR%d", n))
+				if err != nil {
+					break
+				}
+				k.Params = append(k.Params, name)
 			}
 			if len(k.Names) > 0 {
 				return &k, nil

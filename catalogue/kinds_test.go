@@ -73,6 +73,17 @@ func TestKindsRoundTrip(t *testing.T) {
 	if err := WriteCondensedFITS(cf, cs, Derived{Kinds: kinds}, nil); err != nil {
 		t.Fatal(err)
 	}
+	for path, read := range map[string]func(string) ([]CondensedSource, error){cp: ReadCondensedParquet, cf: ReadCondensedFITS} {
+		back, err := read(path)
+		if err != nil || len(back) != 2 {
+			t.Fatalf("%s: read back %+v, %v", path, back, err)
+		}
+		for i := range back {
+			if !reflect.DeepEqual(back[i].KindFrac, cs[i].KindFrac) || !sameNaN(back[i].Params, cs[i].Params) {
+				t.Errorf("%s: source %d read back with kinds %v and parameters %v, written %v and %v", path, i, back[i].KindFrac, back[i].Params, cs[i].KindFrac, cs[i].Params)
+			}
+		}
+	}
 	tab, err := readTable(cp)
 	if err != nil {
 		t.Fatal(err)
@@ -103,4 +114,17 @@ func TestKindsMismatch(t *testing.T) {
 		t.Error("a sample without its parameter columns was written")
 	}
 	w.Abort()
+}
+
+// sameNaN reports whether a and b hold the same values, NaN equal to NaN.
+func sameNaN(a, b []float64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] && !(math.IsNaN(a[i]) && math.IsNaN(b[i])) {
+			return false
+		}
+	}
+	return true
 }

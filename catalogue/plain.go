@@ -1,8 +1,6 @@
 package catalogue
 
 import (
-	"fmt"
-
 	"github.com/probcat/probcat/fits"
 	"github.com/probcat/probcat/survey"
 )
@@ -70,9 +68,7 @@ func WriteSampleFITS(path string, s *Sample, d Derived) error {
 			}
 			cols = append(cols, fits.TableColumn{Name: p, Unit: unit, Data: s.Params[j]})
 		}
-		for i, name := range k.Names {
-			h.Set(fmt.Sprintf("KIND%d", i), name, fmt.Sprint("source kind of kind column value ", i))
-		}
+		setKindCards(h, k)
 	}
 	if d.Magnitude != nil {
 		m := make([]float64, len(x))

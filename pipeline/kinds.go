@@ -66,6 +66,16 @@ func (job *Job) sourceKind(f *psf.Field) (model.SourceKind, error) {
 	return m, nil
 }
 
+// SourceRadius returns the stamp radius of the job's sources: the PSF's, or with galaxies the
+// largest galaxy's when that is larger (what tiles' margins must hold).
+func (job *Job) SourceRadius() (int, error) {
+	k, err := job.sourceKind(job.PSF)
+	if err != nil {
+		return 0, err
+	}
+	return k.Radius(), nil
+}
+
 // kindsOf returns the catalogue files' description of a mixed kind's sources, nil for other
 // kinds.
 func kindsOf(kind model.SourceKind) *catalogue.Kinds {

@@ -78,7 +78,11 @@ func NewManifest(job *pipeline.Job, imagePath string, flags map[string]string, s
 	if im == nil || job.PSF == nil {
 		return nil, errors.New("no image or PSF")
 	}
-	g := Grid{Width: im.Width, Height: im.Height, Size: size, Margin: MarginFor(job.PSF.Radius()),
+	radius, err := job.SourceRadius()
+	if err != nil {
+		return nil, err
+	}
+	g := Grid{Width: im.Width, Height: im.Height, Size: size, Margin: MarginFor(radius),
 		OffsetX: offX, OffsetY: offY}
 	tiles, err := g.Tiles()
 	if err != nil {
@@ -148,6 +152,14 @@ func ReadManifest(dir string) (*Manifest, error) {
 func (m *Manifest) Check(dir string, job *pipeline.Job) error {
 	path := filepath.Join(dir, ManifestFile)
 	im := job.Image
+	radius := 0
+	if job.PSF != nil {
+		r, err := job.SourceRadius()
+		if err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		radius = r
+	}
 	switch {
 	case im.Width != m.Image.Width || im.Height != m.Image.Height || im.X0 != m.Image.X0 || im.Y0 != m.Image.Y0:
 		return fmt.Errorf("%s: planned for a %d×%d image at (%d, %d) but %s is %d×%d at (%d, %d)", path,
@@ -157,8 +169,8 @@ func (m *Manifest) Check(dir string, job *pipeline.Job) error {
 	case job.Config.Seed != m.Seed || job.Config.Chains != m.Chains || job.Config.Samples != m.Samples:
 		return fmt.Errorf("%s: planned with seed %d, %d chains of %d samples; the job has seed %d, %d chains of %d samples",
 			path, m.Seed, m.Chains, m.Samples, job.Config.Seed, job.Config.Chains, job.Config.Samples)
-	case job.PSF != nil && MarginFor(job.PSF.Radius()) != m.Grid.Margin:
-		return fmt.Errorf("%s: planned with a margin of %d pixels, but the PSF needs %d", path, m.Grid.Margin, MarginFor(job.PSF.Radius()))
+	case job.PSF != nil && MarginFor(radius) != m.Grid.Margin:
+		return fmt.Errorf("%s: planned with a margin of %d pixels, but the sources' stamps need %d", path, m.Grid.Margin, MarginFor(radius))
 	}
 	return nil
 }

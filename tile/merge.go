@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"strconv"
 	"strings"
@@ -74,6 +75,12 @@ func Merge(m *Manifest, planDir string, job *pipeline.Job, outDir string) (_ *pi
 	}
 	defer os.RemoveAll(stage)
 	mg := &merger{m: m, planDir: planDir, job: job, stage: stage}
+	if len(m.Tiles) > 0 {
+		// catalogues of mixed kinds carry them through: tile 0's ensemble says which
+		if mg.kinds, err = catalogue.ReadEnsembleKinds(filepath.Join(Dir(planDir, 0), pipeline.EnsembleFile)); err != nil {
+			return nil, err
+		}
+	}
 	sum, err := mg.run()
 	if err != nil {
 		return nil, err
@@ -101,6 +108,7 @@ type merger struct {
 	planDir string
 	job     *pipeline.Job
 	stage   string
+	kinds   *catalogue.Kinds // the sources' kinds, for runs of mixed kinds
 
 	nSeries, fSeries, lSeries, bSeries [][]float64
 	hist                               fluxHist
@@ -148,6 +156,7 @@ func (mg *merger) derived() catalogue.Derived {
 	if im.WCS != nil {
 		d.Sky = im.WCS.PixelToSky
 	}
+	d.Kinds = mg.kinds
 	return d
 }
 
@@ -178,6 +187,9 @@ func (mg *merger) ensemble() error {
 			return err
 		}
 		streams[i] = s
+		if !reflect.DeepEqual(s.kinds, mg.kinds) {
+			return fmt.Errorf("%s: source kinds %+v differ from tile 0's %+v", s.path, s.kinds, mg.kinds)
+		}
 		if got, exp := s.meta["probcat.seed"], fmt.Sprint(Seed(m.Seed, i)); got != exp {
 			return fmt.Errorf("%s: made with seed %s, but tile %d of this plan has seed %s (a tile of another plan?)", s.path, got, i, exp)
 		}
@@ -308,16 +320,33 @@ func (mg *merger) assemble(streams []*ensembleStream, stats [][]catalogue.Sample
 			}
 			fs := <-free // the writer always hands buffers back
 			frame := &fs.s
-			*frame = catalogue.Sample{Chain: c, Index: k, X: frame.X[:0], Y: frame.Y[:0], Flux: frame.Flux[:0]}
+			*frame = catalogue.Sample{Chain: c, Index: k, X: frame.X[:0], Y: frame.Y[:0], Flux: frame.Flux[:0],
+				Kind: frame.Kind[:0], Params: frame.Params}
+			if mg.kinds != nil {
+				if frame.Params == nil {
+					frame.Params = make([][]float64, len(mg.kinds.Params))
+				}
+				for j := range frame.Params {
+					frame.Params[j] = frame.Params[j][:0]
+				}
+			} else {
+				frame.Kind, frame.Params = nil, nil
+			}
 			acc := fs.st.Acceptance
 			fs.st = catalogue.SampleStats{Chain: c, Index: k, Acceptance: acc, Hyper: catalogue.NoHyper()}
 			clear(acc)
 			fs.flux = 0
 			for i := range m.Tiles {
 				t := &m.Tiles[i]
-				err := streams[i].take(c, k, func(x, y, f float64) {
+				err := streams[i].take(c, k, func(x, y, f float64, kind int32, params []float64) {
 					if t.Owns(x-x0, y-y0) {
 						frame.X, frame.Y, frame.Flux = append(frame.X, x), append(frame.Y, y), append(frame.Flux, f)
+						if mg.kinds != nil {
+							frame.Kind = append(frame.Kind, kind)
+							for j, p := range params {
+								frame.Params[j] = append(frame.Params[j], p)
+							}
+						}
 						fs.flux += f
 						mg.hist.add(f)
 					}

@@ -4,9 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 
 	"github.com/parquet-go/parquet-go"
+
+	"github.com/probcat/probcat/catalogue"
 )
 
 // ensembleStream reads a tile's ensemble.parquet row by row, one sample at a time, holding no
@@ -18,9 +21,11 @@ type ensembleStream struct {
 	g      int
 	rows   parquet.Rows
 	buf    []parquet.Row
-	n, i   int // rows in buf, next row
-	col    [5]int
+	n, i   int   // rows in buf, next row
+	col    []int // chain, sample, x, y, flux, then for mixed kinds kind and the kinds' parameters
 	meta   map[string]string
+	kinds  *catalogue.Kinds
+	params []float64 // take's scratch
 	eof    bool
 }
 
@@ -47,15 +52,23 @@ func openEnsemble(path string) (s *ensembleStream, err error) {
 		return nil, fmt.Errorf("%s: not a readable Parquet file: %w", path, err)
 	}
 	s = &ensembleStream{path: path, f: f, groups: pf.RowGroups(), buf: make([]parquet.Row, 256), meta: map[string]string{}}
-	for i, name := range []string{"chain", "sample", "x", "y", "flux"} {
+	for _, kv := range pf.Metadata().KeyValueMetadata {
+		s.meta[kv.Key] = kv.Value
+	}
+	if s.kinds, err = catalogue.ReadEnsembleKinds(path); err != nil {
+		return nil, err
+	}
+	names := []string{"chain", "sample", "x", "y", "flux"}
+	if s.kinds != nil {
+		names = append(append(names, "kind"), s.kinds.Params...)
+		s.params = make([]float64, len(s.kinds.Params))
+	}
+	for _, name := range names {
 		leaf, ok := pf.Schema().Lookup(name)
 		if !ok {
 			return nil, fmt.Errorf("%s: no column %q", path, name)
 		}
-		s.col[i] = leaf.ColumnIndex
-	}
-	for _, kv := range pf.Metadata().KeyValueMetadata {
-		s.meta[kv.Key] = kv.Value
+		s.col = append(s.col, leaf.ColumnIndex)
 	}
 	return s, nil
 }
@@ -91,11 +104,14 @@ func (s *ensembleStream) fill() (ok bool, err error) {
 	return true, nil
 }
 
-// value returns column k (in chain, sample, x, y, flux order) of row r.
+// value returns column k (in the order of ensembleStream.col) of row r, NaN for a null.
 func (s *ensembleStream) value(r parquet.Row, k int) float64 {
 	c := s.col[k]
 	for _, v := range r {
 		if v.Column() == c {
+			if v.IsNull() {
+				return math.NaN()
+			}
 			switch v.Kind() {
 			case parquet.Int32:
 				return float64(v.Int32())
@@ -112,8 +128,9 @@ func (s *ensembleStream) value(r parquet.Row, k int) float64 {
 }
 
 // take calls fn for every row of sample (chain, index), which must be the next one in the
-// file (files are ordered by chain, then sample; a sample with no source has no row).
-func (s *ensembleStream) take(chain, index int, fn func(x, y, flux float64)) error {
+// file (files are ordered by chain, then sample; a sample with no source has no row), with
+// for mixed kinds the source's kind and parameters (a scratch slice fn must not keep).
+func (s *ensembleStream) take(chain, index int, fn func(x, y, flux float64, kind int32, params []float64)) error {
 	for {
 		ok, err := s.fill()
 		if err != nil || !ok {
@@ -127,7 +144,14 @@ func (s *ensembleStream) take(chain, index int, fn func(x, y, flux float64)) err
 			}
 			return nil
 		}
-		fn(s.value(r, 2), s.value(r, 3), s.value(r, 4))
+		var kind int32
+		if s.kinds != nil {
+			kind = int32(s.value(r, 5))
+			for j := range s.params {
+				s.params[j] = s.value(r, 6+j)
+			}
+		}
+		fn(s.value(r, 2), s.value(r, 3), s.value(r, 4), kind, s.params)
 		s.i++
 	}
 }

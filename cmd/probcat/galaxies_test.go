@@ -2,12 +2,15 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/probcat/probcat/catalogue"
 	"github.com/probcat/probcat/internal/shareddata"
+	"github.com/probcat/probcat/tile"
 )
 
 // TestGalaxiesEndToEnd simulates stars and galaxies, samples them with --galaxies, checks that
@@ -62,5 +65,61 @@ print("ok", len(t), len(c))
 	}
 	if code, _, e := probcat(t, "score", filepath.Join(run, "catalogue.parquet"), "--truth", filepath.Join(sim, "truth.parquet"), "--kind", "quasar"); code != 2 || !strings.Contains(e, "star or galaxy") {
 		t.Errorf("score --kind quasar: exit %d, %q", code, e)
+	}
+}
+
+// TestGalaxiesTiled runs stars and galaxies in tiles: sample --tile and plan / run-tile /
+// merge give the same bytes, and the merged files carry the kinds and the galaxies'
+// parameters (the margins hold the largest galaxy's stamp).
+func TestGalaxiesTiled(t *testing.T) {
+	if testing.Short() {
+		t.Skip("samples a field in tiles")
+	}
+	dir := t.TempDir()
+	sim := filepath.Join(dir, "sim")
+	if code, _, e := probcat(t, "simulate", "--out", sim, "--width", "64", "--height", "64", "--density", "0.006", "--galaxies", "0.5", "--galaxy-re", "1,2", "--seed", "5"); code != 0 {
+		t.Fatalf("simulate: exit %d: %s", code, e)
+	}
+	img := filepath.Join(sim, "image.fits")
+	args := []string{"--galaxies", "exp", "--galaxy-re", "0.5,2", "--tile", "32", "--samples", "8", "--burn-in", "6", "--max-burn-in", "6", "--proposals", "30", "--chains", "2", "--seed", "3", "--quiet"}
+	one, plan := filepath.Join(dir, "one"), filepath.Join(dir, "plan")
+	mustRun(t, append([]string{"sample", img, "--out", one, "--threads", "2"}, args...)...)
+	mustRun(t, append([]string{"plan", img, "--out", plan}, args...)...)
+	m, err := tile.ReadManifest(plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range m.Tiles {
+		mustRun(t, "run-tile", plan, "--index", fmt.Sprint(i), "--quiet", "--threads", "1")
+	}
+	mustRun(t, "merge", plan, "--quiet")
+	for _, f := range []string{"ensemble.parquet", "condensed.parquet", "condensed.fits", "catalogue.parquet"} {
+		sameBytes(t, filepath.Join(one, f), filepath.Join(plan, f))
+	}
+	kinds, err := catalogue.ReadEnsembleKinds(filepath.Join(one, "ensemble.parquet"))
+	if err != nil || kinds == nil || len(kinds.Names) != 2 {
+		t.Fatalf("merged ensemble kinds %+v, %v", kinds, err)
+	}
+	ens, err := catalogue.ReadEnsemble(filepath.Join(one, "ensemble.parquet"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	gal := 0
+	for _, s := range ens {
+		for i, k := range s.Kind {
+			if k == 1 {
+				gal++
+				if re := s.Params[0][i]; !(re >= 0.5 && re <= 2) {
+					t.Fatalf("a galaxy with r_e %g", re)
+				}
+			}
+		}
+	}
+	if gal == 0 {
+		t.Error("no galaxy in the merged ensemble of a field of galaxies")
+	}
+	cond, err := catalogue.ReadCondensedParquet(filepath.Join(one, "condensed.parquet"))
+	if err != nil || len(cond) == 0 || len(cond[0].KindFrac) != 2 {
+		t.Fatalf("merged condensed catalogue: %d sources, %v", len(cond), err)
 	}
 }

@@ -144,7 +144,6 @@ func TestBadInputExitsTwoWithoutOutputs(t *testing.T) {
 		"galaxy fraction of 1":      {"sample", img, "--galaxies", "exp", "--galaxy-fraction", "1"},
 		"galaxy radii reversed":     {"sample", img, "--galaxies", "exp", "--galaxy-re", "4,1"},
 		"galaxies wider than image": {"sample", img, "--galaxies", "dev", "--galaxy-re", "1,30"},
-		"galaxies in tiles":         {"sample", img, "--galaxies", "exp", "--tile", "32"},
 	} {
 		out := filepath.Join(dir, "out-"+strings.ReplaceAll(what, " ", "-"))
 		code, _, e := probcat(t, append(args, "--out", out)...)

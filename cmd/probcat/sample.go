@@ -174,9 +174,6 @@ func runSample(fs *flag.FlagSet, args []string, out io.Writer) error {
 		}
 	}
 	if f.tile > 0 {
-		if job.Galaxies != nil {
-			return errNoTiledGalaxies
-		}
 		return runTiled(job, &f, planned, out, fs.Output())
 	}
 	return runJob(job, f.quiet, out, fs.Output())
@@ -195,10 +192,6 @@ func limitThreads(threads int) (restore func()) {
 
 // rhatWarn is the R-hat of N above which sample warns that the chains have not converged.
 const rhatWarn = 1.05
-
-// errNoTiledGalaxies refuses --galaxies on a tiled run: merging tiles does not carry the
-// sources' kinds yet.
-var errNoTiledGalaxies = errors.New("--galaxies is not available for tiled runs yet (--tile, or images above 2 Mpx): sample a cutout of up to 2 Mpx")
 
 // Images above autoTilePixels are sampled in tiles of autoTileSize unless --tile says otherwise.
 const (

@@ -126,9 +126,6 @@ func runPlan(fs *flag.FlagSet, args []string, out io.Writer) error {
 	if f.tile == 0 {
 		f.tile = defaultTile
 	}
-	if f.galaxies != "" {
-		return errNoTiledGalaxies
-	}
 	var ox, oy int
 	if n, _ := fmt.Sscanf(strings.ReplaceAll(*offset, ",", " "), "%d %d", &ox, &oy); n != 2 {
 		return fmt.Errorf("--grid-offset wants DX,DY, got %q", *offset)
