@@ -61,3 +61,15 @@ type SourceKind interface {
 	// beyond which the source adds no light, for every value of its parameters.
 	Radius() int
 }
+
+// Splittable is implemented by kinds some of whose sources are described by their flux alone
+// (a Mixed kind's point sources): the sampler's splits, merges, emits and absorbs then act on
+// those sources, and join only sources whose other parameters are equal. Kinds whose only
+// parameter is the flux need not implement it: every one of their sources qualifies.
+type Splittable interface {
+	// FluxOnly reports whether the source with these parameters is described by its flux
+	// alone: its other parameters are fixed values that a split's children share.
+	FluxOnly(params []float64) bool
+	// MinFlux is the lower end of the flux prior's support, f_min.
+	MinFlux() float64
+}

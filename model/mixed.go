@@ -113,6 +113,16 @@ func (m *Mixed) KindOf(params []float64) int {
 	return int(k)
 }
 
+// FluxOnly implements Splittable: a source of a member whose only parameter is the flux (a
+// star) is described by its flux alone.
+func (m *Mixed) FluxOnly(params []float64) bool {
+	k := m.KindOf(params)
+	return k >= 0 && len(m.index[k]) == 1
+}
+
+// MinFlux implements Splittable: the members' common f_min.
+func (m *Mixed) MinFlux() float64 { return m.Flux.Min }
+
 // Has reports whether member k has the parameter called name.
 func (m *Mixed) Has(k int, name string) bool {
 	for _, i := range m.index[k] {

@@ -107,8 +107,11 @@ type Chain struct {
 	img   *model.Image
 	kind  model.SourceKind
 	point *model.PointSource // this chain's own copy when the kind is a point source
-	cfg   Config
-	index int
+	// splittable, for kinds of several parameters some of whose sources are described by their
+	// flux alone (model.Mixed's stars), says which sources splits and merges act on
+	splittable model.Splittable
+	cfg        Config
+	index      int
 
 	w, h, size, radius, nparam int
 	area                       float64
@@ -206,6 +209,10 @@ func NewChain(img *model.Image, kind model.SourceKind, cfg Config, index int) (*
 		c.fmin = cp.Flux.Min
 	} else {
 		c.cfg.SampleFluxPrior = false // other kinds hold their own priors
+		if sp, ok := kind.(model.Splittable); ok {
+			c.splittable = sp
+			c.fmin = sp.MinFlux()
+		}
 	}
 	c.count, c.density = cfg.CountPrior, 0
 	switch cp := cfg.CountPrior.(type) {

@@ -101,8 +101,8 @@ func (w *worker) runRegion(r *region, ri int) {
 	w.pcg.Seed(c.streamSeeds(c.passes, ri+1))
 	wt := c.cfg.Weights
 	sm, tr, rb, fg, rs := wt.SplitMerge, wt.Transfer, wt.Refit, wt.FluxGroup, wt.RefitSplitMerge
-	if c.nparam > 1 {
-		sm, tr = 0, 0 // splits, merges and transfers are defined for flux-only kinds
+	if c.nparam > 1 && c.splittable == nil {
+		sm, tr = 0, 0 // splits, merges and transfers act on sources described by their flux alone
 	}
 	if c.nparam > 1 || c.table == nil {
 		rb, fg, rs = 0, 0, 0 // the refit moves, for point sources with a render table
@@ -635,6 +635,24 @@ func (w *worker) death(r *region) bool {
 	return true
 }
 
+// fluxOnly reports whether a source with parameters th is one that splits, merges, emits and
+// absorbs act on: every source of a kind whose only parameter is the flux, and those a
+// model.Splittable kind says are described by their flux alone.
+func (c *Chain) fluxOnly(th []float64) bool {
+	return c.splittable == nil || c.splittable.FluxOnly(th)
+}
+
+// sameShape reports whether two sources have the same parameters beyond the flux: a merge or
+// absorb joins only such sources, which a split or emit of either could have made.
+func sameShape(a, b []float64) bool {
+	for k := 1; k < len(a); k++ {
+		if a[k] != b[k] {
+			return false
+		}
+	}
+	return true
+}
+
 // partnerWeight is the merge kernel exp(−d²/2σ²) between two positions.
 func (c *Chain) partnerWeight(x1, y1, x2, y2 float64) float64 {
 	s := c.cfg.SplitScale
@@ -663,9 +681,11 @@ func (w *worker) split(r *region, refit bool) bool {
 	if r.full() {
 		return false
 	}
+	p := c.nparam
 	k := w.rng.IntN(r.n)
-	f, x, y := r.th[k], r.x[k], r.y[k]
-	if f <= 2*c.fmin {
+	th := r.th[k*p : (k+1)*p]
+	f, x, y := th[0], r.x[k], r.y[k]
+	if f <= 2*c.fmin || !c.fluxOnly(th) {
 		return false
 	}
 	a := c.fmin / f
@@ -677,7 +697,9 @@ func (w *worker) split(r *region, refit bool) bool {
 	if !r.inside(x1, y1) || !r.inside(x2, y2) {
 		return false
 	}
-	t0, t1 := w.t0[:1], w.t1[:1]
+	t0, t1 := w.t0[:p], w.t1[:p]
+	copy(t0, th)
+	copy(t1, th)
 	t0[0], t1[0] = u*f, (1-u)*f
 	lp1, lp2 := c.kind.LogPrior(t0), c.kind.LogPrior(t1)
 	if math.IsInf(lp1+lp2, -1) {
@@ -696,7 +718,7 @@ func (w *worker) split(r *region, refit bool) bool {
 	d2 := dx*dx + dy*dy
 	lng := -math.Log(2*math.Pi*s*s) - d2/(2*s*s)
 	w.begin()
-	w.add(x, y, r.th[k:k+1], -1)
+	w.add(x, y, th, -1)
 	w.add(x1, y1, t0, 1)
 	w.add(x2, y2, t1, 1)
 	dl, m := 0.0, 0
@@ -706,7 +728,7 @@ func (w *worker) split(r *region, refit bool) bool {
 			return false
 		}
 	}
-	la := w.eval(false) + c.dLogCount(N, 1) + lp1 + lp2 - c.kind.LogPrior(r.th[k:k+1]) - math.Log(c.area) +
+	la := w.eval(false) + c.dLogCount(N, 1) + lp1 + lp2 - c.kind.LogPrior(th) - math.Log(c.area) +
 		math.Log(float64(N+1)) + math.Log(float64(r.n)) - math.Log(float64(r.n+1)) +
 		math.Log(g12/tot) - lng + math.Log(f) + math.Log(1-2*a) + dl
 	if !w.accept(la) {
@@ -714,7 +736,8 @@ func (w *worker) split(r *region, refit bool) bool {
 	}
 	w.commit(r)
 	w.setRefits(r, m)
-	r.x[k], r.y[k], r.th[k] = x1, y1, t0[0]
+	r.x[k], r.y[k] = x1, y1
+	copy(th, t0)
 	r.add(x2, y2, t1)
 	return true
 }
@@ -770,7 +793,12 @@ func (w *worker) merge(r *region, refit bool) bool {
 	if !ok {
 		return false
 	}
-	fi, fj := r.th[i], r.th[j]
+	p := c.nparam
+	thi, thj := r.th[i*p:(i+1)*p], r.th[j*p:(j+1)*p]
+	if !c.fluxOnly(thi) || !sameShape(thi, thj) {
+		return false
+	}
+	fi, fj := thi[0], thj[0]
 	f := fi + fj
 	x := (fi*r.x[i] + fj*r.x[j]) / f
 	y := (fi*r.y[i] + fj*r.y[j]) / f
@@ -778,7 +806,8 @@ func (w *worker) merge(r *region, refit bool) bool {
 	if 1-2*a <= 0 {
 		return false
 	}
-	t0 := w.t0[:1]
+	t0 := w.t0[:p]
+	copy(t0, thi)
 	t0[0] = f
 	lp := c.kind.LogPrior(t0)
 	sc := c.cfg.SplitScale
@@ -786,8 +815,8 @@ func (w *worker) merge(r *region, refit bool) bool {
 	d2 := dx*dx + dy*dy
 	lng := -math.Log(2*math.Pi*sc*sc) - d2/(2*sc*sc)
 	w.begin()
-	w.add(r.x[i], r.y[i], r.th[i:i+1], -1)
-	w.add(r.x[j], r.y[j], r.th[j:j+1], -1)
+	w.add(r.x[i], r.y[i], thi, -1)
+	w.add(r.x[j], r.y[j], thj, -1)
 	w.add(x, y, t0, 1)
 	dl, m := 0.0, 0
 	if refit {
@@ -795,7 +824,7 @@ func (w *worker) merge(r *region, refit bool) bool {
 			return false
 		}
 	}
-	la := w.eval(false) + c.dLogCount(N, -1) + lp - c.kind.LogPrior(r.th[i:i+1]) - c.kind.LogPrior(r.th[j:j+1]) +
+	la := w.eval(false) + c.dLogCount(N, -1) + lp - c.kind.LogPrior(thi) - c.kind.LogPrior(thj) +
 		math.Log(c.area) - math.Log(float64(N)) - math.Log(float64(r.n-1)) + math.Log(float64(r.n)) -
 		lnP + lng - math.Log(f) - math.Log(1-2*a) + dl
 	if !w.accept(la) {
@@ -803,7 +832,8 @@ func (w *worker) merge(r *region, refit bool) bool {
 	}
 	w.commit(r)
 	w.setRefits(r, m)
-	r.x[i], r.y[i], r.th[i] = x, y, f
+	r.x[i], r.y[i] = x, y
+	copy(thi, t0)
 	r.remove(j)
 	return true
 }
@@ -826,9 +856,11 @@ func (w *worker) emit(r *region) bool {
 	if r.full() {
 		return false
 	}
+	p := c.nparam
 	j := w.rng.IntN(r.n)
-	f := r.th[j]
-	if f <= 2*c.fmin {
+	thj := r.th[j*p : (j+1)*p]
+	f := thj[0]
+	if f <= 2*c.fmin || !c.fluxOnly(thj) {
 		return false
 	}
 	a := c.fmin / f
@@ -845,24 +877,26 @@ func (w *worker) emit(r *region) bool {
 	if !(gj > 0) {
 		return false
 	}
-	t0, t1 := w.t0[:1], w.t1[:1]
+	t0, t1 := w.t0[:p], w.t1[:p]
+	copy(t0, thj)
+	copy(t1, thj)
 	t0[0], t1[0] = u*f, (1-u)*f
 	lps, lpj := c.kind.LogPrior(t0), c.kind.LogPrior(t1)
 	if math.IsInf(lps+lpj, -1) {
 		return false
 	}
 	w.begin()
-	w.add(r.x[j], r.y[j], r.th[j:j+1], -1)
+	w.add(r.x[j], r.y[j], thj, -1)
 	w.add(r.x[j], r.y[j], t1, 1)
 	w.add(x, y, t0, 1)
-	la := w.eval(c.cfg.ResidualBirths > 0) + c.dLogCount(N, 1) + lps + lpj - c.kind.LogPrior(r.th[j:j+1]) - math.Log(c.area) +
+	la := w.eval(c.cfg.ResidualBirths > 0) + c.dLogCount(N, 1) + lps + lpj - c.kind.LogPrior(thj) - math.Log(c.area) +
 		math.Log(float64(N+1)) + math.Log(float64(r.n)) - math.Log(float64(r.n+1)) +
 		math.Log(gj/tot) - lnb + math.Log(1-2*a) + math.Log(f)
 	if !w.accept(la) {
 		return false
 	}
 	w.commit(r)
-	r.th[j] = t1[0]
+	copy(thj, t1)
 	r.add(x, y, t0)
 	return true
 }
@@ -885,28 +919,34 @@ func (w *worker) absorb(r *region) bool {
 	if !ok {
 		return false
 	}
-	fs, fj := r.th[s], r.th[j]
+	p := c.nparam
+	ths, thj := r.th[s*p:(s+1)*p], r.th[j*p:(j+1)*p]
+	if !c.fluxOnly(ths) || !sameShape(ths, thj) {
+		return false
+	}
+	fs, fj := ths[0], thj[0]
 	f := fs + fj
 	a := c.fmin / f
 	if 1-2*a <= 0 {
 		return false
 	}
-	t0 := w.t0[:1]
+	t0 := w.t0[:p]
+	copy(t0, thj)
 	t0[0] = f
 	w.begin()
-	w.add(r.x[s], r.y[s], r.th[s:s+1], -1)
-	w.add(r.x[j], r.y[j], r.th[j:j+1], -1)
+	w.add(r.x[s], r.y[s], ths, -1)
+	w.add(r.x[j], r.y[j], thj, -1)
 	w.add(r.x[j], r.y[j], t0, 1)
 	dll := w.eval(c.cfg.ResidualBirths > 0)
 	lnb := w.deathPositionDensity(r, r.x[s], r.y[s])
-	la := dll + c.dLogCount(N, -1) + c.kind.LogPrior(t0) - c.kind.LogPrior(r.th[s:s+1]) - c.kind.LogPrior(r.th[j:j+1]) +
+	la := dll + c.dLogCount(N, -1) + c.kind.LogPrior(t0) - c.kind.LogPrior(ths) - c.kind.LogPrior(thj) +
 		math.Log(c.area) - math.Log(float64(N)) - math.Log(float64(r.n-1)) + math.Log(float64(r.n)) -
 		lnP + lnb - math.Log(1-2*a) - math.Log(f)
 	if !w.accept(la) {
 		return false
 	}
 	w.commit(r)
-	r.th[j] = f
+	copy(thj, t0)
 	r.remove(s)
 	return true
 }
