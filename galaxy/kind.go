@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"sort"
 
 	"github.com/probcat/probcat/model"
 )
@@ -32,6 +33,11 @@ type Kind struct {
 	ReMin, ReMax float64
 
 	radius int // Renderer.Radius(ReMax)
+	// reLimit[i] is the largest half-light radius drawn on a stamp of radius rmin + i
+	// (Renderer.Radius is monotonic in r_e): RadiusOf and Render look the stamp up instead of
+	// solving for it every time
+	rmin    int
+	reLimit []float64
 }
 
 // NewKind returns the galaxy kind of the given profile, drawn through psf (a pixel-convolved
@@ -53,7 +59,29 @@ func NewKind(profile Profile, psf Mixture, flux model.FluxPrior, reMin, reMax fl
 	}
 	k := &Kind{Renderer: Renderer{Profile: profile, PSF: psf}, Flux: flux, ReMin: reMin, ReMax: reMax}
 	k.radius = k.Renderer.Radius(reMax)
+	k.rmin = k.Renderer.Radius(reMin)
+	for r := k.rmin; r < k.radius; r++ {
+		// the largest re in [reMin, reMax] with Radius(re) ≤ r, by bisection
+		lo, hi := reMin, reMax
+		for range 60 {
+			mid := 0.5 * (lo + hi)
+			if k.Renderer.Radius(mid) <= r {
+				lo = mid
+			} else {
+				hi = mid
+			}
+		}
+		k.reLimit = append(k.reLimit, lo)
+	}
+	k.reLimit = append(k.reLimit, math.Inf(1))
 	return k, nil
+}
+
+// stampRadius is the radius of the stamp a galaxy of half-light radius re is drawn on: the
+// smallest of the table whose limit holds re (at least Renderer.Radius(re), up to the
+// bisection's precision, and never beyond Radius()).
+func (k *Kind) stampRadius(re float64) int {
+	return k.rmin + sort.SearchFloat64s(k.reLimit, re)
 }
 
 // Name implements model.SourceKind: "galaxy-exp" or "galaxy-dev".
@@ -123,9 +151,13 @@ func wrap(u, period float64) float64 {
 // Render implements model.SourceKind: Renderer.AddTo with flux sign·params[0] and the shape
 // params[1:4].
 func (k *Kind) Render(b model.Box, x, y float64, params []float64, sign float64) {
-	k.AddTo(b, x, y, sign*params[0], Shape{Re: params[1], Q: params[2], Phi: params[3]})
+	k.addTo(b, x, y, sign*params[0], Shape{Re: params[1], Q: params[2], Phi: params[3]}, k.stampRadius(params[1]))
 }
 
 // Radius implements model.SourceKind: the stamp half-width of the largest galaxy of the
 // prior, Renderer.Radius(ReMax), measured like it from the anchor pixel (⌈x⌉, ⌈y⌉). Each galaxy is drawn on its own stamp, Renderer.Radius(r_e), no larger.
 func (k *Kind) Radius() int { return k.radius }
+
+// RadiusOf implements model.SourceRadius: the stamp of the galaxy's own half-light radius on
+// which Render draws it.
+func (k *Kind) RadiusOf(params []float64) int { return k.stampRadius(params[1]) }

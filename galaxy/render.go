@@ -111,7 +111,11 @@ func (r Renderer) Radius(re float64) int {
 // AddTo adds flux × the galaxy of shape s centred at image position (x, y) into b, on the
 // stamp described by Radius (light outside b is dropped). A negative flux removes it.
 func (r Renderer) AddTo(b model.Box, x, y, flux float64, s Shape) {
-	rad := r.Radius(s.Re)
+	r.addTo(b, x, y, flux, s, r.Radius(s.Re))
+}
+
+// addTo is AddTo on a stamp of radius rad.
+func (r Renderer) addTo(b model.Box, x, y, flux float64, s Shape, rad int) {
 	cx, cy := model.Anchor(x), model.Anchor(y)
 	x0, x1 := max(cx-rad, b.X0), min(cx+rad+1, b.X0+b.W)
 	y0, y1 := max(cy-rad, b.Y0), min(cy+rad+1, b.Y0+b.H)
@@ -134,17 +138,32 @@ func (r Renderer) AddTo(b model.Box, x, y, flux float64, s Shape) {
 			yy:    g.YY,
 		}
 	}
-	for j := y0; j < y1; j++ {
-		off := (j-b.Y0)*b.Stride - b.X0
-		row := b.Pix[off+x0 : off+x1]
-		for _, g := range rows {
+	// A component is drawn only within cutSigma standard deviations of its centre, in y and
+	// then along each row: beyond, it is below e^{−cutSigma²/2} = 1.5·10⁻⁸ of its peak, and the
+	// compact components of a mixture then cost a few rows instead of the whole stamp.
+	c2 := make([]float64, len(rows)) // exp(−2·halfA), the change of a row's ratio per pixel
+	for k, g := range rows {
+		c2[k] = math.Exp(-2 * g.halfA)
+	}
+	for k, g := range rows {
+		sy := cutSigma * math.Sqrt(g.yy)
+		ja, jb := max(y0, int(math.Floor(g.cy-sy))), min(y1, int(math.Ceil(g.cy+sy))+1)
+		sx := cutSigma / math.Sqrt(2*g.halfA)
+		for j := ja; j < jb; j++ {
 			dy := float64(j) - g.cy
-			w := g.w * math.Exp(-dy*dy/(2*g.yy))
 			centre := g.cx + g.slope*dy
-			gaussRow(row, float64(x0)-centre, g.halfA, w)
+			ia, ib := max(x0, int(math.Floor(centre-sx))), min(x1, int(math.Ceil(centre+sx))+1)
+			if ia >= ib {
+				continue
+			}
+			off := (j-b.Y0)*b.Stride - b.X0
+			gaussRow(b.Pix[off+ia:off+ib], float64(ia)-centre, g.halfA, c2[k], g.w, -dy*dy/(2*g.yy))
 		}
 	}
 }
+
+// cutSigma is how many standard deviations from its centre AddTo draws a component.
+const cutSigma = 6
 
 // rowGaussian holds what AddTo needs of a component to draw it row by row.
 type rowGaussian struct {
@@ -155,28 +174,29 @@ type rowGaussian struct {
 	yy     float64 // C_yy
 }
 
-// gaussRow adds w·exp(−halfA·t²) at t = t0, t0 + 1, … to the pixels of dst: the inner loop of
-// AddTo. It takes three exponentials per row instead of one per pixel: from the pixel i* nearest
-// the peak, consecutive values differ by the factor exp(−halfA(2t + 1)), which itself changes
-// by exp(−2·halfA) per pixel, so g(t+1) = g(t)·q, q ← q·c walks right and the mirror walks
-// left (float64: over a stamp's few dozen pixels the products lose ~10⁻¹⁴). Starting at the
-// peak, the walk never starts from an underflowed value.
-func gaussRow(dst []float32, t0, halfA, w float64) {
+// gaussRow adds w·exp(e − halfA·t²) at t = t0, t0 + 1, … to the pixels of dst, c being
+// exp(−2·halfA): the inner loop of AddTo. It takes two exponentials per row instead of one per
+// pixel: from the pixel i* nearest the peak, consecutive values differ by the factor
+// q = exp(−halfA(2t + 1)), which itself changes by c per pixel, so g(t+1) = g(t)·q, q ← q·c
+// walks right, and the mirror walks left from the ratio exp(halfA(2t − 1)) = c/q (float64: over
+// a stamp's few dozen pixels the products lose ~10⁻¹⁴). Starting at the peak, the walk never
+// starts from an underflowed value.
+func gaussRow(dst []float32, t0, halfA, c, w, e float64) {
 	n := len(dst)
 	if n == 0 {
 		return
 	}
 	i0 := min(max(int(math.Round(-t0)), 0), n-1)
 	t := t0 + float64(i0)
-	c := math.Exp(-2 * halfA)
-	g0 := w * math.Exp(-halfA*t*t)
-	g, q := g0, math.Exp(-halfA*(2*t+1))
+	g0 := w * math.Exp(e-halfA*t*t)
+	q0 := math.Exp(-halfA * (2*t + 1))
+	g, q := g0, q0
 	for i := i0; i < n; i++ {
 		dst[i] += float32(g)
 		g *= q
 		q *= c
 	}
-	g, q = g0, math.Exp(halfA*(2*t-1))
+	g, q = g0, c/q0
 	for i := i0 - 1; i >= 0; i-- {
 		g *= q
 		q *= c

@@ -267,7 +267,7 @@ func TestStamp(t *testing.T) {
 				v := pix[j*w+i]
 				peak = max(peak, v)
 				inside := abs(i-cx) <= rad && abs(j-cy) <= rad
-				if !inside && v != 0 || inside && !(v > 0) {
+				if !inside && v != 0 || inside && !(v >= 0) { // inside, components are cut at cutSigma: zeros allowed
 					t.Fatalf("at %v: pixel (%d, %d) = %g, stamp radius %d about (%d, %d)", pos, i, j, v, rad, cx, cy)
 				}
 			}
@@ -305,7 +305,7 @@ func abs(i int) int {
 func TestGaussRow(t *testing.T) {
 	for _, c := range []struct{ t0, halfA float64 }{{-20.3, 0.5}, {-3.7, 0.02}, {5.2, 0.3}, {-60.1, 0.4}, {-10, 3}, {-0.5, 1e-4}} {
 		dst := make([]float32, 41)
-		gaussRow(dst, c.t0, c.halfA, 2)
+		gaussRow(dst, c.t0, c.halfA, math.Exp(-2*c.halfA), 4, -math.Ln2)
 		for i, v := range dst {
 			tt := c.t0 + float64(i)
 			want := 2 * math.Exp(-c.halfA*tt*tt)

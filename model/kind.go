@@ -73,3 +73,12 @@ type Splittable interface {
 	// MinFlux is the lower end of the flux prior's support, f_min.
 	MinFlux() float64
 }
+
+// SourceRadius is implemented by kinds whose sources' stamps differ in size (galaxies of
+// different radii, a mixture of stars and galaxies): the sampler then sizes each proposal's
+// box by the sources it changes instead of by Radius, the largest.
+type SourceRadius interface {
+	// RadiusOf is the half-width, around the anchor pixel, beyond which the source with
+	// these parameters adds no light; at most Radius().
+	RadiusOf(params []float64) int
+}

@@ -103,6 +103,19 @@ func (m *Mixed) Radius() int {
 	return r
 }
 
+// RadiusOf implements SourceRadius: the source's member's RadiusOf when it has one, else its
+// Radius.
+func (m *Mixed) RadiusOf(params []float64) int {
+	k := m.KindOf(params)
+	if k < 0 {
+		return m.Radius()
+	}
+	if r, ok := m.Kinds[k].(SourceRadius); ok {
+		return r.RadiusOf(m.member(k, params))
+	}
+	return m.Kinds[k].Radius()
+}
+
 // KindOf returns the member index of a source with parameters params, or −1 when params[1]
 // is not one.
 func (m *Mixed) KindOf(params []float64) int {

@@ -110,8 +110,11 @@ type Chain struct {
 	// splittable, for kinds of several parameters some of whose sources are described by their
 	// flux alone (model.Mixed's stars), says which sources splits and merges act on
 	splittable model.Splittable
-	cfg        Config
-	index      int
+	// sized, for kinds whose stamps differ by source, gives each proposal's box its sources'
+	// own radii (otherwise every box reaches radius)
+	sized model.SourceRadius
+	cfg   Config
+	index int
 
 	w, h, size, radius, nparam int
 	area                       float64
@@ -213,6 +216,7 @@ func NewChain(img *model.Image, kind model.SourceKind, cfg Config, index int) (*
 			c.splittable = sp
 			c.fmin = sp.MinFlux()
 		}
+		c.sized, _ = kind.(model.SourceRadius)
 	}
 	c.count, c.density = cfg.CountPrior, 0
 	switch cp := cfg.CountPrior.(type) {

@@ -181,7 +181,7 @@ func (w *worker) eval(box bool) float64 {
 	w.inBox = true
 	w.resetBox()
 	for k := 0; k < w.nch; k++ {
-		w.grow(w.chx[k], w.chy[k])
+		w.growBy(w.chx[k], w.chy[k], c.boxRadius(w.chth[k]))
 	}
 	w.clearBox()
 	for k := 0; k < w.nch; k++ {
@@ -223,6 +223,15 @@ func (w *worker) commit(r *region) {
 		return
 	}
 	w.apply(r)
+}
+
+// boxRadius is the radius of the box a proposal changing a source with parameters th needs:
+// the kind's RadiusOf when its stamps differ by source, else the chain's radius.
+func (c *Chain) boxRadius(th []float64) int {
+	if c.sized != nil {
+		return c.sized.RadiusOf(th)
+	}
+	return c.radius
 }
 
 // resetBox empties the box of δ; grow extends it to hold the light of a source at (x, y).

@@ -16,8 +16,10 @@ import (
 type RefineConfig struct {
 	// Rounds is the largest number of PSF updates; before each, a pilot chain runs
 	// FirstSamples samples (the first round) or Samples samples (later rounds) of
-	// Config.Proposals passes. The updates stop early once one changes the PSF's stamp by
-	// less than Tolerance of its peak.
+	// Config.Proposals passes. The updates stop early once two in a row each change the PSF's
+	// stamp by less than Tolerance of its peak (one small step alone stopped some runs 1 % of
+	// the peak from the truth on the simulated misfit field; two at 5·10⁻⁴ end within
+	// 0.25–0.53 % over 5 seeds and both kernel paths).
 	Rounds, FirstSamples, Samples int
 	Tolerance                     float64
 	// MinSNR and MaxSNR select the stars the PSF is fitted to: isolated signal-to-noise
@@ -50,7 +52,7 @@ type RefineConfig struct {
 // tenth of their flux within 4 px (at least 5 of them), with fragments within 1.5 px of stars
 // of S/N ≥ 100 joined.
 func DefaultRefineConfig() RefineConfig {
-	return RefineConfig{Rounds: 10, FirstSamples: 40, Samples: 15, Tolerance: 1e-3, MinSNR: 30, MergeRadius: 1.5, MergeSNR: 100, Isolation: 4, MinStars: 5, MaxStars: 300}
+	return RefineConfig{Rounds: 10, FirstSamples: 40, Samples: 15, Tolerance: 5e-4, MinSNR: 30, MergeRadius: 1.5, MergeSNR: 100, Isolation: 4, MinStars: 5, MaxStars: 300}
 }
 
 // Validate reports the first setting that makes a refinement impossible.
@@ -124,6 +126,7 @@ func RefinePSF(ctx context.Context, img *model.Image, p *psf.Field, flux model.F
 	cur := p
 	var cat *model.Catalogue
 	var sky []float64 // the background's coefficients from the previous round
+	calm := 0         // consecutive rounds that changed the PSF by less than the tolerance
 	for round := 0; round < rc.Rounds; round++ {
 		kind := &model.PointSource{PSF: cur, Flux: flux}
 		ch, err := NewChain(img, kind, pcfg, round)
@@ -201,7 +204,11 @@ func RefinePSF(ctx context.Context, img *model.Image, p *psf.Field, flux model.F
 		cur = next
 		rep.Refined = true
 		if rr.MaxChange < rc.Tolerance {
-			break
+			if calm++; calm == 2 {
+				break
+			}
+		} else {
+			calm = 0
 		}
 	}
 	if !rep.Refined {

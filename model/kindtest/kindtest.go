@@ -8,7 +8,8 @@
 // parameter list, a normalised prior that SamplePrior draws from, a Perturb whose Hastings
 // term is right (a Metropolis–Hastings chain built on it must keep the prior), and a Render
 // that is linear in its sign, conserves flux, is centred on (x, y), clips to the box it is
-// given and adds no light beyond Radius from the anchor pixel (⌈x⌉, ⌈y⌉).
+// given and adds no light beyond Radius (or RadiusOf, for a model.SourceRadius) from the
+// anchor pixel (⌈x⌉, ⌈y⌉).
 //
 // The checks are statistical with fixed seeds and thresholds far in the tails (the false-alarm
 // rate of a correct kind is below 10⁻⁴ per check), so a kind either passes every time or fails
@@ -293,6 +294,12 @@ func checkRender(t testing.TB, kind model.SourceKind) {
 		box := model.Box{Pix: make([]float32, size*size), Stride: size, W: size, H: size}
 		kind.Render(box, x, y, th, 1)
 		ax, ay := model.Anchor(x), model.Anchor(y)
+		R := R
+		if sr, ok := kind.(model.SourceRadius); ok {
+			if R = sr.RadiusOf(th); R > kind.Radius() || R < 0 {
+				t.Fatalf("%v: RadiusOf is %d, outside [0, Radius() = %d]", th, R, kind.Radius())
+			}
+		}
 		var sum, sx, sy float64
 		for py := range size {
 			for px := range size {
@@ -301,7 +308,7 @@ func checkRender(t testing.TB, kind model.SourceKind) {
 					t.Fatalf("%v at (%g, %g): pixel (%d, %d) is %g", th, x, y, px, py, v)
 				}
 				if v != 0 && (abs(px-ax) > R || abs(py-ay) > R) {
-					t.Fatalf("%v at (%g, %g): light %g at pixel (%d, %d), beyond Radius %d of the anchor pixel (%d, %d) = (⌈x⌉, ⌈y⌉); the sampler's proposals would leave it out", th, x, y, v, px, py, R, ax, ay)
+					t.Fatalf("%v at (%g, %g): light %g at pixel (%d, %d), beyond the radius %d (Radius, or RadiusOf) of the anchor pixel (%d, %d) = (⌈x⌉, ⌈y⌉); the sampler's proposals would leave it out", th, x, y, v, px, py, R, ax, ay)
 				}
 				sum += v
 				sx += v * float64(px)

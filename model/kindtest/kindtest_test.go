@@ -68,9 +68,10 @@ func TestChecksFail(t *testing.T) {
 		{"flux not first", checkParams, &blob{flux: good.flux, widthFirst: true}, `first parameter must be "flux"`},
 		{"prior off by a constant", checkNormalised, &blob{flux: good.flux, flatZero: true}, "normalised density"},
 		{"no Hastings term", checkPerturb, &blob{flux: good.flux, noHastings: true}, "Hastings term"},
-		{"stamp around round(x)", checkRender, &blob{flux: good.flux, roundAnchor: true}, "beyond Radius"},
+		{"stamp around round(x)", checkRender, &blob{flux: good.flux, roundAnchor: true}, "beyond the radius"},
 		{"light half a pixel off", checkRender, &blob{flux: good.flux, offset: 0.5}, "centred at"},
 		{"light lost", checkRender, &blob{flux: good.flux, lose: 0.1}, "rendered light"},
+		{"RadiusOf too small", checkRender, &sizedBlob{blob{flux: good.flux}, 3}, "beyond the radius"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -95,6 +96,14 @@ type blob struct {
 	roundAnchor                      bool
 	offset, lose                     float64
 }
+
+// sizedBlob is a blob that says its stamps are r pixels wide (model.SourceRadius).
+type sizedBlob struct {
+	blob
+	r int
+}
+
+func (b *sizedBlob) RadiusOf([]float64) int { return b.r }
 
 func (b *blob) Name() string { return "blob" }
 func (b *blob) Params() []string {
