@@ -63,6 +63,14 @@ print("ok", len(t), len(c))
 		}
 		t.Logf("%s: TPR %.2f, PPV %.2f", kind, s.TPR, s.PPV)
 	}
+	// condense of the ensemble keeps the kinds
+	re := filepath.Join(dir, "recondensed.fits")
+	if code, _, e := probcat(t, "condense", filepath.Join(run, "ensemble.parquet"), "--out", re); code != 0 {
+		t.Fatalf("condense: exit %d: %s", code, e)
+	}
+	if cs, err := catalogue.ReadCondensedFITS(re); err != nil || len(cs) == 0 || len(cs[0].KindFrac) != 2 {
+		t.Fatalf("condensed again: %d sources, %v", len(cs), err)
+	}
 	if code, _, e := probcat(t, "score", filepath.Join(run, "catalogue.parquet"), "--truth", filepath.Join(sim, "truth.parquet"), "--kind", "quasar"); code != 2 || !strings.Contains(e, "star or galaxy") {
 		t.Errorf("score --kind quasar: exit %d, %q", code, e)
 	}

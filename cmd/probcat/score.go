@@ -226,11 +226,15 @@ func runCondense(fs *flag.FlagSet, args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	var d catalogue.Derived // the kinds of an ensemble of stars and galaxies carry through
+	if d.Kinds, err = catalogue.ReadKinds(fs.Arg(0)); err != nil {
+		return err
+	}
 	switch {
 	case strings.HasSuffix(*outPath, ".parquet"):
-		err = catalogue.WriteCondensedParquet(*outPath, cs, catalogue.Derived{}, nil)
+		err = catalogue.WriteCondensedParquet(*outPath, cs, d, nil)
 	case strings.HasSuffix(*outPath, ".fits"), strings.HasSuffix(*outPath, ".fit"):
-		err = catalogue.WriteCondensedFITS(*outPath, cs, catalogue.Derived{}, nil)
+		err = catalogue.WriteCondensedFITS(*outPath, cs, d, nil)
 	default:
 		return fmt.Errorf("%s: output must end in .parquet or .fits", *outPath)
 	}
