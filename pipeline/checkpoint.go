@@ -100,8 +100,8 @@ func fingerprint(job *Job) [32]byte {
 	if job.Refine != nil {
 		fmt.Fprintf(h, "|refine %+v", *job.Refine)
 	}
-	if job.Galaxies != nil {
-		fmt.Fprintf(h, "|galaxies %+v", *job.Galaxies)
+	if job.Kinds != nil {
+		fmt.Fprintf(h, "|kinds %+v", *job.Kinds)
 	}
 	var out [32]byte
 	copy(out[:], h.Sum(nil))

@@ -41,8 +41,9 @@ type Job struct {
 	// Refine, if set, refines the PSF from the image before sampling (sampler.RefinePSF);
 	// the chains then use the refined PSF, written to PSFFile beside the outputs.
 	Refine *sampler.RefineConfig
-	// Galaxies, if set, fits galaxies beside the stars (see GalaxyModel).
-	Galaxies *GalaxyModel
+	// Kinds, if set, fits several kinds of source together (stars and galaxies; see
+	// KindSpec); nil fits point sources.
+	Kinds *KindSpec
 	// Warn, if set, receives warnings meant for the user, and Note what they may want to
 	// know (a PSF refinement that kept the given PSF for want of bright stars, for example).
 	Warn, Note func(msg string)

@@ -5,63 +5,54 @@ import (
 	"math"
 
 	"github.com/probcat/probcat/catalogue"
-	"github.com/probcat/probcat/galaxy"
+	"github.com/probcat/probcat/kinds"
 	"github.com/probcat/probcat/model"
 	"github.com/probcat/probcat/psf"
 )
 
-// GalaxyModel asks a job to fit galaxies beside its stars: every source is then a star or a
-// galaxy of one of the profiles (a model.Mixed kind), and the outputs carry each source's
-// kind and parameters.
-type GalaxyModel struct {
-	// Profiles are the galaxy profiles fitted (galaxy.Exp, galaxy.Dev).
-	Profiles []galaxy.Profile
-	// Fraction is the prior probability that a source is a galaxy, shared equally among the
-	// profiles.
-	Fraction float64
-	// ReMin and ReMax bound the half-light radius prior (log-uniform), in pixels.
+// KindSpec asks a job to fit several kinds of source together (a model.Mixed): every source is
+// one of them, and the outputs carry each source's kind and parameters.
+type KindSpec struct {
+	// Names are the kinds by their registered names (package kinds: "star", "galaxy", …).
+	Names []string
+	// Weights are their prior probabilities (normalised by model.NewMixed).
+	Weights []float64
+	// ReMin and ReMax bound the half-light radius prior of extended kinds, in pixels.
 	ReMin, ReMax float64
 }
 
-// galaxyPSFComponents is the number of Gaussians fitted to the PSF for the galaxies: three
-// fit an SDSS PSF to below 1 % of its peak (galaxy.FitPSF's tests).
-const galaxyPSFComponents = 3
-
-// paramUnits are the units of the galaxies' parameters in the output files.
+// paramUnits are the units of the built-in kinds' parameters in the output files.
 var paramUnits = map[string]string{"r_e": "pix", "q": "", "phi": "rad"}
 
 // sourceKind returns the kind of source a job fits with PSF field f: point sources, or with
-// Galaxies a mixture of point sources and galaxies (whose PSF is the Gaussian mixture fitted
-// to the field's centre PSF).
+// Kinds a mixture of the kinds it names.
 func (job *Job) sourceKind(f *psf.Field) (model.SourceKind, error) {
-	star := &model.PointSource{PSF: f, Flux: job.Flux}
-	g := job.Galaxies
-	if g == nil {
-		return star, nil
+	spec := job.Kinds
+	if spec == nil {
+		return &model.PointSource{PSF: f, Flux: job.Flux}, nil
 	}
-	if len(g.Profiles) == 0 || !(g.Fraction > 0 && g.Fraction < 1) {
-		return nil, fmt.Errorf("galaxies: need one profile or more and a fraction in (0, 1), got %d and %g", len(g.Profiles), g.Fraction)
-	}
-	fit, err := galaxy.FitPSF(f.Centre(), galaxyPSFComponents)
-	if err != nil {
-		return nil, fmt.Errorf("galaxies: fitting Gaussians to the PSF: %w", err)
-	}
-	kinds := []model.SourceKind{star}
-	weights := []float64{1 - g.Fraction}
-	for _, p := range g.Profiles {
-		k, err := galaxy.NewKind(p, fit.Mixture, job.Flux, g.ReMin, g.ReMax)
-		if err != nil {
-			return nil, fmt.Errorf("galaxies: %w", err)
+	env := kinds.Env{PSF: f, Flux: job.Flux, ReMin: spec.ReMin, ReMax: spec.ReMax}
+	if len(spec.Names) == 1 {
+		k, err := kinds.New(spec.Names[0], env)
+		if err == nil && len(k.Params()) > 1 {
+			err = fmt.Errorf("a single source kind other than stars (%q) is not supported yet: fit it beside stars", spec.Names[0])
 		}
-		kinds = append(kinds, k)
-		weights = append(weights, g.Fraction/float64(len(g.Profiles)))
+		return k, err
 	}
-	m, err := model.NewMixed(kinds, weights, job.Flux)
+	var members []model.SourceKind
+	for _, name := range spec.Names {
+		k, err := kinds.New(name, env)
+		if err != nil {
+			return nil, err
+		}
+		members = append(members, k)
+	}
+	m, err := model.NewMixed(members, spec.Weights, job.Flux)
 	if err != nil {
 		return nil, err
 	}
 	if r, im := m.Radius(), job.Image; 2*r+1 > min(im.Width, im.Height) {
-		return nil, fmt.Errorf("galaxies of half-light radius up to %g px need stamps of %d px, more than the %d×%d image: lower the largest radius", g.ReMax, 2*r+1, im.Width, im.Height)
+		return nil, fmt.Errorf("sources of these kinds need stamps of %d px, more than the %d×%d image (for galaxies: lower the largest half-light radius, now %g px)", 2*r+1, im.Width, im.Height, spec.ReMax)
 	}
 	return m, nil
 }

@@ -207,13 +207,8 @@ func writeOutputs(job *Job, kind model.SourceKind, ckdir string, start time.Time
 		for i, k := range m.Kinds {
 			kinds[k.Name()] = map[string]any{"index": i, "prior_weight": m.Weights[i], "params": k.Params()}
 		}
-		g := job.Galaxies
-		profiles := make([]string, len(g.Profiles))
-		for i, p := range g.Profiles {
-			profiles[i] = p.String()
-		}
-		rec["source_kinds"] = map[string]any{"kinds": kinds, "galaxies": map[string]any{
-			"profiles": profiles, "fraction": g.Fraction, "re_min": g.ReMin, "re_max": g.ReMax}}
+		g := job.Kinds
+		rec["source_kinds"] = map[string]any{"kinds": kinds, "names": g.Names, "re_min": g.ReMin, "re_max": g.ReMax}
 	}
 	rec["catalogue"] = map[string]any{"min_prevalence": job.MinPrevalence, "sources": nCat}
 	rec["counts"] = CountsRecord(counts)

@@ -13,7 +13,6 @@ import (
 	"testing"
 
 	"github.com/probcat/probcat/catalogue"
-	"github.com/probcat/probcat/galaxy"
 	"github.com/probcat/probcat/internal/killtest"
 	"github.com/probcat/probcat/model"
 	"github.com/probcat/probcat/psf"
@@ -293,7 +292,7 @@ func variantJob(t testing.TB, out string, threads int, variant string) *Job {
 	case "background2":
 		job.Config.BackgroundOrder, job.Config.SampleBackground = 2, true
 	case "galaxies":
-		job.Galaxies = &GalaxyModel{Profiles: []galaxy.Profile{galaxy.Exp}, Fraction: 0.3, ReMin: 0.5, ReMax: 3}
+		job.Kinds = &KindSpec{Names: []string{"star", "galaxy"}, Weights: []float64{0.7, 0.3}, ReMin: 0.5, ReMax: 3}
 	default:
 		t.Fatalf("unknown test job variant %q", variant)
 	}

@@ -13,7 +13,7 @@ import (
 	"github.com/probcat/probcat/tile"
 )
 
-// TestGalaxiesEndToEnd simulates stars and galaxies, samples them with --galaxies, checks that
+// TestGalaxiesEndToEnd simulates stars and galaxies, samples them with --kinds star,galaxy, checks that
 // astropy reads the kinds and the galaxies' parameters from the truth and the condensed
 // catalogue, and scores each kind with score --kind.
 func TestGalaxiesEndToEnd(t *testing.T) {
@@ -25,7 +25,7 @@ func TestGalaxiesEndToEnd(t *testing.T) {
 	if code, _, e := probcat(t, "simulate", "--out", sim, "--width", "40", "--height", "40", "--density", "0.008", "--galaxies", "0.5", "--galaxy-re", "1,3", "--seed", "4"); code != 0 {
 		t.Fatalf("simulate: exit %d: %s", code, e)
 	}
-	if code, _, e := probcat(t, "sample", filepath.Join(sim, "image.fits"), "--galaxies", "exp", "--galaxy-re", "0.5,3",
+	if code, _, e := probcat(t, "sample", filepath.Join(sim, "image.fits"), "--kinds", "star,galaxy", "--galaxy-re", "0.5,3",
 		"--burn-in", "30", "--max-burn-in", "30", "--samples", "30", "--chains", "2", "--quiet", "--out", run); code != 0 {
 		t.Fatalf("sample: exit %d: %s", code, e)
 	}
@@ -89,7 +89,7 @@ func TestGalaxiesTiled(t *testing.T) {
 		t.Fatalf("simulate: exit %d: %s", code, e)
 	}
 	img := filepath.Join(sim, "image.fits")
-	args := []string{"--galaxies", "exp", "--galaxy-re", "0.5,2", "--tile", "32", "--samples", "8", "--burn-in", "6", "--max-burn-in", "6", "--proposals", "30", "--chains", "2", "--seed", "3", "--quiet"}
+	args := []string{"--kinds", "star,galaxy", "--galaxy-re", "0.5,2", "--tile", "32", "--samples", "8", "--burn-in", "6", "--max-burn-in", "6", "--proposals", "30", "--chains", "2", "--seed", "3", "--quiet"}
 	one, plan := filepath.Join(dir, "one"), filepath.Join(dir, "plan")
 	mustRun(t, append([]string{"sample", img, "--out", one, "--threads", "2"}, args...)...)
 	mustRun(t, append([]string{"plan", img, "--out", plan}, args...)...)

@@ -140,10 +140,13 @@ func TestBadInputExitsTwoWithoutOutputs(t *testing.T) {
 		"background order too high": {"sample", img, "--background-order", "4", "--cutout", "0,0,40,40"},
 		"varying fixed background":  {"sample", img, "--background-order", "1", "--fix-background"},
 		"negative gain in simulate": {"simulate", "--gain", "-2"},
-		"unknown galaxy profile":    {"sample", img, "--galaxies", "sersic"},
-		"galaxy fraction of 1":      {"sample", img, "--galaxies", "exp", "--galaxy-fraction", "1"},
-		"galaxy radii reversed":     {"sample", img, "--galaxies", "exp", "--galaxy-re", "4,1"},
-		"galaxies wider than image": {"sample", img, "--galaxies", "dev", "--galaxy-re", "1,30"},
+		"unknown kind":              {"sample", img, "--kinds", "star,quasar"},
+		"kind given twice":          {"sample", img, "--kinds", "star,galaxy,galaxy"},
+		"too few kind weights":      {"sample", img, "--kinds", "star,galaxy", "--kind-weights", "1"},
+		"negative kind weight":      {"sample", img, "--kinds", "star,galaxy", "--kind-weights", "1,-1"},
+		"galaxies alone":            {"sample", img, "--kinds", "galaxy"},
+		"galaxy radii reversed":     {"sample", img, "--kinds", "star,galaxy", "--galaxy-re", "4,1"},
+		"galaxies wider than image": {"sample", img, "--kinds", "star,galaxy-dev", "--galaxy-re", "1,30"},
 	} {
 		out := filepath.Join(dir, "out-"+strings.ReplaceAll(what, " ", "-"))
 		code, _, e := probcat(t, append(args, "--out", out)...)

@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -19,8 +20,8 @@ import (
 	"time"
 
 	"github.com/probcat/probcat/fits"
-	"github.com/probcat/probcat/galaxy"
 	"github.com/probcat/probcat/internal/order"
+	"github.com/probcat/probcat/kinds"
 	"github.com/probcat/probcat/model"
 	"github.com/probcat/probcat/pipeline"
 	"github.com/probcat/probcat/psf"
@@ -78,8 +79,7 @@ type sampleFlags struct {
 	sampleSlope, fixBackground, quiet, resume bool
 	psfRefine, refit                          bool
 	modelError                                float64
-	galaxies, galaxyRe                        string
-	galaxyFraction                            float64
+	kinds, kindWeights, galaxyRe              string
 	condenseRadius, minPrevalence             float64
 	maxSources                                int
 	backgroundOrder                           int
@@ -128,9 +128,9 @@ func (f *sampleFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.density, "density", "auto", "sources per pixel for --count-prior poisson: a number fixes it; auto samples it with the catalogue under a broad Gamma(1, 1) hyperprior")
 	fs.BoolVar(&f.refit, "refit", false, "births and deaths refit their neighbours' fluxes, plus joint flux updates of neighbours (experimental: see experiments/m2-convergence)")
 	fs.BoolVar(&f.psfRefine, "psf-refine", false, "refine the PSF from the image's bright stars before sampling (experimental: see README)")
-	fs.StringVar(&f.galaxies, "galaxies", "", "fit galaxies beside the stars, with these profiles: exp, dev or exp,dev (experimental: see README)")
-	fs.Float64Var(&f.galaxyFraction, "galaxy-fraction", 0.3, "with --galaxies: prior probability that a source is a galaxy")
-	fs.StringVar(&f.galaxyRe, "galaxy-re", "0.5,4", "with --galaxies: MIN,MAX of the half-light radius prior (log-uniform), in pixels")
+	fs.StringVar(&f.kinds, "kinds", "star", "the kinds of source to fit, e.g. star,galaxy (experimental: see README); known: "+strings.Join(kinds.Names(), ", "))
+	fs.StringVar(&f.kindWeights, "kind-weights", "", "prior probability of each of --kinds, e.g. 0.7,0.3 (default: 0.7 for star and the rest shared equally, or equal without star)")
+	fs.StringVar(&f.galaxyRe, "galaxy-re", "0.5,4", "MIN,MAX of the galaxies' half-light radius prior (log-uniform), in pixels")
 	fs.Float64Var(&f.modelError, "model-error", 0, "fractional model error ε: each pixel's variance grows by (ε × its signal above the sky)²")
 	fs.BoolVar(&f.quiet, "quiet", false, "print nothing but errors")
 	fs.BoolVar(&f.resume, "resume", false, "continue an interrupted run from its checkpoints")
@@ -399,42 +399,63 @@ func (f *sampleFlags) finish(imagePath string, im *model.Image, p *psf.Field, fm
 		rc := sampler.DefaultRefineConfig()
 		job.Refine = &rc
 	}
-	if f.galaxies != "" {
-		g, err := f.galaxyModel()
+	if f.kinds != "star" && f.kinds != "point" {
+		spec, err := f.kindSpec()
 		if err != nil {
 			return nil, err
 		}
-		job.Galaxies = g
+		job.Kinds = spec
 	}
 	return job, nil
 }
 
-// galaxyModel turns --galaxies, --galaxy-fraction and --galaxy-re into the job's galaxies.
-func (f *sampleFlags) galaxyModel() (*pipeline.GalaxyModel, error) {
-	g := &pipeline.GalaxyModel{Fraction: f.galaxyFraction}
-	for _, name := range strings.Split(f.galaxies, ",") {
-		switch strings.TrimSpace(name) {
-		case "exp":
-			g.Profiles = append(g.Profiles, galaxy.Exp)
-		case "dev":
-			g.Profiles = append(g.Profiles, galaxy.Dev)
-		default:
-			return nil, fmt.Errorf("--galaxies: unknown profile %q (exp, dev or exp,dev)", name)
+// kindSpec turns --kinds, --kind-weights and --galaxy-re into the job's kinds.
+func (f *sampleFlags) kindSpec() (*pipeline.KindSpec, error) {
+	spec := &pipeline.KindSpec{}
+	for _, name := range strings.Split(f.kinds, ",") {
+		name = strings.TrimSpace(name)
+		if !slices.Contains(kinds.Names(), name) {
+			return nil, fmt.Errorf("--kinds: unknown kind %q (known: %s)", name, strings.Join(kinds.Names(), ", "))
 		}
+		if slices.Contains(spec.Names, name) {
+			return nil, fmt.Errorf("--kinds: %q given twice", name)
+		}
+		spec.Names = append(spec.Names, name)
 	}
-	if !(f.galaxyFraction > 0 && f.galaxyFraction < 1) {
-		return nil, fmt.Errorf("--galaxy-fraction must lie strictly between 0 and 1, got %g", f.galaxyFraction)
+	if f.kindWeights == "" {
+		star := slices.IndexFunc(spec.Names, func(n string) bool { return n == "star" || n == "point" })
+		for i := range spec.Names {
+			w := 1 / float64(len(spec.Names))
+			if star >= 0 {
+				w = 0.3 / float64(len(spec.Names)-1)
+				if i == star {
+					w = 0.7
+				}
+			}
+			spec.Weights = append(spec.Weights, w)
+		}
+	} else {
+		for _, v := range strings.Split(f.kindWeights, ",") {
+			w, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err != nil || !(w > 0) || math.IsInf(w, 0) {
+				return nil, fmt.Errorf("--kind-weights must be positive numbers, got %q", f.kindWeights)
+			}
+			spec.Weights = append(spec.Weights, w)
+		}
+		if len(spec.Weights) != len(spec.Names) {
+			return nil, fmt.Errorf("--kind-weights gives %d weights for %d kinds", len(spec.Weights), len(spec.Names))
+		}
 	}
 	re := strings.Split(f.galaxyRe, ",")
 	var err1, err2 error
 	if len(re) == 2 {
-		g.ReMin, err1 = strconv.ParseFloat(strings.TrimSpace(re[0]), 64)
-		g.ReMax, err2 = strconv.ParseFloat(strings.TrimSpace(re[1]), 64)
+		spec.ReMin, err1 = strconv.ParseFloat(strings.TrimSpace(re[0]), 64)
+		spec.ReMax, err2 = strconv.ParseFloat(strings.TrimSpace(re[1]), 64)
 	}
-	if len(re) != 2 || err1 != nil || err2 != nil || !(g.ReMin > 0 && g.ReMax > g.ReMin) || math.IsInf(g.ReMax, 0) {
+	if len(re) != 2 || err1 != nil || err2 != nil || !(spec.ReMin > 0 && spec.ReMax > spec.ReMin) || math.IsInf(spec.ReMax, 0) {
 		return nil, fmt.Errorf("--galaxy-re must be MIN,MAX with 0 < MIN < MAX, got %q", f.galaxyRe)
 	}
-	return g, nil
+	return spec, nil
 }
 
 // loadPSF reads --psf, or psf.fits beside the image: one PSF, or for an STDPSF grid the field

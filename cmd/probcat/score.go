@@ -61,7 +61,7 @@ func runScore(fs *flag.FlagSet, args []string, out io.Writer) error {
 	shift := fs.String("truth-shift", "", "DX,DY added to the truth's positions (e.g. 310,630 to put PCAT's M2 cutout truth in frame pixels)")
 	plotPath := fs.String("plot", "", "also write completeness and purity by magnitude to this PNG")
 	match := fs.String("match", "pixel", "match on pixel positions (pixel) or on RA/Dec (sky)")
-	kind := fs.String("kind", "", "score one kind only, star or galaxy, in both catalogues (catalogues of runs with --galaxies and truths of probcat simulate --galaxies)")
+	kind := fs.String("kind", "", "score one kind only, star or galaxy, in both catalogues (catalogues of runs with --kinds star,galaxy and truths of probcat simulate --galaxies)")
 	sky := skyFlags(fs)
 	if err := parse(fs, args, 1, 1); err != nil {
 		return err
@@ -163,7 +163,7 @@ func selectKind(path string, s []catalogue.Sample, kind string) ([]catalogue.Sam
 		return nil, err
 	}
 	if k == nil {
-		return nil, fmt.Errorf("%s: has no source kinds to select from (a run with --galaxies, or a truth of probcat simulate --galaxies, has them)", path)
+		return nil, fmt.Errorf("%s: has no source kinds to select from (a run with --kinds star,galaxy, or a truth of probcat simulate --galaxies, has them)", path)
 	}
 	out, err := catalogue.SelectKind(s, k, kind == "galaxy")
 	if err != nil {
