@@ -67,9 +67,9 @@ func (job *Job) SourceRadius() (int, error) {
 	return k.Radius(), nil
 }
 
-// kindsOf returns the catalogue files' description of a mixed kind's sources, nil for other
-// kinds.
-func kindsOf(kind model.SourceKind) *catalogue.Kinds {
+// KindsOf returns the catalogue files' description of a mixed kind's sources (names,
+// parameters, units), nil for other kinds.
+func KindsOf(kind model.SourceKind) *catalogue.Kinds {
 	m, ok := kind.(*model.Mixed)
 	if !ok {
 		return nil
@@ -84,18 +84,32 @@ func kindsOf(kind model.SourceKind) *catalogue.Kinds {
 	return k
 }
 
-// setKinds fills s.Kind and s.Params from a record's flattened parameters (kind first, then
-// the union of the members' parameters), NaN where a source's kind lacks a parameter.
-func setKinds(s *catalogue.Sample, m *model.Mixed, r *record) {
+// CatalogueSample returns a catalogue of sources of the given kind as one sample of the
+// catalogue files, with for a mixed kind each source's kind and parameters (see KindsOf).
+func CatalogueSample(cat *model.Catalogue, kind model.SourceKind) *catalogue.Sample {
+	s := &catalogue.Sample{X: cat.X, Y: cat.Y, Flux: cat.Flux}
+	if m, ok := kind.(*model.Mixed); ok {
+		var buf []float64
+		kindColumns(s, m, cat.Len(), func(i int) []float64 {
+			buf = cat.Params(i, buf)
+			return buf[1:]
+		})
+	}
+	return s
+}
+
+// kindColumns fills s.Kind and s.Params for n sources of a mixed kind whose parameters beyond
+// the flux (kind first, then the union of the members' parameters) extra(i) returns, NaN where
+// a source's kind lacks a parameter.
+func kindColumns(s *catalogue.Sample, m *model.Mixed, n int, extra func(i int) []float64) {
 	names := m.Params()[2:]
-	per := len(names) + 1
-	s.Kind = make([]int32, len(r.X))
+	s.Kind = make([]int32, n)
 	s.Params = make([][]float64, len(names))
 	for j := range s.Params {
-		s.Params[j] = make([]float64, len(r.X))
+		s.Params[j] = make([]float64, n)
 	}
-	for i := range r.X {
-		p := r.Params[i*per : (i+1)*per]
+	for i := range n {
+		p := extra(i)
 		k := int(p[0])
 		s.Kind[i] = int32(k)
 		for j, name := range names {

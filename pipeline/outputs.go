@@ -73,7 +73,7 @@ func writeOutputs(job *Job, kind model.SourceKind, ckdir string, start time.Time
 	im := job.Image
 	x0, y0 := float64(im.X0), float64(im.Y0)
 	d := frameDerived(im)
-	d.Kinds = kindsOf(kind)
+	d.Kinds = KindsOf(kind)
 	mixed, _ := kind.(*model.Mixed)
 	meta := map[string]string{"probcat.version": Version(), "probcat.seed": fmt.Sprint(cfg.Seed)}
 
@@ -97,7 +97,8 @@ func writeOutputs(job *Job, kind model.SourceKind, ckdir string, start time.Time
 			r := &rs[i]
 			s := catalogue.Sample{Chain: r.Chain, Index: r.Index, X: shift(r.X, x0), Y: shift(r.Y, y0), Flux: r.Flux}
 			if mixed != nil {
-				setKinds(&s, mixed, r)
+				per := len(kind.Params()) - 1
+				kindColumns(&s, mixed, len(r.X), func(i int) []float64 { return r.Params[i*per : (i+1)*per] })
 			}
 			if err := ens.Write(&s); err != nil {
 				ens.Abort()

@@ -446,14 +446,9 @@ func (f *sampleFlags) kindSpec() (*pipeline.KindSpec, error) {
 			return nil, fmt.Errorf("--kind-weights gives %d weights for %d kinds", len(spec.Weights), len(spec.Names))
 		}
 	}
-	re := strings.Split(f.galaxyRe, ",")
-	var err1, err2 error
-	if len(re) == 2 {
-		spec.ReMin, err1 = strconv.ParseFloat(strings.TrimSpace(re[0]), 64)
-		spec.ReMax, err2 = strconv.ParseFloat(strings.TrimSpace(re[1]), 64)
-	}
-	if len(re) != 2 || err1 != nil || err2 != nil || !(spec.ReMin > 0 && spec.ReMax > spec.ReMin) || math.IsInf(spec.ReMax, 0) {
-		return nil, fmt.Errorf("--galaxy-re must be MIN,MAX with 0 < MIN < MAX, got %q", f.galaxyRe)
+	var err error
+	if spec.ReMin, spec.ReMax, err = parseRadii(f.galaxyRe); err != nil {
+		return nil, err
 	}
 	return spec, nil
 }

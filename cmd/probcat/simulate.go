@@ -11,8 +11,9 @@ import (
 
 	"github.com/probcat/probcat/catalogue"
 	"github.com/probcat/probcat/fits"
-	"github.com/probcat/probcat/galaxy"
+	"github.com/probcat/probcat/kinds"
 	"github.com/probcat/probcat/model"
+	"github.com/probcat/probcat/pipeline"
 	"github.com/probcat/probcat/psf"
 	"github.com/probcat/probcat/simulate"
 	"github.com/probcat/probcat/survey"
@@ -79,55 +80,34 @@ func runSimulate(fs *flag.FlagSet, args []string, out io.Writer) error {
 }
 
 // simulatedGalaxies returns the kind of a simulation with a fraction frac of exponential
-// galaxies of half-light radii re ("MIN,MAX", pixels) beside stars.
+// galaxies (kinds' "galaxy") of half-light radii re ("MIN,MAX", pixels) beside stars.
 func simulatedGalaxies(p *psf.PSF, flux model.FluxPrior, frac float64, re string) (*model.Mixed, error) {
 	if !(frac > 0 && frac <= 1) {
 		return nil, fmt.Errorf("--galaxies must lie in (0, 1], got %g", frac)
 	}
-	var lo, hi float64
-	if n, _ := fmt.Sscanf(strings.ReplaceAll(re, ",", " "), "%g %g", &lo, &hi); n != 2 || !(lo > 0 && hi > lo) || math.IsInf(hi, 0) {
-		return nil, fmt.Errorf("--galaxy-re must be MIN,MAX with 0 < MIN < MAX, got %q", re)
-	}
-	fit, err := galaxy.FitPSF(p, 3)
+	lo, hi, err := parseRadii(re)
 	if err != nil {
 		return nil, err
 	}
-	gal, err := galaxy.NewKind(galaxy.Exp, fit.Mixture, flux, lo, hi)
-	if err != nil {
-		return nil, err
+	env := kinds.Env{PSF: psf.Uniform(p), Flux: flux, ReMin: lo, ReMax: hi}
+	var members []model.SourceKind
+	for _, name := range []string{"star", "galaxy"} {
+		k, err := kinds.New(name, env)
+		if err != nil {
+			return nil, err
+		}
+		members = append(members, k)
 	}
 	// a fraction of 1 still keeps the star kind, at a weight too small to draw
-	w := max(1-frac, 1e-300)
-	return model.NewMixed([]model.SourceKind{&model.PointSource{PSF: p, Flux: flux}, gal}, []float64{w, frac}, flux)
+	return model.NewMixed(members, []float64{max(1-frac, 1e-300), frac}, flux)
 }
 
-// truthSample returns the truth as one catalogue sample, with its kinds and parameters
-// (NaN where a source's kind lacks one) for a mixed kind.
-func truthSample(truth *model.Catalogue, kind model.SourceKind) (*catalogue.Sample, *catalogue.Kinds) {
-	s := &catalogue.Sample{X: truth.X, Y: truth.Y, Flux: truth.Flux}
-	m, ok := kind.(*model.Mixed)
-	if !ok {
-		return s, nil
+// parseRadii reads --galaxy-re, MIN,MAX with 0 < MIN < MAX < ∞.
+func parseRadii(s string) (lo, hi float64, err error) {
+	if n, _ := fmt.Sscanf(strings.ReplaceAll(s, ",", " "), "%g %g", &lo, &hi); n != 2 || !(lo > 0 && hi > lo) || math.IsInf(hi, 0) {
+		return 0, 0, fmt.Errorf("--galaxy-re must be MIN,MAX with 0 < MIN < MAX, got %q", s)
 	}
-	k := &catalogue.Kinds{Params: m.Params()[2:]}
-	for _, member := range m.Kinds {
-		k.Names = append(k.Names, member.Name())
-	}
-	k.Units = []string{"pix", "", "rad"}
-	s.Kind = make([]int32, truth.Len())
-	s.Params = make([][]float64, len(k.Params))
-	for i := range truth.X {
-		kk := m.KindOf([]float64{0, truth.Extra[0][i]})
-		s.Kind[i] = int32(kk)
-		for j, name := range k.Params {
-			v := truth.Extra[j+1][i]
-			if !m.Has(kk, name) {
-				v = math.NaN()
-			}
-			s.Params[j] = append(s.Params[j], v)
-		}
-	}
-	return s, k
+	return lo, hi, nil
 }
 
 // writeSimulation writes the four output files, removing any it wrote if a later one fails.
@@ -153,24 +133,16 @@ func writeSimulation(dir string, im *model.Image, truth *model.Catalogue, kind m
 	extra.Set("FMIN", d.FluxPrior.Min, "flux prior minimum, counts")
 	extra.Set("FSLOPE", d.FluxPrior.Slope, "flux prior power-law slope")
 	extra.Set("NTRUE", int64(truth.Len()), "number of true sources")
+	ts, dv := pipeline.CatalogueSample(truth, kind), derived(im)
+	dv.Kinds = pipeline.KindsOf(kind)
 	steps := []struct {
 		name  string
 		write func(string) error
 	}{
 		{"image.fits", func(f string) error { return survey.WriteFITS(f, im, extra) }},
 		{"psf.fits", p.WriteFITS},
-		{"truth.fits", func(f string) error {
-			s, k := truthSample(truth, kind)
-			dv := derived(im)
-			dv.Kinds = k
-			return catalogue.WriteSampleFITS(f, s, dv)
-		}},
-		{"truth.parquet", func(f string) error {
-			s, k := truthSample(truth, kind)
-			dv := derived(im)
-			dv.Kinds = k
-			return catalogue.WriteSampleParquet(f, s, dv)
-		}},
+		{"truth.fits", func(f string) error { return catalogue.WriteSampleFITS(f, ts, dv) }},
+		{"truth.parquet", func(f string) error { return catalogue.WriteSampleParquet(f, ts, dv) }},
 	}
 	for _, s := range steps {
 		f := filepath.Join(dir, s.name)
