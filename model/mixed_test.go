@@ -3,14 +3,15 @@ package model_test
 import (
 	"testing"
 
-	"github.com/probcat/probcat/galaxy"
+	"github.com/probcat/probcat/kinds"
 	"github.com/probcat/probcat/model"
 	"github.com/probcat/probcat/model/kindtest"
 	"github.com/probcat/probcat/psf"
 )
 
 // starsAndGalaxies returns a mixture of point sources (weight 0.7) and exponential and de
-// Vaucouleurs galaxies (0.2, 0.1) seen through a Gaussian PSF of FWHM 2.5 px.
+// Vaucouleurs galaxies (0.2, 0.1) seen through a Gaussian PSF of FWHM 2.5 px, built as the
+// command line builds them (package kinds).
 func starsAndGalaxies(t *testing.T) *model.Mixed {
 	t.Helper()
 	p, err := psf.Gaussian(2.5)
@@ -18,19 +19,16 @@ func starsAndGalaxies(t *testing.T) *model.Mixed {
 		t.Fatal(err)
 	}
 	flux := model.FluxPrior{Min: 250, Slope: 2}
-	fit, err := galaxy.FitPSF(p, 2)
-	if err != nil {
-		t.Fatal(err)
+	env := kinds.Env{PSF: psf.Uniform(p), Flux: flux, ReMin: 0.8, ReMax: 4}
+	var members []model.SourceKind
+	for _, name := range []string{"star", "galaxy-exp", "galaxy-dev"} {
+		k, err := kinds.New(name, env)
+		if err != nil {
+			t.Fatal(err)
+		}
+		members = append(members, k)
 	}
-	exp, err := galaxy.NewKind(galaxy.Exp, fit.Mixture, flux, 0.8, 4)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dev, err := galaxy.NewKind(galaxy.Dev, fit.Mixture, flux, 0.8, 4)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := model.NewMixed([]model.SourceKind{&model.PointSource{PSF: p, Flux: flux}, exp, dev}, []float64{7, 2, 1}, flux)
+	m, err := model.NewMixed(members, []float64{7, 2, 1}, flux)
 	if err != nil {
 		t.Fatal(err)
 	}
