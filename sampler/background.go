@@ -276,8 +276,8 @@ func (c *Chain) skyStep(rng *rand.Rand) {
 	s := c.sky
 	d := s.delta
 	if c.exact && !c.cfg.NoLikelihood {
-		if c.samples < c.cfg.BurnIn/2 {
-			return // held while the first half of burn-in finds the sources
+		if c.backgroundHeld() {
+			return
 		}
 		clear(d)
 		c.skyScore(d, s.g, s.h)

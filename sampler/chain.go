@@ -128,8 +128,9 @@ type Chain struct {
 	data, weight, sqrtw, resid, modelImg []float32
 	// exact is true for NoiseFromModel images (without WeightsFromBackground): the
 	// likelihood is then −½ Σ (r²/σ² + ln σ²) with σ² from the current model in every
-	// proposal, and weight/sqrtw serve only the proposals (birth map, flux guesses,
-	// background draws), which may use any weights fixed while samples are kept
+	// proposal, and weight/sqrtw serve only the proposals (birth map, flux guesses, the refit
+	// moves' Gram matrices) and mask the background steps, which may use any weights fixed
+	// while samples are kept
 	exact bool
 	vm    model.VarianceModel // the image's variances, for the exact likelihood
 
@@ -369,6 +370,12 @@ func (c *Chain) computeWeights() {
 			c.weight[i] = float32(1 / im.Variance(i, m))
 		}
 	}
+	c.weightsChanged()
+}
+
+// weightsChanged derives what depends on the weights after they change: their square roots
+// (the birth map's) and the background's Gram matrix.
+func (c *Chain) weightsChanged() {
 	for i, w := range c.weight {
 		c.sqrtw[i] = float32(math.Sqrt(float64(w)))
 	}
@@ -580,10 +587,7 @@ func (c *Chain) Next(ctx context.Context) (Sample, error) {
 		Background: c.meanSky(), Sky: c.sampleSky(), Density: c.density,
 		Moves:  c.stats,
 		Passes: c.passesNS, RegionProposals: c.regionProps,
-		CapRefusals: c.capped,
-	}
-	if c.point != nil {
-		s.FluxPrior = c.point.Flux
+		CapRefusals: c.capped, FluxPrior: c.fluxPrior(),
 	}
 	c.samples++
 	return s, nil
@@ -703,10 +707,10 @@ func (c *Chain) streamSeeds(pass uint64, sub int) (uint64, uint64) {
 }
 
 // fluxPriorEvery is how many global updates pass per update of the flux function: it sums a
-// logarithm per source, about as much as three passes' proposals cost on M2 (14 µs for 1413
-// sources against 18 µs per pass), so one in sixteen keeps it near 5 % of a run; the slope's
-// exact Gibbs draw mixes in one update, and a sample (1000 passes by default) still holds
-// about twenty of them.
+// logarithm per source (14 µs for 1413 sources on M2, BenchmarkM2HyperSteps), about a third
+// of a default pass (35–48 µs), so one in sixteen keeps it to a few per cent of a run; the
+// slope's exact Gibbs draw mixes in one update, and a sample of 250 default passes (global
+// updates every 4–6 passes on M2) holds about three of them.
 const fluxPriorEvery = 16
 
 // pass makes one PCAT-style proposal: global updates, then one sweep over the active regions.
@@ -876,8 +880,8 @@ func (c *Chain) backgroundStep(rng *rand.Rand) {
 	c.stats[BackgroundStep].Proposed++
 	var d float64
 	if c.exact && !c.cfg.NoLikelihood {
-		if c.samples < c.cfg.BurnIn/2 {
-			return // held while the first half of burn-in finds the sources
+		if c.backgroundHeld() {
+			return
 		}
 		g, h, _ := c.backgroundScore(0)
 		if !(h > 0) {
@@ -913,6 +917,10 @@ func (c *Chain) backgroundStep(rng *rand.Rand) {
 	}
 	c.stats[BackgroundStep].Accepted++
 }
+
+// backgroundHeld reports whether the background is held: with exact model noise, for the
+// first half of Config.BurnIn (see backgroundStep for why).
+func (c *Chain) backgroundHeld() bool { return c.samples < c.cfg.BurnIn/2 }
 
 // backgroundScore returns, for the exact model-noise likelihood with the background raised by
 // d, its derivative g in the background and Fisher information h, and (for d ≠ 0) the change

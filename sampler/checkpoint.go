@@ -60,11 +60,9 @@ func (c *Chain) computeFingerprint() uint64 {
 	return h.Sum64()
 }
 
-// storesWeights reports whether the inverse variance is part of the state (it is when it
-// depends on the catalogue at the end of burn-in).
-func (c *Chain) storesWeights() bool {
-	return c.img.Noise == model.NoiseFromModel && !c.cfg.WeightsFromBackground
-}
+// storesWeights reports whether the inverse variance is part of the state: with exact model
+// noise it depends on the catalogue at the end of burn-in.
+func (c *Chain) storesWeights() bool { return c.exact }
 
 // MarshalBinary writes a checkpoint of the chain between samples: its catalogue, background
 // (the sky level, then the other coefficients of a background that varies), count-prior density, flux-prior parameters, counters and (for NoiseFromModel) frozen weights, followed by a SHA-256
@@ -181,12 +179,7 @@ func (c *Chain) UnmarshalBinary(data []byte) error {
 			c.weight[i] = math.Float32frombits(le.Uint32(p))
 			p = p[4:]
 		}
-		for i, w := range c.weight {
-			c.sqrtw[i] = float32(math.Sqrt(float64(w)))
-		}
-		if c.sky != nil {
-			c.sky.gramOK = false
-		}
+		c.weightsChanged()
 	}
 	c.passes, c.samples = passes, int(samples)
 	c.bg, c.density = bg, density

@@ -67,8 +67,8 @@ type Config struct {
 	// must vary more slowly than a source's stamp (NewChain checks the image's size) and
 	// it is at most MaxBackgroundOrder.
 	BackgroundOrder int
-	// SampleFluxPrior samples the flux function's parameters with the catalogue, as often as
-	// the background is updated: the slope of a power law, or the break and both slopes of a
+	// SampleFluxPrior samples the flux function's parameters with the catalogue, once every
+	// fluxPriorEvery background updates: the slope of a power law, or the break and both slopes of a
 	// broken power law (fluxPriorStep gives their hyperpriors). f_min stays fixed. Kinds
 	// other than *model.PointSource hold their own priors and ignore it.
 	SampleFluxPrior bool

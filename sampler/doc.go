@@ -18,8 +18,9 @@
 // background (Config.WeightsFromBackground). For NoiseFromModel images the variance depends
 // on the catalogue, σ² = max(background + model, 0)/gain + read noise² (+ the model error), and
 // ln L = −½ Σ [(d − bias − background − model)²/σ² + ln σ²] exactly, in every proposal; the
-// weights w then only shape the proposals (birth map, flux guesses, the background's
-// independence draw), refreshed during burn-in and frozen after it. The posterior is symmetric under relabelling,
+// weights w then only shape the proposals (birth map, flux guesses, the refit moves' Gram
+// matrices) and mask the background steps, refreshed during burn-in and frozen after it. The
+// posterior is symmetric under relabelling,
 // so the sampler keeps the list in whatever order is convenient; every transdimensional move
 // below is written for the labelled list with the new source inserted at a uniformly random
 // position (probability 1/(N+1)), which is the same chain on unordered catalogues.

@@ -37,9 +37,9 @@ func (c *Chain) densityStep(rng *rand.Rand) {
 //   - broken power law: α₁ (below the break) flat on [−MaxSlope, MaxSlope], α₂ (above) flat
 //     on (1, MaxSlope], and the break f_b log-uniform on (f_min, MaxBreakRatio·f_min].
 //
-// Flat priors within broad bounds: the slopes of stellar luminosity functions, 1.5–3 in flux
-// for most fields, lie well inside, and with the hundreds of sources of a crowded image the
-// fluxes, not the hyperprior, set the posterior. f_min stays fixed (see model.FluxPrior).
+// The broken power law's flat priors have broad bounds: the slopes of stellar luminosity
+// functions, 1.5–3 in flux for most fields, lie well inside, and with the hundreds of sources
+// of a crowded image the fluxes, not the hyperprior, set the posterior. f_min stays fixed (see model.FluxPrior).
 //
 // Power law: p(f_i | α) = (α−1)/f_min · (f_i/f_min)^−α, so Π_i p(f_i | α) ∝ (α−1)^N e^(−(α−1)S)
 // with S = Σ_i ln(f_i/f_min) (the rest does not involve α): with the Gamma(a, a) hyperprior,

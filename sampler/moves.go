@@ -79,7 +79,6 @@ type worker struct {
 	inBox     bool      // δ is rendered in scratch (else it is only in src)
 	mapD      float64   // the map total's change under δ, when mapDKnown
 	mapDKnown bool
-	tmp       []float32 // ψ·w of the flux-guess stamp
 	rf        *refitScratch
 }
 
@@ -234,10 +233,8 @@ func (c *Chain) boxRadius(th []float64) int {
 	return c.radius
 }
 
-// resetBox empties the box of δ; grow extends it to hold the light of a source at (x, y).
+// resetBox empties the box of δ.
 func (w *worker) resetBox() { w.bx0, w.by0, w.bx1, w.by1 = w.c.w, w.c.h, 0, 0 }
-
-func (w *worker) grow(x, y float64) { w.growBy(x, y, w.c.radius) }
 
 // growBy extends the box to hold the stamp of radius R of a source at (x, y).
 func (w *worker) growBy(x, y float64, R int) {
@@ -321,12 +318,13 @@ func (w *worker) unitSumsWith(x, y, f float64) (spr, spp, spq float64) {
 	off := w.by0*W + w.bx0
 	spr, spp = render.WeightedDots(w.scratch[off:], c.weight[off:], c.resid[off:], W, w.bx1-w.bx0, w.by1-w.by0)
 	if f > 0 {
+		spq = spp // ψ_f covers ψ's whole stamp
 		if rf := c.radiusFor(f); rf < c.guessRadius {
 			w.resetBox()
 			w.growBy(x, y, rf)
 			off = w.by0*W + w.bx0
+			_, spq = render.WeightedDots(w.scratch[off:], c.weight[off:], w.scratch[off:], W, w.bx1-w.bx0, w.by1-w.by0)
 		}
-		_, spq = render.WeightedDots(w.scratch[off:], c.weight[off:], w.scratch[off:], W, w.bx1-w.bx0, w.by1-w.by0)
 	}
 	return spr, spp, spq
 }

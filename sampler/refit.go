@@ -54,7 +54,6 @@ type refitScratch struct {
 	mu2  [maxMembers]float64 // the other direction's conditional mean
 	v    [maxMembers]float64 // scratch vector
 	nf   [maxMembers]float64 // proposed fluxes
-	one  [1]float64          // a flux for the prior's log density
 	r0   []float64           // R₀ over the box
 	psi  []float32           // the unit stamps over the box, one after another
 }
@@ -110,10 +109,7 @@ func (w *worker) system(n, nfac int) bool {
 	R := c.radiusFor(c.fmin)
 	w.resetBox()
 	for k := 0; k < n; k++ {
-		ix, _ := render.Place(rf.x[k])
-		iy, _ := render.Place(rf.y[k])
-		w.bx0, w.by0 = min(w.bx0, max(ix-R, 0)), min(w.by0, max(iy-R, 0))
-		w.bx1, w.by1 = max(w.bx1, min(ix+R+1, c.w)), max(w.by1, min(iy+R+1, c.h))
+		w.growBy(rf.x[k], rf.y[k], R)
 	}
 	bw := w.bx1 - w.bx0
 	area := bw * (w.by1 - w.by0)
@@ -291,12 +287,9 @@ func (rf *refitScratch) lastMarginal(n int) (spr, spp float64) {
 	return v[n-1] * p, p
 }
 
-// logPriorFlux is the flux prior's log density of one flux.
-func (w *worker) logPriorFlux(f float64) float64 {
-	rf := w.refitBuf()
-	rf.one[0] = f
-	return w.c.kind.LogPrior(rf.one[:])
-}
+// logPriorFlux is the flux prior's log density of one flux (refit moves run for point
+// sources only).
+func (w *worker) logPriorFlux(f float64) float64 { return w.c.point.Flux.LogDensity(f) }
 
 // refitGroup finds the group of a source at (x, y) with flux f (0 for one not yet born): the
 // region's neighbours other than skip as members 0…m−1, the source as member m; it builds the
