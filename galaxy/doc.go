@@ -28,12 +28,13 @@
 // # Rendering
 //
 // Renderer.AddTo adds f × the galaxy into a model.Box, row by row: each convolved component
-// restricted to a row is a 1-D Gaussian, drawn by a plain float32 loop (gaussRow) that a SIMD
-// kernel can replace. Pixel coordinates are 0-based with pixel centres at integers, x the
-// column and y the row. A galaxy is drawn on the square of half-width Renderer.Radius(r_e)
-// around the anchor pixel (⌈x⌉, ⌈y⌉) of model.Anchor, and on no other pixel; the
-// radius leaves out at most MaxDroppedLight (10⁻³) of the light, by a bound that holds for
-// any q, φ and sub-pixel position. Kind.Radius is that of the largest r_e of the prior.
+// restricted to a row is a 1-D Gaussian, drawn within 6σ of its centre by a float64 recurrence
+// (gaussRow: two exponentials per row) into the float32 pixels. Pixel coordinates are 0-based
+// with pixel centres at integers, x the column and y the row. A galaxy is drawn on the square
+// of half-width Renderer.Radius(r_e) (Kind: the stamp radius of its table, at least that)
+// around the anchor pixel (⌈x⌉, ⌈y⌉) of model.Anchor, and on no other pixel; the radius leaves
+// out at most MaxDroppedLight (10⁻³) of the light, by a bound that holds for any q, φ and
+// sub-pixel position. Kind.Radius is that of the largest r_e of the prior.
 //
 // # Accuracy
 //

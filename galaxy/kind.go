@@ -117,35 +117,10 @@ func (k *Kind) SamplePrior(rng *rand.Rand, dst []float64) {
 // ln q(old|new) − ln q(new|old) = ln(f'/f) + ln(r'/r).
 func (k *Kind) Perturb(rng *rand.Rand, old, dst []float64, scale float64) float64 {
 	dst[0] = old[0] * math.Exp(0.1*scale*rng.NormFloat64())
-	dst[1] = math.Exp(reflect(math.Log(old[1])+0.1*scale*rng.NormFloat64(), math.Log(k.ReMin), math.Log(k.ReMax)))
-	dst[2] = reflect(old[2]+0.05*scale*rng.NormFloat64(), MinAxisRatio, 1)
-	dst[3] = wrap(old[3]+0.1*scale*rng.NormFloat64(), math.Pi)
+	dst[1] = math.Exp(model.Reflect(math.Log(old[1])+0.1*scale*rng.NormFloat64(), math.Log(k.ReMin), math.Log(k.ReMax)))
+	dst[2] = model.Reflect(old[2]+0.05*scale*rng.NormFloat64(), MinAxisRatio, 1)
+	dst[3] = model.Wrap(old[3]+0.1*scale*rng.NormFloat64(), math.Pi)
 	return math.Log(dst[0]/old[0]) + math.Log(dst[1]/old[1])
-}
-
-// reflect folds u into [lo, hi] by reflecting it at the ends as often as needed.
-func reflect(u, lo, hi float64) float64 {
-	w := hi - lo
-	t := math.Mod(u-lo, 2*w)
-	if t < 0 {
-		t += 2 * w
-	}
-	if t > w {
-		t = 2*w - t
-	}
-	return lo + t
-}
-
-// wrap returns u modulo period in [0, period).
-func wrap(u, period float64) float64 {
-	t := math.Mod(u, period)
-	if t < 0 {
-		t += period
-	}
-	if t >= period { // −tiny + period rounds to period
-		t = 0
-	}
-	return t
 }
 
 // Render implements model.SourceKind: Renderer.AddTo with flux sign·params[0] and the shape
@@ -155,7 +130,8 @@ func (k *Kind) Render(b model.Box, x, y float64, params []float64, sign float64)
 }
 
 // Radius implements model.SourceKind: the stamp half-width of the largest galaxy of the
-// prior, Renderer.Radius(ReMax), measured like it from the anchor pixel (⌈x⌉, ⌈y⌉). Each galaxy is drawn on its own stamp, Renderer.Radius(r_e), no larger.
+// prior, Renderer.Radius(ReMax), measured like it from the anchor pixel (⌈x⌉, ⌈y⌉). Each
+// galaxy is drawn on its own stamp (RadiusOf), no larger.
 func (k *Kind) Radius() int { return k.radius }
 
 // RadiusOf implements model.SourceRadius: the stamp of the galaxy's own half-light radius on

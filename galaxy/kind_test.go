@@ -232,12 +232,12 @@ func TestPerturbDetailedBalance(t *testing.T) {
 // TestReflectWrap checks the folding helpers.
 func TestReflectWrap(t *testing.T) {
 	for _, c := range [][2]float64{{0.5, 0.5}, {1.2, 0.8}, {-0.3, 0.3}, {2.3, 0.3}, {-1.7, 0.3}, {3.1, 0.9}} {
-		if got := reflect(c[0], 0, 1); math.Abs(got-c[1]) > 1e-12 {
+		if got := model.Reflect(c[0], 0, 1); math.Abs(got-c[1]) > 1e-12 {
 			t.Errorf("reflect(%g) = %g, want %g", c[0], got, c[1])
 		}
 	}
 	for _, c := range [][2]float64{{0.5, 0.5}, {math.Pi + 0.2, 0.2}, {-0.2, math.Pi - 0.2}, {-1e-18, 0}} {
-		if got := wrap(c[0], math.Pi); math.Abs(got-c[1]) > 1e-12 || got >= math.Pi || got < 0 {
+		if got := model.Wrap(c[0], math.Pi); math.Abs(got-c[1]) > 1e-12 || got >= math.Pi || got < 0 {
 			t.Errorf("wrap(%g) = %g, want %g", c[0], got, c[1])
 		}
 	}

@@ -51,16 +51,30 @@ func (p Profile) valid() bool { return p == Exp || p == Dev }
 // and variances v_m in units of r_e² (fresh slices, ordered from the narrowest component).
 // It panics for a Profile other than Exp and Dev.
 func (p Profile) Mixture() (amp, variance []float64) {
-	a, v := p.raw()
-	amp = make([]float64, len(a))
+	a, v := p.unit()
+	return append([]float64(nil), a...), append([]float64(nil), v...)
+}
+
+// unitAmp holds each profile's amplitudes normalised to unit total light, made once.
+var unitAmp = map[Profile][]float64{Exp: normalised(expAmp), Dev: normalised(devAmp)}
+
+// normalised returns a/Σa.
+func normalised(a []float64) []float64 {
 	sum := 0.0
 	for _, x := range a {
 		sum += x
 	}
+	out := make([]float64, len(a))
 	for i, x := range a {
-		amp[i] = x / sum
+		out[i] = x / sum
 	}
-	return amp, append([]float64(nil), v...)
+	return out
+}
+
+// unit is Mixture without copies, for the renderer's inner loop (read only).
+func (p Profile) unit() (amp, variance []float64) {
+	_, v := p.raw()
+	return unitAmp[p], v
 }
 
 // raw returns the published amplitudes (relative to Q(1) = 1) and variances.

@@ -122,57 +122,43 @@ func (r Renderer) addTo(b model.Box, x, y, flux float64, s Shape, rad int) {
 	if x0 >= x1 || y0 >= y1 {
 		return
 	}
-	// Each component, with precision matrix P = C⁻¹, restricted to a row at vertical
-	// displacement dy is a 1-D Gaussian in dx of precision P_xx = C_yy/det C, centred at
-	// dx = C_xy·dy/C_yy, and scaled by the component's marginal in y, exp(−dy²/2C_yy).
-	img := r.Image(s)
-	rows := make([]rowGaussian, len(img))
-	for k, g := range img {
-		d := g.det()
-		rows[k] = rowGaussian{
-			w:     flux * g.Amp / (2 * math.Pi * math.Sqrt(d)),
-			cx:    x + g.MX,
-			cy:    y + g.MY,
-			halfA: g.YY / (2 * d),
-			slope: g.XY / g.YY,
-			yy:    g.YY,
-		}
-	}
-	// A component is drawn only within cutSigma standard deviations of its centre, in y and
-	// then along each row: beyond, it is below e^{−cutSigma²/2} = 1.5·10⁻⁸ of its peak, and the
-	// compact components of a mixture then cost a few rows instead of the whole stamp.
-	c2 := make([]float64, len(rows)) // exp(−2·halfA), the change of a row's ratio per pixel
-	for k, g := range rows {
-		c2[k] = math.Exp(-2 * g.halfA)
-	}
-	for k, g := range rows {
-		sy := cutSigma * math.Sqrt(g.yy)
-		ja, jb := max(y0, int(math.Floor(g.cy-sy))), min(y1, int(math.Ceil(g.cy+sy))+1)
-		sx := cutSigma / math.Sqrt(2*g.halfA)
-		for j := ja; j < jb; j++ {
-			dy := float64(j) - g.cy
-			centre := g.cx + g.slope*dy
-			ia, ib := max(x0, int(math.Floor(centre-sx))), min(x1, int(math.Ceil(centre+sx))+1)
-			if ia >= ib {
-				continue
+	// The image is the profile's mixture stretched by the shape and convolved with the PSF's
+	// (Image, without building it): one Gaussian per pair of components. Each, with precision
+	// matrix P = C⁻¹, restricted to a row at vertical displacement dy is a 1-D Gaussian in dx of
+	// precision P_xx = C_yy/det C, centred at dx = C_xy·dy/C_yy, and scaled by the component's
+	// marginal in y, exp(−dy²/2C_yy). A component is drawn only within cutSigma standard
+	// deviations of its centre, in y and then along each row: beyond, it is below
+	// e^{−cutSigma²/2} = 1.5·10⁻⁸ of its peak, and the compact components of a mixture then cost
+	// a few rows instead of the whole stamp.
+	amp, vs := r.Profile.unit()
+	for m, am := range amp {
+		sxx, sxy, syy := s.covariance(vs[m])
+		for _, p := range r.PSF {
+			g := Gaussian{Amp: am * p.Amp, MX: p.MX, MY: p.MY, XX: sxx + p.XX, XY: sxy + p.XY, YY: syy + p.YY}
+			d := g.det()
+			w := flux * g.Amp / (2 * math.Pi * math.Sqrt(d))
+			gx, gy := x+g.MX, y+g.MY
+			halfA, slope := g.YY/(2*d), g.XY/g.YY
+			c2 := math.Exp(-2 * halfA) // the change of a row's ratio per pixel
+			sy := cutSigma * math.Sqrt(g.YY)
+			ja, jb := max(y0, int(math.Floor(gy-sy))), min(y1, int(math.Ceil(gy+sy))+1)
+			sx := cutSigma / math.Sqrt(2*halfA)
+			for j := ja; j < jb; j++ {
+				dy := float64(j) - gy
+				centre := gx + slope*dy
+				ia, ib := max(x0, int(math.Floor(centre-sx))), min(x1, int(math.Ceil(centre+sx))+1)
+				if ia >= ib {
+					continue
+				}
+				off := (j-b.Y0)*b.Stride - b.X0
+				gaussRow(b.Pix[off+ia:off+ib], float64(ia)-centre, halfA, c2, w, -dy*dy/(2*g.YY))
 			}
-			off := (j-b.Y0)*b.Stride - b.X0
-			gaussRow(b.Pix[off+ia:off+ib], float64(ia)-centre, g.halfA, c2[k], g.w, -dy*dy/(2*g.yy))
 		}
 	}
 }
 
 // cutSigma is how many standard deviations from its centre AddTo draws a component.
 const cutSigma = 6
-
-// rowGaussian holds what AddTo needs of a component to draw it row by row.
-type rowGaussian struct {
-	w      float64 // flux·amplitude/(2π√det C)
-	cx, cy float64 // image position of the component's mean
-	halfA  float64 // ½·C_yy/det C, the row's ½·precision in x
-	slope  float64 // C_xy/C_yy, the row centre's shift per unit dy
-	yy     float64 // C_yy
-}
 
 // gaussRow adds w·exp(e − halfA·t²) at t = t0, t0 + 1, … to the pixels of dst, c being
 // exp(−2·halfA): the inner loop of AddTo. It takes two exponentials per row instead of one per

@@ -205,7 +205,8 @@ func (im *Image) PixelVariance(m float64) float64 {
 
 // VarianceModel is Image.Variance with the image's constants taken once, for loops that
 // evaluate it for every pixel of every proposal (the sampler's exact model-noise likelihood):
-// At(i, m) equals Variance(i, m) and Slope(m) is its derivative in m.
+// For noise from the data or from the model (not NoiseFromMap, whose VarMap it ignores),
+// At(i, m) equals Variance(i, m), and Slope(m) is its derivative in m.
 type VarianceModel struct {
 	invGain, rn2, floor float64
 	extra               []float64 // the model-error term of each pixel, nil without one

@@ -82,3 +82,29 @@ type SourceRadius interface {
 	// these parameters adds no light; at most Radius().
 	RadiusOf(params []float64) int
 }
+
+// Reflect folds u into [lo, hi] by reflecting it at the ends as often as needed: a random-walk
+// step followed by Reflect is still symmetric, so Perturb needs no Hastings term for it.
+func Reflect(u, lo, hi float64) float64 {
+	w := hi - lo
+	t := math.Mod(u-lo, 2*w)
+	if t < 0 {
+		t += 2 * w
+	}
+	if t > w {
+		t = 2*w - t
+	}
+	return lo + t
+}
+
+// Wrap returns u modulo period in [0, period) (for angles).
+func Wrap(u, period float64) float64 {
+	t := math.Mod(u, period)
+	if t < 0 {
+		t += period
+	}
+	if t >= period { // −tiny + period rounds to period
+		t = 0
+	}
+	return t
+}

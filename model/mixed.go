@@ -33,6 +33,7 @@ type Mixed struct {
 
 	params []string
 	index  [][]int // index[k][j]: position in the union of member k's parameter j
+	lacks  [][]int // lacks[k]: the positions ≥ 2 of the union that member k has not
 }
 
 // NewMixed returns the mixture of kinds with prior weights (normalised here), common flux
@@ -78,6 +79,15 @@ func NewMixed(kinds []SourceKind, weights []float64, flux FluxPrior) (*Mixed, er
 			idx = append(idx, j)
 		}
 		m.index = append(m.index, idx)
+	}
+	for _, idx := range m.index {
+		var lack []int
+		for i := 2; i < len(m.params); i++ {
+			if !slices.Contains(idx, i) {
+				lack = append(lack, i)
+			}
+		}
+		m.lacks = append(m.lacks, lack)
 	}
 	return m, nil
 }
@@ -146,9 +156,13 @@ func (m *Mixed) Has(k int, name string) bool {
 	return false
 }
 
-// member returns kind k's parameters gathered from params (a new slice: a Mixed holds no
-// scratch space, so the sampler's workers may share it).
+// member returns kind k's parameters gathered from params, for reading only: params[:1] for a
+// flux-only member (a star), else a new slice (a Mixed holds no scratch space, so the
+// sampler's workers may share it).
 func (m *Mixed) member(k int, params []float64) []float64 {
+	if len(m.index[k]) == 1 {
+		return params[:1]
+	}
 	t := make([]float64, len(m.index[k]))
 	for j, i := range m.index[k] {
 		t[j] = params[i]
@@ -172,8 +186,8 @@ func (m *Mixed) LogPrior(params []float64) float64 {
 	if k < 0 {
 		return math.Inf(-1)
 	}
-	for i := 2; i < len(params); i++ {
-		if params[i] != 0 && !slices.Contains(m.index[k], i) {
+	for _, i := range m.lacks[k] {
+		if params[i] != 0 {
 			return math.Inf(-1)
 		}
 	}
@@ -221,6 +235,11 @@ func (m *Mixed) Perturb(rng *rand.Rand, old, dst []float64, scale float64) float
 		lpNew := m.Kinds[j].LogPrior(t)
 		m.scatter(j, t, dst)
 		return lpOld - lpNew
+	}
+	if len(m.index[k]) == 1 { // a flux-only member perturbs in place
+		clear(dst)
+		dst[1] = float64(k)
+		return m.Kinds[k].Perturb(rng, old[:1], dst[:1], scale)
 	}
 	t := m.member(k, old)
 	nt := make([]float64, len(t))

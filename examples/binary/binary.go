@@ -69,29 +69,13 @@ func (k *Kind) SamplePrior(rng *rand.Rand, dst []float64) {
 func (k *Kind) Perturb(rng *rand.Rand, old, dst []float64, scale float64) float64 {
 	dst[0] = old[0] * math.Exp(0.1*scale*rng.NormFloat64())
 	lo, hi := math.Log(MinSep), math.Log(MaxSep)
-	dst[1] = math.Exp(reflect(math.Log(old[1])+0.1*scale*rng.NormFloat64(), lo, hi))
-	dst[2] = math.Mod(old[2]+0.1*scale*rng.NormFloat64(), math.Pi)
-	if dst[2] < 0 {
-		dst[2] += math.Pi
-	}
-	dst[3] = reflect(old[3]+0.1*scale*rng.NormFloat64(), 0, 1)
+	dst[1] = math.Exp(model.Reflect(math.Log(old[1])+0.1*scale*rng.NormFloat64(), lo, hi))
+	dst[2] = model.Wrap(old[2]+0.1*scale*rng.NormFloat64(), math.Pi)
+	dst[3] = model.Reflect(old[3]+0.1*scale*rng.NormFloat64(), 0, 1)
 	if dst[3] == 0 {
 		dst[3] = old[3] // the prior excludes 0; stay put (a symmetric, measure-zero event)
 	}
 	return math.Log(dst[0]/old[0]) + math.Log(dst[1]/old[1])
-}
-
-// reflect folds v into [lo, hi] by reflection at the bounds.
-func reflect(v, lo, hi float64) float64 {
-	w := hi - lo
-	v = math.Mod(v-lo, 2*w)
-	if v < 0 {
-		v += 2 * w
-	}
-	if v > w {
-		v = 2*w - v
-	}
-	return lo + v
 }
 
 // Render implements model.SourceKind: the brighter star at distance sep·ratio/(1+ratio) from
