@@ -74,7 +74,7 @@ func ReadCondensedParquet(path string) ([]CondensedSource, error) {
 			Prevalence: get("prevalence", i, 1),
 		}
 	}
-	k, err := kindsFromMeta(path, tab.meta)
+	k, err := KindsFromMeta(path, tab.meta)
 	if err != nil {
 		return nil, err
 	}
@@ -93,11 +93,7 @@ func ReadEstimates(path string) (samples []Sample, ensemble bool, err error) {
 		if err != nil {
 			return nil, false, err
 		}
-		s := SingleSample(cs)
-		if s[0].Kind, err = fitsKindColumn(path, len(cs)); err != nil {
-			return nil, false, err
-		}
-		return s, false, nil
+		return SingleSample(cs), false, nil
 	case "PAR1":
 	default:
 		x, y, f, err := ReadXYFlux(path)

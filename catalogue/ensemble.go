@@ -140,7 +140,7 @@ func (w *EnsembleWriter) Abort() { w.t.abort() }
 
 // ReadEnsemble reads an ensemble file written by EnsembleWriter (or any Parquet file with
 // chain, sample, x, y and flux columns) and returns its samples ordered by chain then sample,
-// with their kinds and parameters when the file has them (see ReadEnsembleKinds).
+// with their kinds and parameters when the file has them (see ReadKinds).
 // Samples are identified by their (chain, sample) pair; samples with no source, which have no
 // row, are restored from the file's metadata.
 func ReadEnsemble(path string) ([]Sample, error) {
@@ -151,17 +151,8 @@ func ReadEnsemble(path string) ([]Sample, error) {
 	return ensembleFromTable(path, tab)
 }
 
-// ReadEnsembleKinds returns the kinds of an ensemble file of mixed kinds, nil for others.
-func ReadEnsembleKinds(path string) (*Kinds, error) {
-	meta, err := readMeta(path)
-	if err != nil {
-		return nil, err
-	}
-	return kindsFromMeta(path, meta)
-}
-
 func ensembleFromTable(path string, tab *table) ([]Sample, error) {
-	kinds, err := kindsFromMeta(path, tab.meta)
+	kinds, err := KindsFromMeta(path, tab.meta)
 	if err != nil {
 		return nil, err
 	}

@@ -87,11 +87,24 @@ func WriteCondensedFITS(path string, cs []CondensedSource, d Derived, hdr *fits.
 
 // ReadCondensedFITS reads a condensed catalogue from the first binary table of a FITS file
 // that has x, y and flux columns (so also any FITS truth table with those columns); missing
-// error columns read as 0 and a missing prevalence as 1.
+// error columns read as 0 and a missing prevalence as 1. For a catalogue of mixed kinds (KINDn
+// cards) it fills KindFrac from the p_<kind> columns, or from the kind column of a catalogue
+// with one kind per source (a simulation's truth), and Params from the parameter columns.
 func ReadCondensedFITS(path string) ([]CondensedSource, error) {
 	f, err := fits.Open(path)
 	if err != nil {
 		return nil, err
+	}
+	kinds, err := fitsKinds(f)
+	if err != nil {
+		return nil, err
+	}
+	names := []string{"x", "y", "flux", "x_err", "y_err", "flux_err", "prevalence"}
+	if kinds != nil {
+		names = append(append(names, "kind"), kinds.Params...)
+		for i := range kinds.Names {
+			names = append(names, kinds.fracColumn(i))
+		}
 	}
 	var firstErr error
 	for i := 0; i < f.NumHDU(); i++ {
@@ -100,16 +113,6 @@ func ReadCondensedFITS(path string) ([]CondensedSource, error) {
 			continue // not a table
 		}
 		cols := map[string][]float64{}
-		names := []string{"x", "y", "flux", "x_err", "y_err", "flux_err", "prevalence"}
-		kinds, err := ReadKinds(path)
-		if err != nil {
-			return nil, err
-		}
-		if kinds != nil {
-			for i := range kinds.Names {
-				names = append(names, kinds.fracColumn(i))
-			}
-		}
 		for _, name := range names {
 			c, err := t.Column(name)
 			if err != nil {
@@ -139,17 +142,15 @@ func ReadCondensedFITS(path string) ([]CondensedSource, error) {
 				XErr: get("x_err", 0), YErr: get("y_err", 0), FluxErr: get("flux_err", 0), Prevalence: get("prevalence", 1)}
 		}
 		if kinds != nil {
-			readCondensedKinds(kinds, out, func(name string) []float64 {
-				if v := cols[name]; v != nil {
-					return v
-				}
-				if col, err := t.Column(name); err == nil {
-					if v, err := col.Float64s(); err == nil {
-						return v
+			readCondensedKinds(kinds, out, func(name string) []float64 { return cols[name] })
+			if kind := cols["kind"]; kind != nil && cols[kinds.fracColumn(0)] == nil {
+				// a catalogue with one kind per source (a simulation's truth): certain
+				for r, k := range kind {
+					if k >= 0 && int(k) < len(kinds.Names) {
+						out[r].KindFrac[int(k)] = 1
 					}
 				}
-				return nil
-			})
+			}
 		}
 		return out, nil
 	}

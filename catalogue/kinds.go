@@ -40,8 +40,9 @@ func withKinds(meta map[string]string, k *Kinds) map[string]string {
 	return out
 }
 
-// kindsFromMeta returns the Kinds stored in a file's metadata, nil when it has none.
-func kindsFromMeta(path string, meta map[string]string) (*Kinds, error) {
+// KindsFromMeta returns the Kinds stored in a Parquet file's key-value metadata (path names the
+// file in errors), nil when it has none.
+func KindsFromMeta(path string, meta map[string]string) (*Kinds, error) {
 	v, ok := meta[kindsKey]
 	if !ok {
 		return nil, nil
@@ -158,64 +159,41 @@ func ReadKinds(path string) (*Kinds, error) {
 		if err != nil {
 			return nil, err
 		}
-		for i := 0; i < f.NumHDU(); i++ {
-			h, err := f.Header(i)
-			if err != nil {
-				return nil, err
-			}
-			var k Kinds
-			for n := 0; ; n++ {
-				name, err := h.String(fmt.Sprintf("KIND%d", n))
-				if err != nil {
-					break
-				}
-				k.Names = append(k.Names, name)
-			}
-			for n := 0; ; n++ {
-				name, err := h.String(fmt.Sprintf("KPAR%d", n))
-				if err != nil {
-					break
-				}
-				k.Params = append(k.Params, name)
-			}
-			if len(k.Names) > 0 {
-				return &k, nil
-			}
-		}
-		return nil, nil
+		return fitsKinds(f)
 	}
 	meta, err := readMeta(path)
 	if err != nil {
 		return nil, err
 	}
-	return kindsFromMeta(path, meta)
+	return KindsFromMeta(path, meta)
 }
 
-// fitsKindColumn reads the kind column of the first table of a FITS catalogue with n rows,
-// nil when it has none.
-func fitsKindColumn(path string, n int) ([]int32, error) {
-	f, err := fits.Open(path)
-	if err != nil {
-		return nil, err
-	}
+// fitsKinds returns the kinds that the KINDn and KPARn cards of an open FITS file's first
+// header holding them describe, nil when none does.
+func fitsKinds(f *fits.File) (*Kinds, error) {
 	for i := 0; i < f.NumHDU(); i++ {
-		t, err := f.Table(i)
+		h, err := f.Header(i)
 		if err != nil {
-			continue
+			return nil, err
 		}
-		c, err := t.Column("kind")
-		if err != nil {
-			return nil, nil
+		var k Kinds
+		for n := 0; ; n++ {
+			name, err := h.String(fmt.Sprintf("KIND%d", n))
+			if err != nil {
+				break
+			}
+			k.Names = append(k.Names, name)
 		}
-		v, err := c.Float64s()
-		if err != nil || len(v) != n {
-			return nil, fmt.Errorf("%s: unreadable kind column (%v)", path, err)
+		for n := 0; ; n++ {
+			name, err := h.String(fmt.Sprintf("KPAR%d", n))
+			if err != nil {
+				break
+			}
+			k.Params = append(k.Params, name)
 		}
-		out := make([]int32, n)
-		for j, x := range v {
-			out[j] = int32(x)
+		if len(k.Names) > 0 {
+			return &k, nil
 		}
-		return out, nil
 	}
 	return nil, nil
 }

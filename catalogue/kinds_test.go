@@ -52,7 +52,7 @@ func TestKindsRoundTrip(t *testing.T) {
 	if len(back) != 4 || !reflect.DeepEqual(back[3].Kind, []int32{0, 0}) || !math.IsNaN(back[0].Params[0][0]) || back[2].Params[0][1] != 2.2 {
 		t.Fatalf("read back %+v", back)
 	}
-	if k, err := ReadEnsembleKinds(path); err != nil || !reflect.DeepEqual(k, kinds) {
+	if k, err := ReadKinds(path); err != nil || !reflect.DeepEqual(k, kinds) {
 		t.Fatalf("kinds read back %+v, %v", k, err)
 	}
 	cs, err := Condense(back, 1, 0.5)

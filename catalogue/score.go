@@ -187,6 +187,9 @@ func SingleSample(cs []CondensedSource) []Sample {
 	s := Sample{}
 	for _, c := range cs {
 		s.X, s.Y, s.Flux = append(s.X, c.X), append(s.Y, c.Y), append(s.Flux, c.Flux)
+		if c.KindFrac != nil {
+			s.Kind = append(s.Kind, int32(modeKind(c.KindFrac)))
+		}
 	}
 	return []Sample{s}
 }

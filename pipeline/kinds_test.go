@@ -25,7 +25,7 @@ func TestGalaxies(t *testing.T) {
 	sameFiles(t, one, three)
 	resumeAfterKill(t, dir, one, "galaxies")
 
-	kinds, err := catalogue.ReadEnsembleKinds(filepath.Join(one, EnsembleFile))
+	kinds, err := catalogue.ReadKinds(filepath.Join(one, EnsembleFile))
 	if err != nil || kinds == nil || kinds.Names[0] != "point" || kinds.Names[1] != "galaxy-exp" || len(kinds.Params) != 3 {
 		t.Fatalf("ensemble kinds %+v, %v", kinds, err)
 	}

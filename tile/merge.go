@@ -77,7 +77,7 @@ func Merge(m *Manifest, planDir string, job *pipeline.Job, outDir string) (_ *pi
 	mg := &merger{m: m, planDir: planDir, job: job, stage: stage}
 	if len(m.Tiles) > 0 {
 		// catalogues of mixed kinds carry them through: tile 0's ensemble says which
-		if mg.kinds, err = catalogue.ReadEnsembleKinds(filepath.Join(Dir(planDir, 0), pipeline.EnsembleFile)); err != nil {
+		if mg.kinds, err = catalogue.ReadKinds(filepath.Join(Dir(planDir, 0), pipeline.EnsembleFile)); err != nil {
 			return nil, err
 		}
 	}

@@ -55,7 +55,7 @@ func openEnsemble(path string) (s *ensembleStream, err error) {
 	for _, kv := range pf.Metadata().KeyValueMetadata {
 		s.meta[kv.Key] = kv.Value
 	}
-	if s.kinds, err = catalogue.ReadEnsembleKinds(path); err != nil {
+	if s.kinds, err = catalogue.KindsFromMeta(path, s.meta); err != nil {
 		return nil, err
 	}
 	names := []string{"chain", "sample", "x", "y", "flux"}

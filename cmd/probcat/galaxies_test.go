@@ -104,7 +104,7 @@ func TestGalaxiesTiled(t *testing.T) {
 	for _, f := range []string{"ensemble.parquet", "condensed.parquet", "condensed.fits", "catalogue.parquet"} {
 		sameBytes(t, filepath.Join(one, f), filepath.Join(plan, f))
 	}
-	kinds, err := catalogue.ReadEnsembleKinds(filepath.Join(one, "ensemble.parquet"))
+	kinds, err := catalogue.ReadKinds(filepath.Join(one, "ensemble.parquet"))
 	if err != nil || kinds == nil || len(kinds.Names) != 2 {
 		t.Fatalf("merged ensemble kinds %+v, %v", kinds, err)
 	}

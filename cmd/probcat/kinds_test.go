@@ -18,7 +18,7 @@ func TestRegisteredKind(t *testing.T) {
 		"--burn-in", "5", "--max-burn-in", "5", "--samples", "5", "--proposals", "40", "--chains", "2", "--quiet", "--out", out); code != 0 {
 		t.Fatalf("sample --kinds star,binary: exit %d: %s", code, e)
 	}
-	k, err := catalogue.ReadEnsembleKinds(filepath.Join(out, "ensemble.parquet"))
+	k, err := catalogue.ReadKinds(filepath.Join(out, "ensemble.parquet"))
 	if err != nil || k == nil || !slices.Equal(k.Names, []string{"point", "binary"}) || !slices.Equal(k.Params, []string{"sep", "angle", "ratio"}) {
 		t.Fatalf("kinds %+v, %v", k, err)
 	}
