@@ -60,11 +60,10 @@ func (f *sampleFlags) readFITS(path string) (*model.Image, *fits.Header, error) 
 	var im *model.Image
 	var hdr *fits.Header
 	if hst.IsHST(file) {
-		if h.wht != "ivm" && h.wht != "ignore" {
-			return nil, nil, fmt.Errorf("--wht wants ivm or ignore, got %q", h.wht)
+		opt, err := h.options()
+		if err != nil {
+			return nil, nil, err
 		}
-		opt := hst.Options{ExpTime: h.expTime, DrizzleR: h.drizzleR, BenignDQ: h.benignDQ,
-			IgnoreWHT: h.wht == "ignore", MagSystem: h.magSystem, Chip: h.chip}
 		if im, h.info, err = hst.FromFile(file, opt); err != nil {
 			return nil, nil, err
 		}
@@ -135,4 +134,13 @@ func (h *hstFlags) record(job *pipeline.Job, err error) (*pipeline.Job, error) {
 		job.Settings["cutout"] = h.cutout
 	}
 	return job, nil
+}
+
+// options turns the HST flags into hst.Options, checking --wht.
+func (h *hstFlags) options() (hst.Options, error) {
+	if h.wht != "ivm" && h.wht != "ignore" {
+		return hst.Options{}, fmt.Errorf("--wht wants ivm or ignore, got %q", h.wht)
+	}
+	return hst.Options{ExpTime: h.expTime, DrizzleR: h.drizzleR, BenignDQ: h.benignDQ,
+		IgnoreWHT: h.wht == "ignore", MagSystem: h.magSystem, Chip: h.chip}, nil
 }

@@ -8,7 +8,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/probcat/probcat/catalogue"
 	"github.com/probcat/probcat/fits"
@@ -64,9 +63,12 @@ func runInject(fs *flag.FlagSet, args []string, out io.Writer) error {
 	case *n < 1:
 		return fmt.Errorf("--stars must be at least 1, got %d", *n)
 	}
-	var bright, faint float64
-	if k, _ := fmt.Sscanf(strings.ReplaceAll(*magRange, ",", " "), "%g %g", &bright, &faint); k != 2 || bright > faint {
-		return fmt.Errorf("--mag-range wants BRIGHT,FAINT with BRIGHT ≤ FAINT, got %q", *magRange)
+	bright, faint, err := parsePair("mag-range", "BRIGHT,FAINT", *magRange)
+	if err == nil && bright > faint {
+		err = fmt.Errorf("--mag-range wants BRIGHT,FAINT with BRIGHT ≤ FAINT, got %q", *magRange)
+	}
+	if err != nil {
+		return err
 	}
 	p, err := psf.Parse(*psfSpec)
 	if err != nil {
@@ -200,7 +202,10 @@ type target struct {
 func injectTarget(f *fits.File, h *hstFlags) (*target, error) {
 	t := &target{scale: 1, noise: -1}
 	if hst.IsHST(f) {
-		opt := hst.Options{ExpTime: h.expTime, DrizzleR: h.drizzleR, BenignDQ: h.benignDQ, IgnoreWHT: h.wht == "ignore", MagSystem: h.magSystem, Chip: h.chip}
+		opt, err := h.options()
+		if err != nil {
+			return nil, err
+		}
 		im, info, err := hst.FromFile(f, opt)
 		if err != nil {
 			return nil, err

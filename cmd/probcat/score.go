@@ -116,9 +116,9 @@ func runScore(fs *flag.FlagSet, args []string, out io.Writer) error {
 		return err
 	}
 	if *shift != "" {
-		var dx, dy float64
-		if n, _ := fmt.Sscanf(strings.ReplaceAll(*shift, ",", " "), "%g %g", &dx, &dy); n != 2 {
-			return fmt.Errorf("--truth-shift wants DX,DY, got %q", *shift)
+		dx, dy, err := parsePair("truth-shift", "DX,DY", *shift)
+		if err != nil {
+			return err
 		}
 		for i := range ref.X {
 			ref.X[i] += dx

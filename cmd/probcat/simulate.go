@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/probcat/probcat/catalogue"
@@ -104,10 +105,25 @@ func simulatedGalaxies(p *psf.PSF, flux model.FluxPrior, frac float64, re string
 
 // parseRadii reads --galaxy-re, MIN,MAX with 0 < MIN < MAX < ∞.
 func parseRadii(s string) (lo, hi float64, err error) {
-	if n, _ := fmt.Sscanf(strings.ReplaceAll(s, ",", " "), "%g %g", &lo, &hi); n != 2 || !(lo > 0 && hi > lo) || math.IsInf(hi, 0) {
-		return 0, 0, fmt.Errorf("--galaxy-re must be MIN,MAX with 0 < MIN < MAX, got %q", s)
+	if lo, hi, err = parsePair("galaxy-re", "MIN,MAX", s); err == nil && !(lo > 0 && hi > lo && !math.IsInf(hi, 0)) {
+		err = fmt.Errorf("--galaxy-re must be MIN,MAX with 0 < MIN < MAX, got %q", s)
 	}
-	return lo, hi, nil
+	return lo, hi, err
+}
+
+// parsePair reads the value s of flag name as two comma-separated numbers (form names them
+// for the message), nothing else.
+func parsePair(name, form, s string) (a, b float64, err error) {
+	parts := strings.Split(s, ",")
+	var err1, err2 error
+	if len(parts) == 2 {
+		a, err1 = strconv.ParseFloat(strings.TrimSpace(parts[0]), 64)
+		b, err2 = strconv.ParseFloat(strings.TrimSpace(parts[1]), 64)
+	}
+	if len(parts) != 2 || err1 != nil || err2 != nil {
+		return 0, 0, fmt.Errorf("--%s wants %s, got %q", name, form, s)
+	}
+	return a, b, nil
 }
 
 // writeSimulation writes the four output files, removing any it wrote if a later one fails.
