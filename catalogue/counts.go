@@ -151,7 +151,7 @@ func CountSamples(samples []Sample, b Binning) *Counts {
 }
 
 // DetectionPrevalence is the mean prevalence of the condensed sources of a bin below which the
-// bin counts as undetected (see Counts.DetectionLimit).
+// bin counts as undetected (see DetectionLimit).
 const DetectionPrevalence = 0.5
 
 // DetectionLimit returns where the condensed catalogue stops detecting sources: the faint edge

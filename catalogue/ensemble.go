@@ -30,7 +30,7 @@ type Derived struct {
 	// Sky converts a position to RA and Dec in degrees (`ra` and `dec` columns).
 	Sky func(x, y float64) (ra, dec float64)
 	// Kinds, for catalogues of mixed kinds, adds the kind and parameter columns (and, to a
-	// condensed catalogue, p_galaxy) before the derived ones.
+	// condensed catalogue, p_galaxy and p_<kind>) before the derived ones.
 	Kinds *Kinds
 }
 

@@ -42,11 +42,7 @@ func WriteCondensedFITS(path string, cs []CondensedSource, d Derived, hdr *fits.
 		cols = append(cols, fits.TableColumn{Name: "kind", Data: kind},
 			fits.TableColumn{Name: "p_galaxy", Data: get(func(c CondensedSource) float64 { return k.pGalaxy(c.KindFrac) })})
 		for j, p := range k.Params {
-			unit := ""
-			if j < len(k.Units) {
-				unit = k.Units[j]
-			}
-			cols = append(cols, fits.TableColumn{Name: p, Unit: unit, Data: get(func(c CondensedSource) float64 { return param(c, j) })})
+			cols = append(cols, fits.TableColumn{Name: p, Unit: k.unit(j), Data: get(func(c CondensedSource) float64 { return param(c, j) })})
 		}
 		for i := range k.Names {
 			cols = append(cols, fits.TableColumn{Name: k.fracColumn(i), Data: get(func(c CondensedSource) float64 { return frac(c, i) })})

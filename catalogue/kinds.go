@@ -13,7 +13,8 @@ import (
 // galaxies): their names, and the parameters beyond flux that some of them have. Files then
 // carry a `kind` column (an index into Names, which the file's metadata lists) and one column
 // per parameter, null for the sources whose kind lacks it; a condensed catalogue also carries
-// `p_galaxy`, the fraction of a source's samples in which it is a galaxy.
+// `p_galaxy`, the fraction of a source's samples in which it is a galaxy, and `p_<kind>`, that
+// of each kind.
 type Kinds struct {
 	Names  []string
 	Params []string
@@ -24,7 +25,7 @@ type Kinds struct {
 // kindsKey is the file metadata key holding a catalogue's Kinds as JSON.
 const kindsKey = "probcat.kinds"
 
-// IsGalaxy reports whether kind k is a galaxy (its name starts with "galaxy").
+// IsGalaxy reports whether kind i is a galaxy (its name starts with "galaxy").
 func (k *Kinds) IsGalaxy(i int) bool {
 	return i >= 0 && i < len(k.Names) && strings.HasPrefix(k.Names[i], "galaxy")
 }
@@ -129,6 +130,14 @@ func (k *Kinds) pGalaxy(frac []float64) float64 {
 		}
 	}
 	return p
+}
+
+// unit returns the unit of parameter j, "" when none is known.
+func (k *Kinds) unit(j int) string {
+	if j < len(k.Units) {
+		return k.Units[j]
+	}
+	return ""
 }
 
 // param returns the value of parameter j of a condensed source, NaN when it has none.

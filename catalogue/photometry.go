@@ -99,7 +99,7 @@ func Photometry(truth Reference, samples []Sample, opt ScoreOptions) ([]Photomet
 		d := deltas[b]
 		sort.Float64s(d)
 		bins[b] = PhotometryBin{MagLo: (first + float64(b)) * width, MagHi: (first + float64(b) + 1) * width, Pairs: len(d),
-			Bias: Ratio(percentile(d, 50)), Scatter: Ratio((percentile(d, 84) - percentile(d, 16)) / 2)}
+			Bias: Ratio(percentile(d, 50)), Scatter: Ratio(halfWidth68(d))}
 	}
 	return bins, nil
 }

@@ -62,11 +62,7 @@ func WriteSampleFITS(path string, s *Sample, d Derived) error {
 	if k := d.Kinds; k != nil {
 		cols = append(cols, fits.TableColumn{Name: "kind", Data: s.Kind})
 		for j, p := range k.Params {
-			unit := ""
-			if j < len(k.Units) {
-				unit = k.Units[j]
-			}
-			cols = append(cols, fits.TableColumn{Name: p, Unit: unit, Data: s.Params[j]})
+			cols = append(cols, fits.TableColumn{Name: p, Unit: k.unit(j), Data: s.Params[j]})
 		}
 		setKindCards(h, k)
 	}

@@ -16,10 +16,7 @@ func CountsBinning(d catalogue.Derived) catalogue.Binning {
 // WriteCounts sets the detection limit of counts from the condensed catalogue cond (see
 // catalogue.DetectionLimit) and writes counts.parquet into dir with the file metadata meta.
 func WriteCounts(dir string, counts *catalogue.Counts, b catalogue.Binning, cond []catalogue.CondensedSource, meta map[string]string) error {
-	counts.Limit = math.NaN()
-	if l, ok := catalogue.DetectionLimit(b, cond); ok {
-		counts.Limit = l
-	}
+	counts.Limit, _ = catalogue.DetectionLimit(b, cond) // NaN when there is none
 	return catalogue.WriteCounts(filepath.Join(dir, CountsFile), counts, meta)
 }
 

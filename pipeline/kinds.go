@@ -21,17 +21,11 @@ type KindSpec struct {
 	ReMin, ReMax float64
 }
 
-// paramUnits are the units of the built-in kinds' parameters in the output files.
-var paramUnits = map[string]string{"r_e": "pix", "q": "", "phi": "rad"}
-
-// sourceKind returns the kind of source a job fits with PSF field f: point sources, or with
-// Kinds a mixture of the kinds it names.
-func (job *Job) sourceKind(f *psf.Field) (model.SourceKind, error) {
-	spec := job.Kinds
-	if spec == nil {
-		return &model.PointSource{PSF: f, Flux: job.Flux}, nil
-	}
-	env := kinds.Env{PSF: f, Flux: job.Flux, ReMin: spec.ReMin, ReMax: spec.ReMax}
+// Kind builds the kinds spec names (package kinds) for PSF field f and flux prior flux: one
+// kind alone (stars only: a single kind of more parameters is not supported yet), or their
+// mixture (model.Mixed) with spec's weights.
+func (spec *KindSpec) Kind(f *psf.Field, flux model.FluxPrior) (model.SourceKind, error) {
+	env := kinds.Env{PSF: f, Flux: flux, ReMin: spec.ReMin, ReMax: spec.ReMax}
 	if len(spec.Names) == 1 {
 		k, err := kinds.New(spec.Names[0], env)
 		if err == nil && len(k.Params()) > 1 {
@@ -47,7 +41,20 @@ func (job *Job) sourceKind(f *psf.Field) (model.SourceKind, error) {
 		}
 		members = append(members, k)
 	}
-	m, err := model.NewMixed(members, spec.Weights, job.Flux)
+	return model.NewMixed(members, spec.Weights, flux)
+}
+
+// paramUnits are the units of the built-in kinds' parameters in the output files.
+var paramUnits = map[string]string{"r_e": "pix", "q": "", "phi": "rad"}
+
+// sourceKind returns the kind of source a job fits with PSF field f: point sources, or with
+// Kinds a mixture of the kinds it names.
+func (job *Job) sourceKind(f *psf.Field) (model.SourceKind, error) {
+	spec := job.Kinds
+	if spec == nil {
+		return &model.PointSource{PSF: f, Flux: job.Flux}, nil
+	}
+	m, err := spec.Kind(f, job.Flux)
 	if err != nil {
 		return nil, err
 	}

@@ -15,7 +15,7 @@ import (
 )
 
 // record is one kept sample as stored in a chain's sample log: the statistics the outputs
-// need and the catalogue of point sources.
+// need and the catalogue (every kind parameter beyond the flux flattened in Params).
 type record struct {
 	Chain, Index      int
 	LogLike, LogPrior float64

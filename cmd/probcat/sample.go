@@ -52,14 +52,10 @@ checkpoints; run again with
 	})
 }
 
-// The default priors (sampler.DefaultConfig's): PCAT's penalty per source, and a power-law
-// flux function whose slope is sampled. --count-prior poisson (with --density auto) is the
-// hierarchical count prior, not the default because on M2 it worsens the ensemble (see
-// experiments/m2/README.md).
-const (
-	defaultCountPrior  = "penalty"
-	defaultSampleSlope = true
-)
+// defaultCountPrior names sampler.DefaultConfig's count prior, PCAT's penalty per source.
+// --count-prior poisson (with --density auto) is the hierarchical count prior, not the default
+// because on M2 it worsens the ensemble (see experiments/m2/README.md).
+const defaultCountPrior = "penalty"
 
 // sampleFlags are the flags shared by sample, demo and plan.
 type sampleFlags struct {
@@ -120,7 +116,7 @@ func (f *sampleFlags) register(fs *flag.FlagSet) {
 	fs.Float64Var(&f.slope, "slope", 2, "flux prior power-law slope α, p(f) ∝ f^-α (below the break for --flux-prior broken); the starting value when sampled")
 	fs.Float64Var(&f.slopeBright, "slope-bright", nan, "with --flux-prior broken: the slope above the break (default 2); the starting value when sampled")
 	fs.Float64Var(&f.fluxBreak, "break", nan, "with --flux-prior broken: the break in counts, above --fmin (default 4 × --fmin); the starting value when sampled")
-	fs.BoolVar(&f.sampleSlope, "sample-slope", defaultSampleSlope, "sample the flux function's parameters with the catalogue (the slope; for broken, both slopes and the break) under flat hyperpriors (see README); --sample-slope=false fixes them")
+	fs.BoolVar(&f.sampleSlope, "sample-slope", d.SampleFluxPrior, "sample the flux function's parameters with the catalogue (the slope; for broken, both slopes and the break) under flat hyperpriors (see README); --sample-slope=false fixes them")
 	fs.BoolVar(&f.fixBackground, "fix-background", false, "keep the background fixed instead of sampling it")
 	fs.IntVar(&f.backgroundOrder, "background-order", 0, fmt.Sprintf("sample a background that varies across the image (each tile's own with --tile): Legendre polynomials in x and y of total degree up to K (0 to %d; 0: one sky level)", sampler.MaxBackgroundOrder))
 	fs.StringVar(&f.countPrior, "count-prior", defaultCountPrior, "prior on the number of sources: penalty (PCAT: a fixed cost per source) or poisson (sources scattered at --density per pixel; hierarchical with --density auto)")

@@ -12,7 +12,6 @@ import (
 
 	"github.com/probcat/probcat/catalogue"
 	"github.com/probcat/probcat/fits"
-	"github.com/probcat/probcat/kinds"
 	"github.com/probcat/probcat/model"
 	"github.com/probcat/probcat/pipeline"
 	"github.com/probcat/probcat/psf"
@@ -82,7 +81,7 @@ func runSimulate(fs *flag.FlagSet, args []string, out io.Writer) error {
 
 // simulatedGalaxies returns the kind of a simulation with a fraction frac of exponential
 // galaxies (kinds' "galaxy") of half-light radii re ("MIN,MAX", pixels) beside stars.
-func simulatedGalaxies(p *psf.PSF, flux model.FluxPrior, frac float64, re string) (*model.Mixed, error) {
+func simulatedGalaxies(p *psf.PSF, flux model.FluxPrior, frac float64, re string) (model.SourceKind, error) {
 	if !(frac > 0 && frac <= 1) {
 		return nil, fmt.Errorf("--galaxies must lie in (0, 1], got %g", frac)
 	}
@@ -90,17 +89,9 @@ func simulatedGalaxies(p *psf.PSF, flux model.FluxPrior, frac float64, re string
 	if err != nil {
 		return nil, err
 	}
-	env := kinds.Env{PSF: psf.Uniform(p), Flux: flux, ReMin: lo, ReMax: hi}
-	var members []model.SourceKind
-	for _, name := range []string{"star", "galaxy"} {
-		k, err := kinds.New(name, env)
-		if err != nil {
-			return nil, err
-		}
-		members = append(members, k)
-	}
 	// a fraction of 1 still keeps the star kind, at a weight too small to draw
-	return model.NewMixed(members, []float64{max(1-frac, 1e-300), frac}, flux)
+	spec := pipeline.KindSpec{Names: []string{"star", "galaxy"}, Weights: []float64{max(1-frac, 1e-300), frac}, ReMin: lo, ReMax: hi}
+	return spec.Kind(psf.Uniform(p), flux)
 }
 
 // parseRadii reads --galaxy-re, MIN,MAX with 0 < MIN < MAX < ∞.
