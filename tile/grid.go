@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/probcat/probcat/model"
+	"github.com/probcat/probcat/survey"
 )
 
 // Rect is a box of pixels [X0, X1) × [Y0, Y1) in the coordinates of the tiled image (0-based,
@@ -123,33 +124,13 @@ func (t *Tile) Owns(x, y float64) bool {
 		!math.IsNaN(x) && !math.IsNaN(y)
 }
 
-// Cut returns the tile's outer box of im as an image of its own. Pixels, mask and variance
-// map are copied;
-// X0 and Y0 are shifted so that positions stay in the parent frame's coordinates, and the WCS
-// (which maps parent-frame pixels) is shared.
-func Cut(im *model.Image, t *Tile) *model.Image {
+// Cut returns the tile's outer box of im as an image of its own (survey.Cut): pixels, mask and
+// variance map are copied; X0 and Y0 are shifted so that positions stay in the parent frame's
+// coordinates, and the WCS (which maps parent-frame pixels) is shared. It fails only for a
+// tile of another image.
+func Cut(im *model.Image, t *Tile) (*model.Image, error) {
 	r := t.Outer
-	sub := *im
-	sub.Width, sub.Height = r.Dx(), r.Dy()
-	sub.X0, sub.Y0 = im.X0+r.X0, im.Y0+r.Y0
-	sub.Pix = make([]float32, 0, sub.Width*sub.Height)
-	if im.Mask != nil {
-		sub.Mask = make([]bool, 0, sub.Width*sub.Height)
-	}
-	if im.VarMap != nil {
-		sub.VarMap = make([]float32, 0, sub.Width*sub.Height)
-	}
-	for y := r.Y0; y < r.Y1; y++ {
-		row := y * im.Width
-		sub.Pix = append(sub.Pix, im.Pix[row+r.X0:row+r.X1]...)
-		if im.Mask != nil {
-			sub.Mask = append(sub.Mask, im.Mask[row+r.X0:row+r.X1]...)
-		}
-		if im.VarMap != nil {
-			sub.VarMap = append(sub.VarMap, im.VarMap[row+r.X0:row+r.X1]...)
-		}
-	}
-	return &sub
+	return survey.Cut(im, r.X0, r.Y0, r.Dx(), r.Dy())
 }
 
 // Seed returns tile index's seed derived from the run's seed (a SplitMix64 finaliser of both),

@@ -108,7 +108,10 @@ func TestCutKeepsFrameCoordinates(t *testing.T) {
 		im.VarMap[i] = float32(2*i + 1)
 	}
 	tl := &Tile{Outer: Rect{3, 2, 11, 9}}
-	sub := Cut(im, tl)
+	sub, err := Cut(im, tl)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if sub.Width != 8 || sub.Height != 7 || sub.X0 != 103 || sub.Y0 != 202 {
 		t.Fatalf("sub-image %d×%d at (%d, %d)", sub.Width, sub.Height, sub.X0, sub.Y0)
 	}

@@ -21,7 +21,10 @@ func (m *Manifest) Job(job *pipeline.Job, index int, outDir string, threads int)
 	}
 	t := &m.Tiles[index]
 	sub := *job
-	sub.Image = Cut(job.Image, t)
+	var err error
+	if sub.Image, err = Cut(job.Image, t); err != nil {
+		return nil, err
+	}
 	sub.PSF = job.PSF.Cut(t.Outer.X0, t.Outer.Y0, t.Outer.Dx(), t.Outer.Dy())
 	sub.Config.Seed = Seed(m.Seed, index)
 	sub.Config.Threads = threads
