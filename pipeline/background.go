@@ -24,6 +24,14 @@ type skyPosterior struct {
 	n         int       // kept samples
 }
 
+// at returns the posterior-mean background at pixel i.
+func (s *skyPosterior) at(i int) float64 {
+	if s.pix != nil {
+		return s.pix[i]
+	}
+	return s.mean
+}
+
 // newSkyPosterior summarises the background of the kept samples recs.
 func newSkyPosterior(job *Job, recs [][]record) *skyPosterior {
 	im := job.Image

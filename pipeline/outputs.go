@@ -290,11 +290,7 @@ func writeModel(path string, im *model.Image, mean []float32, sky *skyPosterior)
 	bg := sky.mean
 	w := im.InverseVariance(sky.weightModel(im, mean))
 	for i := range mean {
-		if sky.pix != nil {
-			mod[i] = float32(im.Bias+sky.pix[i]) + mean[i]
-		} else {
-			mod[i] = float32(im.Bias+bg) + mean[i]
-		}
+		mod[i] = float32(im.Bias+sky.at(i)) + mean[i]
 		res[i] = im.Pix[i] - mod[i]
 		chi[i] = res[i] * float32(math.Sqrt(float64(w[i])))
 		if im.Mask != nil && im.Mask[i] {
@@ -303,22 +299,34 @@ func writeModel(path string, im *model.Image, mean []float32, sky *skyPosterior)
 	}
 	h := survey.Cards(im)
 	h.Set("BKG", bg, "posterior-mean sky level above the bias, counts")
+	var bgPix []float32
+	order := 0
+	if sky.pix != nil {
+		bgPix, order = float32s(sky.pix), sky.basis.Order
+	}
+	return fits.Write(path, ModelHDUs(h, im.Width, im.Height, mod, res, chi, bgPix, order, "")...)
+}
+
+// ModelHDUs returns model.fits' extensions, w×h images: MODEL (header hdr), RESIDUAL, CHI
+// and, when bg is not nil, BACKGROUND, the background of the given order (note qualifies its
+// comments, e.g. for tiles' own backgrounds), whose order hdr also records.
+func ModelHDUs(hdr *fits.Header, w, h int, mod, res, chi, bg []float32, order int, note string) []fits.HDU {
 	rh := fits.NewHeader()
 	rh.Set("BUNIT", "counts", "data minus posterior-mean model")
 	ch := fits.NewHeader()
 	ch.Set("BUNIT", "sigma", "residual divided by the noise")
 	hdus := []fits.HDU{
-		fits.ImageHDU{Name: "MODEL", Header: h, Width: im.Width, Height: im.Height, Data: mod},
-		fits.ImageHDU{Name: "RESIDUAL", Header: rh, Width: im.Width, Height: im.Height, Data: res},
-		fits.ImageHDU{Name: "CHI", Header: ch, Width: im.Width, Height: im.Height, Data: chi}}
-	if sky.pix != nil {
-		h.Set(BackgroundOrderCard, int64(sky.basis.Order), "order of the background polynomial")
+		fits.ImageHDU{Name: "MODEL", Header: hdr, Width: w, Height: h, Data: mod},
+		fits.ImageHDU{Name: "RESIDUAL", Header: rh, Width: w, Height: h, Data: res},
+		fits.ImageHDU{Name: "CHI", Header: ch, Width: w, Height: h, Data: chi}}
+	if bg != nil {
+		hdr.Set(BackgroundOrderCard, int64(order), "order of the background polynomial"+note)
 		bh := fits.NewHeader()
-		bh.Set("BUNIT", "counts", "posterior-mean background above the bias")
-		bh.Set(BackgroundOrderCard, int64(sky.basis.Order), "order of the background polynomial")
-		hdus = append(hdus, fits.ImageHDU{Name: BackgroundHDU, Header: bh, Width: im.Width, Height: im.Height, Data: float32s(sky.pix)})
+		bh.Set("BUNIT", "counts", "posterior-mean background above the bias"+note)
+		bh.Set(BackgroundOrderCard, int64(order), "order of the background polynomial"+note)
+		hdus = append(hdus, fits.ImageHDU{Name: BackgroundHDU, Header: bh, Width: w, Height: h, Data: bg})
 	}
-	return fits.Write(path, hdus...)
+	return hdus
 }
 
 func float32s(v []float64) []float32 {

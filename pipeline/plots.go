@@ -61,11 +61,7 @@ func plotDiagnostics(path string, recs [][]record, im *model.Image, mean []float
 	w := im.InverseVariance(sky.weightModel(im, mean))
 	grid := &residualGrid{w: im.Width, h: im.Height, v: make([]float64, len(mean))}
 	for i := range mean {
-		bg := sky.mean
-		if sky.pix != nil {
-			bg = sky.pix[i]
-		}
-		r := (float64(im.Pix[i]) - im.Bias - bg - float64(mean[i])) * math.Sqrt(float64(w[i]))
+		r := (float64(im.Pix[i]) - im.Bias - sky.at(i) - float64(mean[i])) * math.Sqrt(float64(w[i]))
 		grid.v[i] = math.Max(-5, math.Min(5, r))
 	}
 	pR := plot.New()

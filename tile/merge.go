@@ -448,21 +448,11 @@ func (mg *merger) model() error {
 	if area > 0 {
 		hdr.Set(survey.CardBkg, bg/area, "posterior-mean sky level above the bias, counts (mean over tiles)")
 	}
-	rh := fits.NewHeader()
-	rh.Set("BUNIT", "counts", "data minus posterior-mean model")
-	ch := fits.NewHeader()
-	ch.Set("BUNIT", "sigma", "residual divided by the noise")
-	hdus := []fits.HDU{
-		fits.ImageHDU{Name: "MODEL", Header: hdr, Width: w, Height: h, Data: planes[0]},
-		fits.ImageHDU{Name: "RESIDUAL", Header: rh, Width: w, Height: h, Data: planes[1]},
-		fits.ImageHDU{Name: "CHI", Header: ch, Width: w, Height: h, Data: planes[2]}}
+	var sky []float32
 	if order > 0 {
-		hdr.Set(pipeline.BackgroundOrderCard, int64(order), "order of each tile's background polynomial")
-		bh := fits.NewHeader()
-		bh.Set("BUNIT", "counts", "posterior-mean background above the bias, each tile's own")
-		bh.Set(pipeline.BackgroundOrderCard, int64(order), "order of each tile's background polynomial")
-		hdus = append(hdus, fits.ImageHDU{Name: pipeline.BackgroundHDU, Header: bh, Width: w, Height: h, Data: planes[3]})
+		sky = planes[3]
 	}
+	hdus := pipeline.ModelHDUs(hdr, w, h, planes[0], planes[1], planes[2], sky, order, ", each tile's own")
 	return fits.Write(filepath.Join(mg.stage, pipeline.ModelFile), hdus...)
 }
 
