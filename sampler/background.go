@@ -399,21 +399,12 @@ func (c *Chain) skyScore(d, g, h []float64) (dll float64) {
 			if c.weight[i] == 0 {
 				continue
 			}
-			r0 := float64(c.resid[i])
-			m0 := float64(c.data[i]) - r0
-			m, r := m0+row[x], r0-row[x]
-			v := c.vm.At(i, m)
-			iv, dv := 1/v, c.vm.Slope(m)
-			gi := r*iv + 0.5*dv*iv*(r*r*iv-1)
-			hi := iv + 0.5*dv*dv*iv*iv
+			gi, hi := c.pixelScore(i, row[x], &ds)
 			for k, p := range s.pu[x*s.deg : (x+1)*s.deg] {
 				s.ru[k] += p * gi
 			}
 			for k, p := range s.pu2[x*s.npair : (x+1)*s.npair] {
 				s.rm[k] += p * hi
-			}
-			if moved {
-				ds.add(r0, row[x], c.vm.At(i, m0), v)
 			}
 		}
 		s.accumulate(y, g, h)

@@ -932,19 +932,27 @@ func (c *Chain) backgroundScore(d float64) (g, h, dll float64) {
 		if w == 0 {
 			continue
 		}
-		r0 := float64(c.resid[i])
-		m0 := float64(c.data[i]) - r0
-		m, r := m0+d, r0-d
-		v := c.vm.At(i, m)
-		iv, dv := 1/v, c.vm.Slope(m)
-		g += r*iv + 0.5*dv*iv*(r*r*iv-1)
-		h += iv + 0.5*dv*dv*iv*iv
-		if d != 0 {
-			ds.add(r0, d, c.vm.At(i, m0), v)
-		}
+		gi, hi := c.pixelScore(i, d, &ds)
+		g += gi
+		h += hi
 	}
 	if d != 0 {
 		dll = ds.value()
 	}
 	return g, h, dll
+}
+
+// pixelScore returns pixel i's terms of the exact model-noise likelihood's derivative in the
+// background and of its Fisher information (see backgroundScore) with the background there
+// raised by d, and adds the pixel's change of ln L to ds when d ≠ 0.
+func (c *Chain) pixelScore(i int, d float64, ds *deltaSum) (g, h float64) {
+	r0 := float64(c.resid[i])
+	m0 := float64(c.data[i]) - r0
+	m, r := m0+d, r0-d
+	v := c.vm.At(i, m)
+	iv, dv := 1/v, c.vm.Slope(m)
+	if d != 0 {
+		ds.add(r0, d, c.vm.At(i, m0), v)
+	}
+	return r*iv + 0.5*dv*iv*(r*r*iv-1), iv + 0.5*dv*dv*iv*iv
 }
