@@ -86,21 +86,8 @@ func FromFile(f *fits.File) (*model.Image, *fits.Header, error) {
 			return nil, nil, fmt.Errorf("%s: card NOISE: %v", path, err)
 		}
 	}
-	var ltv1, ltv2 float64
-	if err := floatCard("LTV1", &ltv1); err != nil {
-		return nil, nil, err
-	}
-	if err := floatCard("LTV2", &ltv2); err != nil {
-		return nil, nil, err
-	}
-	im.X0, im.Y0 = int(math.Round(-ltv1)), int(math.Round(-ltv2))
-	if h.Has("CTYPE1") {
-		w, err := wcs.FromHeader(h)
-		if err != nil {
-			return nil, nil, fmt.Errorf("%s: %v", path, err)
-		}
-		// The header describes this image's pixels; the model wants the parent frame's.
-		im.WCS = w.Shift(float64(-im.X0), float64(-im.Y0))
+	if err := PlaceInParent(im, h); err != nil {
+		return nil, nil, fmt.Errorf("%s: %v", path, err)
 	}
 	for i, v := range im.Pix {
 		if math.IsNaN(float64(v)) {
@@ -179,4 +166,32 @@ func WriteFITS(path string, im *model.Image, extra *fits.Header) error {
 		}
 	}
 	return fits.Write(path, fits.ImageHDU{Header: h, Width: im.Width, Height: im.Height, Data: pix})
+}
+
+// PlaceInParent sets im's offset in its parent frame from the LTV1 and LTV2 cards of h (IRAF's
+// "physical" offset of a cut-out; 0 without them), and its WCS from h's, shifted from this
+// image's pixels to the parent frame's, which the model uses.
+func PlaceInParent(im *model.Image, h *fits.Header) error {
+	ltv := func(key string) (int, error) {
+		v, err := h.Float(key)
+		if errors.Is(err, fits.ErrNoKey) {
+			return 0, nil
+		}
+		return int(math.Round(-v)), err
+	}
+	var err error
+	if im.X0, err = ltv("LTV1"); err != nil {
+		return err
+	}
+	if im.Y0, err = ltv("LTV2"); err != nil {
+		return err
+	}
+	if h.Has("CTYPE1") {
+		w, err := wcs.FromHeader(h)
+		if err != nil {
+			return err
+		}
+		im.WCS = w.Shift(float64(-im.X0), float64(-im.Y0))
+	}
+	return nil
 }

@@ -57,7 +57,7 @@ import (
 
 	"github.com/probcat/probcat/fits"
 	"github.com/probcat/probcat/model"
-	"github.com/probcat/probcat/wcs"
+	"github.com/probcat/probcat/survey"
 )
 
 // Options tells Read what a header lacks or what to do otherwise. NaN fields mean "from the
@@ -442,25 +442,8 @@ func FromFile(f *fits.File, opt Options) (*model.Image, *Info, error) {
 	}
 
 	// Position in the parent frame and WCS.
-	ltv := func(key string) (int, error) {
-		v, err := sci.Header.Float(key)
-		if errors.Is(err, fits.ErrNoKey) {
-			return 0, nil
-		}
-		return int(math.Round(-v)), err
-	}
-	if im.X0, err = ltv("LTV1"); err != nil {
-		return nil, nil, err
-	}
-	if im.Y0, err = ltv("LTV2"); err != nil {
-		return nil, nil, err
-	}
-	if sci.Header.Has("CTYPE1") {
-		w, err := wcs.FromHeader(sci.Header)
-		if err != nil {
-			return fail("%v", err)
-		}
-		im.WCS = w.Shift(float64(-im.X0), float64(-im.Y0))
+	if err := survey.PlaceInParent(im, sci.Header); err != nil {
+		return fail("%v", err)
 	}
 	return im, info, nil
 }
