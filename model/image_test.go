@@ -205,3 +205,56 @@ func TestVarianceModel(t *testing.T) {
 		}
 	}
 }
+
+// TestModelErrorRadius checks the local-peak model error: with a radius R every pixel within R
+// (a square) of a bright pixel gets σ² += (ε·its signal)², masked pixels lend no signal, the
+// pixel's own signal is used with R = 0, and a radius out of range does not validate.
+func TestModelErrorRadius(t *testing.T) {
+	im := NewImage(9, 7)
+	im.Background, im.ReadNoise = 10, 1
+	for i := range im.Pix {
+		im.Pix[i] = 10
+	}
+	im.Pix[3*9+4] = 1010 // a bright pixel at (4, 3), signal 1000
+	im.Pix[0] = 510      // a masked one at (0, 0)
+	im.Mask = make([]bool, len(im.Pix))
+	im.Mask[0] = true
+	im.ModelError = 0.01
+	base := im.PixelVariance(10)
+	extra := func(x, y int) float64 { return im.Variance(y*9+x, 10) - base }
+	if got := extra(5, 3); got != 0 {
+		t.Errorf("radius 0: the bright pixel's neighbour gets %g, want 0", got)
+	}
+	if got := extra(4, 3); math.Abs(got-100) > 1e-9 {
+		t.Errorf("radius 0: the bright pixel gets %g, want (0.01·1000)² = 100", got)
+	}
+	im.ModelErrorRadius = 2
+	if err := im.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	for y := range 7 {
+		for x := range 9 {
+			want := 0.0
+			if max(abs(x-4), abs(y-3)) <= 2 {
+				want = 100
+			}
+			if got := extra(x, y); math.Abs(got-want) > 1e-9 {
+				t.Errorf("radius 2: pixel (%d, %d) gets %g, want %g", x, y, got, want)
+			}
+		}
+	}
+	vm := im.VarianceModel()
+	for i := range im.Pix {
+		if got, want := vm.At(i, 10), im.Variance(i, 10); got != want {
+			t.Errorf("pixel %d: VarianceModel.At %g, Variance %g", i, got, want)
+		}
+	}
+	for _, r := range []int{-1, 51} {
+		im.ModelErrorRadius = r
+		if im.Validate() == nil {
+			t.Errorf("model error radius %d validated", r)
+		}
+	}
+}
+
+func abs(v int) int { return max(v, -v) }

@@ -83,6 +83,9 @@ func fingerprint(job *Job) [32]byte {
 	h := sha256.New()
 	im := job.Image
 	fmt.Fprintf(h, "%d %d %g %g %g %g %g %v %g %v|", im.Width, im.Height, im.Gain, im.Bias, im.Background, im.ReadNoise, im.ModelError, im.Noise, im.ZeroPoint, im.HasZeroPoint)
+	if im.ModelErrorRadius > 0 { // appended only when set, so older checkpoints still match
+		fmt.Fprintf(h, "model error radius %d|", im.ModelErrorRadius)
+	}
 	binary.Write(h, binary.LittleEndian, im.Pix)
 	if im.Mask != nil {
 		binary.Write(h, binary.LittleEndian, im.Mask)

@@ -75,6 +75,7 @@ type sampleFlags struct {
 	sampleSlope, fixBackground, quiet, resume bool
 	psfRefine, refit                          bool
 	modelError                                float64
+	modelErrorRadius                          int
 	kinds, kindWeights, galaxyRe              string
 	condenseRadius, minPrevalence             float64
 	maxSources                                int
@@ -128,6 +129,7 @@ func (f *sampleFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.kindWeights, "kind-weights", "", "prior probability of each of --kinds, e.g. 0.7,0.3 (default: 0.7 for star and the rest shared equally, or equal without star)")
 	fs.StringVar(&f.galaxyRe, "galaxy-re", "0.5,4", "MIN,MAX of the galaxies' half-light radius prior (log-uniform), in pixels")
 	fs.Float64Var(&f.modelError, "model-error", 0, "fractional model error ε: each pixel's variance grows by (ε × its signal above the sky)²")
+	fs.IntVar(&f.modelErrorRadius, "model-error-radius", 0, "with --model-error: the signal is the data's largest within this many pixels, so pixels near a bright core get σ ≥ ε × the core's peak")
 	fs.BoolVar(&f.quiet, "quiet", false, "print nothing but errors")
 	fs.BoolVar(&f.resume, "resume", false, "continue an interrupted run from its checkpoints")
 	fs.Float64Var(&f.condenseRadius, "condense-radius", 0.75, "radius in pixels linking sources across samples in the condensed catalogue")
@@ -297,7 +299,11 @@ func (f *sampleFlags) finish(imagePath string, im *model.Image, p *psf.Field, fm
 	set(&im.Bias, f.bias)
 	set(&im.Background, f.background)
 	set(&im.ReadNoise, f.readNoise)
+	if f.modelErrorRadius != 0 && f.modelError == 0 {
+		return nil, errors.New("--model-error-radius applies to --model-error, which is 0")
+	}
 	im.ModelError = f.modelError
+	im.ModelErrorRadius = f.modelErrorRadius
 	set(&fmin, f.fmin)
 	if !math.IsNaN(f.zp) {
 		im.ZeroPoint, im.HasZeroPoint = f.zp, true

@@ -43,6 +43,8 @@ func main() {
 	runs := flag.String("runs", "", "comma-separated finished run folders to score instead of sampling")
 	args := flag.String("args", "--samples 40 --burn-in 60 --max-burn-in 60 --proposals 200 --chains 2", "sampler flags of every run")
 	verbose := flag.Bool("v", false, "list every star")
+	variants := flag.String("variants", "given=;refined=--psf-refine;model-error=--model-error 0.02", "the runs: NAME=FLAGS separated by semicolons, each FLAGS added to -args")
+	boxFlag := flag.String("box", "", "X0,Y0,W,H: sample only this box of the frame (--cutout) and count only the stars more than 10 px inside it")
 	flag.Parse()
 	log.SetFlags(0)
 	dir := filepath.Join(shareddata.Dir(), "m2-sdss-2583-2-136")
@@ -57,6 +59,17 @@ func main() {
 		log.Fatal(err)
 	}
 	stars := isolatedBright(c.Image)
+	var cutout []string
+	if *boxFlag != "" {
+		b, err := sdss.ParseBox(*boxFlag)
+		if err != nil {
+			log.Fatal(err)
+		}
+		stars = slices.DeleteFunc(stars, func(s star) bool {
+			return s.x < float64(b.X0+10) || s.y < float64(b.Y0+10) || s.x >= float64(b.X0+b.W-10) || s.y >= float64(b.Y0+b.H-10)
+		})
+		cutout = []string{"--cutout", b.String()}
+	}
 	fmt.Printf("%d isolated bright stars on the %d×%d frame\n\n", len(stars), c.Image.Width, c.Image.Height)
 
 	var folders []string
@@ -75,11 +88,16 @@ func main() {
 		}
 		base := []string{"sample", "--sdss", frame, "--psfield", psField, "--quiet"}
 		base = append(base, strings.Fields(*args)...)
-		for _, v := range []struct{ name, flag string }{{"given", ""}, {"refined", "--psf-refine"}, {"model-error", "--model-error 0.02"}} {
-			out := filepath.Join(w, v.name)
+		base = append(base, cutout...)
+		for _, v := range strings.Split(*variants, ";") {
+			name, flags, ok := strings.Cut(v, "=")
+			if !ok {
+				log.Fatalf("-variants: %q is not NAME=FLAGS", v)
+			}
+			out := filepath.Join(w, name)
 			os.RemoveAll(out)
 			a := append(slices.Clone(base), "--out", out)
-			a = append(a, strings.Fields(v.flag)...)
+			a = append(a, strings.Fields(flags)...)
 			cmd := exec.Command(bin, a...)
 			var stderr bytes.Buffer
 			cmd.Stderr = &stderr
@@ -89,7 +107,7 @@ func main() {
 			}
 			ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
 			cpu := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-			fmt.Printf("%s: %s, wall %.1f s, CPU %.1f s, peak RSS %d MiB\n", v.name, strings.Join(a[1:], " "), time.Since(start).Seconds(), cpu.Seconds(), ru.Maxrss/1024)
+			fmt.Printf("%s: %s, wall %.1f s, CPU %.1f s, peak RSS %d MiB\n", name, strings.Join(a[1:], " "), time.Since(start).Seconds(), cpu.Seconds(), ru.Maxrss/1024)
 			if s := strings.TrimSpace(stderr.String()); s != "" {
 				fmt.Println("  stderr:", strings.ReplaceAll(s, "\n", "\n  "))
 			}
