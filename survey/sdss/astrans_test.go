@@ -1,10 +1,14 @@
 package sdss
 
 import (
+	"maps"
 	"math"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/probcat/probcat/fits"
 	"github.com/probcat/probcat/internal/shareddata"
 )
 
@@ -81,5 +85,75 @@ func TestAsTransM2(t *testing.T) {
 	ps := shareddata.Path(t, dataDir+"psField-002583-2-0136.fit")
 	if _, err := ReadAsTrans(ps, 2, 136, "r"); err == nil || !strings.Contains(err.Error(), ps) {
 		t.Errorf("psField read as asTrans: %v", err)
+	}
+}
+
+// writeAsTrans writes a one-CCD asTrans file (camcol 3, band g, fields 10 and 11) whose
+// columns are given, with the great circle on the equator (node 0, inclination 0: mu = RA,
+// nu = Dec).
+func writeAsTrans(t *testing.T, cols map[string]float64) string {
+	t.Helper()
+	h := fits.NewHeader()
+	h.Set("RUN", int64(94), "")
+	h.Set("NODE", 0.0, "")
+	h.Set("INCL", 0.0, "")
+	th := fits.NewHeader()
+	th.Set("CAMCOL", int64(3), "")
+	th.Set("FILTER", "g", "")
+	tc := []fits.TableColumn{{Name: "field", Data: []int32{10, 11}}}
+	for _, name := range slices.Sorted(maps.Keys(cols)) {
+		tc = append(tc, fits.TableColumn{Name: name, Data: []float64{0, cols[name]}})
+	}
+	path := filepath.Join(t.TempDir(), "asTrans-000094.fit")
+	if err := fits.Write(path, fits.ImageHDU{Header: h}, fits.TableHDU{Header: th, Columns: tc}); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// A synthetic solution against the data model's equations written out by hand.
+func TestAsTransSynthetic(t *testing.T) {
+	cols := map[string]float64{
+		"a": 10, "b": 0, "c": 1e-4, "d": -1, "e": 1e-4, "f": 0,
+		"dRow0": 0.2, "dRow1": 1e-4, "dRow2": 0, "dRow3": 0,
+		"dCol0": 0.1, "dCol1": 2e-4, "dCol2": -3e-7, "dCol3": 1e-10,
+		"csRow": 0.1, "csCol": 0.1, "ccRow": 0, "ccCol": 0, "riCut": 100, "muErr": 0.04, "nuErr": 0.04,
+	}
+	path := writeAsTrans(t, cols)
+	at, err := ReadAsTrans(path, 3, 11, "g")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if at.Run != 94 || at.Field != 11 || at.DCol != [4]float64{0.1, 2e-4, -3e-7, 1e-10} || at.MuErr != 0.04 {
+		t.Fatalf("read %+v", at)
+	}
+	for _, p := range [][2]float64{{0, 0}, {2047, 0}, {1000.3, 700.8}, {2047, 1488}} {
+		row, col := p[1]+0.5, p[0]+0.5
+		colm := col + 0.1 + 2e-4*col - 3e-7*col*col + 1e-10*col*col*col
+		rowm := row + 0.2 + 1e-4*col
+		wantRA, wantDec := 10+1e-4*colm, -1+1e-4*rowm
+		ra, dec := at.PixelToSky(p[0], p[1])
+		if math.Abs(ra-wantRA) > 1e-12 || math.Abs(dec-wantDec) > 1e-12 {
+			t.Errorf("pixel %v: %.12f, %.12f; want %.12f, %.12f", p, ra, dec, wantRA, wantDec)
+		}
+		x, y, err := at.SkyToPixel(wantRA, wantDec)
+		if err != nil || math.Hypot(x-p[0], y-p[1]) > 1e-8 {
+			t.Errorf("sky %g, %g → pixel %g, %g (%v), want %v", wantRA, wantDec, x, y, err, p)
+		}
+	}
+	if _, _, err := at.SkyToPixel(math.NaN(), 0); err == nil {
+		t.Error("SkyToPixel(NaN) gave no error")
+	}
+
+	cols["c"], cols["e"] = 0, 0
+	if _, err := ReadAsTrans(writeAsTrans(t, cols), 3, 11, "g"); err == nil || !strings.Contains(err.Error(), "singular") {
+		t.Errorf("singular solution: %v", err)
+	}
+	delete(cols, "riCut")
+	if _, err := ReadAsTrans(writeAsTrans(t, cols), 3, 11, "g"); err == nil || !strings.Contains(err.Error(), "riCut") {
+		t.Errorf("missing column: %v", err)
+	}
+	if _, err := ReadAsTrans(path, 3, 11, "r"); err == nil || !strings.Contains(err.Error(), "no HDU for camcol 3, band r") {
+		t.Errorf("missing band: %v", err)
 	}
 }
