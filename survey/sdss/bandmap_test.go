@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/probcat/probcat/fits"
+	"github.com/probcat/probcat/internal/order"
 	"github.com/probcat/probcat/internal/shareddata"
 	"github.com/probcat/probcat/wcs"
 )
@@ -147,5 +148,126 @@ func TestBandMapCover(t *testing.T) {
 	}
 	if _, err := m.Cover(m2Box, -1, 2048, 1489); err == nil {
 		t.Error("negative margin gave no error")
+	}
+}
+
+// starCentroid returns the Gaussian-weighted (σ = 1.2 px) centroid of the star near (x, y) in
+// a frame's image, iterated to convergence within a 13×13 window; ok is false near the edges
+// or when the weighted flux is not positive.
+func starCentroid(fr *Frame, x, y float64) (cx, cy float64, ok bool) {
+	const half, s2 = 6, 2 * 1.2 * 1.2
+	for range 50 {
+		x0, y0 := int(math.Round(x)), int(math.Round(y))
+		if x0 < half || y0 < half || x0 >= fr.Width-half || y0 >= fr.Height-half {
+			return 0, 0, false
+		}
+		var sw, sx, sy float64
+		for j := y0 - half; j <= y0+half; j++ {
+			for i := x0 - half; i <= x0+half; i++ {
+				dx, dy := float64(i)-x, float64(j)-y
+				w := math.Exp(-(dx*dx+dy*dy)/s2) * float64(fr.Image[j*fr.Width+i])
+				sw += w
+				sx += w * float64(i)
+				sy += w * float64(j)
+			}
+		}
+		if !(sw > 0) {
+			return 0, 0, false
+		}
+		nx, ny := sx/sw, sy/sw
+		if math.Abs(nx-x) < 1e-6 && math.Abs(ny-y) < 1e-6 {
+			return nx, ny, true
+		}
+		x, y = nx, ny
+	}
+	return 0, 0, false
+}
+
+// isolatedStars returns the peaks of a frame brighter than thresh (nanomaggies) and below
+// sat, at least 12 px inside the frame, with no other pixel within 10 px above 5 % of the
+// peak outside the star's own core (a 4-pixel radius).
+func isolatedStars(fr *Frame, thresh, sat float64) [][2]int {
+	var out [][2]int
+	at := func(x, y int) float64 { return float64(fr.Image[y*fr.Width+x]) }
+	for y := 12; y < fr.Height-12; y++ {
+	pixel:
+		for x := 12; x < fr.Width-12; x++ {
+			p := at(x, y)
+			if p < thresh || p > sat {
+				continue
+			}
+			for j := y - 10; j <= y+10; j++ {
+				for i := x - 10; i <= x+10; i++ {
+					v := at(i, j)
+					core := (i-x)*(i-x)+(j-y)*(j-y) <= 16
+					if v > p || (!core && v > 0.05*p) {
+						continue pixel
+					}
+				}
+			}
+			out = append(out, [2]int{x, y})
+		}
+	}
+	return out
+}
+
+// TestBandMapStars checks both band maps against the stars themselves: isolated bright stars
+// are centroided in the r frame, mapped into the i and g frames, and centroided there. The
+// residuals include differential chromatic refraction, which neither map models (asTrans's
+// colour terms, at colour 0 here, move a g−r = 0.5 star by about −0.05 px in each axis of
+// the g frame), and the difference between the bands' PSFs.
+func TestBandMapStars(t *testing.T) {
+	r := readM2Frame(t)
+	noise := 1.4826 * order.Median(func() []float64 {
+		v := make([]float64, 0, len(r.Image)/97+1)
+		for i := 0; i < len(r.Image); i += 97 {
+			v = append(v, math.Abs(float64(r.Image[i])))
+		}
+		return v
+	}())
+	stars := isolatedStars(r, 30*noise, 200) // SDSS r saturates near 270 nanomaggies
+	ar := r.AsTrans
+	for _, band := range []string{"i", "g"} {
+		fr, err := ReadFrame(shareddata.Path(t, dataDir+"frame-"+band+"-002583-2-0136.fits.bz2"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		maps := []struct {
+			name string
+			m    BandMap
+		}{{"WCS", BandMap{r.WCS, fr.WCS}}, {"asTrans", BandMap{ar, fr.AsTrans}}}
+		res := make([][2][]float64, len(maps))
+		for _, s := range stars {
+			xr, yr, ok := starCentroid(r, float64(s[0]), float64(s[1]))
+			if !ok {
+				continue
+			}
+			xm, ym, err := maps[0].m.Map(xr, yr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			xb, yb, ok := starCentroid(fr, xm, ym)
+			if !ok || math.Hypot(xb-xm, yb-ym) > 0.5 { // a neighbour in this band
+				continue
+			}
+			for k, m := range maps {
+				u, v, err := m.m.Map(xr, yr)
+				if err != nil {
+					t.Fatal(err)
+				}
+				res[k][0] = append(res[k][0], xb-u)
+				res[k][1] = append(res[k][1], yb-v)
+			}
+		}
+		if len(res[0][0]) < 100 {
+			t.Fatalf("r→%s: only %d isolated stars of %d peaks", band, len(res[0][0]), len(stars))
+		}
+		for k, m := range maps {
+			mx, my := order.Median(res[k][0]), order.Median(res[k][1])
+			t.Logf("r→%s through %s: %d stars, median residual (%+.3f, %+.3f) px", band, m.name, len(res[k][0]), mx, my)
+			if math.Abs(mx) > 0.15 || math.Abs(my) > 0.15 {
+				t.Errorf("r→%s through %s: stars land (%+.3f, %+.3f) px from the map", band, m.name, mx, my)
+			}
+		}
 	}
 }
