@@ -4,6 +4,11 @@
 // variance of photoField (or psField) files. Load puts them together into one model.Image
 // and psf.PSF for a cutout of the frame.
 //
+// Several bands. The five bands of a field are exposed one after another, so a star lands a
+// few pixels apart in their frames. OpenBands reads one cutout per band: positions live in
+// the reference band's frame pixels and a BandMap takes them to each other band's, through
+// the sky with the frames' TAN WCS (or their SDSS astrometric solution, AsTrans).
+//
 // Conventions. Pixel coordinates are 0-based with pixel centres at integers, x = column and
 // y = row of the frame (numpy's image[y, x]). SDSS's own photo pipeline puts pixel centres at
 // half-integers; the conversion is done here (see KLPSF.At). Cutouts keep X0 and Y0 so that

@@ -47,6 +47,9 @@ type Frame struct {
 	Header *fits.Header
 	// WCS is the frame's TAN WCS (from Header), in 0-based frame pixels.
 	WCS *wcs.WCS
+	// AsTrans is the frame's own copy of SDSS's astrometric solution (HDU3), which the TAN
+	// WCS approximates; nil when the file has no HDU3.
+	AsTrans *AsTrans
 }
 
 // frameName matches SDSS frame file names: band, run, camcol, field.
@@ -135,6 +138,16 @@ func ReadFrame(path string) (*Frame, error) {
 
 	if fr.Sky, err = readSky(f, fr.Width, fr.Height); err != nil {
 		return nil, bad("%v", err)
+	}
+	if f.NumHDU() > 3 {
+		at, err := readFrameAsTrans(f)
+		if err != nil {
+			return nil, bad("astrometry HDU3: %v", err)
+		}
+		if at.Band != fr.Band || at.Run != fr.Run || at.Camcol != fr.Camcol || (fr.Field > 0 && at.Field != fr.Field) {
+			return nil, bad("astrometry HDU3 is for band %s, run %d, camcol %d, field %d", at.Band, at.Run, at.Camcol, at.Field)
+		}
+		fr.AsTrans = at
 	}
 	return fr, nil
 }
