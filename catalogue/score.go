@@ -111,6 +111,13 @@ type ScoreOptions struct {
 	// ones by their true magnitude and estimated ones by their estimated magnitude (0 means
 	// no limit on that side).
 	BrightLimit, FaintLimit float64
+	// CountOnly makes the limits select what is counted, not what may match: every source
+	// inside the frame may match, TPR counts the true sources inside the limits and PPV the
+	// estimated ones, as completeness by true magnitude and purity by measured magnitude are
+	// counted in artificial-star tests. An estimate of 19.6 that finds a true star of 19.9 is
+	// then correct under a faint limit of 19.8. Without it both catalogues are cut before
+	// matching, as StarNet's scoring does, and that estimate counts as false.
+	CountOnly bool
 	// BinWidth is the width of the magnitude bins (0 means 0.5 mag); bin edges are multiples
 	// of it.
 	BinWidth float64
@@ -215,34 +222,36 @@ func ScoreEnsemble(truth Reference, samples []Sample, opt ScoreOptions) (*Score,
 	if !(width > 0) {
 		return nil, fmt.Errorf("magnitude bin width must be positive, got %g", width)
 	}
-	keep := func(x, y, mag float64) bool {
-		if !opt.Frame.inside(x, y, opt.Rule.Border) {
-			return false
-		}
-		if opt.BrightLimit != 0 && !(mag >= opt.BrightLimit) {
-			return false
-		}
-		if opt.FaintLimit != 0 && !(mag < opt.FaintLimit) {
-			return false
-		}
-		return true
+	counted := func(mag float64) bool {
+		return (opt.BrightLimit == 0 || mag >= opt.BrightLimit) && (opt.FaintLimit == 0 || mag < opt.FaintLimit)
 	}
-	// Kept truth.
+	inFrame := func(x, y, mag float64) bool {
+		return opt.Frame.inside(x, y, opt.Rule.Border) && (opt.CountOnly || counted(mag))
+	}
+	// Truth that may match; tin marks what TPR counts.
 	var tx, ty, tm []float64
-	for i := range truth.X {
-		if keep(truth.X[i], truth.Y[i], truth.Mag[i]) {
-			tx, ty, tm = append(tx, truth.X[i]), append(ty, truth.Y[i]), append(tm, truth.Mag[i])
-		}
-	}
-	// Kept estimates, per sample, with magnitudes.
-	type est struct{ x, y, m []float64 }
-	ests := make([]est, len(samples))
+	var tin []bool
+	ntruth := 0
 	lo, hi := math.Inf(1), math.Inf(-1)
-	for _, m := range tm {
-		if !math.IsNaN(m) {
-			lo, hi = math.Min(lo, m), math.Max(hi, m)
+	for i := range truth.X {
+		if inFrame(truth.X[i], truth.Y[i], truth.Mag[i]) {
+			m := truth.Mag[i]
+			tx, ty, tm = append(tx, truth.X[i]), append(ty, truth.Y[i]), append(tm, m)
+			tin = append(tin, counted(m))
+			if tin[len(tin)-1] {
+				ntruth++
+				if !math.IsNaN(m) {
+					lo, hi = math.Min(lo, m), math.Max(hi, m)
+				}
+			}
 		}
 	}
+	// Estimates that may match, per sample, with magnitudes; in marks what PPV counts.
+	type est struct {
+		x, y, m []float64
+		in      []bool
+	}
+	ests := make([]est, len(samples))
 	for s := range samples {
 		sa := &samples[s]
 		if len(sa.Y) != len(sa.X) || len(sa.Flux) != len(sa.X) {
@@ -251,9 +260,10 @@ func ScoreEnsemble(truth Reference, samples []Sample, opt ScoreOptions) (*Score,
 		e := &ests[s]
 		for i := range sa.X {
 			m := Magnitude(sa.Flux[i], opt.ZeroPoint)
-			if keep(sa.X[i], sa.Y[i], m) {
+			if inFrame(sa.X[i], sa.Y[i], m) {
 				e.x, e.y, e.m = append(e.x, sa.X[i]), append(e.y, sa.Y[i]), append(e.m, m)
-				if !math.IsNaN(m) {
+				e.in = append(e.in, counted(m))
+				if counted(m) && !math.IsNaN(m) {
 					lo, hi = math.Min(lo, m), math.Max(hi, m)
 				}
 			}
@@ -283,7 +293,10 @@ func ScoreEnsemble(truth Reference, samples []Sample, opt ScoreOptions) (*Score,
 	}
 	tbin := make([]int, len(tm))
 	for i, m := range tm {
-		tbin[i] = binOf(m)
+		tbin[i] = -1
+		if tin[i] {
+			tbin[i] = binOf(m)
+		}
 		if tbin[i] >= 0 {
 			bins[tbin[i]].NTruth++
 		}
@@ -299,7 +312,11 @@ func ScoreEnsemble(truth Reference, samples []Sample, opt ScoreOptions) (*Score,
 	counts := make([]float64, len(ests))
 	for s := range ests {
 		e := &ests[s]
-		counts[s] = float64(len(e.x))
+		for _, in := range e.in {
+			if in {
+				counts[s]++
+			}
+		}
 		clear(hit)
 		for i := range e.x {
 			ok := false
@@ -312,6 +329,9 @@ func ScoreEnsemble(truth Reference, samples []Sample, opt ScoreOptions) (*Score,
 						hit[j] = true
 					}
 				}
+			}
+			if !e.in[i] {
+				continue
 			}
 			estAll++
 			b := binOf(e.m[i])
@@ -326,7 +346,7 @@ func ScoreEnsemble(truth Reference, samples []Sample, opt ScoreOptions) (*Score,
 			}
 		}
 		for j, h := range hit {
-			if h {
+			if h && tin[j] {
 				foundAll++
 				if tbin[j] >= 0 {
 					found[tbin[j]]++
@@ -336,8 +356,8 @@ func ScoreEnsemble(truth Reference, samples []Sample, opt ScoreOptions) (*Score,
 	}
 	ns := float64(len(samples))
 	sc := &Score{
-		Rule: opt.Rule, Samples: len(samples), NTruth: len(tx), NEstimated: estAll / ns,
-		TPR: ratio(foundAll, ns*float64(len(tx))), PPV: ratio(correctAll, estAll),
+		Rule: opt.Rule, Samples: len(samples), NTruth: ntruth, NEstimated: estAll / ns,
+		TPR: ratio(foundAll, ns*float64(ntruth)), PPV: ratio(correctAll, estAll),
 	}
 	sort.Float64s(counts)
 	sc.NInterval = [2]float64{percentile(counts, 5), percentile(counts, 95)}

@@ -341,3 +341,32 @@ func TestReadXYFluxErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestScoreCountOnly checks the two meanings of the magnitude limits on a case made for them:
+// a true star of 19.9 found by an estimate of 19.6, and a true star of 19.5 found by an
+// estimate of 19.9, under a faint limit of 19.8. Cutting both catalogues first loses both
+// pairs; counting within the limits keeps each once, on its counted side.
+func TestScoreCountOnly(t *testing.T) {
+	truth := Reference{X: []float64{10, 20}, Y: []float64{10, 20}, Mag: []float64{19.9, 19.5}}
+	est := Sample{X: []float64{10.1, 20}, Y: []float64{10, 20.1}, Flux: []float64{fluxOf(19.6), fluxOf(19.9)}}
+	frame := Frame{W: 30, H: 30}
+	for _, c := range []struct {
+		countOnly bool
+		tpr, ppv  float64
+	}{{false, 0, 0}, {true, 1, 1}} {
+		sc, err := ScoreEnsemble(truth, []Sample{est}, ScoreOptions{Rule: StarNetRule, Frame: frame, ZeroPoint: testZP, FaintLimit: 19.8, CountOnly: c.countOnly})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sc.NTruth != 1 || sc.NEstimated != 1 || !near(sc.TPR, c.tpr) || !near(sc.PPV, c.ppv) {
+			t.Errorf("count only %v: %d true, %g estimated, TPR %g, PPV %g; want 1, 1, %g, %g", c.countOnly, sc.NTruth, sc.NEstimated, sc.TPR, sc.PPV, c.tpr, c.ppv)
+		}
+		n := 0
+		for _, b := range sc.Bins {
+			n += b.NTruth
+		}
+		if n != 1 {
+			t.Errorf("count only %v: the bins hold %d true sources, want the 1 inside the limit", c.countOnly, n)
+		}
+	}
+}

@@ -58,6 +58,7 @@ func runScore(fs *flag.FlagSet, args []string, out io.Writer) error {
 	frame := fs.String("frame", "", "image box X0,Y0,W,H in the catalogues' pixel frame, for the border cut (default: from the truth's extent)")
 	bright := fs.Float64("bright", 0, "keep sources fainter than this magnitude (0: no limit)")
 	faint := fs.Float64("faint", 0, "keep sources brighter than this magnitude (0: no limit)")
+	limits := fs.String("limits", "cut", "what --bright and --faint do: cut (both catalogues are cut before matching, as StarNet scores) or count (every source may match; TPR counts the true sources inside the limits and PPV the estimated ones, as artificial-star tests count completeness and purity)")
 	shift := fs.String("truth-shift", "", "DX,DY added to the truth's positions (e.g. 310,630 to put PCAT's M2 cutout truth in frame pixels)")
 	plotPath := fs.String("plot", "", "also write completeness and purity by magnitude to this PNG")
 	match := fs.String("match", "pixel", "match on pixel positions (pixel) or on RA/Dec (sky)")
@@ -69,11 +70,14 @@ func runScore(fs *flag.FlagSet, args []string, out io.Writer) error {
 	if *truthPath == "" {
 		return fmt.Errorf("--truth TRUTH is required")
 	}
+	if *limits != "cut" && *limits != "count" {
+		return fmt.Errorf("--limits must be cut or count, got %q", *limits)
+	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	switch *match {
 	case "sky":
-		for _, n := range []string{"rule", "frame", "truth-shift", "plot", "kind"} {
+		for _, n := range []string{"rule", "frame", "truth-shift", "plot", "kind", "limits"} {
 			if set[n] {
 				return fmt.Errorf("--%s applies to --match pixel only", n)
 			}
@@ -130,6 +134,7 @@ func runScore(fs *flag.FlagSet, args []string, out io.Writer) error {
 		return err
 	}
 	opt := catalogue.ScoreOptions{Rule: r, Frame: fr, ZeroPoint: *zp, BrightLimit: *bright, FaintLimit: *faint}
+	opt.CountOnly = *limits == "count"
 	s, err := catalogue.ScoreEnsemble(ref, est, opt)
 	if err != nil {
 		return err

@@ -151,6 +151,8 @@ func TestScoreSkyBadInput(t *testing.T) {
 		"missing catalogue":            {append([]string{filepath.Join(dir, "none.parquet"), "--truth", ref, "--match", "sky"}, good...), "none.parquet"},
 		"pixel flag with sky":          {append([]string{ens, "--truth", ref, "--match", "sky", "--rule", "pcat"}, good...), "--rule applies to --match pixel"},
 		"sky flag with pixel":          {[]string{ens, "--truth", ref, "--radius", "1"}, "--radius needs --match sky"},
+		"limits with sky":              {append([]string{ens, "--truth", ref, "--match", "sky", "--limits", "count"}, good...), "--limits applies to --match pixel"},
+		"unknown limits":               {[]string{ens, "--truth", ref, "--limits", "both"}, "--limits must be cut or count"},
 		"offset twice":                 {append([]string{ens, "--truth", ref, "--match", "sky", "--fit-offset", "--mag-offset", "1"}, good...), "exclude each other"},
 		"unknown match":                {[]string{ens, "--truth", ref, "--match", "moon"}, "--match wants pixel or sky"},
 		"zero radius":                  {append([]string{ens, "--truth", ref, "--match", "sky", "--radius", "0"}, good...), "--radius"},
@@ -158,7 +160,7 @@ func TestScoreSkyBadInput(t *testing.T) {
 	} {
 		out := filepath.Join(dir, "out-"+strings.ReplaceAll(what, " ", "-"))
 		code, _, e := probcat(t, append(append([]string{"score"}, c.args...), "--out", out)...)
-		if what == "sky flag with pixel" || what == "unknown match" {
+		if what == "sky flag with pixel" || what == "unknown match" || what == "unknown limits" {
 			code, _, e = probcat(t, append([]string{"score"}, c.args...)...)
 		}
 		if code != 2 || !strings.Contains(e, c.want) || strings.Count(strings.TrimSpace(e), "\n") != 0 {
