@@ -38,7 +38,7 @@ type options struct {
 	size, threads, chip               int
 	expTime, gain, readNoise, skyRate float64
 	zp, fminSNR, margin               float64
-	quick                             bool
+	quick, reuse                      bool
 }
 
 func main() {
@@ -56,6 +56,7 @@ func main() {
 	flag.Float64Var(&o.fminSNR, "fmin-snr", 5, "the FMIN card (sampler's f_min) is the flux of an isolated star of this S/N")
 	flag.Float64Var(&o.margin, "margin", 16, "sub-field kept this many ACS pixels inside the truth's area, so that stars off its edges are rendered too")
 	flag.BoolVar(&o.quick, "quick", false, "short sampler runs (2 chains, 20+20 samples) to check the harness")
+	flag.BoolVar(&o.reuse, "reuse", false, "keep the images and runs of -work that finished (run.json present) and only score them again")
 	flag.Parse()
 	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "hst-m2:", err)
@@ -154,6 +155,7 @@ func run(o options) error {
 		fmt.Fprintf(&b, "%.6f %.6f %.6g\n", x, y, math.Pow(10, -0.4*(mag[i]-magZP)))
 		rendered++
 	}
+	near1, near2 := crowding(ax, ay, mag, mCut, wx, wy, o.size)
 	catPath := filepath.Join(o.work, "truth-detector.txt")
 	if err := os.WriteFile(catPath, []byte(b.String()), 0o644); err != nil {
 		return err
@@ -163,7 +165,6 @@ func run(o options) error {
 	if _, err := execute("go", "build", "-o", bin, "./cmd/probcat"); err != nil {
 		return err
 	}
-	ff := func(v float64) string { return strconv.FormatFloat(v, 'g', 8, 64) }
 	frame := fmt.Sprintf("%d,%d,%d,%d", ox, oy, o.size, o.size)
 	load, _ := os.ReadFile("/proc/loadavg")
 
@@ -171,6 +172,7 @@ func run(o options) error {
 	fmt.Printf("- Truth: `%s`, %d stars over the 100×100 SDSS cutout; on the ACS grid (×%.2f) the sub-field is ACS grid [%d, %d) × [%d, %d) (SDSS cutout x %.1f–%.1f, y %.1f–%.1f), with %d truth stars brighter than %.2f; %d stars rendered (within 20 px of it).\n",
 		filepath.Base(truthPath), n, scale, wx, wx+o.size, wy, wy+o.size,
 		(float64(wx)+0.5)/scale-0.5, (float64(wx+o.size)+0.5)/scale-0.5, (float64(wy)+0.5)/scale-0.5, (float64(wy+o.size)+0.5)/scale-0.5, count, mCut, rendered)
+	fmt.Printf("- Crowding: of the truth stars brighter than %.2f on the sub-field, %.1f %% have another truth star (any magnitude) within 2 px (0.1\"), %.1f %% one within 2 px and at most 2 mag fainter.\n", mCut, 100*near1, 100*near2)
 	fmt.Printf("- Detector: chip %d, image pixel (0, 0) at detector (%d, %d); PSF stamp %d px, STDPSF at each star.\n", o.chip, ox, oy, centre.Size)
 	fmt.Printf("- Exposure %g s, gain %g e-/DN, read noise %g e- (%.3g DN), sky+dark %g e-/s/px (%.4g DN), zero point %g (1 e-/s) → MAGZP %.4f (DN).\n",
 		o.expTime, o.gain, o.readNoise, rn, o.skyRate, sky, o.zp, magZP)
@@ -182,23 +184,11 @@ func run(o options) error {
 		seed := strings.TrimSpace(s)
 		sim := filepath.Join(o.work, "sim-"+seed)
 		runDir := filepath.Join(o.work, "run-"+seed)
-		if _, err := execute(bin, "simulate", "--truth", catPath, "--psf", gridPath, "--chip", strconv.Itoa(o.chip),
-			"--origin", fmt.Sprintf("%d,%d", ox, oy), "--width", strconv.Itoa(o.size), "--height", strconv.Itoa(o.size),
-			"--gain", ff(o.gain), "--bias", "0", "--background", ff(sky), "--read-noise", ff(rn),
-			"--zero-point", ff(magZP), "--fmin", ff(fmin), "--seed", seed, "--out", sim); err != nil {
-			return err
-		}
-		if err := os.RemoveAll(runDir); err != nil {
-			return err
-		}
 		timeFile := filepath.Join(o.work, "time-"+seed+".txt")
-		args := []string{"-f", "%U %S %e %M", "-o", timeFile, bin, "sample", filepath.Join(sim, "image.fits"),
-			"--psf", gridPath, "--seed", seed, "--threads", strconv.Itoa(o.threads), "--quiet", "--out", runDir}
-		if o.quick {
-			args = append(args, "--chains", "2", "--samples", "20", "--burn-in", "20", "--max-burn-in", "20")
-		}
-		if _, err := execute("/usr/bin/time", args...); err != nil {
-			return err
+		if _, err := os.Stat(filepath.Join(runDir, "run.json")); err != nil || !o.reuse {
+			if err := simulateAndSample(o, bin, seed, catPath, gridPath, sim, runDir, timeFile, ox, oy, sky, rn, magZP, fmin); err != nil {
+				return err
+			}
 		}
 		var user, sys, wall, rss float64
 		tb, err := os.ReadFile(timeFile)
@@ -250,6 +240,29 @@ func run(o options) error {
 	return nil
 }
 
+// simulateAndSample renders the sub-field with one seed into sim and samples it into runDir,
+// timing probcat sample with /usr/bin/time into timeFile.
+func simulateAndSample(o options, bin, seed, catPath, gridPath, sim, runDir, timeFile string, ox, oy int, sky, rn, magZP, fmin float64) error {
+	if _, err := execute(bin, "simulate", "--truth", catPath, "--psf", gridPath, "--chip", strconv.Itoa(o.chip),
+		"--origin", fmt.Sprintf("%d,%d", ox, oy), "--width", strconv.Itoa(o.size), "--height", strconv.Itoa(o.size),
+		"--gain", ff(o.gain), "--bias", "0", "--background", ff(sky), "--read-noise", ff(rn),
+		"--zero-point", ff(magZP), "--fmin", ff(fmin), "--seed", seed, "--out", sim); err != nil {
+		return err
+	}
+	if err := os.RemoveAll(runDir); err != nil {
+		return err
+	}
+	args := []string{"-f", "%U %S %e %M", "-o", timeFile, bin, "sample", filepath.Join(sim, "image.fits"),
+		"--psf", gridPath, "--seed", seed, "--threads", strconv.Itoa(o.threads), "--quiet", "--out", runDir}
+	if o.quick {
+		args = append(args, "--chains", "2", "--samples", "20", "--burn-in", "20", "--max-burn-in", "20")
+	}
+	if _, err := execute("/usr/bin/time", args...); err != nil {
+		return err
+	}
+	return nil
+}
+
 // densest returns the corner (ACS grid pixels, multiples of 8) of the size×size window, at
 // least margin inside the truth's area [−0.5, full − 0.5)², that holds the most stars brighter
 // than cut, and their number.
@@ -270,6 +283,32 @@ func densest(x, y, mag []float64, cut float64, size int, margin, full float64) (
 		}
 	}
 	return wx, wy, best
+}
+
+// crowding returns, for the truth stars brighter than cut in the size×size window at (wx, wy),
+// the fraction with another star within 2 px, and with one within 2 px at most 2 mag fainter.
+func crowding(x, y, mag []float64, cut float64, wx, wy, size int) (any, close float64) {
+	n, a, c := 0, 0, 0
+	for i := range x {
+		if !(mag[i] < cut) || x[i] < float64(wx)-0.5 || x[i] >= float64(wx+size)-0.5 || y[i] < float64(wy)-0.5 || y[i] >= float64(wy+size)-0.5 {
+			continue
+		}
+		n++
+		hasAny, hasClose := false, false
+		for j := range x {
+			if j != i && math.Hypot(x[j]-x[i], y[j]-y[i]) < 2 {
+				hasAny = true
+				hasClose = hasClose || mag[j] < mag[i]+2
+			}
+		}
+		if hasAny {
+			a++
+		}
+		if hasClose {
+			c++
+		}
+	}
+	return float64(a) / float64(n), float64(c) / float64(n)
 }
 
 // snr is the S/N of an isolated star of flux f (DN) fitted with its position known (the
@@ -305,6 +344,9 @@ func fluxAtSNR(p *psf.PSF, target, sky, gain, rn float64) float64 {
 
 // diag formats an R-hat and ESS pair (run.json writes −1 for a value it could not compute).
 func diag(d pipeline.Diag) string { return fmt.Sprintf("%.3f / %.0f", d.RHat, d.ESS) }
+
+// ff formats a flag value.
+func ff(v float64) string { return strconv.FormatFloat(v, 'g', 8, 64) }
 
 // num formats a ratio of `probcat score`'s JSON (null when undefined).
 func num(v *float64) string {
