@@ -47,7 +47,7 @@ func runSimulate(fs *flag.FlagSet, args []string, out io.Writer) error {
 	fs.IntVar(&d.Width, "width", d.Width, "image width in pixels")
 	fs.IntVar(&d.Height, "height", d.Height, "image height in pixels")
 	fs.Float64Var(&d.Density, "density", d.Density, "mean sources per pixel above --fmin")
-	fs.Float64Var(&d.FluxPrior.Min, "fmin", d.FluxPrior.Min, "flux prior minimum f_min, counts")
+	fs.Float64Var(&d.FluxPrior.Min, "fmin", d.FluxPrior.Min, "flux prior minimum f_min, counts (with --truth only written as the FMIN card, probcat sample's default f_min)")
 	fs.Float64Var(&d.FluxPrior.Slope, "slope", d.FluxPrior.Slope, "flux prior power-law slope α (p(f) ∝ f^-α)")
 	psfSpec := fs.String("psf", "gaussian:fwhm=2.2", "PSF: a file (PCAT .txt or FITS) or a spec such as gaussian:fwhm=2.2, moffat:fwhm=2.5,beta=3")
 	fs.Float64Var(&d.Background, "background", d.Background, "sky background above the bias, counts")
@@ -230,6 +230,9 @@ func simulateTruth(path, spec, origin string, chip int, chipSet bool, zp float64
 	var psfAt func(x, y float64) (model.Profile, error)
 	if psf.IsSTDPSF(spec) {
 		g, err := psf.ReadSTDPSF(spec, chip)
+		if err != nil && chip == 0 {
+			return fmt.Errorf("%w: give it with --chip", err)
+		}
 		if err != nil {
 			return err
 		}

@@ -50,6 +50,14 @@ func TestSimulateTruth(t *testing.T) {
 	if light < 69000 || light > 86000 {
 		t.Errorf("%g counts of starlight on the image, want 70000 plus part of 30000", light)
 	}
+	// a two-chip grid needs --chip
+	out2 := filepath.Join(dir, "no-chip")
+	if code, _, e := probcat(t, "simulate", "--truth", cat, "--psf", grid, "--out", out2); code != 2 || !strings.Contains(e, "--chip") {
+		t.Errorf("two-chip grid without --chip: exit %d, %q", code, e)
+	}
+	if _, err := os.Stat(out2); err == nil {
+		t.Error("two-chip grid without --chip: output folder left behind")
+	}
 }
 
 // TestSimulateTruthBadInput: each bad --truth run exits 2 with one line naming the problem
