@@ -92,9 +92,6 @@ func Render(c Config, truth *model.Catalogue, psf model.Profile, rng *rand.Rand)
 
 // RenderOf is Render for sources of any kind, rendered by kind.Render with their parameters.
 func RenderOf(c Config, truth *model.Catalogue, kind model.SourceKind, rng *rand.Rand) *model.Image {
-	im := model.NewImage(c.Width, c.Height)
-	im.Gain, im.Bias, im.Background, im.ReadNoise = c.Gain, c.Bias, c.Background, c.ReadNoise
-	im.Noise, _ = model.DefaultNoise(im) // written as the NOISE card: what suits the image
 	mean := make([]float32, c.Width*c.Height)
 	box := model.Box{Pix: mean, Stride: c.Width, W: c.Width, H: c.Height}
 	var params []float64
@@ -102,6 +99,45 @@ func RenderOf(c Config, truth *model.Catalogue, kind model.SourceKind, rng *rand
 		params = truth.Params(i, params)
 		kind.Render(box, truth.X[i], truth.Y[i], params, 1)
 	}
+	return noisy(c, mean, rng)
+}
+
+// RenderCatalogue draws a noisy image of a given catalogue of point sources (x, y in the
+// image's pixels, flux in counts) with c's size, sky, gain, bias and read noise, seeded by
+// c.Seed; c's Density and FluxPrior are not used. Each source is rendered with the PSF that
+// psfAt returns for its position, so a PSF that varies across the field can be evaluated
+// exactly at every source rather than per cell. Sources outside the image add the light of
+// their PSF that falls on it. Positions and fluxes must be finite and fluxes not negative.
+func RenderCatalogue(c Config, x, y, flux []float64, psfAt func(x, y float64) (model.Profile, error)) (*model.Image, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	if len(y) != len(x) || len(flux) != len(x) {
+		return nil, fmt.Errorf("catalogue columns differ in length: %d x, %d y, %d flux", len(x), len(y), len(flux))
+	}
+	mean := make([]float32, c.Width*c.Height)
+	box := model.Box{Pix: mean, Stride: c.Width, W: c.Width, H: c.Height}
+	for i := range x {
+		if !finite(x[i]) || !finite(y[i]) || !finite(flux[i]) || flux[i] < 0 {
+			return nil, fmt.Errorf("source %d: position (%g, %g) and flux %g must be finite, the flux not negative", i, x[i], y[i], flux[i])
+		}
+		p, err := psfAt(x[i], y[i])
+		if err != nil {
+			return nil, fmt.Errorf("source %d at (%g, %g): %w", i, x[i], y[i], err)
+		}
+		p.AddTo(box, x[i], y[i], flux[i])
+	}
+	return noisy(c, mean, rand.New(rand.NewPCG(c.Seed, 0x5eed))), nil
+}
+
+func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+
+// noisy returns the image of c whose expected counts above bias and sky are mean: Poisson
+// photon noise in electrons and Gaussian read noise, with c's cards.
+func noisy(c Config, mean []float32, rng *rand.Rand) *model.Image {
+	im := model.NewImage(c.Width, c.Height)
+	im.Gain, im.Bias, im.Background, im.ReadNoise = c.Gain, c.Bias, c.Background, c.ReadNoise
+	im.Noise, _ = model.DefaultNoise(im) // written as the NOISE card: what suits the image
 	for i, m := range mean {
 		e := c.Gain * math.Max(c.Background+float64(m), 0) // expected electrons
 		var counts float64

@@ -1,9 +1,13 @@
 package simulate
 
 import (
+	"errors"
 	"math"
+	"slices"
+	"strings"
 	"testing"
 
+	"github.com/probcat/probcat/model"
 	"github.com/probcat/probcat/psf"
 )
 
@@ -88,5 +92,62 @@ func TestSkyNoise(t *testing.T) {
 	c.Gain = -1
 	if _, _, err := Field(c, p); err == nil {
 		t.Error("negative gain accepted")
+	}
+}
+
+func TestRenderCatalogue(t *testing.T) {
+	p, err := psf.Gaussian(2.2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := Default()
+	c.Width, c.Height, c.Background, c.Bias, c.Gain = 40, 30, 0, 0, 1e6 // nearly noise-free
+	x, y, flux := []float64{20.3, -3, 10}, []float64{15.6, 15, 5}, []float64{1e4, 1e4, 0}
+	var asked [][2]float64
+	at := func(x, y float64) (model.Profile, error) {
+		asked = append(asked, [2]float64{x, y})
+		return p, nil
+	}
+	im, err := RenderCatalogue(c, x, y, flux, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(asked) != 3 || asked[0] != [2]float64{20.3, 15.6} {
+		t.Errorf("PSF asked at %v, want every source's position", asked)
+	}
+	// The first star's light and centroid (the second, 3 px off the edge, adds a little
+	// at x ≤ 2, left out).
+	sum, sx, sy := 0.0, 0.0, 0.0
+	for j := range c.Height {
+		for i := 5; i < c.Width; i++ {
+			v := float64(im.Pix[j*c.Width+i])
+			sum, sx, sy = sum+v, sx+v*float64(i), sy+v*float64(j)
+		}
+	}
+	if math.Abs(sum-1e4) > 20 || math.Abs(sx/sum-20.3) > 0.01 || math.Abs(sy/sum-15.6) > 0.01 {
+		t.Errorf("star rendered with %g counts at (%g, %g), want 1e4 at (20.3, 15.6)", sum, sx/sum, sy/sum)
+	}
+	edge := 0.0
+	for j := range c.Height {
+		edge += float64(im.Pix[j*c.Width])
+	}
+	if edge < 10 {
+		t.Errorf("the star off the edge adds %g counts to column 0, want its PSF's wing", edge)
+	}
+	im2, err := RenderCatalogue(c, x, y, flux, at)
+	if err != nil || !slices.Equal(im.Pix, im2.Pix) {
+		t.Errorf("same seed, different image (%v)", err)
+	}
+	for what, bad := range map[string][]float64{"NaN x": {math.NaN(), 1, 1}, "negative flux": {1, 1, -1}, "infinite flux": {1, 1, math.Inf(1)}} {
+		if _, err := RenderCatalogue(c, bad[:1], bad[1:2], bad[2:], at); err == nil {
+			t.Errorf("%s accepted", what)
+		}
+	}
+	if _, err := RenderCatalogue(c, x, y[:2], flux, at); err == nil {
+		t.Error("columns of different lengths accepted")
+	}
+	fail := func(float64, float64) (model.Profile, error) { return nil, errors.New("no PSF here") }
+	if _, err := RenderCatalogue(c, x, y, flux, fail); err == nil || !strings.Contains(err.Error(), "no PSF here") {
+		t.Errorf("PSF error: got %v", err)
 	}
 }

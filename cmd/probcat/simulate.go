@@ -26,8 +26,17 @@ func init() {
 Writes DIR/image.fits (counts, with the GAIN, BIAS, BKG and NOISE cards that probcat sample
 reads), DIR/psf.fits, and the true catalogue as DIR/truth.fits and DIR/truth.parquet
 (columns x, y, flux; with --galaxies also kind, 0 for a star and 1 for an exponential
-galaxy, and the galaxies' r_e, q, phi). Defaults mimic PCAT's M2 cutout.`,
-		usage: "--out DIR [flags]",
+galaxy, and the galaxies' r_e, q, phi). Defaults mimic PCAT's M2 cutout.
+With --truth CAT, renders that catalogue of stars instead of drawing one (x, y, flux: a
+Parquet or FITS catalogue with those columns, or a text file of x y flux rows), its positions
+in the frame of the outputs: the image's pixels plus --origin. Stars off the image add the
+light of their PSF that falls on it; truth.fits/.parquet keep those whose centres lie on it.
+--psf may then be an STDPSF grid (e.g. Anderson's ACS/WFC library): each star is rendered
+with the grid's PSF interpolated at its own detector position (image pixel + --origin, on
+--chip), psf.fits holds the PSF at the image's centre, and the image carries LTV1/LTV2 (and
+CCDCHIP) cards, so probcat sample --psf GRID builds the same field and reports positions in
+the same frame as the truth.`,
+		usage: "--out DIR [--truth CAT [--origin X0,Y0] [--chip N]] [flags]",
 		run:   runSimulate,
 	})
 }
@@ -38,7 +47,7 @@ func runSimulate(fs *flag.FlagSet, args []string, out io.Writer) error {
 	fs.IntVar(&d.Width, "width", d.Width, "image width in pixels")
 	fs.IntVar(&d.Height, "height", d.Height, "image height in pixels")
 	fs.Float64Var(&d.Density, "density", d.Density, "mean sources per pixel above --fmin")
-	fs.Float64Var(&d.FluxPrior.Min, "fmin", d.FluxPrior.Min, "flux prior minimum f_min, counts")
+	fs.Float64Var(&d.FluxPrior.Min, "fmin", d.FluxPrior.Min, "flux prior minimum f_min, counts (with --truth only written as the FMIN card, probcat sample's default f_min)")
 	fs.Float64Var(&d.FluxPrior.Slope, "slope", d.FluxPrior.Slope, "flux prior power-law slope α (p(f) ∝ f^-α)")
 	psfSpec := fs.String("psf", "gaussian:fwhm=2.2", "PSF: a file (PCAT .txt or FITS) or a spec such as gaussian:fwhm=2.2, moffat:fwhm=2.5,beta=3")
 	fs.Float64Var(&d.Background, "background", d.Background, "sky background above the bias, counts")
@@ -49,11 +58,32 @@ func runSimulate(fs *flag.FlagSet, args []string, out io.Writer) error {
 	galRe := fs.String("galaxy-re", "1,4", "with --galaxies: MIN,MAX of the galaxies' half-light radii (log-uniform), pixels")
 	zp := fs.Float64("zero-point", 0, "magnitude zero point to record (mag = zp - 2.5 log10 counts); 0 records none")
 	fs.Uint64Var(&d.Seed, "seed", d.Seed, "random seed")
+	truthPath := fs.String("truth", "", "render this catalogue of stars (Parquet/FITS with x, y, flux columns, or text x y flux rows) instead of drawing one from the priors")
+	origin := fs.String("origin", "", "with --truth: X0,Y0, integers ≥ 0: the image's pixel (0, 0) is pixel (X0, Y0) of the frame the catalogue's positions are in (e.g. the detector), written as LTV1/LTV2")
+	chip := fs.Int("chip", 0, "with --truth and an STDPSF --psf: the CCDCHIP of the detector chip (two-chip grids such as ACS/WFC: 1 or 2), written as the CCDCHIP card")
 	if err := parse(fs, args, 0, 0); err != nil {
 		return err
 	}
 	if *outDir == "" {
 		return fmt.Errorf("--out DIR is required")
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if *truthPath != "" {
+		for _, n := range []string{"density", "galaxies", "galaxy-re"} {
+			if set[n] {
+				return fmt.Errorf("--%s does not apply with --truth: the catalogue gives the sources", n)
+			}
+		}
+		return simulateTruth(*truthPath, *psfSpec, *origin, *chip, set["chip"], *zp, d, *outDir, out)
+	}
+	for _, n := range []string{"origin", "chip"} {
+		if set[n] {
+			return fmt.Errorf("--%s applies only with --truth", n)
+		}
+	}
+	if psf.IsSTDPSF(*psfSpec) {
+		return fmt.Errorf("--psf %s is an STDPSF grid, which renders a given catalogue only: add --truth", *psfSpec)
 	}
 	p, err := psf.Parse(*psfSpec)
 	if err != nil {
@@ -117,8 +147,22 @@ func parsePair(name, form, s string) (a, b float64, err error) {
 	return a, b, nil
 }
 
-// writeSimulation writes the four output files, removing any it wrote if a later one fails.
-func writeSimulation(dir string, im *model.Image, truth *model.Catalogue, kind model.SourceKind, p *psf.PSF, d simulate.Config) (err error) {
+// writeSimulation writes the outputs of a field drawn from the priors of d (writeOutputs).
+func writeSimulation(dir string, im *model.Image, truth *model.Catalogue, kind model.SourceKind, p *psf.PSF, d simulate.Config) error {
+	extra := fits.NewHeader()
+	extra.Set("SIMSEED", int64(d.Seed), "probcat simulate seed")
+	extra.Set("SIMDENS", d.Density, "sources per pixel above FMIN")
+	extra.Set("FMIN", d.FluxPrior.Min, "flux prior minimum, counts")
+	extra.Set("FSLOPE", d.FluxPrior.Slope, "flux prior power-law slope")
+	extra.Set("NTRUE", int64(truth.Len()), "number of true sources")
+	dv := derived(im)
+	dv.Kinds = pipeline.KindsOf(kind)
+	return writeOutputs(dir, im, pipeline.CatalogueSample(truth, kind), dv, p, extra)
+}
+
+// writeOutputs writes the four output files (the image with the extra header cards, the PSF
+// and the truth ts with the columns dv gives), removing any it wrote if a later one fails.
+func writeOutputs(dir string, im *model.Image, ts *catalogue.Sample, dv catalogue.Derived, p *psf.PSF, extra *fits.Header) (err error) {
 	created, err := makeOutDir(dir)
 	if err != nil {
 		return err
@@ -134,14 +178,6 @@ func writeSimulation(dir string, im *model.Image, truth *model.Catalogue, kind m
 			}
 		}
 	}()
-	extra := fits.NewHeader()
-	extra.Set("SIMSEED", int64(d.Seed), "probcat simulate seed")
-	extra.Set("SIMDENS", d.Density, "sources per pixel above FMIN")
-	extra.Set("FMIN", d.FluxPrior.Min, "flux prior minimum, counts")
-	extra.Set("FSLOPE", d.FluxPrior.Slope, "flux prior power-law slope")
-	extra.Set("NTRUE", int64(truth.Len()), "number of true sources")
-	ts, dv := pipeline.CatalogueSample(truth, kind), derived(im)
-	dv.Kinds = pipeline.KindsOf(kind)
 	steps := []struct {
 		name  string
 		write func(string) error
@@ -158,6 +194,95 @@ func writeSimulation(dir string, im *model.Image, truth *model.Catalogue, kind m
 		}
 		written = append(written, f)
 	}
+	return nil
+}
+
+// simulateTruth is simulate --truth: it renders the catalogue at path with the PSF spec (one
+// PSF, or an STDPSF grid on chip), the image's pixel (0, 0) at origin ("X0,Y0", "" for 0,0)
+// of the catalogue's frame, and the sky, noise and seed of d, and writes the outputs.
+func simulateTruth(path, spec, origin string, chip int, chipSet bool, zp float64, d simulate.Config, dir string, out io.Writer) error {
+	var x0, y0 int
+	if origin != "" {
+		a, b, err := parsePair("origin", "X0,Y0", origin)
+		if err == nil && (a != math.Trunc(a) || b != math.Trunc(b) || a < 0 || b < 0 || a > 1e9 || b > 1e9) {
+			err = fmt.Errorf("--origin wants X0,Y0 as integers ≥ 0, got %q", origin)
+		}
+		if err != nil {
+			return err
+		}
+		x0, y0 = int(a), int(b)
+	}
+	s, ens, err := catalogue.ReadEstimates(path)
+	switch {
+	case err != nil:
+		return err
+	case ens || len(s) != 1:
+		return fmt.Errorf("%s: --truth must be a single catalogue, not an ensemble", path)
+	case s[0].Kind != nil:
+		return fmt.Errorf("%s: has source kinds; --truth renders stars only", path)
+	case s[0].Len() == 0:
+		return fmt.Errorf("%s: the catalogue is empty", path)
+	}
+	cat := s[0]
+
+	// The PSF at each star (image pixels), and the one written as psf.fits.
+	var centre *psf.PSF
+	var psfAt func(x, y float64) (model.Profile, error)
+	if psf.IsSTDPSF(spec) {
+		g, err := psf.ReadSTDPSF(spec, chip)
+		if err != nil && chip == 0 {
+			return fmt.Errorf("%w: give it with --chip", err)
+		}
+		if err != nil {
+			return err
+		}
+		ox, oy := float64(x0), float64(y0)
+		if centre, err = g.PSF(ox+float64(d.Width-1)/2, oy+float64(d.Height-1)/2, 0); err != nil {
+			return fmt.Errorf("%s: %w", spec, err)
+		}
+		psfAt = func(x, y float64) (model.Profile, error) { return g.PSF(x+ox, y+oy, centre.Size) }
+	} else {
+		if chipSet {
+			return fmt.Errorf("--chip applies only to an STDPSF grid --psf, not to %s", spec)
+		}
+		if centre, err = psf.Parse(spec); err != nil {
+			return err
+		}
+		psfAt = func(float64, float64) (model.Profile, error) { return centre, nil }
+	}
+
+	xs, ys := make([]float64, cat.Len()), make([]float64, cat.Len())
+	for i := range xs {
+		xs[i], ys[i] = cat.X[i]-float64(x0), cat.Y[i]-float64(y0)
+	}
+	im, err := simulate.RenderCatalogue(d, xs, ys, cat.Flux, psfAt)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	im.X0, im.Y0 = x0, y0
+	if zp != 0 {
+		im.ZeroPoint, im.HasZeroPoint = zp, true
+	}
+	ts := &catalogue.Sample{}
+	for i := range xs {
+		if xs[i] >= -0.5 && xs[i] < float64(d.Width)-0.5 && ys[i] >= -0.5 && ys[i] < float64(d.Height)-0.5 {
+			ts.X, ts.Y, ts.Flux = append(ts.X, cat.X[i]), append(ts.Y, cat.Y[i]), append(ts.Flux, cat.Flux[i])
+		}
+	}
+	extra := fits.NewHeader()
+	extra.Set("SIMSEED", int64(d.Seed), "probcat simulate seed")
+	extra.Set("SIMTRUTH", filepath.Base(path), "catalogue rendered (probcat simulate --truth)")
+	extra.Set("FMIN", d.FluxPrior.Min, "flux prior minimum, counts")
+	extra.Set("FSLOPE", d.FluxPrior.Slope, "flux prior power-law slope")
+	extra.Set("NTRUE", int64(ts.Len()), "true sources centred on the image")
+	extra.Set("NRENDER", int64(cat.Len()), "sources rendered, including those off the image")
+	if chip != 0 {
+		extra.Set("CCDCHIP", int64(chip), "detector chip of the STDPSF grid")
+	}
+	if err := writeOutputs(dir, im, ts, derived(im), centre, extra); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "rendered %d stars of %s (%d centred on the %d×%d image) into %s\n", cat.Len(), path, ts.Len(), d.Width, d.Height, dir)
 	return nil
 }
 
