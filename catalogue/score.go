@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -132,6 +133,14 @@ func (r Ratio) MarshalJSON() ([]byte, error) {
 		return []byte("null"), nil
 	}
 	return json.Marshal(float64(r))
+}
+
+// String gives the ratio to three decimals, or "—" when it is undefined.
+func (r Ratio) String() string {
+	if math.IsNaN(float64(r)) || math.IsInf(float64(r), 0) {
+		return "—"
+	}
+	return strconv.FormatFloat(float64(r), 'f', 3, 64)
 }
 
 // UnmarshalJSON reads null as NaN.

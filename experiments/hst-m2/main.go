@@ -18,11 +18,12 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 
+	"github.com/probcat/probcat/catalogue"
+	"github.com/probcat/probcat/internal/runcmd"
 	"github.com/probcat/probcat/internal/shareddata"
 	"github.com/probcat/probcat/pipeline"
 	"github.com/probcat/probcat/psf"
@@ -66,34 +67,7 @@ func main() {
 
 // execute runs a command and returns its standard output; its stderr passes through.
 func execute(name string, args ...string) ([]byte, error) {
-	fmt.Fprintf(os.Stderr, "hst-m2: %s %s\n", name, strings.Join(args, " "))
-	cmd := exec.Command(name, args...)
-	cmd.Stderr = os.Stderr
-	out, err := cmd.Output()
-	if err != nil {
-		return nil, fmt.Errorf("%s %s: %w", filepath.Base(name), args[0], err)
-	}
-	return out, nil
-}
-
-// magBin is one magnitude bin of `probcat score`'s JSON.
-type magBin struct {
-	MagLo      float64  `json:"mag_lo"`
-	MagHi      float64  `json:"mag_hi"`
-	NTruth     int      `json:"n_truth"`
-	NEstimated float64  `json:"n_estimated"`
-	TPR        *float64 `json:"tpr"`
-	PPV        *float64 `json:"ppv"`
-}
-
-// score is the part of `probcat score`'s JSON reported here.
-type score struct {
-	NTruth     int      `json:"n_truth"`
-	NEstimated float64  `json:"n_estimated"`
-	TPR        *float64 `json:"tpr"`
-	PPV        *float64 `json:"ppv"`
-	F1         *float64 `json:"f1"`
-	Bins       []magBin `json:"bins"`
+	return runcmd.Output("hst-m2", name, args...)
 }
 
 func run(o options) error {
@@ -205,7 +179,7 @@ func run(o options) error {
 		fmt.Printf("- Convergence: converged %v, burn-in %d samples; R-hat / ESS of N %s, ln L %s, total flux %s, sky %s.\n",
 			conv.Converged, conv.BurnIn, diag(conv.N), diag(conv.LogLike), diag(conv.TotalFlux), diag(conv.Background))
 		fmt.Printf("\n| catalogue | stars | n truth | n estimated | TPR | PPV | F1 |\n|---|---|---|---|---|---|---|\n")
-		var bins []magBin
+		var bins []catalogue.ScoreBin
 		for _, c := range []struct{ name, file string }{{"catalogue (prevalence ≥ 0.5)", "catalogue.parquet"}, {"ensemble", "ensemble.parquet"}} {
 			for _, cut := range []float64{mCut, 0} {
 				args := []string{"score", filepath.Join(runDir, c.file), "--truth", filepath.Join(sim, "truth.parquet"),
@@ -219,11 +193,11 @@ func run(o options) error {
 				if err != nil {
 					return err
 				}
-				var sc score
+				var sc catalogue.Score
 				if err := json.Unmarshal(js, &sc); err != nil {
 					return fmt.Errorf("probcat score output: %v", err)
 				}
-				fmt.Printf("| %s | %s | %d | %.1f | %s | %s | %s |\n", c.name, label, sc.NTruth, sc.NEstimated, num(sc.TPR), num(sc.PPV), num(sc.F1))
+				fmt.Printf("| %s | %s | %d | %.1f | %s | %s | %s |\n", c.name, label, sc.NTruth, sc.NEstimated, sc.TPR, sc.PPV, sc.F1)
 				if cut == 0 && c.file == "catalogue.parquet" {
 					bins = sc.Bins
 				}
@@ -234,7 +208,7 @@ func run(o options) error {
 			if b.NTruth == 0 && b.NEstimated == 0 {
 				continue
 			}
-			fmt.Printf("| %.1f–%.1f | %d | %s | %.0f | %s |\n", b.MagLo, b.MagHi, b.NTruth, num(b.TPR), b.NEstimated, num(b.PPV))
+			fmt.Printf("| %.1f–%.1f | %d | %s | %.0f | %s |\n", b.MagLo, b.MagHi, b.NTruth, b.TPR, b.NEstimated, b.PPV)
 		}
 	}
 	return nil
@@ -347,11 +321,3 @@ func diag(d pipeline.Diag) string { return fmt.Sprintf("%.3f / %.0f", d.RHat, d.
 
 // ff formats a flag value.
 func ff(v float64) string { return strconv.FormatFloat(v, 'g', 8, 64) }
-
-// num formats a ratio of `probcat score`'s JSON (null when undefined).
-func num(v *float64) string {
-	if v == nil {
-		return "—"
-	}
-	return strconv.FormatFloat(*v, 'f', 3, 64)
-}

@@ -16,12 +16,14 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/probcat/probcat/catalogue"
+	"github.com/probcat/probcat/internal/runcmd"
 )
 
 // options are the command-line settings.
@@ -52,14 +54,7 @@ func main() {
 
 // execute runs a command and returns its standard output; its stderr passes through.
 func execute(name string, args ...string) ([]byte, error) {
-	fmt.Fprintf(os.Stderr, "simulated-m2: %s %s\n", name, strings.Join(args, " "))
-	cmd := exec.Command(name, args...)
-	cmd.Stderr = os.Stderr
-	out, err := cmd.Output()
-	if err != nil {
-		return nil, fmt.Errorf("%s %s: %w", filepath.Base(name), args[0], err)
-	}
-	return out, nil
+	return runcmd.Output("simulated-m2", name, args...)
 }
 
 // runInfo is the part of run.json this experiment reports.
@@ -73,16 +68,6 @@ type runInfo struct {
 	Timings struct {
 		Wall float64 `json:"wall_seconds"`
 	} `json:"timings"`
-}
-
-// cliScore is the part of `probcat score`'s JSON this experiment reports.
-type cliScore struct {
-	NTruth     int        `json:"n_truth"`
-	NEstimated float64    `json:"n_estimated"`
-	NInterval  [2]float64 `json:"n_estimated_5_95"`
-	TPR        *float64   `json:"tpr"`
-	PPV        *float64   `json:"ppv"`
-	F1         *float64   `json:"f1"`
 }
 
 func run(o options) error {
@@ -134,7 +119,7 @@ func run(o options) error {
 	// Overall scores from the CLI, as a user would get them.
 	type cliRow struct {
 		what, rule string
-		s          cliScore
+		s          catalogue.Score
 	}
 	var rows []cliRow
 	for _, c := range []struct{ what, path string }{
@@ -145,7 +130,7 @@ func run(o options) error {
 			if err != nil {
 				return err
 			}
-			var s cliScore
+			var s catalogue.Score
 			if err := json.Unmarshal(out, &s); err != nil {
 				return fmt.Errorf("probcat score output: %w", err)
 			}
@@ -180,18 +165,11 @@ func run(o options) error {
 	fmt.Println("|---|---|---|---|---|---|---|")
 	for _, r := range rows {
 		fmt.Printf("| %s | %s | %d | %.1f (%.0f–%.0f) | %s | %s | %s |\n", r.what, r.rule, r.s.NTruth, r.s.NEstimated,
-			r.s.NInterval[0], r.s.NInterval[1], fmtPtr(r.s.TPR), fmtPtr(r.s.PPV), fmtPtr(r.s.F1))
+			r.s.NInterval[0], r.s.NInterval[1], r.s.TPR, r.s.PPV, r.s.F1)
 	}
 	fmt.Println()
 	tab.print(o)
 	return nil
-}
-
-func fmtPtr(v *float64) string {
-	if v == nil {
-		return "—"
-	}
-	return fmt.Sprintf("%.3f", *v)
 }
 
 // cpuModel reads the processor's name from /proc/cpuinfo.
