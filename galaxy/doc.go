@@ -29,7 +29,7 @@
 //
 // Renderer.AddTo adds f × the galaxy into a model.Box, row by row: each convolved component
 // restricted to a row is a 1-D Gaussian, drawn within 6σ of its centre by a float64 recurrence
-// (gaussRow: two exponentials per row) into the float32 pixels. Pixel coordinates are 0-based
+// (addComponent and gaussRow: a walk by ratios from three exponentials per component) into the float32 pixels. Pixel coordinates are 0-based
 // with pixel centres at integers, x the column and y the row. A galaxy is drawn on the square
 // of half-width Renderer.Radius(r_e) (Kind: the stamp radius of its table, at least that)
 // around the anchor pixel (⌈x⌉, ⌈y⌉) of model.Anchor, and on no other pixel; the radius leaves

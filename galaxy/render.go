@@ -135,57 +135,109 @@ func (r Renderer) addTo(b model.Box, x, y, flux float64, s Shape, rad int) {
 		sxx, sxy, syy := s.covariance(vs[m])
 		for _, p := range r.PSF {
 			g := Gaussian{Amp: am * p.Amp, MX: p.MX, MY: p.MY, XX: sxx + p.XX, XY: sxy + p.XY, YY: syy + p.YY}
-			d := g.det()
-			w := flux * g.Amp / (2 * math.Pi * math.Sqrt(d))
-			gx, gy := x+g.MX, y+g.MY
-			halfA, slope := g.YY/(2*d), g.XY/g.YY
-			c2 := math.Exp(-2 * halfA) // the change of a row's ratio per pixel
-			sy := cutSigma * math.Sqrt(g.YY)
-			ja, jb := max(y0, int(math.Floor(gy-sy))), min(y1, int(math.Ceil(gy+sy))+1)
-			sx := cutSigma / math.Sqrt(2*halfA)
-			for j := ja; j < jb; j++ {
-				dy := float64(j) - gy
-				centre := gx + slope*dy
-				ia, ib := max(x0, int(math.Floor(centre-sx))), min(x1, int(math.Ceil(centre+sx))+1)
-				if ia >= ib {
-					continue
-				}
-				off := (j-b.Y0)*b.Stride - b.X0
-				gaussRow(b.Pix[off+ia:off+ib], float64(ia)-centre, halfA, c2, w, -dy*dy/(2*g.YY))
-			}
+			addComponent(b, g, x+g.MX, y+g.MY, flux*g.Amp/(2*math.Pi*math.Sqrt(g.det())), x0, x1, y0, y1)
 		}
 	}
 }
 
+// addComponent adds w·exp(−½ dᵀC⁻¹d), d = (i − gx, j − gy), the component of covariance g
+// centred at (gx, gy), to the pixels (i, j) of b with x0 ≤ i < x1 and y0 ≤ j < y1 that lie
+// within cutSigma of its centre: in y, and then along each row about the row's centre.
+//
+// It walks the stamp by ratios rather than exponentials. With the precision matrix
+// P = C⁻¹, G(i+1, j)/G(i, j) = exp(−P_xx(dx + ½) − P_xy dy) =: rx, and
+// G(i, j+1)/G(i, j) = exp(−P_yy(dy + ½) − P_xy dx) =: ry; a step right multiplies rx by
+// exp(−P_xx) and ry by exp(−P_xy), a step down ry by exp(−P_yy) and rx by exp(−P_xy). From the
+// first row's pixel nearest the row's centre (three exponentials) the walk goes down the
+// ridge, one row and a few columns at a time, so that it stays within a pixel of each row's
+// peak and never starts from an underflowed value; each row is then drawn from there by
+// gaussRow. Over a stamp's few dozen steps the products lose ~10⁻¹⁴ relative to exp.
+func addComponent(b model.Box, g Gaussian, gx, gy, w float64, x0, x1, y0, y1 int) {
+	d := g.det()
+	pxx, pxy, pyy := g.YY/d, -g.XY/d, g.XX/d
+	slope := g.XY / g.YY // a row's centre moves by slope per row
+	sy := cutSigma * math.Sqrt(g.YY)
+	ja, jb := max(y0, int(math.Floor(gy-sy))), min(y1, int(math.Ceil(gy+sy))+1)
+	if ja >= jb {
+		return
+	}
+	sx := cutSigma / math.Sqrt(pxx)
+	ex, exy, ey := math.Exp(-pxx), math.Exp(-pxy), math.Exp(-pyy)
+	// The walk's pixel (i, j), its value v and ratios rx, ry; seed sets them by exponentials.
+	var i, j int
+	var v, rx, ry float64
+	seed := func() {
+		dx, dy := float64(i)-gx, float64(j)-gy
+		v = w * math.Exp(-0.5*(pxx*dx*dx+2*pxy*dx*dy+pyy*dy*dy))
+		rx = math.Exp(-pxx*(dx+0.5) - pxy*dy)
+		ry = math.Exp(-pyy*(dy+0.5) - pxy*dx)
+	}
+	// A component narrower than a fifth of a pixel (precision above maxWalkPrecision) changes
+	// by more than e^−25 from one pixel to the next, and a walk through it would underflow:
+	// each of its rows is seeded by exponentials instead.
+	walk := pxx <= maxWalkPrecision && pyy <= maxWalkPrecision
+	i, j = int(math.Round(gx+slope*(float64(ja)-gy))), ja
+	seed()
+	for {
+		centre := gx + slope*(float64(j)-gy)
+		ia, ib := max(x0, int(math.Floor(centre-sx))), min(x1, int(math.Ceil(centre+sx))+1)
+		// walk along the row to the drawn pixel nearest the centre (to the centre itself on a
+		// row with nothing to draw, so that the walk keeps to the ridge)
+		to := int(math.Round(centre))
+		if ia < ib {
+			to = min(max(to, ia), ib-1)
+		}
+		if !walk {
+			i = to
+			seed()
+		}
+		for ; i < to; i++ {
+			v *= rx
+			rx *= ex
+			ry *= exy
+		}
+		for ; i > to; i-- {
+			rx /= ex
+			ry /= exy
+			v /= rx
+		}
+		if ia < ib {
+			off := (j-b.Y0)*b.Stride - b.X0
+			gaussRow(b.Pix[off+ia:off+ib], i-ia, v, rx, ex)
+		}
+		if j++; j >= jb {
+			return
+		}
+		v *= ry
+		ry *= ey
+		rx *= exy
+	}
+}
+
+// maxWalkPrecision is the largest precision (inverse variance, px⁻²) along x or y of a
+// component that addComponent walks by ratios: its value changes by at most e^−25 per pixel
+// near its ridge.
+const maxWalkPrecision = 25
+
 // cutSigma is how many standard deviations from its centre AddTo draws a component.
 const cutSigma = 6
 
-// gaussRow adds w·exp(e − halfA·t²) at t = t0, t0 + 1, … to the pixels of dst, c being
-// exp(−2·halfA): the inner loop of AddTo. It takes two exponentials per row instead of one per
-// pixel: from the pixel i* nearest the peak, consecutive values differ by the factor
-// q = exp(−halfA(2t + 1)), which itself changes by c per pixel, so g(t+1) = g(t)·q, q ← q·c
-// walks right, and the mirror walks left from the ratio exp(halfA(2t − 1)) = c/q (float64: over
-// a stamp's few dozen pixels the products lose ~10⁻¹⁴). Starting at the peak, the walk never
-// starts from an underflowed value.
-func gaussRow(dst []float32, t0, halfA, c, w, e float64) {
-	n := len(dst)
-	if n == 0 {
-		return
+// gaussRow adds to dst the values g_k of a 1-D Gaussian that are g_{i0} = g at k = i0, with
+// g_{k+1} = g_k·q_k and q_{k+1} = q_k·c (c = exp(−2a) for a Gaussian exp(−a t²)), walking right
+// from i0, and left by the mirror recurrence g_{k−1} = g_k·q'_k, q'_{k−1} = q'_k·c from
+// q'_{i0} = c/q: the inner loop of AddTo, with no exponential. Starting near the peak, the
+// walk never starts from an underflowed value.
+func gaussRow(dst []float32, i0 int, g, q, c float64) {
+	gr, qr := g, q
+	for k := i0; k < len(dst); k++ {
+		dst[k] += float32(gr)
+		gr *= qr
+		qr *= c
 	}
-	i0 := min(max(int(math.Round(-t0)), 0), n-1)
-	t := t0 + float64(i0)
-	g0 := w * math.Exp(e-halfA*t*t)
-	q0 := math.Exp(-halfA * (2*t + 1))
-	g, q := g0, q0
-	for i := i0; i < n; i++ {
-		dst[i] += float32(g)
-		g *= q
-		q *= c
-	}
-	g, q = g0, c/q0
-	for i := i0 - 1; i >= 0; i-- {
-		g *= q
-		q *= c
-		dst[i] += float32(g)
+	gl, ql := g, c/q
+	for k := i0 - 1; k >= 0; k-- {
+		gl *= ql
+		ql *= c
+		dst[k] += float32(gl)
 	}
 }
