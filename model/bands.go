@@ -71,9 +71,10 @@ type BandKind interface {
 	SampleBand(rng *rand.Rand, k int, params []float64)
 }
 
-// Colour is the prior of a band's colour against the reference band: the magnitude difference
-// c = m_ref − m_band = 2.5 log₁₀(f_band / f_ref) is Gaussian with this mean and standard
-// deviation, independently of the reference flux.
+// Colour is the prior of a band's colour against the reference band: the difference of
+// instrumental magnitudes (of the fluxes in each image's own units, counts, without zero
+// points) c = m_ref − m_band = 2.5 log₁₀(f_band / f_ref) is Gaussian with this mean and
+// standard deviation, independently of the reference flux.
 type Colour struct {
 	Mean, Sigma float64
 }

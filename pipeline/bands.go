@@ -22,7 +22,8 @@ type Band struct {
 	// Map takes the reference band's image pixels (where positions live) to this band's
 	// image pixels; the reference band's is ignored.
 	Map model.AffineMap
-	// Colour is the prior of the colour m_ref − m_band (ignored for the reference band).
+	// Colour is the prior of the instrumental colour m_ref − m_band = 2.5 log₁₀(f_band/f_ref)
+	// (ignored for the reference band).
 	Colour model.Colour
 	// Record is recorded verbatim in run.json's entry for the band (its files, box, the
 	// map's error).

@@ -12,7 +12,7 @@ import (
 
 // TestSampleBands samples r and i of the M2 field jointly on a small cutout and scores each
 // band; bad --bands values, --tile and the single-image flags it does not take exit 2 with
-// one line and no output folder.
+// one line and no output folder, and so does plan --bands.
 func TestSampleBands(t *testing.T) {
 	frame := shareddata.Path(t, "m2-sdss-2583-2-136/frame-r-002583-2-0136.fits.bz2")
 	psField := shareddata.Path(t, "m2-sdss-2583-2-136/psField-002583-2-0136.fit")
@@ -32,6 +32,13 @@ func TestSampleBands(t *testing.T) {
 			t.Errorf("%v: the output folder was made", bad)
 			os.RemoveAll(out)
 		}
+	}
+	plan := filepath.Join(dir, "plan")
+	if code, _, e := probcat(t, "plan", "--sdss", frame, "--psfield", psField, "--cutout", "330,650,40,40", "--bands", "r,i", "--tile", "20", "--out", plan); code != 2 || !strings.Contains(e, "not yet supported") {
+		t.Errorf("plan --bands: exit %d: %s", code, e)
+	}
+	if _, err := os.Stat(plan); err == nil {
+		t.Error("plan --bands made its folder")
 	}
 	out := filepath.Join(dir, "ri")
 	if code, _, e := probcat(t, append(base, "--out", out, "--bands", "r,i")...); code != 0 {

@@ -95,7 +95,7 @@ func (f *sampleFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.cutout, "cutout", "", "the pixel box X0,Y0,W,H of the FITS image or --sdss frame to sample, 0-based (default: the whole image); outputs keep the image's pixel frame")
 	fs.StringVar(&f.radec, "radec", "", "with --sdss: a cutout centred on RA,DEC (degrees) of W×H pixels, as RA,DEC,W,H")
 	fs.StringVar(&f.bands, "bands", "", "with --sdss: fit these bands jointly, e.g. r,i (one catalogue, a flux per band; the first is the reference band, in whose pixels --cutout and positions are); their frames and fpM masks are found beside FRAME")
-	fs.StringVar(&f.colourPrior, "colour-prior", "0,1", "with --bands: MEAN,SIGMA of the Gaussian prior of every band's colour against the reference band, m_ref − m_band, in magnitudes")
+	fs.StringVar(&f.colourPrior, "colour-prior", "0,1", "with --bands: MEAN,SIGMA of the Gaussian prior of every band's colour against the reference band, m_ref − m_band = 2.5 log10(counts_band / counts_ref), in instrumental magnitudes (of counts, without the zero points)")
 	fs.IntVar(&f.tile, "tile", 0, "cut the image into tiles of this many pixels (plus margins), one per core at a time; 0 samples the image whole, or in tiles of 512 above 2 Mpx")
 	fs.IntVar(&f.samples, "samples", d.Samples, "kept samples per chain")
 	fs.IntVar(&f.burnIn, "burn-in", d.BurnIn, "least burn-in: samples discarded at the start of each chain before convergence is checked")
