@@ -355,3 +355,33 @@ func TestBandDeterminism(t *testing.T) {
 		}
 	}
 }
+
+// TestBandPriorFluxSlope samples an r+i chain's power-law slope with the likelihood off: it
+// must follow its hyperprior α − 1 ~ Gamma(SlopeShape, SlopeShape) truncated to (0, 2], and
+// the colours their prior, whatever the slope.
+func TestBandPriorFluxSlope(t *testing.T) {
+	m := twoBandKind(t)
+	bands := twoBandImages(t, m, &model.Catalogue{}, 40, 40, 3)
+	cfg := priorConfig(model.Poisson{Density: 4.0 / 1600})
+	cfg.SampleFluxPrior = true
+	cfg.MaxSlope = 3
+	cfg.ResidualBirths, cfg.ResidualFluxes = 0, 0
+	samples := collectBands(t, bands, m, cfg, nil, 4000)
+	slope := func(s Sample) float64 { return s.FluxPrior.Slope }
+	kept := thin(t, samples[200:], slope)
+	hyper := distuv.Gamma{Alpha: SlopeShape, Beta: SlopeShape}
+	norm := hyper.CDF(cfg.MaxSlope - 1)
+	var sl []float64
+	for _, s := range kept {
+		sl = append(sl, slope(s))
+	}
+	d, p := ksPValue(sl, func(a float64) float64 { return hyper.CDF(a-1) / norm })
+	t.Logf("slope: %d values, KS D %.4f, p %.3g", len(sl), d, p)
+	if p < 0.001 {
+		t.Errorf("slope does not follow its Gamma hyperprior: KS p = %.3g", p)
+	}
+	checkColours(t, kept)
+	if m.Flux.Slope != 2 {
+		t.Errorf("the chain changed the kind it was given: slope %g", m.Flux.Slope)
+	}
+}

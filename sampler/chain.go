@@ -91,8 +91,8 @@ type Sample struct {
 	// Density is the Poisson count prior's density in sources per pixel (sampled for a
 	// model.GammaPoisson prior, fixed for a model.Poisson one; 0 for other priors).
 	Density float64
-	// FluxPrior is the point sources' flux prior, with its sampled parameters' current values
-	// (the zero FluxPrior for other kinds).
+	// FluxPrior is the point sources' flux prior (a model.MultiBand's reference flux prior),
+	// with its sampled parameters' current values (the zero FluxPrior for other kinds).
 	FluxPrior model.FluxPrior
 	// Moves holds the proposals tried and accepted per type since the previous sample.
 	Moves [NumMoveTypes]MoveStats
@@ -118,6 +118,10 @@ type Chain struct {
 	fluxes int
 	kind   model.SourceKind
 	point  *model.PointSource // this chain's own copy when the kind is a point source
+	// flux is the flux prior of the reference flux that Config.SampleFluxPrior samples, in
+	// this chain's own copy of the kind (a point source or a model.MultiBand); nil for other
+	// kinds
+	flux *model.FluxPrior
 	// splittable, for kinds of several parameters some of whose sources are described by their
 	// flux alone (model.Mixed's stars), says which sources splits and merges act on
 	splittable model.Splittable
@@ -229,7 +233,15 @@ func NewBandChain(bands []Band, kind model.SourceKind, cfg Config, index int) (*
 			return nil, fmt.Errorf("source kind %q has %d bands, but %d images are given", kind.Name(), bk.Bands(), len(bands))
 		}
 		c.multi, c.fluxes, c.fmin = bk, bk.Bands(), bk.MinFlux()
-		c.cfg.SampleFluxPrior = false // the kind holds its own priors
+		if mb, ok := kind.(*model.MultiBand); ok {
+			if err := mb.Flux.Validate(); err != nil {
+				return nil, err
+			}
+			cp := *mb // the chain's own, whose flux prior it samples
+			c.kind, c.multi, c.flux = &cp, &cp, &cp.Flux
+		} else {
+			c.cfg.SampleFluxPrior = false // the kind holds its own priors
+		}
 	} else if len(bands) > 1 {
 		return nil, fmt.Errorf("source kind %q is not a multi-band kind, but %d images are given", kind.Name(), len(bands))
 	}
@@ -254,6 +266,7 @@ func NewBandChain(bands []Band, kind model.SourceKind, cfg Config, index int) (*
 		cp := *ps
 		c.point = &cp
 		c.kind = &cp
+		c.flux = &cp.Flux
 		c.fmin = cp.Flux.Min
 	} else if c.multi == nil {
 		c.cfg.SampleFluxPrior = false // other kinds hold their own priors

@@ -46,7 +46,7 @@ func (c *Chain) computeFingerprint() uint64 {
 	put(uint64(c.cfg.BurnIn))
 	h.Write([]byte(c.kind.Name()))
 	h.Write([]byte(c.cfg.CountPrior.String()))
-	if c.point != nil && c.point.Flux.Broken() {
+	if c.flux != nil && c.flux.Broken() {
 		h.Write([]byte("broken flux prior"))
 	}
 	if c.sky != nil {
@@ -215,21 +215,21 @@ func (c *Chain) UnmarshalBinary(data []byte) error {
 	if c.hier != nil {
 		c.count = c.hier.Conditional(density)
 	}
-	if c.point != nil {
-		c.point.Flux = fp
+	if c.flux != nil {
+		*c.flux = fp
 	}
 	c.xs, c.ys, c.th = xs, ys, th
 	c.refresh()
 	return nil
 }
 
-// fluxPrior returns the point sources' current flux prior; the zero FluxPrior for other
-// kinds.
+// fluxPrior returns the current flux prior of point sources (of a model.MultiBand, its
+// reference flux's); the zero FluxPrior for other kinds.
 func (c *Chain) fluxPrior() model.FluxPrior {
-	if c.point == nil {
+	if c.flux == nil {
 		return model.FluxPrior{}
 	}
-	return c.point.Flux
+	return *c.flux
 }
 
 // SetCatalogue replaces the chain's sources by cat (for example a starting catalogue from an

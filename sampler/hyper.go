@@ -61,7 +61,7 @@ func (c *Chain) densityStep(rng *rand.Rand) {
 // symmetric. The break's step in ln f_b is 1/√(N+1) (N sources in all). Either update costs N
 // logarithms and a few multiply-adds per source and proposal.
 func (c *Chain) fluxPriorStep(rng *rand.Rand) {
-	fp := c.point.Flux
+	fp := *c.flux
 	p := c.nparam
 	n := len(c.xs)
 	lnf := c.lnFlux[:0]
@@ -106,7 +106,7 @@ func (c *Chain) fluxPriorStep(rng *rand.Rand) {
 	q = fp
 	q.Break *= math.Exp(rng.NormFloat64() / math.Sqrt(float64(n+1)))
 	propose(q, q.Break > fp.Min && q.Break <= MaxBreakRatio*fp.Min)
-	c.point.Flux = fp
+	*c.flux = fp
 }
 
 // SlopeShape is the shape a (and rate) of a sampled power-law slope's hyperprior,
@@ -118,7 +118,7 @@ const SlopeShape = 10
 func (c *Chain) slopeGibbs(rng *rand.Rand, lnf []float64) {
 	c.stats[FluxPriorStep].Proposed++
 	c.stats[FluxPriorStep].Accepted++
-	fp := &c.point.Flux
+	fp := c.flux
 	s := -float64(len(lnf)) * math.Log(fp.Min)
 	for _, l := range lnf {
 		s += l
@@ -132,10 +132,10 @@ func (c *Chain) slopeGibbs(rng *rand.Rand, lnf []float64) {
 // (a − 1) ln(α − 1) − a(α − 1) for a power law's slope, 0 for a broken law's flat slopes and
 // −ln f_b for its log-uniform break, and 0 when they are not sampled.
 func (c *Chain) fluxHyperLogPrior() float64 {
-	if !c.cfg.SampleFluxPrior || c.point == nil {
+	if !c.cfg.SampleFluxPrior || c.flux == nil {
 		return 0
 	}
-	fp := c.point.Flux
+	fp := *c.flux
 	if !fp.Broken() {
 		return (SlopeShape-1)*math.Log(fp.Slope-1) - SlopeShape*(fp.Slope-1)
 	}
