@@ -26,4 +26,5 @@ run() { # name, extra flags
 run r
 run r-fixed --sample-slope=false
 run ri --bands r,i
-run ri-colour --bands r,i --colour-prior=-0.4,0.3
+run ri-fixed --bands r,i --sample-slope=false
+run ri-colour --bands r,i --sample-slope=false --colour-prior=-0.4,0.3
