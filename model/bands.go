@@ -53,8 +53,6 @@ type BandKind interface {
 	SourceKind
 	// Bands is the number of bands, the reference band included.
 	Bands() int
-	// BandNames names the bands ("r", "i"), the reference band first.
-	BandNames() []string
 	// RenderBand adds sign × the source with these params at (x, y), in band k's pixels,
 	// into b (band k's image): the light of params[k] through band k's PSF. It keeps
 	// Render's contract with BandRadius(k).
@@ -136,9 +134,6 @@ func (m *MultiBand) Params() []string {
 
 // Bands implements BandKind.
 func (m *MultiBand) Bands() int { return len(m.Names) }
-
-// BandNames implements BandKind.
-func (m *MultiBand) BandNames() []string { return m.Names }
 
 // ln10Over25 is ln(10)/2.5: f = f₀·exp(ln10Over25·c) for colour c.
 const ln10Over25 = math.Ln10 / 2.5
