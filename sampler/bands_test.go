@@ -185,6 +185,45 @@ func TestBandRecovery(t *testing.T) {
 	cfg.Proposals, cfg.Threads, cfg.Seed = 100, 1, 3
 	cfg.SampleBackground = true
 	samples := collectBands(t, bands, m, cfg, nil, 400)[200:]
+	for _, q := range recoveryOffsets(t, truth, samples) {
+		t.Logf("%s: mean offset %+.4f ± %.4f over %d stars (rms %.4f)", q.name, q.mean, q.se, q.n, q.rms)
+		if math.Abs(q.mean) > 3.3*q.se {
+			t.Errorf("%s is biased: mean offset %+.4f, %.1f standard errors", q.name, q.mean, q.mean/q.se)
+		}
+	}
+	bg := samples[len(samples)-1].Backgrounds
+	t.Logf("backgrounds %.2f (r, true 179), %.2f (i, true 260)", bg[0], bg[1])
+	if len(bg) != 2 || math.Abs(bg[0]-179) > 2 || math.Abs(bg[1]-260) > 2 {
+		t.Errorf("backgrounds %v, want about [179 260]", bg)
+	}
+	// the control: the same fit with the rotation left out of the map must be biased, or
+	// the test could not tell a right map from a wrong one
+	wrong := shiftRotate()
+	wrong.J = [2][2]float64{{1, 0}, {0, 1}}
+	bands[1].Map = wrong
+	samples = collectBands(t, bands, m, cfg, nil, 400)[200:]
+	biased := false
+	for _, q := range recoveryOffsets(t, truth, samples) {
+		t.Logf("without the rotation, %s: mean offset %+.4f ± %.4f (rms %.4f)", q.name, q.mean, q.se, q.rms)
+		biased = biased || math.Abs(q.mean) > 5*q.se || q.rms > 0.05
+	}
+	if !biased {
+		t.Error("a map without the rotation fits as well as the right one")
+	}
+}
+
+// offset is the mean, standard error and rms over n stars of a recovered quantity's error.
+type offset struct {
+	name          string
+	mean, se, rms float64
+	n             int
+}
+
+// recoveryOffsets matches every true star to the nearest source within 1 px in each sample
+// and returns the offsets of the posterior means of x, y and r − i from the truth; a star
+// found in fewer than 90 % of the samples is an error.
+func recoveryOffsets(t *testing.T, truth *model.Catalogue, samples []Sample) []offset {
+	t.Helper()
 	var dx, dy, dc []float64
 	for i := range truth.X {
 		var sx, sy, sc float64
@@ -214,22 +253,15 @@ func TestBandRecovery(t *testing.T) {
 		dy = append(dy, sy/float64(n)-truth.Y[i])
 		dc = append(dc, sc/float64(n)-tc)
 	}
+	var out []offset
 	for _, q := range []struct {
 		name string
 		v    []float64
 	}{{"x", dx}, {"y", dy}, {"r − i", dc}} {
 		mean, v := meanVar(q.v)
-		se := math.Sqrt(v / float64(len(q.v)))
-		t.Logf("%s: mean offset %+.4f ± %.4f over %d stars (rms %.4f)", q.name, mean, se, len(q.v), math.Sqrt(v))
-		if math.Abs(mean) > 3.3*se {
-			t.Errorf("%s is biased: mean offset %+.4f, %.1f standard errors", q.name, mean, mean/se)
-		}
+		out = append(out, offset{q.name, mean, math.Sqrt(v / float64(len(q.v))), math.Sqrt(v), len(q.v)})
 	}
-	bg := samples[len(samples)-1].Backgrounds
-	t.Logf("backgrounds %.2f (r, true 179), %.2f (i, true 260)", bg[0], bg[1])
-	if len(bg) != 2 || math.Abs(bg[0]-179) > 2 || math.Abs(bg[1]-260) > 2 {
-		t.Errorf("backgrounds %v, want about [179 260]", bg)
-	}
+	return out
 }
 
 // TestBandDeterminism checks an r+i chain's byte identity across thread counts, its
