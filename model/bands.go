@@ -91,6 +91,11 @@ type MultiBand struct {
 	Flux FluxPrior
 	// Colours are the colour priors of bands 1, 2, … against band 0.
 	Colours []Colour
+	// ColourSpread, when positive, makes the colour priors hierarchical: each band's mean
+	// colour is then a parameter of the catalogue with the hyperprior
+	// N(Colours[k].Mean, ColourSpread), which the sampler samples along with the sources
+	// (Colours[k].Mean is its centre and the chains' starting value; the widths stay fixed).
+	ColourSpread float64
 }
 
 // NewMultiBand checks and builds a MultiBand kind.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+	"math"
 
 	"github.com/probcat/probcat/catalogue"
 	"github.com/probcat/probcat/model"
@@ -49,6 +50,8 @@ func (job *Job) validateBands() error {
 		return errors.New("fitting several kinds of source is not supported with several bands yet")
 	case job.Refine != nil:
 		return errors.New("refining the PSF is not supported with several bands yet")
+	case !(job.ColourSpread >= 0) || math.IsInf(job.ColourSpread, 0):
+		return fmt.Errorf("colour spread must be finite and not negative, got %g", job.ColourSpread)
 	}
 	seen := map[string]bool{}
 	for _, b := range bs {
@@ -80,7 +83,12 @@ func (job *Job) bandKind(f *psf.Field) (model.SourceKind, error) {
 			colours = append(colours, b.Colour)
 		}
 	}
-	return model.NewMultiBand(names, psfs, job.Flux, colours)
+	m, err := model.NewMultiBand(names, psfs, job.Flux, colours)
+	if err != nil {
+		return nil, err
+	}
+	m.ColourSpread = job.ColourSpread
+	return m, nil
 }
 
 // newChain makes chain c of the job: of its image, or of every band's.
@@ -97,6 +105,9 @@ func (job *Job) newChain(kind model.SourceKind, cfg sampler.Config, c int) (*sam
 
 // hashBands adds the other bands' inputs to a job's fingerprint.
 func (job *Job) hashBands(h hash.Hash) {
+	if job.ColourSpread > 0 {
+		fmt.Fprintf(h, "|colour spread %g", job.ColourSpread)
+	}
 	for _, b := range job.Bands[min(1, len(job.Bands)):] {
 		im := b.Image
 		fmt.Fprintf(h, "|band %s %d %d %g %g %g %g %g %v %g %v %+v %+v|", b.Name, im.Width, im.Height, im.Gain, im.Bias, im.Background, im.ReadNoise, im.ModelError, im.Noise, im.ZeroPoint, im.HasZeroPoint, b.Map, b.Colour)
@@ -155,7 +166,17 @@ func (job *Job) bandsRecord() []map[string]any {
 			r["reference"] = true
 		} else {
 			r["map"] = map[string]any{"x0": b.Map.X0, "y0": b.Map.Y0, "j": b.Map.J}
-			r["colour_prior"] = map[string]any{"mean": b.Colour.Mean, "sigma": b.Colour.Sigma}
+			prior := map[string]any{"mean": b.Colour.Mean, "sigma": b.Colour.Sigma}
+			if job.ColourSpread > 0 {
+				// the mean is sampled: its hyperprior's width, and each chain's last value
+				prior["mean_spread"] = job.ColourSpread
+				var last []float64
+				for _, m := range job.colourMeans {
+					last = append(last, m[k-1])
+				}
+				prior["mean_last_sample"] = last
+			}
+			r["colour_prior"] = prior
 		}
 		for key, v := range b.Record {
 			r[key] = v

@@ -101,9 +101,28 @@ func TestBands(t *testing.T) {
 	if len(rec.Bands) != 2 || rec.Bands[1]["name"] != "i" || rec.Bands[1]["map"] == nil || rec.Bands[1]["test"] != "i" {
 		t.Errorf("run.json bands %v", rec.Bands)
 	}
+	// sampled colour means: recorded with each chain's last value
+	spread := filepath.Join(dir, "spread")
+	job := variantJob(t, spread, 2, "bands")
+	job.ColourSpread = 0.3
+	if _, err := Run(context.Background(), job); err != nil {
+		t.Fatal(err)
+	}
+	if b, err = os.ReadFile(filepath.Join(spread, RunFile)); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &rec); err != nil {
+		t.Fatal(err)
+	}
+	prior, _ := rec.Bands[1]["colour_prior"].(map[string]any)
+	if last, _ := prior["mean_last_sample"].([]any); prior["mean_spread"] != 0.3 || len(last) != 2 {
+		t.Errorf("run.json colour prior %v, want the spread and two chains' last means", prior)
+	} else {
+		t.Logf("colour means at the chains' last samples: %v (prior centre 0.3, true r − i %.3f)", last, 2.5*math.Log10(1.3))
+	}
 	resumeAfterKill(t, dir, ref, "bands")
 	// what is not supported with bands yet
-	job := variantJob(t, filepath.Join(dir, "bad"), 1, "bands")
+	job = variantJob(t, filepath.Join(dir, "bad"), 1, "bands")
 	job.Kinds = &KindSpec{Names: []string{"star", "galaxy"}, Weights: []float64{0.7, 0.3}, ReMin: 0.5, ReMax: 3}
 	if _, err := Run(context.Background(), job); err == nil {
 		t.Error("a multi-band job with galaxies ran")

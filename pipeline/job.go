@@ -49,11 +49,17 @@ type Job struct {
 	// model.MultiBand with the reference band's Flux prior and each band's colour prior),
 	// and the outputs name each band's columns (flux_<band>, mag_<band>). Empty for one band.
 	Bands []Band
+	// ColourSpread, when positive, samples each band's mean colour under the hyperprior
+	// N(Band.Colour.Mean, ColourSpread) (model.MultiBand.ColourSpread); 0 fixes the colour
+	// priors.
+	ColourSpread float64
 	// Warn, if set, receives warnings meant for the user, and Note what they may want to
 	// know (a PSF refinement that kept the given PSF for want of bright stars, for example).
 	Warn, Note func(msg string)
 
 	refined *refinement // the refinement's outcome, once Run has made it
+	// colourMeans holds every chain's sampled colour means at its last sample, for run.json
+	colourMeans [][]float64
 }
 
 // Summary is what a finished job reports.
@@ -163,8 +169,12 @@ func Run(ctx context.Context, job *Job) (*Summary, error) {
 		return nil, err
 	}
 	traces := make([]sampler.Trace, len(runs))
+	job.colourMeans = nil
 	for c, r := range runs {
 		traces[c] = r.trace
+		if m := r.ch.ColourMeans(); m != nil {
+			job.colourMeans = append(job.colourMeans, m)
+		}
 	}
 	sum, err := writeOutputs(job, kind, ckdir, start, dec, traces)
 	if err != nil {

@@ -269,6 +269,7 @@ func recoveryOffsets(t *testing.T, truth *model.Catalogue, samples []Sample) []o
 // holds), the residual every band maintains against a fresh one, and NewBandChain's errors.
 func TestBandDeterminism(t *testing.T) {
 	m := twoBandKind(t)
+	m.ColourSpread = 0.2 // the colour means' Gibbs steps too
 	img, truth, _ := testField(t, 70, 60, 0.03, 5)
 	truth.Extra = [][]float64{make([]float64, truth.Len())}
 	for i, f := range truth.Flux {
@@ -286,8 +287,11 @@ func TestBandDeterminism(t *testing.T) {
 		return got
 	}
 	ref := run(1, bands)
-	if ref[len(ref)-1].Catalogue.Len() == 0 || len(ref[0].Backgrounds) != 2 {
-		t.Fatalf("no source found, or backgrounds %v", ref[0].Backgrounds)
+	if ref[len(ref)-1].Catalogue.Len() == 0 || len(ref[0].Backgrounds) != 2 || len(ref[0].ColourMeans) != 1 {
+		t.Fatalf("no source found, or backgrounds %v, colour means %v", ref[0].Backgrounds, ref[0].ColourMeans)
+	}
+	if last := ref[len(ref)-1].ColourMeans[0]; last == twoBandColour.Mean || m.Colours[0].Mean != twoBandColour.Mean {
+		t.Errorf("colour mean %g after sampling (start %g), kind's %g: not sampled, or sampled in the shared kind", last, twoBandColour.Mean, m.Colours[0].Mean)
 	}
 	for _, th := range []int{2, 4} {
 		if got := run(th, bands); !reflect.DeepEqual(ref, got) {
@@ -415,5 +419,40 @@ func TestBandPriorFluxSlope(t *testing.T) {
 	checkColours(t, kept)
 	if m.Flux.Slope != 2 {
 		t.Errorf("the chain changed the kind it was given: slope %g", m.Flux.Slope)
+	}
+}
+
+// TestBandPriorColourMean samples an r+i chain's colour mean with the likelihood off: it
+// must follow its hyperprior N(0.4, τ = 0.25), and the pooled colours N(0.4, √(σ² + τ²)).
+func TestBandPriorColourMean(t *testing.T) {
+	m := twoBandKind(t)
+	m.ColourSpread = 0.25
+	bands := twoBandImages(t, m, &model.Catalogue{}, 40, 40, 3)
+	cfg := priorConfig(model.Poisson{Density: 4.0 / 1600})
+	samples := collectBands(t, bands, m, cfg, nil, 4000)
+	mean := func(s Sample) float64 { return s.ColourMeans[0] }
+	kept := thin(t, samples[200:], mean)
+	var mus, cs []float64
+	for _, s := range kept {
+		mus = append(mus, mean(s))
+		for i, f := range s.Catalogue.Flux {
+			cs = append(cs, 2.5*math.Log10(s.Catalogue.Extra[0][i]/f))
+		}
+	}
+	hyper := distuv.Normal{Mu: twoBandColour.Mean, Sigma: 0.25}
+	d, p := ksPValue(mus, hyper.CDF)
+	t.Logf("colour mean: %d values, KS D %.4f, p %.3g", len(mus), d, p)
+	if p < 0.001 {
+		t.Errorf("the colour mean does not follow its hyperprior: KS p = %.3g", p)
+	}
+	pooled := distuv.Normal{Mu: twoBandColour.Mean, Sigma: math.Hypot(twoBandColour.Sigma, 0.25)}
+	d, p = ksPValue(cs, pooled.CDF)
+	t.Logf("colours: %d values, KS D %.4f, p %.3g", len(cs), d, p)
+	if p < 0.001 {
+		t.Errorf("colours do not follow N(μ₀, √(σ² + τ²)): KS p = %.3g", p)
+	}
+	m.ColourSpread = -1
+	if _, err := NewBandChain(bands, m, cfg, 0); err == nil {
+		t.Error("a negative colour spread was accepted")
 	}
 }

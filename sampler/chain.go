@@ -81,6 +81,9 @@ type Sample struct {
 	// Background is the sky level in counts above the bias: with a background that varies
 	// (Config.BackgroundOrder ≥ 1), its mean over the image.
 	Background float64
+	// ColourMeans holds the mean colour of every band after the reference one when they are
+	// sampled (model.MultiBand.ColourSpread), nil otherwise.
+	ColourMeans []float64
 	// Backgrounds holds every band's sky level, the reference band's first, for a chain of
 	// several bands (nil for one).
 	Backgrounds []float64
@@ -122,6 +125,10 @@ type Chain struct {
 	// this chain's own copy of the kind (a point source or a model.MultiBand); nil for other
 	// kinds
 	flux *model.FluxPrior
+	// colours is the chain's own model.MultiBand; colourCentre, when its colour means are
+	// sampled (model.MultiBand.ColourSpread), holds their hyperprior's centres
+	colours      *model.MultiBand
+	colourCentre []float64
 	// splittable, for kinds of several parameters some of whose sources are described by their
 	// flux alone (model.Mixed's stars), says which sources splits and merges act on
 	splittable model.Splittable
@@ -237,8 +244,17 @@ func NewBandChain(bands []Band, kind model.SourceKind, cfg Config, index int) (*
 			if err := mb.Flux.Validate(); err != nil {
 				return nil, err
 			}
-			cp := *mb // the chain's own, whose flux prior it samples
-			c.kind, c.multi, c.flux = &cp, &cp, &cp.Flux
+			cp := *mb // the chain's own, whose flux prior and colour means it samples
+			cp.Colours = slices.Clone(mb.Colours)
+			c.kind, c.multi, c.flux, c.colours = &cp, &cp, &cp.Flux, &cp
+			if s := mb.ColourSpread; s != 0 {
+				if !(s > 0) || math.IsInf(s, 0) {
+					return nil, fmt.Errorf("colour spread must be positive and finite, got %g", s)
+				}
+				for _, col := range mb.Colours {
+					c.colourCentre = append(c.colourCentre, col.Mean)
+				}
+			}
 		} else {
 			c.cfg.SampleFluxPrior = false // the kind holds its own priors
 		}
@@ -600,7 +616,7 @@ func (c *Chain) logPrior() float64 {
 	if c.hier != nil {
 		lp = c.hier.LogJoint(n, c.area, c.density)
 	}
-	lp += c.fluxHyperLogPrior() - float64(n)*math.Log(c.area)
+	lp += c.fluxHyperLogPrior() + c.colourHyperLogPrior() - float64(n)*math.Log(c.area)
 	p := c.nparam
 	for i := 0; i < n; i++ {
 		lp += c.kind.LogPrior(c.th[i*p : (i+1)*p])
@@ -642,7 +658,7 @@ func (c *Chain) Next(ctx context.Context) (Sample, error) {
 		Background: c.meanSky(), Sky: c.sampleSky(), Backgrounds: c.backgrounds(), Density: c.density,
 		Moves:  c.stats,
 		Passes: c.passesNS, RegionProposals: c.regionProps,
-		CapRefusals: c.capped, FluxPrior: c.fluxPrior(),
+		CapRefusals: c.capped, FluxPrior: c.fluxPrior(), ColourMeans: c.ColourMeans(),
 	}
 	c.samples++
 	return s, nil
@@ -785,6 +801,9 @@ func (c *Chain) pass() {
 		}
 		if c.cfg.SampleFluxPrior && c.passes%uint64(fluxPriorEvery*c.globalEvery) == 0 {
 			c.fluxPriorStep(rng)
+		}
+		if c.colourCentre != nil && c.passes%uint64(fluxPriorEvery*c.globalEvery) == 0 {
+			c.colourStep(rng)
 		}
 	}
 	S := c.size

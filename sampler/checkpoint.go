@@ -46,6 +46,9 @@ func (c *Chain) computeFingerprint() uint64 {
 	put(uint64(c.cfg.BurnIn))
 	h.Write([]byte(c.kind.Name()))
 	h.Write([]byte(c.cfg.CountPrior.String()))
+	if c.colourCentre != nil {
+		fmt.Fprintf(h, "colour means sampled around %v with spread %g", c.colourCentre, c.colours.ColourSpread)
+	}
 	if c.flux != nil && c.flux.Broken() {
 		h.Write([]byte("broken flux prior"))
 	}
@@ -92,6 +95,9 @@ func (c *Chain) MarshalBinary() ([]byte, error) {
 	}
 	for _, b := range c.bands[1:] {
 		f(b.bg)
+	}
+	for _, m := range c.ColourMeans() {
+		f(m)
 	}
 	f(c.density)
 	fp := c.fluxPrior()
@@ -167,6 +173,10 @@ func (c *Chain) UnmarshalBinary(data []byte) error {
 	for k := 1; k < len(bgs); k++ {
 		bgs[k] = f()
 	}
+	means := make([]float64, len(c.colourCentre))
+	for k := range means {
+		means[k] = f()
+	}
 	density := f()
 	fp := c.fluxPrior()
 	fp.Slope, fp.Break, fp.SlopeBright = f(), f(), f()
@@ -208,6 +218,9 @@ func (c *Chain) UnmarshalBinary(data []byte) error {
 	c.bg, c.density = bg, density
 	for k := 1; k < len(bgs); k++ {
 		c.bands[k].bg = bgs[k]
+	}
+	for k, m := range means {
+		c.colours.Colours[k].Mean = m
 	}
 	if sky != nil {
 		c.setSky(sky)

@@ -141,3 +141,48 @@ func (c *Chain) fluxHyperLogPrior() float64 {
 	}
 	return -math.Log(fp.Break)
 }
+
+// colourStep draws every band's colour mean from its conditional (a Gibbs step, always
+// accepted; it is not counted in the move statistics). Band k's sources have colours
+// cᵢ = 2.5 log₁₀(f_ik / f_i0) with the prior N(μ, σ) and μ the hyperprior N(μ₀, τ)
+// (model.MultiBand.ColourSpread); the colour prior's Jacobian 2.5/(f ln 10) does not depend
+// on μ, so μ | c ~ N(m, 1/P) with P = 1/τ² + N/σ² and m = (μ₀/τ² + Σcᵢ/σ²)/P.
+func (c *Chain) colourStep(rng *rand.Rand) {
+	tau := c.colours.ColourSpread
+	p := c.nparam
+	for k := 1; k < c.fluxes; k++ {
+		col := &c.colours.Colours[k-1]
+		sum := 0.0
+		for i := range c.xs {
+			sum += 2.5 * math.Log10(c.th[i*p+k]/c.th[i*p])
+		}
+		prec := 1/(tau*tau) + float64(len(c.xs))/(col.Sigma*col.Sigma)
+		m := (c.colourCentre[k-1]/(tau*tau) + sum/(col.Sigma*col.Sigma)) / prec
+		col.Mean = m + rng.NormFloat64()/math.Sqrt(prec)
+	}
+}
+
+// colourHyperLogPrior is Σₖ ln N(μₖ; μ₀ₖ, τ), the normalised hyperprior of sampled colour
+// means; 0 when they are not sampled.
+func (c *Chain) colourHyperLogPrior() float64 {
+	lp := 0.0
+	for k, mu0 := range c.colourCentre {
+		tau := c.colours.ColourSpread
+		z := (c.colours.Colours[k].Mean - mu0) / tau
+		lp += -0.5*z*z - math.Log(tau*math.Sqrt(2*math.Pi))
+	}
+	return lp
+}
+
+// ColourMeans returns the current mean colour of every band after the reference one when the
+// chain samples them (model.MultiBand.ColourSpread), nil otherwise.
+func (c *Chain) ColourMeans() []float64 {
+	if c.colourCentre == nil {
+		return nil
+	}
+	out := make([]float64, len(c.colourCentre))
+	for k := range out {
+		out[k] = c.colours.Colours[k].Mean
+	}
+	return out
+}

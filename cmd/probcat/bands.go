@@ -31,6 +31,9 @@ func (f *sampleFlags) sdssBandsJob(frame string, bands []string, opts sdss.Optio
 	if err != nil {
 		return nil, err
 	}
+	if !(f.colourSpread >= 0) || math.IsInf(f.colourSpread, 0) {
+		return nil, fmt.Errorf("--colour-spread must be a finite width of 0 or more magnitudes, got %g", f.colourSpread)
+	}
 	mc, err := sdss.OpenBands(frame, f.psField, bands, sdss.BandOptions{Options: opts})
 	if err != nil {
 		return nil, err
@@ -63,6 +66,7 @@ func (f *sampleFlags) sdssBandsJob(frame string, bands []string, opts sdss.Optio
 		})
 	}
 	job.Settings["bands"] = bands
+	job.ColourSpread = f.colourSpread
 	return job, nil
 }
 

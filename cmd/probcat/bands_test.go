@@ -22,6 +22,7 @@ func TestSampleBands(t *testing.T) {
 	for _, bad := range [][]string{
 		{"--bands", "r,q"}, {"--bands", "r,r"}, {"--bands", "r,i", "--tile", "20"},
 		{"--bands", "r,i", "--gain", "4"}, {"--bands", "r,i", "--colour-prior", "0,-1"},
+		{"--bands", "r,i", "--colour-spread", "-1"}, {"--colour-spread", "0.2"},
 	} {
 		out := filepath.Join(dir, "bad")
 		code, _, e := probcat(t, append(append(base, "--out", out), bad...)...)
@@ -41,7 +42,7 @@ func TestSampleBands(t *testing.T) {
 		t.Error("plan --bands made its folder")
 	}
 	out := filepath.Join(dir, "ri")
-	if code, _, e := probcat(t, append(base, "--out", out, "--bands", "r,i")...); code != 0 {
+	if code, _, e := probcat(t, append(base, "--out", out, "--bands", "r,i", "--colour-spread", "0.3")...); code != 0 {
 		t.Fatalf("sample --bands r,i: exit %d: %s", code, e)
 	}
 	for _, band := range []string{"r", "i"} {

@@ -61,6 +61,7 @@ const defaultCountPrior = "penalty"
 type sampleFlags struct {
 	sdssFrame, psField, cutout, radec         string
 	bands, colourPrior                        string
+	colourSpread                              float64
 	tile, psfOversample                       int
 	out, psfSpec, pix                         string
 	psfNote                                   string // why the PSF is what it is, when it is not as asked
@@ -96,6 +97,7 @@ func (f *sampleFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.radec, "radec", "", "with --sdss: a cutout centred on RA,DEC (degrees) of W×H pixels, as RA,DEC,W,H")
 	fs.StringVar(&f.bands, "bands", "", "with --sdss: fit these bands jointly, e.g. r,i (one catalogue, a flux per band; the first is the reference band, in whose pixels --cutout and positions are); their frames and fpM masks are found beside FRAME")
 	fs.StringVar(&f.colourPrior, "colour-prior", "0,1", "with --bands: MEAN,SIGMA of the Gaussian prior of every band's colour against the reference band, m_ref − m_band = 2.5 log10(counts_band / counts_ref), in instrumental magnitudes (of counts, without the zero points)")
+	fs.Float64Var(&f.colourSpread, "colour-spread", 0, "with --bands: sample each band's mean colour under the hyperprior N(MEAN of --colour-prior, this width), in magnitudes; 0 fixes it")
 	fs.IntVar(&f.tile, "tile", 0, "cut the image into tiles of this many pixels (plus margins), one per core at a time; 0 samples the image whole, or in tiles of 512 above 2 Mpx")
 	fs.IntVar(&f.samples, "samples", d.Samples, "kept samples per chain")
 	fs.IntVar(&f.burnIn, "burn-in", d.BurnIn, "least burn-in: samples discarded at the start of each chain before convergence is checked")
@@ -263,8 +265,11 @@ func (f *sampleFlags) sdssJob() (*pipeline.Job, error) {
 			return nil, err
 		}
 		frame = files[0].Frame // the reference band's, in whose pixels the cutout is
-	} else if f.colourPrior != "0,1" {
-		return nil, errors.New("--colour-prior applies only to --bands")
+		if len(bands) == 1 && (f.colourPrior != "0,1" || f.colourSpread != 0) {
+			return nil, errors.New("--colour-prior and --colour-spread apply to two bands or more")
+		}
+	} else if f.colourPrior != "0,1" || f.colourSpread != 0 {
+		return nil, errors.New("--colour-prior and --colour-spread apply only to --bands")
 	}
 	fr, err := sdss.ReadFrame(frame)
 	if err != nil {
