@@ -98,30 +98,42 @@ type MultiBand struct {
 	ColourSpread float64
 }
 
-// NewMultiBand checks and builds a MultiBand kind.
+// NewMultiBand checks and builds a MultiBand kind (ColourSpread 0: fixed colour priors).
 func NewMultiBand(names []string, psfs []Profile, flux FluxPrior, colours []Colour) (*MultiBand, error) {
-	switch {
-	case len(names) < 1:
-		return nil, errors.New("multi-band source: no band")
-	case len(psfs) != len(names):
-		return nil, fmt.Errorf("multi-band source: %d bands but %d PSFs", len(names), len(psfs))
-	case len(colours) != len(names)-1:
-		return nil, fmt.Errorf("multi-band source: %d bands need %d colour priors, got %d", len(names), len(names)-1, len(colours))
-	}
-	if err := flux.Validate(); err != nil {
+	m := &MultiBand{Names: names, PSFs: psfs, Flux: flux, Colours: colours}
+	if err := m.Validate(); err != nil {
 		return nil, err
 	}
-	for k, p := range psfs {
+	return m, nil
+}
+
+// Validate reports the first problem of the kind: bands without a PSF or colour prior, a
+// bad flux prior, colour prior or colour spread.
+func (m *MultiBand) Validate() error {
+	switch {
+	case len(m.Names) < 1:
+		return errors.New("multi-band source: no band")
+	case len(m.PSFs) != len(m.Names):
+		return fmt.Errorf("multi-band source: %d bands but %d PSFs", len(m.Names), len(m.PSFs))
+	case len(m.Colours) != len(m.Names)-1:
+		return fmt.Errorf("multi-band source: %d bands need %d colour priors, got %d", len(m.Names), len(m.Names)-1, len(m.Colours))
+	case !(m.ColourSpread >= 0) || math.IsInf(m.ColourSpread, 0):
+		return fmt.Errorf("multi-band source: colour spread must be finite and not negative, got %g", m.ColourSpread)
+	}
+	if err := m.Flux.Validate(); err != nil {
+		return err
+	}
+	for k, p := range m.PSFs {
 		if p == nil {
-			return nil, fmt.Errorf("multi-band source: band %s has no PSF", names[k])
+			return fmt.Errorf("multi-band source: band %s has no PSF", m.Names[k])
 		}
 	}
-	for k, c := range colours {
+	for k, c := range m.Colours {
 		if !(c.Sigma > 0) || math.IsInf(c.Sigma, 0) || math.IsNaN(c.Mean) || math.IsInf(c.Mean, 0) {
-			return nil, fmt.Errorf("multi-band source: colour prior of band %s must have a finite mean and a positive width, got %+v", names[k+1], c)
+			return fmt.Errorf("multi-band source: colour prior of band %s must have a finite mean and a positive width, got %+v", m.Names[k+1], c)
 		}
 	}
-	return &MultiBand{Names: names, PSFs: psfs, Flux: flux, Colours: colours}, nil
+	return nil
 }
 
 // Name implements SourceKind.

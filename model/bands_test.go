@@ -59,6 +59,13 @@ func TestMultiBandBad(t *testing.T) {
 			t.Errorf("NewMultiBand(%v, %d PSFs, %v) succeeded", c.names, len(c.psfs), c.cols)
 		}
 	}
+	m, err := model.NewMultiBand([]string{"r", "i"}, []model.Profile{p, p}, fp, []model.Colour{{0, 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.ColourSpread = -1; m.Validate() == nil {
+		t.Error("a negative colour spread validated")
+	}
 	a := model.AffineMap{X0: 3, Y0: -1, J: [2][2]float64{{math.Cos(0.01), -math.Sin(0.01)}, {math.Sin(0.01), math.Cos(0.01)}}}
 	if n := a.InverseNorm(); math.Abs(n-(math.Cos(0.01)+math.Sin(0.01))) > 1e-12 {
 		t.Errorf("inverse norm of a rotation by 0.01 is %g", n)

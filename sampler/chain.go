@@ -241,16 +241,13 @@ func NewBandChain(bands []Band, kind model.SourceKind, cfg Config, index int) (*
 		}
 		c.multi, c.fluxes, c.fmin = bk, bk.Bands(), bk.MinFlux()
 		if mb, ok := kind.(*model.MultiBand); ok {
-			if err := mb.Flux.Validate(); err != nil {
+			if err := mb.Validate(); err != nil {
 				return nil, err
 			}
 			cp := *mb // the chain's own, whose flux prior and colour means it samples
 			cp.Colours = slices.Clone(mb.Colours)
 			c.kind, c.multi, c.flux, c.colours = &cp, &cp, &cp.Flux, &cp
-			if s := mb.ColourSpread; s != 0 {
-				if !(s > 0) || math.IsInf(s, 0) {
-					return nil, fmt.Errorf("colour spread must be positive and finite, got %g", s)
-				}
+			if mb.ColourSpread > 0 {
 				for _, col := range mb.Colours {
 					c.colourCentre = append(c.colourCentre, col.Mean)
 				}
