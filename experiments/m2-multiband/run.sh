@@ -26,5 +26,6 @@ run() { # name, extra flags
 run r
 run r-fixed --sample-slope=false
 run ri --bands r,i
+run ri-spread --bands r,i --colour-spread 0.5
 run ri-fixed --bands r,i --sample-slope=false
 run ri-colour --bands r,i --sample-slope=false --colour-prior=-0.4,0.3
