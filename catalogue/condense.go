@@ -21,6 +21,10 @@ type CondensedSource struct {
 	// which it has its most frequent kind (NaN for parameters that kind lacks).
 	KindFrac []float64
 	Params   []float64
+	// For multi-band ensembles (Sample.Bands): BandFlux[j] and BandFluxErr[j] are the mean and
+	// 68 % half-width of the source's flux in band j+1 (Flux and FluxErr are the reference
+	// band's).
+	BandFlux, BandFluxErr []float64
 }
 
 // Condense links the sources of an ensemble across samples into one catalogue, following
@@ -58,6 +62,7 @@ func Condense(samples []Sample, radius, minPrevalence float64) ([]CondensedSourc
 	if mixed {
 		params = make([][]float64, len(samples[0].Params))
 	}
+	bands := make([][]float64, len(samples[0].Bands)) // bands[j]: flattened fluxes of band j+1
 	for s := range samples {
 		sa := &samples[s]
 		if len(sa.Y) != len(sa.X) || len(sa.Flux) != len(sa.X) {
@@ -69,6 +74,15 @@ func Condense(samples []Sample, radius, minPrevalence float64) ([]CondensedSourc
 			}
 			xs, ys, fs = append(xs, sa.X[i]), append(ys, sa.Y[i]), append(fs, sa.Flux[i])
 			smp = append(smp, int32(s))
+		}
+		if len(sa.Bands) != len(bands) {
+			return nil, fmt.Errorf("condense: sample %d of chain %d has fluxes in %d bands, sample 0 in %d", sa.Index, sa.Chain, len(sa.Bands)+1, len(bands)+1)
+		}
+		for j, b := range sa.Bands {
+			if len(b) != len(sa.X) {
+				return nil, fmt.Errorf("condense: sample %d of chain %d has mismatched band columns", sa.Index, sa.Chain)
+			}
+			bands[j] = append(bands[j], b...)
 		}
 		if mixed {
 			if len(sa.Kind) != len(sa.X) || len(sa.Params) != len(params) {
@@ -166,6 +180,16 @@ func Condense(samples []Sample, radius, minPrevalence float64) ([]CondensedSourc
 		}
 		if mixed {
 			cs.KindFrac, cs.Params = kindSummary(members, kind, params, nkinds)
+		}
+		if len(bands) > 0 {
+			cs.BandFlux, cs.BandFluxErr = make([]float64, len(bands)), make([]float64, len(bands))
+			for j, b := range bands {
+				mf = mf[:0]
+				for _, m := range members {
+					mf = append(mf, b[m])
+				}
+				cs.BandFlux[j], cs.BandFluxErr[j] = mean(mf), halfWidth68(mf)
+			}
 		}
 		out = append(out, cs)
 	}

@@ -17,9 +17,18 @@ var condensedColumns = []column{
 // WriteCondensedParquet writes a condensed catalogue to path (columns x, y, flux, x_err, y_err,
 // flux_err, prevalence, then for mixed kinds kind (the most frequent), p_galaxy, the kinds'
 // parameters (null where that kind lacks one) and each kind's fraction p_<kind>, then mag
-// and ra, dec when d asks for them), atomically.
+// and ra, dec when d asks for them), atomically. A multi-band catalogue (d.Bands) names the
+// reference band's flux columns flux_<band> and flux_<band>_err and adds them for every
+// other band after prevalence; its magnitudes are mag_<band> and mag_<band>_err.
 func WriteCondensedParquet(path string, cs []CondensedSource, d Derived, meta map[string]string) error {
 	cols := append([]column(nil), condensedColumns...)
+	if b := d.Bands; b != nil {
+		cols[2].name, cols[5].name = b.flux(0), b.flux(0)+"_err"
+		for k := 1; k < len(b.Names); k++ {
+			cols = append(cols, column{b.flux(k), kindDouble}, column{b.flux(k) + "_err", kindDouble})
+		}
+		meta = withBands(meta, b)
+	}
 	if d.Kinds != nil {
 		cols = append(cols, column{"kind", kindInt32}, column{"p_galaxy", kindDouble})
 		cols = append(cols, d.Kinds.kindColumns()[1:]...)
@@ -28,13 +37,27 @@ func WriteCondensedParquet(path string, cs []CondensedSource, d Derived, meta ma
 		}
 		meta = withKinds(meta, d.Kinds)
 	}
-	t, err := createTable(path, append(cols, d.columns()...), meta)
+	cols = append(cols, d.columns()...)
+	if b := d.Bands; b != nil {
+		for k, n := range b.Names {
+			if b.mag(k) != nil {
+				cols = append(cols, column{"mag_" + n + "_err", kindDouble})
+			}
+		}
+	}
+	t, err := createTable(path, cols, meta)
 	if err != nil {
 		return err
 	}
 	var vals []float64
 	for _, c := range cs {
 		vals = append(vals[:0], c.X, c.Y, c.Flux, c.XErr, c.YErr, c.FluxErr, c.Prevalence)
+		if b := d.Bands; b != nil {
+			for k := 1; k < len(b.Names); k++ {
+				f, e := c.bandFlux(k)
+				vals = append(vals, f, e)
+			}
+		}
 		if k := d.Kinds; k != nil {
 			vals = append(vals, float64(modeKind(c.KindFrac)), k.pGalaxy(c.KindFrac))
 			for j := range k.Params {
@@ -44,7 +67,14 @@ func WriteCondensedParquet(path string, cs []CondensedSource, d Derived, meta ma
 				vals = append(vals, frac(c, i))
 			}
 		}
-		vals = d.appendValues(vals, c.X, c.Y, c.Flux)
+		vals = d.appendValues(vals, c.X, c.Y, c.Flux, func(k int) float64 { f, _ := c.bandFlux(k); return f })
+		if b := d.Bands; b != nil {
+			for k := range b.Names {
+				if b.mag(k) != nil {
+					vals = append(vals, magErr(c.bandFlux(k)))
+				}
+			}
+		}
 		if err := t.add(vals...); err != nil {
 			return err
 		}
@@ -54,7 +84,8 @@ func WriteCondensedParquet(path string, cs []CondensedSource, d Derived, meta ma
 
 // ReadCondensedParquet reads a condensed catalogue written by WriteCondensedParquet. Only x,
 // y and flux are required; missing error columns read as 0 and a missing prevalence as 1, so
-// that any Parquet catalogue with x, y, flux columns can be scored.
+// that any Parquet catalogue with x, y, flux columns can be scored. Of a multi-band
+// catalogue it reads the reference band's flux (see ReadEstimatesBand).
 func ReadCondensedParquet(path string) ([]CondensedSource, error) {
 	tab, err := readTable(path, "x", "y", "flux")
 	if err != nil {
@@ -85,24 +116,35 @@ func ReadCondensedParquet(path string) ([]CondensedSource, error) {
 // ReadEstimates reads any catalogue probcat can score: an ensemble Parquet file (it has chain
 // and sample columns) gives its samples; another Parquet file with x, y, flux columns (a
 // condensed catalogue), a FITS binary table with those columns, or a text file of x y flux rows,
-// gives one sample. ensemble reports which it was.
+// gives one sample. ensemble reports which it was. Of a multi-band catalogue it reads the
+// reference band's fluxes.
 func ReadEstimates(path string) (samples []Sample, ensemble bool, err error) {
+	return ReadEstimatesBand(path, "")
+}
+
+// ReadEstimatesBand is ReadEstimates with the fluxes of one band of a multi-band catalogue
+// (its flux_<band> columns): "" for the reference band. Asking a single-band catalogue, or a
+// text file, for a band is an error.
+func ReadEstimatesBand(path, band string) (samples []Sample, ensemble bool, err error) {
 	switch magic(path) {
 	case "SIMPLE":
-		cs, err := ReadCondensedFITS(path)
+		cs, err := readCondensedFITSBand(path, band)
 		if err != nil {
 			return nil, false, err
 		}
 		return SingleSample(cs), false, nil
 	case "PAR1":
 	default:
+		if band != "" {
+			return nil, false, fmt.Errorf("%s: a text catalogue has no bands, so no band %s", path, band)
+		}
 		x, y, f, err := ReadXYFlux(path)
 		if err != nil {
 			return nil, false, err
 		}
 		return []Sample{{X: x, Y: y, Flux: f}}, false, nil
 	}
-	tab, err := readTable(path, "x", "y", "flux")
+	tab, err := readTableBand(path, band, "x", "y", "flux")
 	if err != nil {
 		return nil, false, err
 	}

@@ -16,6 +16,9 @@ type Sample struct {
 	// i's kind and Params[j][i] its value of parameter j, NaN when its kind lacks it.
 	Kind   []int32
 	Params [][]float64
+	// Bands is set for multi-band catalogues (see Bands): Bands[j][i] is source i's flux in
+	// band j+1 (Flux holds the reference band's).
+	Bands [][]float64
 }
 
 // Len returns the number of sources in the sample.
@@ -32,11 +35,20 @@ type Derived struct {
 	// Kinds, for catalogues of mixed kinds, adds the kind and parameter columns (and, to a
 	// condensed catalogue, p_galaxy and p_<kind>) before the derived ones.
 	Kinds *Kinds
+	// Bands, for multi-band catalogues, names the flux columns by band and gives each band's
+	// magnitudes (mag_<band> columns, in place of mag, which Magnitude then does not give).
+	Bands *Bands
 }
 
 func (d Derived) columns() []column {
 	var cols []column
-	if d.Magnitude != nil {
+	if b := d.Bands; b != nil {
+		for k, n := range b.Names {
+			if b.mag(k) != nil {
+				cols = append(cols, column{"mag_" + n, kindDouble})
+			}
+		}
+	} else if d.Magnitude != nil {
 		cols = append(cols, column{"mag", kindDouble})
 	}
 	if d.Sky != nil {
@@ -45,9 +57,16 @@ func (d Derived) columns() []column {
 	return cols
 }
 
-// appendValues appends the derived columns' values for one source to dst.
-func (d Derived) appendValues(dst []float64, x, y, flux float64) []float64 {
-	if d.Magnitude != nil {
+// appendValues appends the derived columns' values for one source to dst. For a
+// multi-band catalogue flux(k) gives band k's flux (else it may be nil).
+func (d Derived) appendValues(dst []float64, x, y, flux float64, bandFlux ...func(k int) float64) []float64 {
+	if b := d.Bands; b != nil {
+		for k := range b.Names {
+			if m := b.mag(k); m != nil {
+				dst = append(dst, m(bandFlux[0](k)))
+			}
+		}
+	} else if d.Magnitude != nil {
 		dst = append(dst, d.Magnitude(flux))
 	}
 	if d.Sky != nil {
@@ -81,6 +100,13 @@ func CreateEnsemble(path string, d Derived, meta map[string]string) (*EnsembleWr
 		{"chain", kindInt32}, {"sample", kindInt32},
 		{"x", kindDouble}, {"y", kindDouble}, {"flux", kindDouble},
 	}
+	if b := d.Bands; b != nil {
+		cols = cols[:4]
+		for k := range b.Names {
+			cols = append(cols, column{b.flux(k), kindDouble})
+		}
+		meta = withBands(meta, b)
+	}
 	if d.Kinds != nil {
 		cols = append(cols, d.Kinds.kindColumns()...)
 		meta = withKinds(meta, d.Kinds)
@@ -107,18 +133,30 @@ func (w *EnsembleWriter) Write(s *Sample) error {
 		w.t.fail(err)
 		return w.t.err
 	}
+	if b := w.d.Bands; b != nil && len(s.Bands) != len(b.Names)-1 {
+		w.t.fail(fmt.Errorf("sample %d of chain %d has fluxes in %d bands, want %d", s.Index, s.Chain, len(s.Bands)+1, len(b.Names)))
+		return w.t.err
+	}
 	if len(s.X) == 0 {
 		w.empty = append(w.empty, [2]int{s.Chain, s.Index})
 	}
 	for i := range s.X {
 		w.vals = append(w.vals[:0], float64(s.Chain), float64(s.Index), s.X[i], s.Y[i], s.Flux[i])
+		for _, f := range s.Bands {
+			w.vals = append(w.vals, f[i])
+		}
 		if w.d.Kinds != nil {
 			w.vals = append(w.vals, float64(s.Kind[i]))
 			for _, p := range s.Params {
 				w.vals = append(w.vals, p[i])
 			}
 		}
-		w.vals = w.d.appendValues(w.vals, s.X[i], s.Y[i], s.Flux[i])
+		w.vals = w.d.appendValues(w.vals, s.X[i], s.Y[i], s.Flux[i], func(k int) float64 {
+			if k == 0 {
+				return s.Flux[i]
+			}
+			return s.Bands[k-1][i]
+		})
 		if err := w.t.add(w.vals...); err != nil {
 			return err
 		}
@@ -142,9 +180,15 @@ func (w *EnsembleWriter) Abort() { w.t.abort() }
 // chain, sample, x, y and flux columns) and returns its samples ordered by chain then sample,
 // with their kinds and parameters when the file has them (see ReadKinds).
 // Samples are identified by their (chain, sample) pair; samples with no source, which have no
-// row, are restored from the file's metadata.
-func ReadEnsemble(path string) ([]Sample, error) {
-	tab, err := readTable(path, "chain", "sample", "x", "y", "flux")
+// row, are restored from the file's metadata. Of a multi-band ensemble it reads the
+// reference band's fluxes (see ReadEnsembleBand).
+func ReadEnsemble(path string) ([]Sample, error) { return ReadEnsembleBand(path, "") }
+
+// ReadEnsembleBand is ReadEnsemble with Flux read from band's flux_<band> column of a
+// multi-band ensemble ("" for the reference band; any other band of a single-band file is an
+// error).
+func ReadEnsembleBand(path, band string) ([]Sample, error) {
+	tab, err := readTableBand(path, band, "chain", "sample", "x", "y", "flux")
 	if err != nil {
 		return nil, err
 	}

@@ -34,6 +34,28 @@ func WriteCondensedFITS(path string, cs []CondensedSource, d Derived, hdr *fits.
 		{Name: "flux_err", Data: get(func(c CondensedSource) float64 { return c.FluxErr })},
 		{Name: "prevalence", Data: get(func(c CondensedSource) float64 { return c.Prevalence })},
 	}
+	if b := d.Bands; b != nil {
+		// multi-band: the reference band's flux columns by band, the other bands' after them
+		cols[2].Name, cols[5].Name = b.flux(0), b.flux(0)+"_err"
+		for k := 1; k < len(b.Names); k++ {
+			cols = append(cols,
+				fits.TableColumn{Name: b.flux(k), Data: get(func(c CondensedSource) float64 { f, _ := c.bandFlux(k); return f })},
+				fits.TableColumn{Name: b.flux(k) + "_err", Data: get(func(c CondensedSource) float64 { _, e := c.bandFlux(k); return e })})
+		}
+		for k, name := range b.Names {
+			if m := b.mag(k); m != nil {
+				cols = append(cols,
+					fits.TableColumn{Name: "mag_" + name, Unit: "mag", Data: get(func(c CondensedSource) float64 { f, _ := c.bandFlux(k); return m(f) })},
+					fits.TableColumn{Name: "mag_" + name + "_err", Unit: "mag", Data: get(func(c CondensedSource) float64 { return magErr(c.bandFlux(k)) })})
+			}
+		}
+		if hdr == nil {
+			hdr = fits.NewHeader()
+		} else {
+			hdr = hdr.Clone()
+		}
+		setBandCards(hdr, b)
+	}
 	if k := d.Kinds; k != nil {
 		kind := make([]int32, n)
 		for i, c := range cs {
@@ -54,7 +76,7 @@ func WriteCondensedFITS(path string, cs []CondensedSource, d Derived, hdr *fits.
 		}
 		setKindCards(hdr, k)
 	}
-	if d.Magnitude != nil {
+	if d.Magnitude != nil && d.Bands == nil {
 		cols = append(cols, fits.TableColumn{Name: "mag", Unit: "mag",
 			Data: get(func(c CondensedSource) float64 { return d.Magnitude(c.Flux) })})
 	}
@@ -86,7 +108,15 @@ func WriteCondensedFITS(path string, cs []CondensedSource, d Derived, hdr *fits.
 // error columns read as 0 and a missing prevalence as 1. For a catalogue of mixed kinds (KINDn
 // cards) it fills KindFrac from the p_<kind> columns, or from the kind column of a catalogue
 // with one kind per source (a simulation's truth), and Params from the parameter columns.
+//
+// Of a multi-band catalogue (BANDn cards) it reads the reference band's flux.
 func ReadCondensedFITS(path string) ([]CondensedSource, error) {
+	return readCondensedFITSBand(path, "")
+}
+
+// readCondensedFITSBand is ReadCondensedFITS reading band's flux_<band> columns of a
+// multi-band catalogue ("" for the reference band).
+func readCondensedFITSBand(path, band string) ([]CondensedSource, error) {
 	f, err := fits.Open(path)
 	if err != nil {
 		return nil, err
@@ -95,7 +125,17 @@ func ReadCondensedFITS(path string) ([]CondensedSource, error) {
 	if err != nil {
 		return nil, err
 	}
+	bands, err := fitsBandNames(f)
+	if err != nil {
+		return nil, err
+	}
+	if bands == nil && band != "" {
+		return nil, fmt.Errorf("%s: not a multi-band catalogue, so it has no band %s", path, band)
+	}
 	names := []string{"x", "y", "flux", "x_err", "y_err", "flux_err", "prevalence"}
+	for _, b := range bands {
+		names = append(names, "flux_"+b, "flux_"+b+"_err")
+	}
 	if kinds != nil {
 		names = append(append(names, "kind"), kinds.Params...)
 		for i := range kinds.Names {
@@ -122,6 +162,11 @@ func ReadCondensedFITS(path string) ([]CondensedSource, error) {
 				continue
 			}
 			cols[name] = v
+		}
+		if bands != nil {
+			if err := aliasBand(path, bands, band, cols); err != nil {
+				return nil, err
+			}
 		}
 		if cols["x"] == nil || cols["y"] == nil || cols["flux"] == nil {
 			continue

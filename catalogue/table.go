@@ -211,11 +211,18 @@ type table struct {
 // readTable reads every column of a flat Parquet file. required lists columns that must be
 // present.
 func readTable(path string, required ...string) (tab *table, err error) {
+	return readTableBand(path, "", required...)
+}
+
+// readTableBand is readTable that, for a multi-band catalogue, reads band's flux_<band> and
+// flux_<band>_err columns as flux and flux_err (selectBand).
+func readTableBand(path, band string, required ...string) (tab *table, err error) {
 	err = withParquet(path, func(pf *parquet.File) error {
 		names, leaves := flatLeaves(pf)
 		tab = &table{names: names, cols: map[string][]float64{}, meta: parquetMeta(pf), rows: int(pf.NumRows())}
+		_, multi := tab.meta[bandsKey]
 		for _, name := range required {
-			if _, ok := leaves[name]; !ok {
+			if _, ok := leaves[name]; !ok && !(multi && name == "flux") {
 				return fmt.Errorf("%s: no column %q (has %s)", path, name, strings.Join(tab.names, ", "))
 			}
 		}
@@ -232,7 +239,7 @@ func readTable(path string, required ...string) (tab *table, err error) {
 			}
 			tab.cols[name] = col
 		}
-		return nil
+		return selectBand(path, tab, band)
 	})
 	if err != nil {
 		return nil, err

@@ -106,6 +106,7 @@ func fingerprint(job *Job) [32]byte {
 	if job.Kinds != nil {
 		fmt.Fprintf(h, "|kinds %+v", *job.Kinds)
 	}
+	job.hashBands(h)
 	var out [32]byte
 	copy(out[:], h.Sum(nil))
 	return out
@@ -140,7 +141,7 @@ func openChain(job *Job, kind model.SourceKind, cfg sampler.Config, c int, dir s
 		if ck.fp != fp {
 			return nil, fmt.Errorf("%s: checkpoint was made with different inputs or settings; delete %s or run without --resume", r.statePath, dir)
 		}
-		if r.ch, err = sampler.NewChain(job.Image, kind, cfg, c); err != nil {
+		if r.ch, err = job.newChain(kind, cfg, c); err != nil {
 			return nil, err
 		}
 		if err := r.ch.UnmarshalBinary(ck.state); err != nil {
@@ -164,7 +165,7 @@ func openChain(job *Job, kind model.SourceKind, cfg sampler.Config, c int, dir s
 	}
 	if r.ch == nil {
 		var err error
-		if r.ch, err = sampler.NewChain(job.Image, kind, cfg, c); err != nil {
+		if r.ch, err = job.newChain(kind, cfg, c); err != nil {
 			return nil, err
 		}
 		r.logSize, r.traceSize = 0, 0

@@ -44,11 +44,22 @@ type Job struct {
 	// Kinds, if set, fits several kinds of source together (stars and galaxies; see
 	// KindSpec); nil fits point sources.
 	Kinds *KindSpec
+	// Bands, for a joint fit of several bands, holds every band, the reference band (Image
+	// and PSF, where positions live) first: sources then have a flux per band (a
+	// model.MultiBand with the reference band's Flux prior and each band's colour prior),
+	// and the outputs name each band's columns (flux_<band>, mag_<band>). Empty for one band.
+	Bands []Band
+	// ColourSpread, when positive, samples each band's mean colour under the hyperprior
+	// N(Band.Colour.Mean, ColourSpread) (model.MultiBand.ColourSpread); 0 fixes the colour
+	// priors.
+	ColourSpread float64
 	// Warn, if set, receives warnings meant for the user, and Note what they may want to
 	// know (a PSF refinement that kept the given PSF for want of bright stars, for example).
 	Warn, Note func(msg string)
 
 	refined *refinement // the refinement's outcome, once Run has made it
+	// colourMeans holds every chain's sampled colour means at its last sample, for run.json
+	colourMeans [][]float64
 }
 
 // Summary is what a finished job reports.
@@ -105,7 +116,7 @@ func Run(ctx context.Context, job *Job) (*Summary, error) {
 		threads = runtime.GOMAXPROCS(0)
 	}
 	// Validate by building chain 0 before anything is written.
-	if _, err := sampler.NewChain(job.Image, kind, withThreads(cfg, 1), 0); err != nil {
+	if _, err := job.newChain(kind, withThreads(cfg, 1), 0); err != nil {
 		return nil, err
 	}
 	ckdir := filepath.Join(job.OutDir, checkpointDir)
@@ -158,8 +169,12 @@ func Run(ctx context.Context, job *Job) (*Summary, error) {
 		return nil, err
 	}
 	traces := make([]sampler.Trace, len(runs))
+	job.colourMeans = nil
 	for c, r := range runs {
 		traces[c] = r.trace
+		if m := r.ch.ColourMeans(); m != nil {
+			job.colourMeans = append(job.colourMeans, m)
+		}
 	}
 	sum, err := writeOutputs(job, kind, ckdir, start, dec, traces)
 	if err != nil {
@@ -194,6 +209,9 @@ func (job *Job) validate() error {
 		if err := job.Refine.Validate(); err != nil {
 			return err
 		}
+	}
+	if err := job.validateBands(); err != nil {
+		return err
 	}
 	if !(job.CondenseRadius > 0) {
 		return fmt.Errorf("condense radius must be positive, got %g", job.CondenseRadius)

@@ -48,8 +48,11 @@ func (spec *KindSpec) Kind(f *psf.Field, flux model.FluxPrior) (model.SourceKind
 var paramUnits = map[string]string{"r_e": "pix", "q": "", "phi": "rad"}
 
 // sourceKind returns the kind of source a job fits with PSF field f: point sources, or with
-// Kinds a mixture of the kinds it names.
+// Kinds a mixture of the kinds it names, or with Bands multi-band point sources.
 func (job *Job) sourceKind(f *psf.Field) (model.SourceKind, error) {
+	if job.multiBand() {
+		return job.bandKind(f)
+	}
 	spec := job.Kinds
 	if spec == nil {
 		return &model.PointSource{PSF: f, Flux: job.Flux}, nil

@@ -74,6 +74,7 @@ func writeOutputs(job *Job, kind model.SourceKind, ckdir string, start time.Time
 	x0, y0 := float64(im.X0), float64(im.Y0)
 	d := frameDerived(im)
 	d.Kinds = KindsOf(kind)
+	d.Bands = job.catalogueBands()
 	mixed, _ := kind.(*model.Mixed)
 	meta := map[string]string{"probcat.version": Version(), "probcat.seed": fmt.Sprint(cfg.Seed)}
 
@@ -99,6 +100,9 @@ func writeOutputs(job *Job, kind model.SourceKind, ckdir string, start time.Time
 			if mixed != nil {
 				per := len(kind.Params()) - 1
 				kindColumns(&s, mixed, len(r.X), func(i int) []float64 { return r.Params[i*per : (i+1)*per] })
+			}
+			if d.Bands != nil {
+				s.Bands = bandFluxes(r, len(job.Bands))
 			}
 			if err := ens.Write(&s); err != nil {
 				ens.Abort()
@@ -203,6 +207,9 @@ func writeOutputs(job *Job, kind model.SourceKind, ckdir string, start time.Time
 		"timings": map[string]any{"started": start.UTC().Format(time.RFC3339), "wall_seconds": time.Since(start).Seconds()},
 	}
 	rec["max_sources"] = maxSources
+	if job.multiBand() {
+		rec["bands"] = job.bandsRecord()
+	}
 	if m := mixed; m != nil {
 		kinds := map[string]any{}
 		for i, k := range m.Kinds {

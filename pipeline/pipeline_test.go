@@ -284,7 +284,8 @@ func TestHelperKilledRun(t *testing.T) {
 }
 
 // variantJob is testJob in one of the variants the identity tests cover: "" (as it is),
-// "background2" (a background of order 2) or "galaxies" (stars and exponential galaxies).
+// "background2" (a background of order 2), "galaxies" (stars and exponential galaxies) or
+// "bands" (an i band beside the image, see addBand).
 func variantJob(t testing.TB, out string, threads int, variant string) *Job {
 	job := testJob(t, out, threads)
 	switch variant {
@@ -293,6 +294,8 @@ func variantJob(t testing.TB, out string, threads int, variant string) *Job {
 		job.Config.BackgroundOrder, job.Config.SampleBackground = 2, true
 	case "galaxies":
 		job.Kinds = &KindSpec{Names: []string{"star", "galaxy"}, Weights: []float64{0.7, 0.3}, ReMin: 0.5, ReMax: 3}
+	case "bands":
+		addBand(t, job)
 	default:
 		t.Fatalf("unknown test job variant %q", variant)
 	}

@@ -46,27 +46,36 @@ func (c *Chain) computeFingerprint() uint64 {
 	put(uint64(c.cfg.BurnIn))
 	h.Write([]byte(c.kind.Name()))
 	h.Write([]byte(c.cfg.CountPrior.String()))
-	if c.point != nil && c.point.Flux.Broken() {
+	if c.colourCentre != nil {
+		fmt.Fprintf(h, "colour means sampled around %v with spread %g", c.colourCentre, c.colours.ColourSpread)
+	}
+	if c.flux != nil && c.flux.Broken() {
 		h.Write([]byte("broken flux prior"))
 	}
 	if c.sky != nil {
 		fmt.Fprintf(h, "background order %d", c.cfg.BackgroundOrder)
 	}
-	pix := make([]byte, 0, 4*len(c.data)) // one Write: FNV of the same bytes, without a call per pixel
-	for _, v := range c.data {
-		pix = binary.LittleEndian.AppendUint32(pix, math.Float32bits(v))
+	for _, b := range c.bands {
+		if b.k > 0 {
+			fmt.Fprintf(h, "band %d: %d×%d, map %v", b.k, b.w, b.h, b.mapping)
+		}
+		pix := make([]byte, 0, 4*len(b.data)) // one Write: FNV of the same bytes, without a call per pixel
+		for _, v := range b.data {
+			pix = binary.LittleEndian.AppendUint32(pix, math.Float32bits(v))
+		}
+		h.Write(pix)
 	}
-	h.Write(pix)
 	return h.Sum64()
 }
 
-// storesWeights reports whether the inverse variance is part of the state: with exact model
-// noise it depends on the catalogue at the end of burn-in.
-func (c *Chain) storesWeights() bool { return c.exact }
+// storesWeights reports whether band b's inverse variance is part of the state: with exact
+// model noise it depends on the catalogue at the end of burn-in.
+func (b *band) storesWeights() bool { return b.exact }
 
 // MarshalBinary writes a checkpoint of the chain between samples: its catalogue, background
-// (the sky level, then the other coefficients of a background that varies), count-prior density, flux-prior parameters, counters and (for NoiseFromModel) frozen weights, followed by a SHA-256
-// checksum. A chain made by NewChain with the same image, kind, configuration and index and
+// (the sky level, then the other coefficients of a background that varies, then the other
+// bands' sky levels), count-prior density, flux-prior parameters, counters and (for
+// NoiseFromModel bands, band by band) frozen weights, followed by a SHA-256 checksum. A chain made by NewChain with the same image, kind, configuration and index and
 // restored with UnmarshalBinary continues exactly as this one would.
 func (c *Chain) MarshalBinary() ([]byte, error) {
 	var buf bytes.Buffer
@@ -84,6 +93,12 @@ func (c *Chain) MarshalBinary() ([]byte, error) {
 			f(a)
 		}
 	}
+	for _, b := range c.bands[1:] {
+		f(b.bg)
+	}
+	for _, m := range c.ColourMeans() {
+		f(m)
+	}
 	f(c.density)
 	fp := c.fluxPrior()
 	f(fp.Slope)
@@ -97,9 +112,11 @@ func (c *Chain) MarshalBinary() ([]byte, error) {
 			f(v)
 		}
 	}
-	if c.storesWeights() {
-		for _, v := range c.weight {
-			buf.Write(le.AppendUint32(nil, math.Float32bits(v)))
+	for _, b := range c.bands {
+		if b.storesWeights() {
+			for _, v := range b.weight {
+				buf.Write(le.AppendUint32(nil, math.Float32bits(v)))
+			}
 		}
 	}
 	sum := sha256.Sum256(buf.Bytes())
@@ -152,6 +169,14 @@ func (c *Chain) UnmarshalBinary(data []byte) error {
 			sky[k] = f()
 		}
 	}
+	bgs := make([]float64, len(c.bands))
+	for k := 1; k < len(bgs); k++ {
+		bgs[k] = f()
+	}
+	means := make([]float64, len(c.colourCentre))
+	for k := range means {
+		means[k] = f()
+	}
 	density := f()
 	fp := c.fluxPrior()
 	fp.Slope, fp.Break, fp.SlopeBright = f(), f(), f()
@@ -160,8 +185,10 @@ func (c *Chain) UnmarshalBinary(data []byte) error {
 		return errors.New("checkpoint: malformed (bad source count)")
 	}
 	want := 8 * int(n) * (2 + c.nparam)
-	if c.storesWeights() {
-		want += 4 * len(c.weight)
+	for _, b := range c.bands {
+		if b.storesWeights() {
+			want += 4 * len(b.weight)
+		}
 	}
 	if len(p) != want {
 		return fmt.Errorf("checkpoint: malformed (%d bytes of state, want %d)", len(p), want)
@@ -174,36 +201,48 @@ func (c *Chain) UnmarshalBinary(data []byte) error {
 			s[i] = f()
 		}
 	}
-	if c.storesWeights() {
-		for i := range c.weight {
-			c.weight[i] = math.Float32frombits(le.Uint32(p))
-			p = p[4:]
+	stored := false
+	for _, b := range c.bands {
+		if b.storesWeights() {
+			for i := range b.weight {
+				b.weight[i] = math.Float32frombits(le.Uint32(p))
+				p = p[4:]
+			}
+			stored = true
 		}
+	}
+	if stored {
 		c.weightsChanged()
 	}
 	c.passes, c.samples = passes, int(samples)
 	c.bg, c.density = bg, density
+	for k := 1; k < len(bgs); k++ {
+		c.bands[k].bg = bgs[k]
+	}
+	for k, m := range means {
+		c.colours.Colours[k].Mean = m
+	}
 	if sky != nil {
 		c.setSky(sky)
 	}
 	if c.hier != nil {
 		c.count = c.hier.Conditional(density)
 	}
-	if c.point != nil {
-		c.point.Flux = fp
+	if c.flux != nil {
+		*c.flux = fp
 	}
 	c.xs, c.ys, c.th = xs, ys, th
 	c.refresh()
 	return nil
 }
 
-// fluxPrior returns the point sources' current flux prior; the zero FluxPrior for other
-// kinds.
+// fluxPrior returns the current flux prior of point sources (of a model.MultiBand, its
+// reference flux's); the zero FluxPrior for other kinds.
 func (c *Chain) fluxPrior() model.FluxPrior {
-	if c.point == nil {
+	if c.flux == nil {
 		return model.FluxPrior{}
 	}
-	return c.point.Flux
+	return *c.flux
 }
 
 // SetCatalogue replaces the chain's sources by cat (for example a starting catalogue from an

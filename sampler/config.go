@@ -69,8 +69,9 @@ type Config struct {
 	BackgroundOrder int
 	// SampleFluxPrior samples the flux function's parameters with the catalogue, once every
 	// fluxPriorEvery background updates: the slope of a power law, or the break and both slopes of a
-	// broken power law (fluxPriorStep gives their hyperpriors). f_min stays fixed. Kinds
-	// other than *model.PointSource hold their own priors and ignore it.
+	// broken power law (fluxPriorStep gives their hyperpriors). f_min stays fixed. For a
+	// *model.MultiBand it samples the reference flux's prior. Other kinds than these and
+	// *model.PointSource hold their own priors and ignore it.
 	SampleFluxPrior bool
 	// MaxSlope bounds the sampled flux-prior slopes: a power law's slope lies in (1, MaxSlope]
 	// (its hyperprior truncated there, see SlopeShape), a broken power law's bright slope is

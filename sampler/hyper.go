@@ -61,7 +61,7 @@ func (c *Chain) densityStep(rng *rand.Rand) {
 // symmetric. The break's step in ln f_b is 1/√(N+1) (N sources in all). Either update costs N
 // logarithms and a few multiply-adds per source and proposal.
 func (c *Chain) fluxPriorStep(rng *rand.Rand) {
-	fp := c.point.Flux
+	fp := *c.flux
 	p := c.nparam
 	n := len(c.xs)
 	lnf := c.lnFlux[:0]
@@ -106,7 +106,7 @@ func (c *Chain) fluxPriorStep(rng *rand.Rand) {
 	q = fp
 	q.Break *= math.Exp(rng.NormFloat64() / math.Sqrt(float64(n+1)))
 	propose(q, q.Break > fp.Min && q.Break <= MaxBreakRatio*fp.Min)
-	c.point.Flux = fp
+	*c.flux = fp
 }
 
 // SlopeShape is the shape a (and rate) of a sampled power-law slope's hyperprior,
@@ -118,7 +118,7 @@ const SlopeShape = 10
 func (c *Chain) slopeGibbs(rng *rand.Rand, lnf []float64) {
 	c.stats[FluxPriorStep].Proposed++
 	c.stats[FluxPriorStep].Accepted++
-	fp := &c.point.Flux
+	fp := c.flux
 	s := -float64(len(lnf)) * math.Log(fp.Min)
 	for _, l := range lnf {
 		s += l
@@ -132,12 +132,57 @@ func (c *Chain) slopeGibbs(rng *rand.Rand, lnf []float64) {
 // (a − 1) ln(α − 1) − a(α − 1) for a power law's slope, 0 for a broken law's flat slopes and
 // −ln f_b for its log-uniform break, and 0 when they are not sampled.
 func (c *Chain) fluxHyperLogPrior() float64 {
-	if !c.cfg.SampleFluxPrior || c.point == nil {
+	if !c.cfg.SampleFluxPrior || c.flux == nil {
 		return 0
 	}
-	fp := c.point.Flux
+	fp := *c.flux
 	if !fp.Broken() {
 		return (SlopeShape-1)*math.Log(fp.Slope-1) - SlopeShape*(fp.Slope-1)
 	}
 	return -math.Log(fp.Break)
+}
+
+// colourStep draws every band's colour mean from its conditional (a Gibbs step, always
+// accepted; it is not counted in the move statistics). Band k's sources have colours
+// cᵢ = 2.5 log₁₀(f_ik / f_i0) with the prior N(μ, σ) and μ the hyperprior N(μ₀, τ)
+// (model.MultiBand.ColourSpread); the colour prior's Jacobian 2.5/(f ln 10) does not depend
+// on μ, so μ | c ~ N(m, 1/P) with P = 1/τ² + N/σ² and m = (μ₀/τ² + Σcᵢ/σ²)/P.
+func (c *Chain) colourStep(rng *rand.Rand) {
+	tau := c.colours.ColourSpread
+	p := c.nparam
+	for k := 1; k < c.fluxes; k++ {
+		col := &c.colours.Colours[k-1]
+		sum := 0.0
+		for i := range c.xs {
+			sum += 2.5 * math.Log10(c.th[i*p+k]/c.th[i*p])
+		}
+		prec := 1/(tau*tau) + float64(len(c.xs))/(col.Sigma*col.Sigma)
+		m := (c.colourCentre[k-1]/(tau*tau) + sum/(col.Sigma*col.Sigma)) / prec
+		col.Mean = m + rng.NormFloat64()/math.Sqrt(prec)
+	}
+}
+
+// colourHyperLogPrior is Σₖ ln N(μₖ; μ₀ₖ, τ), the normalised hyperprior of sampled colour
+// means; 0 when they are not sampled.
+func (c *Chain) colourHyperLogPrior() float64 {
+	lp := 0.0
+	for k, mu0 := range c.colourCentre {
+		tau := c.colours.ColourSpread
+		z := (c.colours.Colours[k].Mean - mu0) / tau
+		lp += -0.5*z*z - math.Log(tau*math.Sqrt(2*math.Pi))
+	}
+	return lp
+}
+
+// ColourMeans returns the current mean colour of every band after the reference one when the
+// chain samples them (model.MultiBand.ColourSpread), nil otherwise.
+func (c *Chain) ColourMeans() []float64 {
+	if c.colourCentre == nil {
+		return nil
+	}
+	out := make([]float64, len(c.colourCentre))
+	for k := range out {
+		out[k] = c.colours.Colours[k].Mean
+	}
+	return out
 }

@@ -59,13 +59,14 @@ func (r *region) inside(x, y float64) bool {
 
 // worker holds the buffers of one goroutine making proposals in regions.
 type worker struct {
-	c                  *Chain
-	pcg                *rand.PCG
-	rng                *rand.Rand
-	scratch            []float32 // model change δ, image-sized, only the box is used
-	bx0, by0, bx1, by1 int       // the box of δ, [bx0, bx1) × [by0, by1)
-	t0, t1             []float64
-	start              chan bool
+	c   *Chain
+	pcg *rand.PCG
+	rng *rand.Rand
+	// the reference band's model change δ, image-sized, and its box [bx0, bx1) × [by0, by1)
+	bandWork
+	extra  []bandWork // the other bands' δ
+	t0, t1 []float64
+	start  chan bool
 
 	// the change a proposal makes: up to maxChanges sources added (sign +1) or removed (−1)
 	nch       int
@@ -83,7 +84,10 @@ type worker struct {
 }
 
 func newWorker(c *Chain) *worker {
-	w := &worker{c: c, pcg: rand.NewPCG(0, 0), scratch: make([]float32, c.w*c.h)}
+	w := &worker{c: c, pcg: rand.NewPCG(0, 0), bandWork: bandWork{scratch: make([]float32, c.w*c.h)}}
+	for _, b := range c.bands[1:] {
+		w.extra = append(w.extra, bandWork{scratch: make([]float32, b.w*b.h)})
+	}
 	w.rng = rand.New(w.pcg)
 	w.t0 = make([]float64, c.nparam)
 	w.t1 = make([]float64, c.nparam)
@@ -100,8 +104,8 @@ func (w *worker) runRegion(r *region, ri int) {
 	w.pcg.Seed(c.streamSeeds(c.passes, ri+1))
 	wt := c.cfg.Weights
 	sm, tr, rb, fg, rs := wt.SplitMerge, wt.Transfer, wt.Refit, wt.FluxGroup, wt.RefitSplitMerge
-	if c.nparam > 1 && c.splittable == nil {
-		sm, tr = 0, 0 // splits, merges and transfers act on sources described by their flux alone
+	if c.nparam > 1 && c.splittable == nil && c.multi == nil {
+		sm, tr = 0, 0 // splits, merges and transfers act on sources described by their fluxes alone
 	}
 	if c.nparam > 1 || c.table == nil {
 		rb, fg, rs = 0, 0, 0 // the refit moves, for point sources with a render table
@@ -159,11 +163,21 @@ func (w *worker) add(x, y float64, th []float64, sign float64) {
 	w.nch++
 }
 
-// eval returns the change of ln L that the recorded change would make. With box true (or for
-// kinds other than point sources, or with exact model noise) it renders δ into scratch, as
-// the birth map and the exact likelihood need; otherwise point sources go straight to the
-// fused kernel.
+// eval returns the change of ln L that the recorded change would make, summed over the
+// bands. In the reference band, with box true (or for kinds other than point sources, or
+// with exact model noise) it renders δ into scratch, as the birth map and the exact
+// likelihood need; otherwise point sources go straight to the fused kernel. The other bands
+// render through the kind (evalBands).
 func (w *worker) eval(box bool) float64 {
+	d := w.evalRef(box)
+	if len(w.c.bands) > 1 {
+		d += w.evalBands()
+	}
+	return d
+}
+
+// evalRef is eval's change of ln L in the reference band.
+func (w *worker) evalRef(box bool) float64 {
 	c := w.c
 	if c.table != nil && !box && !c.exact {
 		w.inBox = false
@@ -212,10 +226,13 @@ func mergeSameStamp(src []render.Source) int {
 	return n
 }
 
-// commit applies the evaluated change to the residual, keeping the region's map total
+// commit applies the evaluated change to the residuals, keeping the region's map total
 // current (or marking it stale when δ was never rendered).
 func (w *worker) commit(r *region) {
 	c := w.c
+	if len(c.bands) > 1 {
+		w.commitBands()
+	}
 	if !w.inBox {
 		r.mapOK = false
 		render.Subtract(c.resid, c.w, c.w, c.h, c.table, w.src[:w.nsrc])
@@ -233,26 +250,14 @@ func (c *Chain) boxRadius(th []float64) int {
 	return c.radius
 }
 
-// resetBox empties the box of δ.
-func (w *worker) resetBox() { w.bx0, w.by0, w.bx1, w.by1 = w.c.w, w.c.h, 0, 0 }
+// resetBox empties the box of the reference band's δ.
+func (w *worker) resetBox() { w.bandWork.reset(w.c.band) }
 
 // growBy extends the box to hold the stamp of radius R of a source at (x, y).
-func (w *worker) growBy(x, y float64, R int) {
-	ix, _ := render.Place(x)
-	iy, _ := render.Place(y)
-	w.bx0 = min(w.bx0, max(ix-R, 0))
-	w.by0 = min(w.by0, max(iy-R, 0))
-	w.bx1 = max(w.bx1, min(ix+R+1, w.c.w))
-	w.by1 = max(w.by1, min(iy+R+1, w.c.h))
-}
+func (w *worker) growBy(x, y float64, R int) { w.bandWork.grow(w.c.band, x, y, R) }
 
 // clearBox zeroes δ over the box.
-func (w *worker) clearBox() {
-	W := w.c.w
-	for y := w.by0; y < w.by1; y++ {
-		clear(w.scratch[y*W+w.bx0 : y*W+w.bx1])
-	}
-}
+func (w *worker) clearBox() { w.bandWork.clear(w.c.band) }
 
 // draw adds sign × the source into δ.
 func (w *worker) draw(x, y float64, th []float64, sign float64) {
@@ -269,31 +274,13 @@ func (w *worker) draw(x, y float64, th []float64, sign float64) {
 	w.c.kind.Render(b, x, y, th, sign)
 }
 
-// deltaLL is the change of ln L when the model grows by δ. With exact model noise each pixel
-// that δ touches changes its variance as well as its residual: pixel i with residual r and
-// expected counts m goes from −½ (r²/σ²(m) + ln σ²(m)) to −½ ((r−δ)²/σ²(m+δ) + ln σ²(m+δ)).
+// deltaLL is the change of the reference band's ln L when its model grows by δ
+// (band.deltaLL).
 func (w *worker) deltaLL() float64 {
-	c := w.c
-	if c.cfg.NoLikelihood || w.bx0 >= w.bx1 || w.by0 >= w.by1 {
+	if w.c.cfg.NoLikelihood {
 		return 0
 	}
-	if c.exact {
-		ds := deltaSum{prod: 1}
-		for y := w.by0; y < w.by1; y++ {
-			for i := y*c.w + w.bx0; i < y*c.w+w.bx1; i++ {
-				dl := float64(w.scratch[i])
-				if dl == 0 || c.weight[i] == 0 {
-					continue
-				}
-				r := float64(c.resid[i])
-				m := float64(c.data[i]) - r
-				ds.add(r, dl, c.vm.At(i, m), c.vm.At(i, m+dl))
-			}
-		}
-		return ds.value()
-	}
-	off := w.by0*c.w + w.bx0
-	return render.DeltaLogLike(c.resid[off:], w.scratch[off:], c.weight[off:], c.w, w.bx1-w.bx0, w.by1-w.by0)
+	return w.c.band.deltaLL(w.scratch, w.bx0, w.by0, w.bx1, w.by1)
 }
 
 // unitSums returns Σ ψ w r and Σ ψ² w for the guess stamp ψ of a unit point source at
@@ -434,7 +421,9 @@ func (c *Chain) dLogCount(n, d int) float64 {
 // σ_x depends on the flux, so the Hastings term is ln N₂(x | x', σ_x(f')) − ln N₂(x' | x, σ_x(f))
 // = −2 ln σ_x(f') − d²/2σ_x(f')² + 2 ln σ_x(f) + d²/2σ_x(f)². Point-source flux:
 // f' = f + σ_f(f)·z with the same kind of correction −ln σ_f(f') − Δf²/2σ_f(f')² + ln σ_f(f) +
-// Δf²/2σ_f(f)²; other kinds use SourceKind.Perturb, which returns its own correction. N and
+// Δf²/2σ_f(f)²; a multi-band source steps every band's flux the same way with the band's own
+// σ_f (multiMove, the sum of the bands' corrections); other kinds use SourceKind.Perturb,
+// which returns its own correction. N and
 // the labels do not change, so ln α = ΔlnL + ln p(θ') − ln p(θ) + Hastings terms. A move that
 // leaves the region's interior is rejected (its reverse would be too).
 func (w *worker) move(r *region) bool {
@@ -452,7 +441,12 @@ func (w *worker) move(r *region) bool {
 	x2 := x + sx*w.rng.NormFloat64()
 	y2 := y + sx*w.rng.NormFloat64()
 	var hastings float64
-	if c.point != nil {
+	if c.multi != nil {
+		var ok bool
+		if hastings, ok = w.multiMove(old, nw); !ok {
+			return false
+		}
+	} else if c.point != nil {
 		sf := c.fluxSigma(f)
 		f2 := f + sf*w.rng.NormFloat64()
 		if f2 < c.fmin {
@@ -490,7 +484,9 @@ func (w *worker) move(r *region) bool {
 
 // birth adds a source in the region. Position from b(x, y) (lnBirthPos: uniform/residual-map
 // mixture on the residual of the current state), parameters from b(θ) (point sources:
-// lnBirthFlux, the prior/residual-lognormal mixture; other kinds: their prior). Labelled
+// lnBirthFlux, the prior/residual-lognormal mixture; multi-band sources: that mixture in
+// every band, the prior there being the band's colour prior given the reference flux,
+// birthFluxes; other kinds: their prior). Labelled
 // convention: the newcomer is inserted at one of N+1 slots (1/(N+1)); the reverse death picks
 // it among the region's n+1 sources (1/(n+1)); birth and death are chosen equally often.
 //
@@ -509,7 +505,12 @@ func (w *worker) birth(r *region) bool {
 	eps := c.cfg.ResidualBirths
 	th := w.t0[:p]
 	var lp, lnbth float64
-	if c.table != nil {
+	if c.multi != nil {
+		lnbth = w.birthFluxes(x, y, th)
+		if lp = c.kind.LogPrior(th); math.IsInf(lp, -1) {
+			return false
+		}
+	} else if c.table != nil {
 		mu, tau := c.fluxGuess(w.unitSums(x, y))
 		if w.rng.Float64() < c.cfg.ResidualFluxes {
 			th[0] = math.Exp(mu + tau*w.rng.NormFloat64())
@@ -619,7 +620,9 @@ func (w *worker) death(r *region) bool {
 	th := r.th[k*p : (k+1)*p]
 	lp := c.kind.LogPrior(th)
 	lnbth := lp
-	if c.table != nil {
+	if c.multi != nil {
+		lnbth = w.birthFluxDensity(x, y, th)
+	} else if c.table != nil {
 		// the flux guess on the residual without the source: r + f·ψ, where ψ is the source's
 		// light as the model renders it (truncated at radiusFor(f)) seen through the
 		// guess's own stamp ψ_u, so Σψ_u w (r + fψ) = Σψ_u w r + f Σψ_u w ψ
@@ -650,8 +653,12 @@ func (c *Chain) fluxOnly(th []float64) bool {
 }
 
 // sameShape reports whether two sources have the same parameters beyond the flux: a merge or
-// absorb joins only such sources, which a split or emit of either could have made.
-func sameShape(a, b []float64) bool {
+// absorb joins only such sources, which a split or emit of either could have made. The
+// parameters of multi-band sources are all fluxes, which a split divides: any two qualify.
+func (c *Chain) sameShape(a, b []float64) bool {
+	if c.multi != nil {
+		return true
+	}
 	for k := 1; k < len(a); k++ {
 		if a[k] != b[k] {
 			return false
@@ -678,7 +685,9 @@ func (c *Chain) partnerWeight(x1, y1, x2, y2 float64) float64 {
 //	       + ln(N+1) + ln n − ln(n+1) + ln P(c₂|c₁) − ln N₂(d; σ) + ln f + ln(1−2a)
 //
 // With refit, the split also redraws its neighbours' fluxes and adds the terms of refitPair;
-// its reverse is the merge with refit.
+// its reverse is the merge with refit. A multi-band source's other fluxes split by their own
+// vₖ ~ U(0, 1) (splitBands), adding Σₖ ln fₖ; u, and so the children's positions, belong to
+// the reference band.
 func (w *worker) split(r *region, refit bool) bool {
 	if r.n == 0 {
 		return false
@@ -708,6 +717,7 @@ func (w *worker) split(r *region, refit bool) bool {
 	copy(t0, th)
 	copy(t1, th)
 	t0[0], t1[0] = u*f, (1-u)*f
+	lnJ := w.splitBands(th, t0, t1)
 	lp1, lp2 := c.kind.LogPrior(t0), c.kind.LogPrior(t1)
 	if math.IsInf(lp1+lp2, -1) {
 		return false
@@ -737,7 +747,7 @@ func (w *worker) split(r *region, refit bool) bool {
 	}
 	la := w.eval(false) + c.dLogCount(N, 1) + lp1 + lp2 - c.kind.LogPrior(th) - math.Log(c.area) +
 		math.Log(float64(N+1)) + math.Log(float64(r.n)) - math.Log(float64(r.n+1)) +
-		math.Log(g12/tot) - lng + math.Log(f) + math.Log(1-2*a) + dl
+		math.Log(g12/tot) - lng + math.Log(f) + math.Log(1-2*a) + dl + lnJ
 	if !w.accept(la) {
 		return false
 	}
@@ -788,7 +798,8 @@ func (w *worker) pickPartner(r *region, i int) (j int, lnP float64, ok bool) {
 //	       − ln N − ln(n−1) + ln n − ln P(j|i) + ln N₂(d; σ) − ln f − ln(1−2a)
 //
 // With refit, the merge also redraws its neighbours' fluxes and adds the terms of refitPair;
-// its reverse is the split with refit.
+// its reverse is the split with refit. A multi-band source's other fluxes add (joinBands),
+// subtracting Σₖ ln fₖ of the merged fluxes.
 func (w *worker) merge(r *region, refit bool) bool {
 	if r.n < 2 {
 		return false
@@ -802,7 +813,7 @@ func (w *worker) merge(r *region, refit bool) bool {
 	}
 	p := c.nparam
 	thi, thj := r.th[i*p:(i+1)*p], r.th[j*p:(j+1)*p]
-	if !c.fluxOnly(thi) || !sameShape(thi, thj) {
+	if !c.fluxOnly(thi) || !c.sameShape(thi, thj) {
 		return false
 	}
 	fi, fj := thi[0], thj[0]
@@ -816,6 +827,7 @@ func (w *worker) merge(r *region, refit bool) bool {
 	t0 := w.t0[:p]
 	copy(t0, thi)
 	t0[0] = f
+	lnJ := c.joinBands(thi, thj, t0)
 	lp := c.kind.LogPrior(t0)
 	sc := c.cfg.SplitScale
 	dx, dy := r.x[i]-r.x[j], r.y[i]-r.y[j]
@@ -833,7 +845,7 @@ func (w *worker) merge(r *region, refit bool) bool {
 	}
 	la := w.eval(false) + c.dLogCount(N, -1) + lp - c.kind.LogPrior(thi) - c.kind.LogPrior(thj) +
 		math.Log(c.area) - math.Log(float64(N)) - math.Log(float64(r.n-1)) + math.Log(float64(r.n)) -
-		lnP + lng - math.Log(f) - math.Log(1-2*a) + dl
+		lnP + lng - math.Log(f) - math.Log(1-2*a) + dl + lnJ
 	if !w.accept(la) {
 		return false
 	}
@@ -854,6 +866,9 @@ func (w *worker) merge(r *region, refit bool) bool {
 //
 //	ln α = ΔlnL + ln P(N+1) − ln P(N) + ln p(uf) + ln p((1−u)f) − ln p(f) − ln A
 //	       + ln(N+1) + ln n − ln(n+1) + ln P(j|s) − ln b(s) + ln(1−2a) + ln f
+//
+// A multi-band donor hands each other band's flux by its own vₖ ~ U(0, 1) (splitBands,
+// + Σₖ ln fₖ).
 func (w *worker) emit(r *region) bool {
 	if r.n == 0 {
 		return false
@@ -888,6 +903,7 @@ func (w *worker) emit(r *region) bool {
 	copy(t0, thj)
 	copy(t1, thj)
 	t0[0], t1[0] = u*f, (1-u)*f
+	lnJ := w.splitBands(thj, t0, t1)
 	lps, lpj := c.kind.LogPrior(t0), c.kind.LogPrior(t1)
 	if math.IsInf(lps+lpj, -1) {
 		return false
@@ -898,7 +914,7 @@ func (w *worker) emit(r *region) bool {
 	w.add(x, y, t0, 1)
 	la := w.eval(c.cfg.ResidualBirths > 0) + c.dLogCount(N, 1) + lps + lpj - c.kind.LogPrior(thj) - math.Log(c.area) +
 		math.Log(float64(N+1)) + math.Log(float64(r.n)) - math.Log(float64(r.n+1)) +
-		math.Log(gj/tot) - lnb + math.Log(1-2*a) + math.Log(f)
+		math.Log(gj/tot) - lnb + math.Log(1-2*a) + math.Log(f) + lnJ
 	if !w.accept(la) {
 		return false
 	}
@@ -915,6 +931,8 @@ func (w *worker) emit(r *region) bool {
 //
 //	ln α = ΔlnL + ln P(N−1) − ln P(N) + ln p(f) − ln p(f_s) − ln p(f_j) + ln A
 //	       − ln N − ln(n−1) + ln n − ln P(j|s) + ln b(s) − ln(1−2a) − ln f
+//
+// A multi-band source's other fluxes add (joinBands, − Σₖ ln fₖ of the sums).
 func (w *worker) absorb(r *region) bool {
 	if r.n < 2 {
 		return false
@@ -928,7 +946,7 @@ func (w *worker) absorb(r *region) bool {
 	}
 	p := c.nparam
 	ths, thj := r.th[s*p:(s+1)*p], r.th[j*p:(j+1)*p]
-	if !c.fluxOnly(ths) || !sameShape(ths, thj) {
+	if !c.fluxOnly(ths) || !c.sameShape(ths, thj) {
 		return false
 	}
 	fs, fj := ths[0], thj[0]
@@ -940,6 +958,7 @@ func (w *worker) absorb(r *region) bool {
 	t0 := w.t0[:p]
 	copy(t0, thj)
 	t0[0] = f
+	lnJ := c.joinBands(ths, thj, t0)
 	w.begin()
 	w.add(r.x[s], r.y[s], ths, -1)
 	w.add(r.x[j], r.y[j], thj, -1)
@@ -948,7 +967,7 @@ func (w *worker) absorb(r *region) bool {
 	lnb := w.deathPositionDensity(r, r.x[s], r.y[s])
 	la := dll + c.dLogCount(N, -1) + c.kind.LogPrior(t0) - c.kind.LogPrior(ths) - c.kind.LogPrior(thj) +
 		math.Log(c.area) - math.Log(float64(N)) - math.Log(float64(r.n-1)) + math.Log(float64(r.n)) -
-		lnP + lnb - math.Log(1-2*a) - math.Log(f)
+		lnP + lnb - math.Log(1-2*a) - math.Log(f) + lnJ
 	if !w.accept(la) {
 		return false
 	}

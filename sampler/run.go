@@ -14,6 +14,11 @@ import (
 // depend on the number of threads. Run stops at the first error from sink or when ctx is
 // cancelled.
 func Run(ctx context.Context, img *model.Image, kind model.SourceKind, cfg Config, sink func(Sample) error) error {
+	return RunBands(ctx, []Band{{Image: img}}, kind, cfg, sink)
+}
+
+// RunBands is Run for one image per band (NewBandChain): bands[0] is the reference band.
+func RunBands(ctx context.Context, bands []Band, kind model.SourceKind, cfg Config, sink func(Sample) error) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
@@ -25,7 +30,7 @@ func Run(ctx context.Context, img *model.Image, kind model.SourceKind, cfg Confi
 	per.Threads = max(1, threads/cfg.Chains)
 	chains := make([]*Chain, cfg.Chains)
 	for i := range chains {
-		c, err := NewChain(img, kind, per, i)
+		c, err := NewBandChain(bands, kind, per, i)
 		if err != nil {
 			return err
 		}

@@ -60,6 +60,8 @@ const defaultCountPrior = "penalty"
 // sampleFlags are the flags shared by sample, demo and plan.
 type sampleFlags struct {
 	sdssFrame, psField, cutout, radec         string
+	bands, colourPrior                        string
+	colourSpread                              float64
 	tile, psfOversample                       int
 	out, psfSpec, pix                         string
 	psfNote                                   string // why the PSF is what it is, when it is not as asked
@@ -93,6 +95,9 @@ func (f *sampleFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.psField, "psfield", "", "SDSS psField file giving the PSF (reconstructed at the cutout centre) for --sdss")
 	fs.StringVar(&f.cutout, "cutout", "", "the pixel box X0,Y0,W,H of the FITS image or --sdss frame to sample, 0-based (default: the whole image); outputs keep the image's pixel frame")
 	fs.StringVar(&f.radec, "radec", "", "with --sdss: a cutout centred on RA,DEC (degrees) of W×H pixels, as RA,DEC,W,H")
+	fs.StringVar(&f.bands, "bands", "", "with --sdss: fit these bands jointly, e.g. r,i (one catalogue, a flux per band; the first is the reference band, in whose pixels --cutout and positions are); their frames and fpM masks are found beside FRAME")
+	fs.StringVar(&f.colourPrior, "colour-prior", "0,1", "with --bands: MEAN,SIGMA of the Gaussian prior of every band's colour against the reference band, m_ref − m_band = 2.5 log10(counts_band / counts_ref), in instrumental magnitudes (of counts, without the zero points)")
+	fs.Float64Var(&f.colourSpread, "colour-spread", 0, "with --bands: sample each band's mean colour under the hyperprior N(MEAN of --colour-prior, this width), in magnitudes; 0 fixes it")
 	fs.IntVar(&f.tile, "tile", 0, "cut the image into tiles of this many pixels (plus margins), one per core at a time; 0 samples the image whole, or in tiles of 512 above 2 Mpx")
 	fs.IntVar(&f.samples, "samples", d.Samples, "kept samples per chain")
 	fs.IntVar(&f.burnIn, "burn-in", d.BurnIn, "least burn-in: samples discarded at the start of each chain before convergence is checked")
@@ -171,6 +176,9 @@ func runSample(fs *flag.FlagSet, args []string, out io.Writer) error {
 			fmt.Fprintf(os.Stderr, "image of %d×%d pixels: sampling in tiles of %d (give --tile to choose)\n", job.Image.Width, job.Image.Height, f.tile)
 		}
 	}
+	if f.tile > 0 && len(job.Bands) > 0 {
+		return fmt.Errorf("--tile is not yet supported with --bands: sample a cutout of at most %d pixels whole", autoTilePixels)
+	}
 	if f.tile > 0 {
 		return runTiled(job, &f, planned, out, fs.Output())
 	}
@@ -245,7 +253,25 @@ func (f *sampleFlags) sdssJob() (*pipeline.Job, error) {
 	if f.psField == "" {
 		return nil, fmt.Errorf("--sdss needs --psfield (the frame's psField file)")
 	}
-	fr, err := sdss.ReadFrame(f.sdssFrame)
+	var bands []string
+	frame := f.sdssFrame
+	if f.bands != "" {
+		var err error
+		if bands, err = sdss.ParseBands(f.bands); err != nil {
+			return nil, fmt.Errorf("--bands: %v", err)
+		}
+		files, err := sdss.FindBands(f.sdssFrame, bands[:1], false)
+		if err != nil {
+			return nil, err
+		}
+		frame = files[0].Frame // the reference band's, in whose pixels the cutout is
+		if len(bands) == 1 && (f.colourPrior != "0,1" || f.colourSpread != 0) {
+			return nil, errors.New("--colour-prior and --colour-spread apply to two bands or more")
+		}
+	} else if f.colourPrior != "0,1" || f.colourSpread != 0 {
+		return nil, errors.New("--colour-prior and --colour-spread apply only to --bands")
+	}
+	fr, err := sdss.ReadFrame(frame)
 	if err != nil {
 		return nil, err
 	}
@@ -266,6 +292,9 @@ func (f *sampleFlags) sdssJob() (*pipeline.Job, error) {
 			return nil, err
 		}
 	}
+	if len(bands) > 1 {
+		return f.sdssBandsJob(frame, bands, opts)
+	}
 	c, err := fr.Cutout(f.psField, opts)
 	if err != nil {
 		return nil, err
@@ -284,7 +313,7 @@ func (f *sampleFlags) sdssJob() (*pipeline.Job, error) {
 		}
 		f.psfSpec = f.psField
 	}
-	return f.finish(f.sdssFrame, c.Image, field, 250, false, true)
+	return f.finish(frame, c.Image, field, 250, false, true)
 }
 
 // finish applies the flags to an image read from imagePath and assembles the job. noiseCard

@@ -63,6 +63,7 @@ func runScore(fs *flag.FlagSet, args []string, out io.Writer) error {
 	plotPath := fs.String("plot", "", "also write completeness and purity by magnitude to this PNG")
 	match := fs.String("match", "pixel", "match on pixel positions (pixel) or on RA/Dec (sky)")
 	kind := fs.String("kind", "", "score one kind only, star or galaxy, in both catalogues (catalogues of runs with --kinds star,galaxy and truths of probcat simulate --galaxies)")
+	band := fs.String("band", "", "score one band of a multi-band run (its flux_<band> columns; default: the reference band)")
 	sky := skyFlags(fs)
 	if err := parse(fs, args, 1, 1); err != nil {
 		return err
@@ -77,7 +78,7 @@ func runScore(fs *flag.FlagSet, args []string, out io.Writer) error {
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	switch *match {
 	case "sky":
-		for _, n := range []string{"rule", "frame", "truth-shift", "plot", "kind", "limits"} {
+		for _, n := range []string{"rule", "frame", "truth-shift", "plot", "kind", "band", "limits"} {
 			if set[n] {
 				return fmt.Errorf("--%s applies to --match pixel only", n)
 			}
@@ -96,7 +97,7 @@ func runScore(fs *flag.FlagSet, args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	est, _, err := catalogue.ReadEstimates(fs.Arg(0))
+	est, _, err := catalogue.ReadEstimatesBand(fs.Arg(0), *band)
 	if err != nil {
 		return err
 	}

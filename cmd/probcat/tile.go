@@ -147,6 +147,9 @@ func runPlan(fs *flag.FlagSet, args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if len(job.Bands) > 0 {
+		return errors.New("--bands is not yet supported with tiles (probcat plan)")
+	}
 	if !f.quiet {
 		reportNoise(os.Stderr, job)
 	}
