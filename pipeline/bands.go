@@ -1,7 +1,6 @@
 package pipeline
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash"
@@ -109,16 +108,9 @@ func (job *Job) hashBands(h hash.Hash) {
 		fmt.Fprintf(h, "|colour spread %g", job.ColourSpread)
 	}
 	for _, b := range job.Bands[min(1, len(job.Bands)):] {
-		im := b.Image
-		fmt.Fprintf(h, "|band %s %d %d %g %g %g %g %g %v %g %v %+v %+v|", b.Name, im.Width, im.Height, im.Gain, im.Bias, im.Background, im.ReadNoise, im.ModelError, im.Noise, im.ZeroPoint, im.HasZeroPoint, b.Map, b.Colour)
-		binary.Write(h, binary.LittleEndian, im.Pix)
-		if im.Mask != nil {
-			binary.Write(h, binary.LittleEndian, im.Mask)
-		}
-		fmt.Fprintf(h, "psf %g %g %d %d %d|", b.PSF.X0, b.PSF.Y0, b.PSF.Cell, b.PSF.NX, b.PSF.NY)
-		for _, p := range b.PSF.PSFs {
-			binary.Write(h, binary.LittleEndian, p.Coeffs)
-		}
+		fmt.Fprintf(h, "|band %s %+v %+v|", b.Name, b.Map, b.Colour)
+		hashImage(h, b.Image)
+		hashPSF(h, b.PSF)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash"
 	"hash/crc32"
 	"io"
 	"math"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/probcat/probcat/internal/atomicfile"
 	"github.com/probcat/probcat/model"
+	"github.com/probcat/probcat/psf"
 	"github.com/probcat/probcat/sampler"
 )
 
@@ -77,11 +79,8 @@ func readCheckpoint(path string) (*checkpoint, error) {
 	return c, nil
 }
 
-// fingerprint identifies the inputs and settings of a job, so that a checkpoint is never
-// resumed with different ones.
-func fingerprint(job *Job) [32]byte {
-	h := sha256.New()
-	im := job.Image
+// hashImage adds an image's pixels, mask, variance map and constants to a fingerprint.
+func hashImage(h hash.Hash, im *model.Image) {
 	fmt.Fprintf(h, "%d %d %g %g %g %g %g %v %g %v|", im.Width, im.Height, im.Gain, im.Bias, im.Background, im.ReadNoise, im.ModelError, im.Noise, im.ZeroPoint, im.HasZeroPoint)
 	if im.ModelErrorRadius > 0 { // appended only when set, so older checkpoints still match
 		fmt.Fprintf(h, "model error radius %d|", im.ModelErrorRadius)
@@ -93,10 +92,22 @@ func fingerprint(job *Job) [32]byte {
 	if im.VarMap != nil {
 		binary.Write(h, binary.LittleEndian, im.VarMap)
 	}
-	fmt.Fprintf(h, "psf %g %g %d %d %d|", job.PSF.X0, job.PSF.Y0, job.PSF.Cell, job.PSF.NX, job.PSF.NY)
-	for _, p := range job.PSF.PSFs {
-		binary.Write(h, binary.LittleEndian, p.Coeffs)
+}
+
+// hashPSF adds a PSF field's layout and tables to a fingerprint.
+func hashPSF(h hash.Hash, p *psf.Field) {
+	fmt.Fprintf(h, "psf %g %g %d %d %d|", p.X0, p.Y0, p.Cell, p.NX, p.NY)
+	for _, c := range p.PSFs {
+		binary.Write(h, binary.LittleEndian, c.Coeffs)
 	}
+}
+
+// fingerprint identifies the inputs and settings of a job, so that a checkpoint is never
+// resumed with different ones.
+func fingerprint(job *Job) [32]byte {
+	h := sha256.New()
+	hashImage(h, job.Image)
+	hashPSF(h, job.PSF)
 	cfg := job.Config
 	cfg.Threads = 0 // the thread count does not change results
 	fmt.Fprintf(h, "%+v|%v|%+v", cfg, cfg.CountPrior, job.Flux)
