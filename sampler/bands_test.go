@@ -405,17 +405,7 @@ func TestBandPriorFluxSlope(t *testing.T) {
 	samples := collectBands(t, bands, m, cfg, nil, 4000)
 	slope := func(s Sample) float64 { return s.FluxPrior.Slope }
 	kept := thin(t, samples[200:], slope)
-	hyper := distuv.Gamma{Alpha: SlopeShape, Beta: SlopeShape}
-	norm := hyper.CDF(cfg.MaxSlope - 1)
-	var sl []float64
-	for _, s := range kept {
-		sl = append(sl, slope(s))
-	}
-	d, p := ksPValue(sl, func(a float64) float64 { return hyper.CDF(a-1) / norm })
-	t.Logf("slope: %d values, KS D %.4f, p %.3g", len(sl), d, p)
-	if p < 0.001 {
-		t.Errorf("slope does not follow its Gamma hyperprior: KS p = %.3g", p)
-	}
+	checkSlopeHyperprior(t, kept, cfg.MaxSlope)
 	checkColours(t, kept)
 	if m.Flux.Slope != 2 {
 		t.Errorf("the chain changed the kind it was given: slope %g", m.Flux.Slope)

@@ -312,24 +312,16 @@ func TestPriorRecoveryFluxSlope(t *testing.T) {
 	samples := collect(t, img, kind, cfg, 4000)
 	slope := func(s Sample) float64 { return s.FluxPrior.Slope }
 	kept := thin(t, samples[200:], slope)
+	checkSlopeHyperprior(t, kept, cfg.MaxSlope)
 	hyper := distuv.Gamma{Alpha: SlopeShape, Beta: SlopeShape}
 	norm := hyper.CDF(cfg.MaxSlope - 1)
-	var sl []float64
-	for _, s := range kept {
-		sl = append(sl, slope(s))
-	}
-	d, p := ksPValue(sl, func(a float64) float64 { return hyper.CDF(a-1) / norm })
-	t.Logf("slope: %d values, KS D %.4f, p %.3g", len(sl), d, p)
-	if p < 0.001 {
-		t.Errorf("slope does not follow its Gamma hyperprior: KS p = %.3g", p)
-	}
 	fmin := kind.Flux.Min
 	var fl []float64
 	for _, s := range kept {
 		fl = append(fl, s.Catalogue.Flux...)
 	}
 	const steps = 4000
-	d, p = ksPValue(fl, func(f float64) float64 {
+	d, p := ksPValue(fl, func(f float64) float64 {
 		x := f / fmin
 		if x <= 1 {
 			return 0
@@ -347,6 +339,23 @@ func TestPriorRecoveryFluxSlope(t *testing.T) {
 	}
 	if r := samples[len(samples)-1].Moves[FluxPriorStep].Rate(); r != 1 {
 		t.Errorf("slope acceptance rate %.3f: the Gibbs draw is always accepted", r)
+	}
+}
+
+// checkSlopeHyperprior checks that the sampled flux-prior slopes of kept follow their
+// hyperprior, slope − 1 ~ Gamma(SlopeShape, SlopeShape) truncated at maxSlope − 1 (KS test).
+func checkSlopeHyperprior(t *testing.T, kept []Sample, maxSlope float64) {
+	t.Helper()
+	hyper := distuv.Gamma{Alpha: SlopeShape, Beta: SlopeShape}
+	norm := hyper.CDF(maxSlope - 1)
+	var sl []float64
+	for _, s := range kept {
+		sl = append(sl, s.FluxPrior.Slope)
+	}
+	d, p := ksPValue(sl, func(a float64) float64 { return hyper.CDF(a-1) / norm })
+	t.Logf("slope: %d values, KS D %.4f, p %.3g", len(sl), d, p)
+	if p < 0.001 {
+		t.Errorf("slope does not follow its Gamma hyperprior: KS p = %.3g", p)
 	}
 }
 
