@@ -67,7 +67,9 @@ def main():
         factor = int(hdul["OVERSAMPLED"].header["OVERSAMP"])
         size = int(hdul["OVERSAMPLED"].header["PSFSIZE"])
     c = (size // 2) * factor
-    psf = FittableImageModel(fine, oversampling=factor, origin=(c, c), normalize=True)
+    # Each sub-pixel phase of the fine grid sums to 1 over the native pixels already; photutils
+    # normalize=True would divide the whole grid, factor² phases, to 1.
+    psf = FittableImageModel(fine, oversampling=factor, origin=(c, c), normalize=False)
     # FWHM from the area above half the peak of the native-sampled centred PSF.
     native = fine[::factor, ::factor]
     fwhm = 2 * np.sqrt(np.count_nonzero(native >= native.max() / 2) / np.pi)
