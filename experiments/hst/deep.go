@@ -21,7 +21,7 @@ func deep(o options, f field, bin string) error {
 	}
 	ref := filepath.Join(dir, "deep-f110w.csv")
 	fmt.Printf("\n## Item 5: shallow F160W (cutout %s) against the deep F110W image\n\n", f.cutout)
-	cpu, err := timed(python, script, filepath.Join(data, "nic2_drz.fits"), f.file, f.cutout, "5", ref)
+	cpu, err := timed(python, script, filepath.Join(data, "nic2_drz.fits"), f.file, f.cutout, "3", ref)
 	if err != nil {
 		return err
 	}
@@ -36,6 +36,7 @@ func deep(o options, f field, bin string) error {
 			args  []string
 		}{
 			{"0.05\", positions only", []string{"--radius", "0.05", "--mag-tol", "0"}},
+			{"0.075\", positions only", []string{"--radius", "0.075", "--mag-tol", "0"}},
 			{"0.05\", |Δmag − offset| < 0.5", []string{"--radius", "0.05", "--mag-tol", "0.5", "--fit-offset"}},
 		} {
 			args := append([]string{"score", c.path, "--truth", ref, "--match", "sky"}, m.args...)

@@ -11,9 +11,11 @@ differences over sqrt 2) with the FWHM of the brightest stars, and aperture phot
 2-px radius on the sky-subtracted image. Magnitudes are F110W AB, from PHOTFLAM and PHOTPLAM,
 without an aperture correction (the fitted colour term absorbs it). OUT.csv has ra, dec, mag,
 x, y (x, y: the star's position mapped into the shallow image's pixels); only stars that map
-inside the cutout are kept. Prints, for the brightest isolated stars, the shallow image's
-centroid minus the mapped position: the check of the mapping.
+inside the cutout are kept. Prints the check of the mapping: the median offset between the
+shallow image's IRAF apphot positions (n8q624e8q.phot beside SHALLOW) and the nearest mapped
+deep star.
 """
+import os
 import sys
 
 import numpy as np
@@ -22,7 +24,6 @@ from astropy.stats import SigmaClip
 from astropy.wcs import WCS
 from photutils.aperture import CircularAperture, aperture_photometry
 from photutils.background import Background2D, MMMBackground
-from photutils.centroids import centroid_com
 from photutils.detection import DAOStarFinder
 
 
@@ -82,26 +83,36 @@ def main():
           "threshold %s sigma, ZP_AB(F110W) %.4f)" % (keep.sum(), len(stars), sigma, fwhm, thresh, zp),
           file=sys.stderr)
 
-    # Mapping check: the 8 brightest deep stars with no other deep star within 4 px.
-    order = [k for k in np.argsort(mag) if keep[k]]
-    checked = 0
-    print("mapping check (shallow centroid − mapped position, px):", file=sys.stderr)
-    for k in order:
-        d = np.hypot(pos[:, 0] - pos[k, 0], pos[:, 1] - pos[k, 1])
-        if np.count_nonzero(d < 4) > 1:
-            continue
-        i, j = int(round(sy[k])), int(round(sx[k]))
-        if i < 3 or j < 3 or i + 4 > shallow.shape[0] or j + 4 > shallow.shape[1]:
-            continue
-        cut = shallow[i - 3:i + 4, j - 3:j + 4]
-        cut = np.clip(cut - np.median(cut), 0, None)
-        ccx, ccy = centroid_com(cut)
-        print("  F110W %.2f at shallow (%.2f, %.2f): %+.2f %+.2f" % (mag[k], sx[k], sy[k], ccx + j - 3 - sx[k], ccy + i - 3 - sy[k]),
-              file=sys.stderr)
-        checked += 1
-        if checked == 8:
-            break
+    # Mapping check: IRAF apphot's centred positions of the shallow image (the .phot file beside
+    # it, 1-based), each matched to the nearest mapped deep star within 1.5 px.
+    phot = os.path.join(os.path.dirname(shallow_path),
+                        os.path.basename(shallow_path).split("_")[0] + ".phot")
+    px, py = read_phot(phot)
+    inbox = (px >= x0) & (px < x0 + w) & (py >= y0) & (py < y0 + h)
+    dxs, dys = [], []
+    for x, y in zip(px[inbox], py[inbox]):
+        d = np.hypot(sx[keep] - x, sy[keep] - y)
+        if len(d) and d.min() < 1.5:
+            k = np.argmin(d)
+            dxs.append(x - sx[keep][k])
+            dys.append(y - sy[keep][k])
+    print("mapping check: %d of %d apphot positions on the cutout within 1.5 px of a mapped deep star; "
+          "apphot − mapped: median dx %+.3f, dy %+.3f px (MAD %.3f, %.3f)"
+          % (len(dxs), inbox.sum(), np.median(dxs), np.median(dys),
+             np.median(np.abs(dxs - np.median(dxs))), np.median(np.abs(dys - np.median(dys)))),
+          file=sys.stderr)
 
+
+def read_phot(path):
+    """XCENTER, YCENTER (0-based) of a DAOPHOT-format apphot file's well-centred records."""
+    lines = [ln for ln in open(path) if not ln.startswith("#")]
+    xs, ys = [], []
+    for i in range(0, len(lines) - 4, 5):
+        f = lines[i + 1].split()
+        if f[6] == "0":  # CIER: centring without error
+            xs.append(float(f[0]) - 1)
+            ys.append(float(f[1]) - 1)
+    return np.array(xs), np.array(ys)
 
 if __name__ == "__main__":
     main()

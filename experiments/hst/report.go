@@ -209,6 +209,7 @@ func plotBins(name, path string, bins [][]*binStat) error {
 			s.Shape = draw.CircleGlyph{}
 			p.Add(l, s)
 			p.Legend.Add(names[j], l, s)
+			p.Legend.Top = true
 		}
 		if k == 1 {
 			p.Y.Min, p.Y.Max = -0.3, 0.3
