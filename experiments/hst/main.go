@@ -7,7 +7,7 @@
 // image (deep_catalogue.py). Run from the module root (README.md gives the settings and
 // results):
 //
-//	go run ./experiments/hst [-work DIR] [-k 2] [-stars 150] [-images nicmos,phat] [-sample-flags '...'] [-reuse]
+//	go run ./experiments/hst [-work DIR] [-k 3] [-stars 150] [-images nicmos,phat] [-sample-flags '...'] [-reuse]
 //
 // It prints Markdown on stdout, writes PNG plots into -work, and its progress on stderr.
 package main
@@ -74,7 +74,7 @@ func main() {
 	flag.StringVar(&o.work, "work", "", "folder for the images and runs (default: a new temporary folder, kept)")
 	flag.StringVar(&o.images, "images", "nicmos,phat", "images to test: nicmos, phat")
 	flag.StringVar(&o.sampleFlags, "sample-flags", "", "extra probcat plan flags, space-separated (default: none, the sampler's defaults)")
-	flag.IntVar(&o.k, "k", 2, "injections per image (seeds 1..K); seed 0 is the image without injections")
+	flag.IntVar(&o.k, "k", 3, "injections per image (seeds 1..K); seed 0 is the image without injections")
 	flag.IntVar(&o.stars, "stars", 150, "stars per injection")
 	flag.IntVar(&o.tile, "tile", 64, "probcat plan --tile")
 	flag.IntVar(&o.threads, "threads", 1, "probcat run-tile --threads")
