@@ -156,7 +156,9 @@ func TestModelNoisePosterior(t *testing.T) {
 // TestModelNoiseBackground compares the sampled posterior of the background of a sky-only
 // image under model noise (σ² = 100 + 10·b: the ln σ² term and the variance's growth with b
 // both shape it) with the exact one by quadrature, flat prior. A count prior with a vanishing
-// density keeps the catalogue empty, so only the background update moves.
+// density keeps the catalogue empty, so only the background update moves. It starts near the
+// mode and far on either side of it: a Fisher-scoring random walk alone never left a start 15
+// posterior widths above.
 func TestModelNoiseBackground(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs a few thousand samples")
@@ -189,26 +191,32 @@ func TestModelNoiseBackground(t *testing.T) {
 	}
 	qm, qs := stat.MeanStdDev(bs, ws)
 
-	cfg := DefaultConfig()
-	cfg.CountPrior = model.Poisson{Density: 1e-30}
-	cfg.SampleBackground, cfg.Proposals, cfg.Threads, cfg.BurnIn = true, 1, 1, 20
-	var sb []float64
-	for _, s := range collect(t, img, &model.PointSource{PSF: p, Flux: model.FluxPrior{Min: 100, Slope: 2}}, cfg, 3020)[20:] {
-		if s.Catalogue.Len() != 0 {
-			t.Fatalf("sample %d holds %d sources", s.Index, s.Catalogue.Len())
+	for _, start := range []float64{15, 30, 80, 400, -400} { // 7 posterior widths below the mode; 15, 90 and 570 above; 630 below
+		img.Background = start
+		cfg := DefaultConfig()
+		cfg.CountPrior = model.Poisson{Density: 1e-30}
+		cfg.SampleBackground, cfg.Proposals, cfg.Threads, cfg.BurnIn = true, 1, 1, 20
+		if start < 0 { // so far from the data that births would fill the image while the sky is held
+			cfg.Weights = MoveWeights{Move: 1}
 		}
-		sb = append(sb, s.Background)
-	}
-	m, sd := stat.MeanStdDev(sb, nil)
-	ess := EffectiveSampleSize([][]float64{sb})
-	t.Logf("background: quadrature %.4f ± %.4f, sampled %.4f ± %.4f (ESS %.0f of %d)", qm, qs, m, sd, ess, len(sb))
-	if z := (m - qm) / (qs / math.Sqrt(ess)); math.Abs(z) > 4 {
-		t.Errorf("posterior mean of the background: sampled %.4f, exact %.4f (z = %.1f)", m, qm, z)
-	}
-	if r := sd / qs; r < 0.95 || r > 1.05 {
-		t.Errorf("posterior width of the background: sampled %.4f, exact %.4f", sd, qs)
-	}
-	if ess < 1000 {
-		t.Errorf("ESS of the background %.0f of %d samples: the update hardly mixes", ess, len(sb))
+		var sb []float64
+		for _, s := range collect(t, img, &model.PointSource{PSF: p, Flux: model.FluxPrior{Min: 100, Slope: 2}}, cfg, 3020)[20:] {
+			if s.Catalogue.Len() != 0 {
+				t.Fatalf("sample %d holds %d sources", s.Index, s.Catalogue.Len())
+			}
+			sb = append(sb, s.Background)
+		}
+		m, sd := stat.MeanStdDev(sb, nil)
+		ess := EffectiveSampleSize([][]float64{sb})
+		t.Logf("start %g: background: quadrature %.4f ± %.4f, sampled %.4f ± %.4f (ESS %.0f of %d)", start, qm, qs, m, sd, ess, len(sb))
+		if z := (m - qm) / (qs / math.Sqrt(ess)); math.Abs(z) > 4 {
+			t.Errorf("start %g: posterior mean of the background: sampled %.4f, exact %.4f (z = %.1f)", start, m, qm, z)
+		}
+		if r := sd / qs; r < 0.95 || r > 1.05 {
+			t.Errorf("start %g: posterior width of the background: sampled %.4f, exact %.4f", start, sd, qs)
+		}
+		if ess < 1000 {
+			t.Errorf("start %g: ESS of the background %.0f of %d samples: the update hardly mixes", start, ess, len(sb))
+		}
 	}
 }
