@@ -946,8 +946,8 @@ func (c *Chain) pass() {
 //     reverse proposal was e^−4000 too unlikely);
 //   - a Fisher-scoring proposal from b, b' = b + g/H + z/√H, the reverse built the same way at
 //     b', so ln α = ΔlnL + ln N(b − b'; g'/H', 1/H') − ln N(b' − b; g/H, 1/H): it accepts nearly
-//     every step when the conditional is close to Gaussian, and moves where the first is stuck
-//     (a tail heavier than the proposal's).
+//     every step when the conditional is close to Gaussian, and mixes locally between the
+//     independence steps.
 //
 // The background is held at its starting value for the first half of Config.BurnIn, while births find the
 // sources: from an empty catalogue the exact conditional explains the stars' light as noise
