@@ -71,15 +71,10 @@ func execute(name string, args ...string) ([]byte, error) {
 }
 
 func run(o options) error {
-	if o.work == "" {
-		var err error
-		if o.work, err = os.MkdirTemp("", "probcat-hst-m2-"); err != nil {
-			return err
-		}
-	} else if err := os.MkdirAll(o.work, 0o755); err != nil {
+	var err error
+	if o.work, err = runcmd.WorkDir("hst-m2", o.work); err != nil {
 		return err
 	}
-	fmt.Fprintln(os.Stderr, "hst-m2: outputs go to", o.work)
 	data := shareddata.Dir()
 	truthPath := filepath.Join(data, "m2-pcat-cutout", "sdss.0921_tru.txt")
 	gridPath := filepath.Join(data, "hst-stdpsf-acswfc", "STDPSF_ACSWFC_F606W_SM4.fits")

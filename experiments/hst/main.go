@@ -131,16 +131,10 @@ type method struct {
 }
 
 func run(o options) error {
-	if o.work == "" {
-		var err error
-		if o.work, err = os.MkdirTemp("", "probcat-hst-"); err != nil {
-			return err
-		}
-	} else if err := os.MkdirAll(o.work, 0o755); err != nil {
+	var err error
+	if o.work, err = runcmd.WorkDir("hst", o.work); err != nil {
 		return err
 	}
-	o.work, _ = filepath.Abs(o.work)
-	fmt.Fprintln(os.Stderr, "hst: outputs go to", o.work)
 	bin := filepath.Join(o.work, "probcat")
 	if _, err := execute("go", "build", "-o", bin, "./cmd/probcat"); err != nil {
 		return err

@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"github.com/probcat/probcat/catalogue"
+	"github.com/probcat/probcat/internal/runcmd"
 	"github.com/probcat/probcat/internal/shareddata"
 )
 
@@ -113,20 +114,14 @@ func run(o options) error {
 			return fmt.Errorf("shared data missing (set PROBCAT_DATA): %w", err)
 		}
 	}
-	if o.work == "" {
-		var err error
-		if o.work, err = os.MkdirTemp("", "probcat-m2-"); err != nil {
-			return err
-		}
-	} else if err := os.MkdirAll(o.work, 0o755); err != nil {
+	var err error
+	if o.work, err = runcmd.WorkDir("m2", o.work); err != nil {
 		return err
 	}
-	fmt.Fprintln(os.Stderr, "m2: outputs of the runs go to", o.work)
 	env := describeMachine()
 
 	bin := filepath.Join(o.work, "probcat")
-	_, err := execute("go", "build", "-o", bin, "./cmd/probcat")
-	if err != nil {
+	if _, err := execute("go", "build", "-o", bin, "./cmd/probcat"); err != nil {
 		return err
 	}
 	common := []string{"--quiet"}

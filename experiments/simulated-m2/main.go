@@ -72,15 +72,10 @@ type runInfo struct {
 
 func run(o options) error {
 	start := time.Now()
-	if o.work == "" {
-		var err error
-		if o.work, err = os.MkdirTemp("", "probcat-simulated-m2-"); err != nil {
-			return err
-		}
-	} else if err := os.MkdirAll(o.work, 0o755); err != nil {
+	var err error
+	if o.work, err = runcmd.WorkDir("simulated-m2", o.work); err != nil {
 		return err
 	}
-	fmt.Fprintln(os.Stderr, "simulated-m2: outputs go to", o.work)
 	bin := filepath.Join(o.work, "probcat")
 	if _, err := execute("go", "build", "-o", bin, "./cmd/probcat"); err != nil {
 		return err

@@ -27,3 +27,22 @@ func Output(prefix, name string, args ...string) ([]byte, error) {
 	}
 	return out, nil
 }
+
+// WorkDir returns an experiment's work folder as an absolute path: dir, made if missing, or a
+// new temporary folder (kept) when dir is empty; it says where on stderr, after prefix.
+func WorkDir(prefix, dir string) (string, error) {
+	var err error
+	if dir == "" {
+		dir, err = os.MkdirTemp("", "probcat-"+prefix+"-")
+	} else {
+		err = os.MkdirAll(dir, 0o755)
+	}
+	if err != nil {
+		return "", err
+	}
+	if dir, err = filepath.Abs(dir); err != nil {
+		return "", err
+	}
+	fmt.Fprintf(os.Stderr, "%s: outputs go to %s\n", prefix, dir)
+	return dir, nil
+}
