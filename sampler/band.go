@@ -261,12 +261,9 @@ func (w *worker) evalBands() float64 {
 func (w *worker) commitBands() {
 	for _, b := range w.c.bands[1:] {
 		bw := w.work(b.k)
-		for y := bw.by0; y < bw.by1; y++ {
-			res := b.resid[y*b.w+bw.bx0 : y*b.w+bw.bx1]
-			d := bw.scratch[y*b.w+bw.bx0 : y*b.w+bw.bx1]
-			for i := range res {
-				res[i] -= d[i]
-			}
+		if bw.bx0 < bw.bx1 && bw.by0 < bw.by1 {
+			off := bw.by0*b.w + bw.bx0
+			render.Apply(b.resid[off:], bw.scratch[off:], b.w, bw.bx1-bw.bx0, bw.by1-bw.by0)
 		}
 	}
 }

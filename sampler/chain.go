@@ -1002,11 +1002,7 @@ func (c *Chain) bandBackgroundStep(b *band, rng *rand.Rand) bool {
 			return moved
 		}
 	} else {
-		sw, swr := 0.0, 0.0
-		for i, w := range b.weight {
-			sw += float64(w)
-			swr += float64(w) * float64(b.resid[i])
-		}
+		sw, swr := b.weightedResidual()
 		if sw == 0 {
 			return false
 		}
@@ -1030,6 +1026,15 @@ func (b *band) shiftBackground(d float64) {
 	}
 }
 
+// weightedResidual returns Σ w and Σ w r over the band's pixels.
+func (b *band) weightedResidual() (sw, swr float64) {
+	for i, w := range b.weight {
+		sw += float64(w)
+		swr += float64(w) * float64(b.resid[i])
+	}
+	return sw, swr
+}
+
 // independenceEvery is how many exact background updates make one independence step (see
 // backgroundStep).
 const independenceEvery = 4
@@ -1042,11 +1047,7 @@ const independenceEvery = 4
 // (only on b + d, the data and the model; the weights are fixed while samples are kept), so an
 // independence proposal centred there is a valid Metropolis–Hastings proposal.
 func (b *band) backgroundMode() (d, h float64) {
-	sw, swr := 0.0, 0.0
-	for i, w := range b.weight {
-		sw += float64(w)
-		swr += float64(w) * float64(b.resid[i])
-	}
+	sw, swr := b.weightedResidual()
 	if sw == 0 {
 		return 0, 0
 	}

@@ -360,12 +360,9 @@ func (w *worker) apply(r *region) {
 			r.mapSum += w.mapDelta(r)
 		}
 	}
-	for y := w.by0; y < w.by1; y++ {
-		res := c.resid[y*c.w+w.bx0 : y*c.w+w.bx1]
-		d := w.scratch[y*c.w+w.bx0 : y*c.w+w.bx1]
-		for i := range res {
-			res[i] -= d[i]
-		}
+	if w.bx0 < w.bx1 && w.by0 < w.by1 {
+		off := w.by0*c.w + w.bx0
+		render.Apply(c.resid[off:], w.scratch[off:], c.w, w.bx1-w.bx0, w.by1-w.by0)
 	}
 }
 
