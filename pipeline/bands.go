@@ -149,11 +149,9 @@ func bandFluxes(r *record, bands int) [][]float64 {
 func (job *Job) bandsRecord() []map[string]any {
 	var out []map[string]any
 	for k, b := range job.Bands {
-		im := b.Image
-		r := map[string]any{"name": b.Name, "width": im.Width, "height": im.Height, "x0": im.X0, "y0": im.Y0,
-			"gain": im.Gain, "bias": im.Bias, "background": im.Background, "read_noise": im.ReadNoise,
-			"noise": im.Noise.String(), "zero_point": nullable(im.ZeroPoint, im.HasZeroPoint),
-			"psf": map[string]any{"size": b.PSF.Size(), "cells": []int{b.PSF.NX, b.PSF.NY}}}
+		r := imageRecord(b.Image)
+		r["name"] = b.Name
+		r["psf"] = map[string]any{"size": b.PSF.Size(), "cells": []int{b.PSF.NX, b.PSF.NY}}
 		if k == 0 {
 			r["reference"] = true
 		} else {

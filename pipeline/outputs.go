@@ -193,9 +193,7 @@ func writeOutputs(job *Job, kind model.SourceKind, ckdir string, start time.Time
 		"seed":            cfg.Seed,
 		"sampler":         configRecord(cfg),
 		"flux_prior":      FluxPriorRecord(job.Flux, cfg.SampleFluxPrior, cfg.MaxSlope),
-		"image": map[string]any{"width": im.Width, "height": im.Height, "gain": im.Gain, "bias": im.Bias,
-			"background": im.Background, "read_noise": im.ReadNoise, "model_error": im.ModelError, "model_error_radius": im.ModelErrorRadius, "noise": im.Noise.String(),
-			"x0": im.X0, "y0": im.Y0, "zero_point": nullable(im.ZeroPoint, im.HasZeroPoint)},
+		"image":           imageRecord(im),
 		"psf": map[string]any{"size": job.PSF.Size(), "oversample": job.PSF.Centre().Factor,
 			"cells": []int{job.PSF.NX, job.PSF.NY}, "cell_size": nullable(float64(job.PSF.Cell), job.PSF.NX*job.PSF.NY > 1)},
 		"psf_refinement": job.refinementRecord(),
@@ -402,4 +400,13 @@ func Version() string {
 		}
 	}
 	return "devel"
+}
+
+// imageRecord is run.json's record of an image: its size, offset in the parent frame, noise
+// constants and zero point.
+func imageRecord(im *model.Image) map[string]any {
+	return map[string]any{"width": im.Width, "height": im.Height, "gain": im.Gain, "bias": im.Bias,
+		"background": im.Background, "read_noise": im.ReadNoise, "model_error": im.ModelError,
+		"model_error_radius": im.ModelErrorRadius, "noise": im.Noise.String(),
+		"x0": im.X0, "y0": im.Y0, "zero_point": nullable(im.ZeroPoint, im.HasZeroPoint)}
 }

@@ -85,7 +85,8 @@ func cutoutMap(a sdss.Affine, ref, band *model.Image) model.AffineMap {
 // parseColourPrior reads --colour-prior MEAN,SIGMA.
 func parseColourPrior(s string) (model.Colour, error) {
 	var c model.Colour
-	if n, _ := fmt.Sscanf(strings.ReplaceAll(s, ",", " "), "%g %g", &c.Mean, &c.Sigma); n != 2 ||
+	var err error
+	if c.Mean, c.Sigma, err = parsePair("colour-prior", "MEAN,SIGMA", s); err != nil ||
 		math.IsNaN(c.Mean) || math.IsInf(c.Mean, 0) || !(c.Sigma > 0) || math.IsInf(c.Sigma, 0) {
 		return c, fmt.Errorf("--colour-prior wants MEAN,SIGMA in magnitudes with SIGMA > 0, got %q", s)
 	}
