@@ -153,7 +153,8 @@ type Chain struct {
 	density    float64          // the Poisson density, sampled when hier is set; 0 for other priors
 	count      model.CountPrior // the count prior the moves see: Poisson at density when hier
 	hier       *model.GammaPoisson
-	lnFlux     []float64 // fluxPriorStep's scratch: ln f of every source
+	lnFlux     []float64       // fluxPriorStep's scratch: ln f of every source
+	logFluxes  model.LogFluxes // fluxPriorStep's scratch: the same, sorted, for a broken power law
 	passes     uint64
 	samples    int
 	burnMode   burnMode // SetBurnIn's override of Config.BurnIn

@@ -28,7 +28,7 @@ func (c *Chain) densityStep(rng *rand.Rand) {
 
 // fluxPriorStep updates the parameters φ of the flux function (the point sources' flux
 // prior p(f | φ)): a power law's slope by an exact Gibbs draw, a broken power law's three
-// parameters one at a time by Metropolis random walks. Hyperpriors:
+// parameters by slice sampling. Hyperpriors:
 //
 //   - power law: α − 1 ~ Gamma(SlopeShape, SlopeShape) truncated to (0, MaxSlope − 1], mean 1
 //     (PCAT's α = 2) and standard deviation 0.32: weakly informative, so that a field with a
@@ -46,67 +46,109 @@ func (c *Chain) densityStep(rng *rand.Rand) {
 // α − 1 is Gamma(a + N, a + S) truncated to (0, MaxSlope − 1], drawn by inverting its
 // distribution function, and always accepted.
 //
-// Broken power law: each proposal changes one parameter, φ → φ', and its target ratio is
-// Π_i p(f_i | φ') / p(f_i | φ) times the hyperprior ratio. The slopes step in themselves and
-// the break in ln f_b, each by a symmetric Gaussian whose hyperprior is flat in the stepped
-// variable, so
-//
-//	ln a = Σ_i ln p(f_i | φ') − Σ_i ln p(f_i | φ)   inside the hyperprior's support (else rejected)
-//
-// for the acceptance probability a (each proposal's ratio is written beside it below).
-//
-// A slope's step is 1/√(n+1) with n the number of sources on its side of the break, about
-// the posterior width of a slope fitted to n fluxes; n depends
-// only on what the step conditions on (the fluxes and the break), so the walk stays
-// symmetric. The break's step in ln f_b is 1/√(N+1) (N sources in all). Either update costs N
-// logarithms and a few multiply-adds per source and proposal.
+// Broken power law: the conditional of φ = (α₁, α₂, ln f_b) given the fluxes is
+// Π_i p(f_i | φ) times the hyperprior, which is flat in each of the three coordinates, so the
+// target of each coordinate's update is g(φ) = Σ_i ln p(f_i | φ) inside the hyperprior's
+// support and −∞ outside. It is often bimodal in (α₁, f_b) (a break just above f_min with a
+// rising faint end against one well inside the fluxes), and its coordinates are strongly
+// correlated, so random-walk steps crossed between such modes once in thousands of updates.
+// Each update therefore makes BrokenSweeps sweeps of Neal's (2003) slice sampler over the
+// three coordinates (sliceStep; it leaves the conditional invariant, needs no step size and
+// steps out across a valley as wide as sliceOut × sliceWidth). g costs one binary search
+// (model.LogFluxes), so a sweep costs about as much as a few dozen sources' logarithms.
 func (c *Chain) fluxPriorStep(rng *rand.Rand) {
 	fp := *c.flux
 	p := c.nparam
 	n := len(c.xs)
 	lnf := c.lnFlux[:0]
-	below := 0
 	for i := 0; i < n; i++ {
 		lnf = append(lnf, math.Log(c.th[i*p]))
-		if fp.Broken() && c.th[i*p] < fp.Break {
-			below++
-		}
 	}
 	c.lnFlux = lnf
 	if !fp.Broken() {
 		c.slopeGibbs(rng, lnf)
 		return
 	}
-	sum := func(q model.FluxPrior) float64 { return q.SumLogDensity(lnf) } // Σ ln p(f_i | q)
-	cur := sum(fp)
-	propose := func(q model.FluxPrior, inside bool) {
-		c.stats[FluxPriorStep].Proposed++
-		if !inside {
-			return
+	c.logFluxes.Set(lnf)
+	maxS := c.cfg.MaxSlope
+	lnMin := math.Log(fp.Min)
+	at := func(q model.FluxPrior) float64 {
+		if q.Slope < -maxS || q.Slope > maxS || q.SlopeBright <= 1 || q.SlopeBright > maxS ||
+			q.Break <= fp.Min || q.Break > MaxBreakRatio*fp.Min {
+			return math.Inf(-1)
 		}
-		if next := sum(q); math.Log(rng.Float64()) < next-cur {
-			fp, cur = q, next
-			c.stats[FluxPriorStep].Accepted++
+		return c.logFluxes.SumLogDensity(q)
+	}
+	cur := at(fp)
+	for range BrokenSweeps {
+		c.stats[FluxPriorStep].Proposed++
+		c.stats[FluxPriorStep].Accepted++
+		fp.Slope, cur = sliceStep(rng, fp.Slope, cur, func(v float64) float64 {
+			q := fp
+			q.Slope = v
+			return at(q)
+		})
+		fp.SlopeBright, cur = sliceStep(rng, fp.SlopeBright, cur, func(v float64) float64 {
+			q := fp
+			q.SlopeBright = v
+			return at(q)
+		})
+		var lb float64
+		lb, cur = sliceStep(rng, math.Log(fp.Break), cur, func(v float64) float64 {
+			q := fp
+			q.Break = math.Exp(v)
+			if v <= lnMin {
+				return math.Inf(-1)
+			}
+			return at(q)
+		})
+		fp.Break = math.Exp(lb)
+	}
+	*c.flux = fp
+}
+
+// BrokenSweeps is the number of slice-sampling sweeps over a broken power law's three
+// parameters in each of its updates (fluxPriorStep).
+const BrokenSweeps = 4
+
+// sliceWidth and sliceOut are the slice sampler's initial interval width (in the slopes and
+// in ln f_b) and its largest number of steps out.
+const (
+	sliceWidth = 0.5
+	sliceOut   = 32
+)
+
+// sliceStep makes one update of a coordinate x0, whose log target is g (g(x0) = g0, −∞
+// outside the support), by Neal's slice sampler (Ann. Statist. 31:705, 2003, §4, stepping
+// out and shrinkage): a level y = g0 − E (E exponential) under the density; an interval of
+// width sliceWidth placed at random about x0, stepped out by sliceWidth at most sliceOut
+// times in all until both ends lie below the level; points drawn uniformly from it, the
+// interval shrunk towards x0 after each that lies below the level, until one lies above.
+// The update leaves the density ∝ e^g invariant. It returns the new value and g there.
+func sliceStep(rng *rand.Rand, x0, g0 float64, g func(float64) float64) (float64, float64) {
+	y := g0 - rng.ExpFloat64()
+	l := x0 - sliceWidth*rng.Float64()
+	r := l + sliceWidth
+	j := rng.IntN(sliceOut)
+	k := sliceOut - 1 - j
+	for ; j > 0 && g(l) > y; j-- {
+		l -= sliceWidth
+	}
+	for ; k > 0 && g(r) > y; k-- {
+		r += sliceWidth
+	}
+	for r-l > 1e-12*max(1, math.Abs(x0)) {
+		x := l + (r-l)*rng.Float64()
+		if gx := g(x); gx > y {
+			return x, gx
+		}
+		if x < x0 {
+			l = x
+		} else {
+			r = x
 		}
 	}
-	maxS := c.cfg.MaxSlope
-	q := fp
-	// Z is the broken law's normalisation (model.FluxPrior), a function of all three.
-	// α₁ → α₁': ln a = −(α₁'−α₁) Σ_{f_i<f_b} ln(f_i/f_b) − N ln(Z'/Z)
-	q.Slope += rng.NormFloat64() / math.Sqrt(float64(below+1))
-	propose(q, q.Slope >= -maxS && q.Slope <= maxS)
-	// α₂ → α₂': ln a = −(α₂'−α₂) Σ_{f_i≥f_b} ln(f_i/f_b) − N ln(Z'/Z)
-	q = fp
-	q.SlopeBright += rng.NormFloat64() / math.Sqrt(float64(n-below+1))
-	propose(q, q.SlopeBright > 1 && q.SlopeBright <= maxS)
-	// f_b → f_b' = f_b·e^(σz): ln a = Σ_i [−α'_(i) ln(f_i/f_b') + α_(i) ln(f_i/f_b)] − N ln(Z'/Z),
-	// α_(i) the slope on f_i's side of each break; the step is symmetric in ln f_b and the
-	// hyperprior flat in ln f_b, so neither adds a term (viewed in f_b, the multiplicative
-	// step's Hastings term ln(f_b'/f_b) and the log-uniform prior's ln(f_b/f_b') cancel)
-	q = fp
-	q.Break *= math.Exp(rng.NormFloat64() / math.Sqrt(float64(n+1)))
-	propose(q, q.Break > fp.Min && q.Break <= MaxBreakRatio*fp.Min)
-	*c.flux = fp
+	return x0, g0 // only if y = g0 exactly (E = 0): the interval shrinks onto x0
 }
 
 // SlopeShape is the shape a (and rate) of a sampled power-law slope's hyperprior,

@@ -48,7 +48,9 @@ func runSimulate(fs *flag.FlagSet, args []string, out io.Writer) error {
 	fs.IntVar(&d.Height, "height", d.Height, "image height in pixels")
 	fs.Float64Var(&d.Density, "density", d.Density, "mean sources per pixel above --fmin")
 	fs.Float64Var(&d.FluxPrior.Min, "fmin", d.FluxPrior.Min, "flux prior minimum f_min, counts (with --truth only written as the FMIN card, probcat sample's default f_min)")
-	fs.Float64Var(&d.FluxPrior.Slope, "slope", d.FluxPrior.Slope, "flux prior power-law slope α (p(f) ∝ f^-α)")
+	fs.Float64Var(&d.FluxPrior.Slope, "slope", d.FluxPrior.Slope, "flux prior power-law slope α (p(f) ∝ f^-α); with --break, α₁ below the break")
+	fs.Float64Var(&d.FluxPrior.Break, "break", 0, "flux of the break of a broken power law, counts (0: a single power law)")
+	fs.Float64Var(&d.FluxPrior.SlopeBright, "slope-bright", 0, "with --break: the slope α₂ above the break")
 	psfSpec := fs.String("psf", "gaussian:fwhm=2.2", "PSF: a file (PCAT .txt or FITS) or a spec such as gaussian:fwhm=2.2, moffat:fwhm=2.5,beta=3")
 	fs.Float64Var(&d.Background, "background", d.Background, "sky background above the bias, counts")
 	fs.Float64Var(&d.Gain, "gain", d.Gain, "gain, electrons per count")
@@ -70,7 +72,7 @@ func runSimulate(fs *flag.FlagSet, args []string, out io.Writer) error {
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	if *truthPath != "" {
-		for _, n := range []string{"density", "galaxies", "galaxy-re"} {
+		for _, n := range []string{"density", "galaxies", "galaxy-re", "break", "slope-bright"} {
 			if set[n] {
 				return fmt.Errorf("--%s does not apply with --truth: the catalogue gives the sources", n)
 			}
@@ -81,6 +83,9 @@ func runSimulate(fs *flag.FlagSet, args []string, out io.Writer) error {
 		if set[n] {
 			return fmt.Errorf("--%s applies only with --truth", n)
 		}
+	}
+	if set["slope-bright"] && !set["break"] {
+		return fmt.Errorf("--slope-bright applies only with --break")
 	}
 	if psf.IsSTDPSF(*psfSpec) {
 		return fmt.Errorf("--psf %s is an STDPSF grid, which renders a given catalogue only: add --truth", *psfSpec)
@@ -152,12 +157,22 @@ func writeSimulation(dir string, im *model.Image, truth *model.Catalogue, kind m
 	extra := fits.NewHeader()
 	extra.Set("SIMSEED", int64(d.Seed), "probcat simulate seed")
 	extra.Set("SIMDENS", d.Density, "sources per pixel above FMIN")
-	extra.Set("FMIN", d.FluxPrior.Min, "flux prior minimum, counts")
-	extra.Set("FSLOPE", d.FluxPrior.Slope, "flux prior power-law slope")
+	setPriorCards(extra, d.FluxPrior)
 	extra.Set("NTRUE", int64(truth.Len()), "number of true sources")
 	dv := derived(im)
 	dv.Kinds = pipeline.KindsOf(kind)
 	return writeOutputs(dir, im, pipeline.CatalogueSample(truth, kind), dv, p, extra)
+}
+
+// setPriorCards records the flux prior a simulation was drawn from (or, with --truth, the
+// f_min and slope probcat sample should assume) in the image header.
+func setPriorCards(h *fits.Header, fp model.FluxPrior) {
+	h.Set("FMIN", fp.Min, "flux prior minimum, counts")
+	h.Set("FSLOPE", fp.Slope, "flux prior power-law slope (below the break)")
+	if fp.Broken() {
+		h.Set("FBREAK", fp.Break, "flux prior break, counts")
+		h.Set("FSLOPE2", fp.SlopeBright, "flux prior slope above the break")
+	}
 }
 
 // writeOutputs writes the four output files (the image with the extra header cards, the PSF
@@ -272,8 +287,7 @@ func simulateTruth(path, spec, origin string, chip int, chipSet bool, zp float64
 	extra := fits.NewHeader()
 	extra.Set("SIMSEED", int64(d.Seed), "probcat simulate seed")
 	extra.Set("SIMTRUTH", filepath.Base(path), "catalogue rendered (probcat simulate --truth)")
-	extra.Set("FMIN", d.FluxPrior.Min, "flux prior minimum, counts")
-	extra.Set("FSLOPE", d.FluxPrior.Slope, "flux prior power-law slope")
+	setPriorCards(extra, d.FluxPrior)
 	extra.Set("NTRUE", int64(ts.Len()), "true sources centred on the image")
 	extra.Set("NRENDER", int64(cat.Len()), "sources rendered, including those off the image")
 	if chip != 0 {
