@@ -1,6 +1,7 @@
 package main
 
 import (
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/probcat/probcat/catalogue"
 	"github.com/probcat/probcat/internal/shareddata"
+	"github.com/probcat/probcat/model"
 	"github.com/probcat/probcat/survey"
 )
 
@@ -97,6 +99,59 @@ func TestSimulateTruthBadInput(t *testing.T) {
 		}
 		if _, err := os.Stat(out); err == nil {
 			t.Errorf("%s: output folder %s left behind", what, out)
+		}
+	}
+}
+
+// TestSimulateBroken draws a field from a broken power law: the image records the break and
+// both slopes, the fluxes follow the law (the share below the break is its CDF there, within
+// binomial noise), and the bad combinations exit 2 without output.
+func TestSimulateBroken(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "sim")
+	code, _, e := probcat(t, "simulate", "--out", out, "--width", "120", "--height", "120", "--density", "0.1",
+		"--fmin", "100", "--slope", "1.2", "--break", "500", "--slope-bright", "2.8", "--seed", "4")
+	if code != 0 {
+		t.Fatalf("simulate --break: exit %d: %s", code, e)
+	}
+	_, h, err := survey.ReadFITS(filepath.Join(out, "image.fits"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	brk, err1 := h.Float("FBREAK")
+	s2, err2 := h.Float("FSLOPE2")
+	if err1 != nil || err2 != nil || brk != 500 || s2 != 2.8 {
+		t.Errorf("FBREAK %g (%v), FSLOPE2 %g (%v); want 500 and 2.8", brk, err1, s2, err2)
+	}
+	s, _, err := catalogue.ReadEstimates(filepath.Join(out, "truth.parquet"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, below := s[0].Len(), 0
+	for _, f := range s[0].Flux {
+		if f < 100 {
+			t.Fatalf("flux %g below f_min", f)
+		}
+		if f < 500 {
+			below++
+		}
+	}
+	p := (model.FluxPrior{Min: 100, Slope: 1.2, Break: 500, SlopeBright: 2.8}).CDF(500)
+	if sd := math.Sqrt(float64(n) * p * (1 - p)); math.Abs(float64(below)-p*float64(n)) > 4*sd {
+		t.Errorf("%d of %d fluxes below the break, want %.0f ± %.0f", below, n, p*float64(n), sd)
+	}
+	for _, args := range [][]string{
+		{"--slope-bright", "2"},                   // without --break
+		{"--break", "50"},                         // below f_min
+		{"--break", "500", "--slope-bright", "1"}, // improper bright end
+	} {
+		o := filepath.Join(dir, "bad")
+		code, _, e := probcat(t, append([]string{"simulate", "--out", o}, args...)...)
+		if code != 2 || strings.Count(strings.TrimSpace(e), "\n") != 0 {
+			t.Errorf("simulate %v: exit %d, %q; want 2 and one line", args, code, e)
+		}
+		if _, err := os.Stat(o); err == nil {
+			t.Errorf("simulate %v: output folder left behind", args)
 		}
 	}
 }

@@ -10,7 +10,9 @@
 // With -noise model the noise variance depends on the sources, σ² = (background + model)/gain +
 // read noise², and the sampler uses its exact model-noise likelihood; -design issue11 selects
 // the setting of the total-flux calibration check of issue 11 (40×40 px, zero sky, σ² = 100 +
-// 10·model, FWHM 2.5 px, fluxes above 400 with slope 2, background fixed at the truth).
+// 10·model, FWHM 2.5 px, fluxes above 400 with slope 2, background fixed at the truth);
+// -hierarchical draws each field's source density and flux slope from hyperpriors and samples
+// them with the catalogue (ranks of the density and the slope as well).
 package main
 
 import (
@@ -48,11 +50,20 @@ type setup struct {
 	seed              uint64
 	fields, bins      int
 	weights           sampler.MoveWeights // the sampler's move weights
+	// hierarchical draws each field's density and slope from hyperpriors and samples them:
+	// ρ ~ Gamma(hierShape, hierShape·area/meanN) (mean meanN sources per field) and
+	// α − 1 ~ Gamma(SlopeShape, SlopeShape) truncated to MaxSlope − 1, the sampler's own.
+	hierarchical bool
 }
+
+// hierShape is the shape of the density hyperprior of -hierarchical: a coefficient of
+// variation of 1/√10 about the design's mean.
+const hierShape = 10
 
 // result is one field's ranks and 90 % interval check.
 type result struct {
 	rankN, rankF int
+	rankD, rankS int  // ranks of the density and the slope (-hierarchical only)
 	covered      bool // the truth lies in [q5, q95] of the draws (conservative for a discrete N)
 	trueN        int
 	essN         float64
@@ -70,6 +81,7 @@ func main() {
 	noise := flag.String("noise", "background", "noise variance: background (σ² = background/gain, fixed) or model (σ² = (background + model)/gain + read noise²)")
 	design := flag.String("design", "default", "default (above), or issue11: 40×40 px, zero sky, σ² = 100 + 10·model, FWHM 2.5, f ≥ 400, background fixed")
 	sampleBG := flag.Bool("sample-background", false, "sample the background level too (its truth is the design's)")
+	flag.BoolVar(&s.hierarchical, "hierarchical", false, "draw each field's source density and flux slope from hyperpriors (Gamma about the design's values, the sampler's slope hyperprior) and sample them with the catalogue")
 	threads := flag.Int("threads", runtime.NumCPU(), "fields sampled at once")
 	flag.Float64Var(&s.weights.BirthDeath, "birth-death", s.weights.BirthDeath, "weight of births and deaths")
 	flag.Float64Var(&s.weights.Refit, "refit", s.weights.Refit, "weight of refit births and deaths (neighbours' fluxes redrawn)")
@@ -150,7 +162,20 @@ func field(s setup, p *psf.PSF, i int) (result, error) {
 	rng := rand.New(rand.NewPCG(s.seed, uint64(i)))
 	area := float64(s.size * s.size)
 	fp := model.FluxPrior{Min: s.fmin, Slope: s.slope}
-	n := int(distuv.Poisson{Lambda: s.meanN, Src: rng}.Rand())
+	cfg := sampler.DefaultConfig()
+	cfg.CountPrior = model.Poisson{Density: s.meanN / area}
+	cfg.SampleFluxPrior = false // the fields are drawn with a fixed slope
+	lambda, hyper := s.meanN, model.GammaPoisson{Shape: hierShape, Rate: hierShape * area / s.meanN}
+	if s.hierarchical {
+		lambda = distuv.Gamma{Alpha: hyper.Shape, Beta: hyper.Rate, Src: rng}.Rand() * area
+		slope := math.Inf(1)
+		for slope > cfg.MaxSlope {
+			slope = 1 + distuv.Gamma{Alpha: sampler.SlopeShape, Beta: sampler.SlopeShape, Src: rng}.Rand()
+		}
+		fp.Slope = slope
+		cfg.CountPrior, cfg.SampleFluxPrior = hyper, true
+	}
+	n := int(distuv.Poisson{Lambda: lambda, Src: rng}.Rand())
 	img := model.NewImage(s.size, s.size)
 	img.Gain, img.Background, img.ReadNoise, img.Noise = s.gain, s.bg, s.readNoise, model.NoiseFromModel
 	box := model.Box{Pix: img.Pix, Stride: s.size, W: s.size, H: s.size}
@@ -169,9 +194,6 @@ func field(s setup, p *psf.PSF, i int) (result, error) {
 		}
 		img.Pix[k] = float32(s.bg + float64(m) + math.Sqrt(v)*rng.NormFloat64())
 	}
-	cfg := sampler.DefaultConfig()
-	cfg.CountPrior = model.Poisson{Density: s.meanN / area}
-	cfg.SampleFluxPrior = false // the fields are drawn with a fixed slope
 	cfg.WeightsFromBackground = !s.modelNoise
 	cfg.SampleBackground = !s.fixBackground
 	cfg.ExactStamps = true
@@ -182,11 +204,15 @@ func field(s setup, p *psf.PSF, i int) (result, error) {
 	cfg.Threads = 1
 	cfg.Seed = s.seed*1000003 + uint64(i)
 	cfg.Weights = s.weights
-	c, err := sampler.NewChain(img, &model.PointSource{PSF: p, Flux: fp}, cfg, 0)
+	start := fp
+	if s.hierarchical {
+		start.Slope = s.slope // chains start from the hyperprior's mean, not the truth
+	}
+	c, err := sampler.NewChain(img, &model.PointSource{PSF: p, Flux: start}, cfg, 0)
 	if err != nil {
 		return result{}, err
 	}
-	var ns, fs []float64
+	var ns, fs, ds, ss []float64
 	for k := 0; k < s.burn+s.draws; k++ {
 		smp, err := c.Next(context.Background())
 		if err != nil {
@@ -201,10 +227,16 @@ func field(s setup, p *psf.PSF, i int) (result, error) {
 			t += f
 		}
 		fs = append(fs, t)
+		ds = append(ds, smp.Density)
+		ss = append(ss, smp.FluxPrior.Slope)
 	}
 	r := result{trueN: n, essN: sampler.EffectiveSampleSize([][]float64{ns})}
 	r.rankN = rank(ns, float64(n), rng)
 	r.rankF = rank(fs, total, rng)
+	if s.hierarchical {
+		r.rankD = rank(ds, lambda/area, rng)
+		r.rankS = rank(ss, fp.Slope, rng)
+	}
 	sorted := append([]float64(nil), ns...)
 	sort.Float64s(sorted)
 	lo := sorted[int(math.Floor(0.05*float64(len(sorted)-1)))]
@@ -252,7 +284,7 @@ func meanRank(ranks []int, max int) (mean, se float64) {
 }
 
 func report(w *os.File, s setup, res []result, el time.Duration) {
-	var rn, rf []int
+	var rn, rf, rd, rs []int
 	cov, covRank, ess, meanN := 0, 0, 0.0, 0.0
 	lo, hi := int(math.Round(0.05*float64(s.draws+1))), int(math.Round(0.95*float64(s.draws+1)))
 	for _, r := range res {
@@ -261,6 +293,8 @@ func report(w *os.File, s setup, res []result, el time.Duration) {
 		}
 		rn = append(rn, r.rankN)
 		rf = append(rf, r.rankF)
+		rd = append(rd, r.rankD)
+		rs = append(rs, r.rankS)
 		if r.covered {
 			cov++
 		}
@@ -278,13 +312,23 @@ func report(w *os.File, s setup, res []result, el time.Duration) {
 	if !s.fixBackground {
 		bgs = "sampled"
 	}
-	fmt.Fprintf(w, "SBC: %d fields of %d×%d px, Gaussian PSF FWHM %.1f, background %g (%s), %s; Poisson N (mean %g, drawn mean %.2f), flux ≥ %g with slope %g\n",
-		len(res), s.size, s.size, s.fwhm, s.bg, bgs, noise, s.meanN, meanN/nf, s.fmin, s.slope)
+	prior := fmt.Sprintf("Poisson N (mean %g, drawn mean %.2f), flux ≥ %g with slope %g", s.meanN, meanN/nf, s.fmin, s.slope)
+	if s.hierarchical {
+		prior = fmt.Sprintf("hierarchical: density ~ Gamma(%d, %d·area/%g) sampled, N | density Poisson (drawn mean %.2f), flux ≥ %g with slope − 1 ~ Gamma(%d, %d) sampled", hierShape, hierShape, s.meanN, meanN/nf, s.fmin, sampler.SlopeShape, sampler.SlopeShape)
+	}
+	fmt.Fprintf(w, "SBC: %d fields of %d×%d px, Gaussian PSF FWHM %.1f, background %g (%s), %s; %s\n",
+		len(res), s.size, s.size, s.fwhm, s.bg, bgs, noise, prior)
 	fmt.Fprintf(w, "per field: %d burn-in + %d draws, %d passes (× %d proposals per region) between draws, move weights %+v; mean ESS of N %.0f\n\n",
 		s.burn, s.draws, s.thin, s.regionProposals, s.weights, ess/nf)
 	fmt.Fprintf(w, "| quantity | rank histogram (%d bins) | chi-square (df %d) | p |\n|---|---|---|---|\n", s.bins, s.bins-1)
 	fmt.Fprintf(w, "| N | %v | %.1f | %.3f |\n", hn, c2n, pn)
 	fmt.Fprintf(w, "| total flux | %v | %.1f | %.3f |\n", hf, c2f, pf)
+	if s.hierarchical {
+		c2d, pd, hd := uniformity(rd, s.draws, s.bins)
+		c2s, ps, hs := uniformity(rs, s.draws, s.bins)
+		fmt.Fprintf(w, "| density | %v | %.1f | %.3f |\n", hd, c2d, pd)
+		fmt.Fprintf(w, "| slope | %v | %.1f | %.3f |\n", hs, c2s, ps)
+	}
 	fmt.Fprintf(w, "\n90 %% interval of N (randomised: tie-broken rank of the truth in the central 90 %% of ranks %d…%d) holds the truth in %d of %d fields (%.1f %%)\n",
 		lo, hi-1, covRank, len(res), 100*float64(covRank)/nf)
 	fmt.Fprintf(w, "inclusive interval [5 %%, 95 %% quantiles of the draws] holds it in %d of %d fields (%.1f %%; above 90 %% because N is discrete)\n",
@@ -298,6 +342,11 @@ func report(w *os.File, s setup, res []result, el time.Duration) {
 		}
 	}
 	fmt.Fprintf(w, "mean normalised rank (rank+½)/(draws+1), uniform 0.5: N %.3f ± %.3f, total flux %.3f ± %.3f\n", mN, seN, mF, seF)
+	if s.hierarchical {
+		mD, seD := meanRank(rd, s.draws)
+		mS, seS := meanRank(rs, s.draws)
+		fmt.Fprintf(w, "mean normalised rank: density %.3f ± %.3f, slope %.3f ± %.3f\n", mD, seD, mS, seS)
+	}
 	fmt.Fprintf(w, "90 %% interval of the total flux holds the truth in %d of %d fields (%.1f %%)\n", covF, len(res), 100*float64(covF)/nf)
 	fmt.Fprintf(w, "wall time %.1f s\n", el.Seconds())
 }
