@@ -149,23 +149,35 @@ func m2WarmChain(b testing.TB, cfg Config) *Chain {
 	return c
 }
 
-// BenchmarkM2HyperSteps measures one global hyperparameter update (the density's Gibbs draw
-// and the power-law slope's Metropolis step) on the burnt-in M2 chain, to set beside
-// BenchmarkM2Proposals' cost of the globalEvery passes between two updates.
+// BenchmarkM2HyperSteps measures one hyperparameter update (the density's Gibbs draw and the
+// flux function's update: the power-law slope's Gibbs draw, or a broken power law's slice
+// sweeps) on the burnt-in M2 chain, to set beside BenchmarkM2Proposals' cost of the
+// fluxPriorEvery × globalEvery passes between two flux-function updates.
 func BenchmarkM2HyperSteps(b *testing.B) {
-	cfg := m2Config()
-	c := m2WarmChain(b, cfg)
-	hp := model.DefaultGammaPoisson
-	c.hier = &hp
-	rng := rand.New(rand.NewPCG(1, 2))
-	b.ResetTimer()
-	cpu0 := cpuTime()
-	for i := 0; i < b.N; i++ {
-		c.densityStep(rng)
-		c.fluxPriorStep(rng)
+	for _, broken := range []bool{false, true} {
+		name := "powerlaw"
+		if broken {
+			name = "broken"
+		}
+		b.Run(name, func(b *testing.B) {
+			cfg := m2Config()
+			c := m2WarmChain(b, cfg)
+			hp := model.DefaultGammaPoisson
+			c.hier = &hp
+			if broken {
+				c.flux.Break, c.flux.SlopeBright = 4*c.flux.Min, c.flux.Slope
+			}
+			rng := rand.New(rand.NewPCG(1, 2))
+			b.ResetTimer()
+			cpu0 := cpuTime()
+			for i := 0; i < b.N; i++ {
+				c.densityStep(rng)
+				c.fluxPriorStep(rng)
+			}
+			b.StopTimer()
+			b.ReportMetric((cpuTime()-cpu0)/float64(b.N)*1e6, "cpu-µs/update")
+			b.ReportMetric(float64(len(c.xs)), "sources")
+			b.ReportMetric(float64(fluxPriorEvery*c.globalEvery), "passes/update")
+		})
 	}
-	b.StopTimer()
-	b.ReportMetric((cpuTime()-cpu0)/float64(b.N)*1e6, "cpu-µs/update")
-	b.ReportMetric(float64(len(c.xs)), "sources")
-	b.ReportMetric(float64(c.globalEvery), "passes/update")
 }
