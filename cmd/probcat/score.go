@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/probcat/probcat/catalogue"
+	"github.com/probcat/probcat/figure"
 )
 
 func init() {
@@ -153,7 +154,7 @@ func runScore(fs *flag.FlagSet, args []string, out io.Writer) error {
 	}
 	fmt.Fprintln(out, string(js))
 	if *plotPath != "" {
-		return catalogue.PlotScores(*plotPath, []catalogue.Labelled{{Label: "probcat", Score: s}}, nil, nil)
+		return figure.PlotScores(*plotPath, []figure.Labelled{{Label: "probcat", Score: s}}, nil, nil)
 	}
 	return nil
 }

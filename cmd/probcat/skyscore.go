@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 
 	"github.com/probcat/probcat/catalogue"
+	"github.com/probcat/probcat/figure"
 )
 
 // skyOnlyFlags are the score flags that only --match sky reads.
@@ -117,7 +118,7 @@ func runSkyScore(catPath, truthPath string, f *skyScoreFlags, zp, bright, faint 
 		if err := catalogue.WriteMatchesParquet(filepath.Join(dir, "matches.parquet"), sc); err != nil {
 			return err
 		}
-		if err := catalogue.PlotCompleteness(filepath.Join(dir, "completeness.png"), sc); err != nil {
+		if err := figure.PlotCompleteness(filepath.Join(dir, "completeness.png"), sc); err != nil {
 			return err
 		}
 	}

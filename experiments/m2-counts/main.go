@@ -36,6 +36,7 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 
 	"github.com/probcat/probcat/catalogue"
+	"github.com/probcat/probcat/figure"
 	"github.com/probcat/probcat/internal/shareddata"
 	"github.com/probcat/probcat/pipeline"
 )
@@ -113,7 +114,7 @@ func main() {
 		}
 		panels = append(panels, p)
 	}
-	if err := pipeline.WritePanels(*png, pipeline.PanelGrid(panels, 2)); err != nil {
+	if err := figure.WritePanels(*png, figure.PanelGrid(panels, 2)); err != nil {
 		log.Fatal(err)
 	}
 	fmt.Println("wrote", *png)
@@ -243,7 +244,7 @@ func yes(b bool) string {
 
 // comparisonPanel is the diagnostics' counts panel of a run with the HST counts as points.
 func comparisonPanel(c *catalogue.Counts, hst map[int]int, title string) (*plot.Plot, error) {
-	p, err := pipeline.CountsPanel(c)
+	p, err := figure.CountsPanel(c)
 	if err != nil {
 		return nil, err
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/probcat/probcat/catalogue"
+	"github.com/probcat/probcat/figure"
 )
 
 // published holds the StarNet-rule numbers of REFERENCE.md (main 100×100 region).
@@ -26,8 +27,8 @@ var published = []struct {
 // pcatCompleteness and pcatFDR are PCAT's published M2 values per 0.5 mag bin (keyed by the
 // bin's lower edge); brighter bins are known only as a bound or range (REFERENCE.md).
 var (
-	pcatCompleteness = curveByBin(catalogue.PCATCompletenessM2, false)
-	pcatFDR          = curveByBin(catalogue.PCATPurityM2, true)
+	pcatCompleteness = curveByBin(figure.PCATCompletenessM2, false)
+	pcatFDR          = curveByBin(figure.PCATPurityM2, true)
 )
 
 const (
@@ -35,7 +36,7 @@ const (
 	pcatBrightFDR          = 0.24 // "0.08–0.24 for 17–20.5": the upper end
 )
 
-func curveByBin(c catalogue.Curve, complement bool) map[float64]float64 {
+func curveByBin(c figure.Curve, complement bool) map[float64]float64 {
 	m := map[float64]float64{}
 	for i, mag := range c.Mag {
 		v := c.Value[i]

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/probcat/probcat/catalogue"
+	"github.com/probcat/probcat/figure"
 )
 
 // brightLimit is the magnitude brighter than which the goal asks for TPR ≥ 0.88 with PPV ≥ 0.85.
@@ -189,7 +190,7 @@ func inPlots(r *result, first string) bool {
 }
 
 func writePlots(out string, results []*result) error {
-	var sn, pc []catalogue.Labelled
+	var sn, pc []figure.Labelled
 	for _, r := range results {
 		if !inPlots(r, results[0].key) {
 			continue
@@ -198,14 +199,14 @@ func writePlots(out string, results []*result) error {
 		if r.run != nil {
 			l = shortName(r.key) + ", " + shortWhat(r)
 		}
-		sn = append(sn, catalogue.Labelled{Label: l, Score: r.starnet})
-		pc = append(pc, catalogue.Labelled{Label: l, Score: r.pcat})
+		sn = append(sn, figure.Labelled{Label: l, Score: r.starnet})
+		pc = append(pc, figure.Labelled{Label: l, Score: r.pcat})
 	}
-	if err := catalogue.PlotScores(filepath.Join(out, "m2_starnet.png"), sn, nil, nil); err != nil {
+	if err := figure.PlotScores(filepath.Join(out, "m2_starnet.png"), sn, nil, nil); err != nil {
 		return err
 	}
-	return catalogue.PlotScores(filepath.Join(out, "m2_pcat.png"), pc,
-		[]catalogue.Curve{catalogue.PCATCompletenessM2}, []catalogue.Curve{catalogue.PCATPurityM2})
+	return figure.PlotScores(filepath.Join(out, "m2_pcat.png"), pc,
+		[]figure.Curve{figure.PCATCompletenessM2}, []figure.Curve{figure.PCATPurityM2})
 }
 
 // shortName names a probcat run in plot legends and table headers.

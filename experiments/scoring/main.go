@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 
 	"github.com/probcat/probcat/catalogue"
+	"github.com/probcat/probcat/figure"
 	"github.com/probcat/probcat/internal/shareddata"
 )
 
@@ -76,11 +77,11 @@ func run(out string) error {
 		for _, b := range sc.Bins {
 			fmt.Printf("| %.1f–%.1f | %d | %s | %g | %s |\n", b.MagLo, b.MagHi, b.NTruth, f3(b.TPR), b.NEstimated, f3(b.PPV))
 		}
-		var cr, pr []catalogue.Curve
+		var cr, pr []figure.Curve
 		if r.rule.Name == "pcat" {
-			cr, pr = []catalogue.Curve{catalogue.PCATCompletenessM2}, []catalogue.Curve{catalogue.PCATPurityM2}
+			cr, pr = []figure.Curve{figure.PCATCompletenessM2}, []figure.Curve{figure.PCATPurityM2}
 		}
-		if err := catalogue.PlotScores(filepath.Join(out, r.plot), []catalogue.Labelled{{Label: "DAOPHOT", Score: sc}}, cr, pr); err != nil {
+		if err := figure.PlotScores(filepath.Join(out, r.plot), []figure.Labelled{{Label: "DAOPHOT", Score: sc}}, cr, pr); err != nil {
 			return err
 		}
 	}

@@ -1,18 +1,26 @@
-package catalogue
+package figure
 
 import (
 	"bytes"
 	"image/png"
+	"math"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"gonum.org/v1/plot/plotutil"
+
+	"github.com/probcat/probcat/catalogue"
 )
 
 func TestPlotScores(t *testing.T) {
-	truth, est := handCase()
-	sc, err := ScoreEnsemble(truth, []Sample{est}, ScoreOptions{Rule: PCATRule, Frame: Frame{W: 30, H: 30}, ZeroPoint: testZP})
+	// Five true stars, six estimated (catalogue's hand-checked case): some matched, some not.
+	truth := catalogue.Reference{X: []float64{10, 15, 1, 20, 26}, Y: []float64{10, 8, 10, 20, 15}, Mag: []float64{18, 19, 18, 20.2, 21}}
+	est := catalogue.Sample{}
+	for _, e := range [][3]float64{{10.4, 10.4, 18.1}, {15.6, 8.0, 19.0}, {20, 20, 20.8}, {3, 3, 19}, {26.2, 15, 21.1}, {1.2, 10, 18}} {
+		est.X, est.Y, est.Flux = append(est.X, e[0]), append(est.Y, e[1]), append(est.Flux, math.Pow(10, (25-e[2])/2.5))
+	}
+	sc, err := catalogue.ScoreEnsemble(truth, []catalogue.Sample{est}, catalogue.ScoreOptions{Rule: catalogue.PCATRule, Frame: catalogue.Frame{W: 30, H: 30}, ZeroPoint: 25})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,6 @@
-package catalogue
+package figure
 
 import (
-	"bufio"
 	"fmt"
 	"image/color"
 	"math"
@@ -13,7 +12,7 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
 
-	"github.com/probcat/probcat/internal/atomicfile"
+	"github.com/probcat/probcat/catalogue"
 )
 
 // Curve is a published or otherwise external completeness or purity curve to draw beside our
@@ -43,7 +42,7 @@ var PCATPurityM2 = Curve{
 // Labelled is a score with the name to show for it in a plot's legend.
 type Labelled struct {
 	Label string
-	Score *Score
+	Score *catalogue.Score
 }
 
 // PlotScores draws completeness (TPR) by true magnitude and purity (PPV) by estimated
@@ -53,7 +52,7 @@ func PlotScores(path string, scores []Labelled, completenessRefs, purityRefs []C
 	if len(scores) == 0 && len(completenessRefs) == 0 && len(purityRefs) == 0 {
 		return fmt.Errorf("%s: nothing to plot", path)
 	}
-	panel := func(title, xlabel string, value func(b ScoreBin) Ratio, refs []Curve) (*plot.Plot, error) {
+	panel := func(title, xlabel string, value func(b catalogue.ScoreBin) catalogue.Ratio, refs []Curve) (*plot.Plot, error) {
 		p := plot.New()
 		p.Title.Text = title
 		p.X.Label.Text = xlabel
@@ -90,11 +89,11 @@ func PlotScores(path string, scores []Labelled, completenessRefs, purityRefs []C
 		}
 		return p, nil
 	}
-	left, err := panel("completeness (TPR)", "true magnitude", func(b ScoreBin) Ratio { return b.TPR }, completenessRefs)
+	left, err := panel("completeness (TPR)", "true magnitude", func(b catalogue.ScoreBin) catalogue.Ratio { return b.TPR }, completenessRefs)
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	right, err := panel("purity (PPV)", "estimated magnitude", func(b ScoreBin) Ratio { return b.PPV }, purityRefs)
+	right, err := panel("purity (PPV)", "estimated magnitude", func(b catalogue.ScoreBin) catalogue.Ratio { return b.PPV }, purityRefs)
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
@@ -105,10 +104,7 @@ func PlotScores(path string, scores []Labelled, completenessRefs, purityRefs []C
 	canvases := plot.Align([][]*plot.Plot{{left, right}}, tiles, dc)
 	left.Draw(canvases[0][0])
 	right.Draw(canvases[0][1])
-	return atomicfile.Write(path, func(w *bufio.Writer) error {
-		_, err := vgimg.PngCanvas{Canvas: img}.WriteTo(w)
-		return err
-	})
+	return writePNG(path, img)
 }
 
 // addLine adds a line with points in style number k; reference curves are dashed and grey-toned.
