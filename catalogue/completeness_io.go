@@ -4,13 +4,15 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+
+	"github.com/probcat/probcat/internal/tablefile"
 )
 
 // completenessColumns are the columns of completeness.parquet, in file order.
-var completenessColumns = []column{
-	{"mag_lo", kindDouble}, {"mag_hi", kindDouble},
-	{"n_truth", kindInt32}, {"completeness", kindDouble}, {"completeness_16", kindDouble}, {"completeness_84", kindDouble},
-	{"n_estimated", kindDouble}, {"purity", kindDouble}, {"purity_16", kindDouble}, {"purity_84", kindDouble},
+var completenessColumns = []tablefile.Column{
+	{Name: "mag_lo", Kind: tablefile.Double}, {Name: "mag_hi", Kind: tablefile.Double},
+	{Name: "n_truth", Kind: tablefile.Int32}, {Name: "completeness", Kind: tablefile.Double}, {Name: "completeness_16", Kind: tablefile.Double}, {Name: "completeness_84", Kind: tablefile.Double},
+	{Name: "n_estimated", Kind: tablefile.Double}, {Name: "purity", Kind: tablefile.Double}, {Name: "purity_16", Kind: tablefile.Double}, {Name: "purity_84", Kind: tablefile.Double},
 }
 
 // WriteCompletenessParquet writes the bins of a sky score to path (atomically), one row per
@@ -35,21 +37,21 @@ func WriteCompletenessParquet(path string, sc *SkyScore) error {
 		return err
 	}
 	for _, b := range sc.Bins {
-		if err := t.add(b.MagLo, b.MagHi, float64(b.NTruth),
+		if err := t.Add(b.MagLo, b.MagHi, float64(b.NTruth),
 			float64(b.Completeness), float64(b.CompletenessInterval[0]), float64(b.CompletenessInterval[1]),
 			b.NEstimated, float64(b.Purity), float64(b.PurityInterval[0]), float64(b.PurityInterval[1])); err != nil {
 			return err
 		}
 	}
-	return t.close()
+	return t.Close()
 }
 
 // matchColumns are the columns of matches.parquet, in file order.
-var matchColumns = []column{
-	{"truth_row", kindInt32}, {"row", kindInt32}, {"chain", kindInt32}, {"sample", kindInt32},
-	{"truth_ra", kindDouble}, {"truth_dec", kindDouble}, {"truth_mag", kindDouble},
-	{"ra", kindDouble}, {"dec", kindDouble}, {"mag", kindDouble},
-	{"separation_arcsec", kindDouble}, {"delta_mag", kindDouble},
+var matchColumns = []tablefile.Column{
+	{Name: "truth_row", Kind: tablefile.Int32}, {Name: "row", Kind: tablefile.Int32}, {Name: "chain", Kind: tablefile.Int32}, {Name: "sample", Kind: tablefile.Int32},
+	{Name: "truth_ra", Kind: tablefile.Double}, {Name: "truth_dec", Kind: tablefile.Double}, {Name: "truth_mag", Kind: tablefile.Double},
+	{Name: "ra", Kind: tablefile.Double}, {Name: "dec", Kind: tablefile.Double}, {Name: "mag", Kind: tablefile.Double},
+	{Name: "separation_arcsec", Kind: tablefile.Double}, {Name: "delta_mag", Kind: tablefile.Double},
 }
 
 // WriteMatchesParquet writes the matches of the first sample of a sky score to path
@@ -65,13 +67,12 @@ func WriteMatchesParquet(path string, sc *SkyScore) error {
 	}
 	for _, m := range sc.Matches {
 		if m.RefRow > math.MaxInt32 || m.EstRow > math.MaxInt32 {
-			t.fail(fmt.Errorf("row %d or %d does not fit a 32-bit column", m.RefRow, m.EstRow))
-			return t.err
+			return t.Fail(fmt.Errorf("row %d or %d does not fit a 32-bit column", m.RefRow, m.EstRow))
 		}
-		if err := t.add(float64(m.RefRow), float64(m.EstRow), float64(sc.MatchChain), float64(sc.MatchSample),
+		if err := t.Add(float64(m.RefRow), float64(m.EstRow), float64(sc.MatchChain), float64(sc.MatchSample),
 			m.RefRA, m.RefDec, m.RefMag, m.RA, m.Dec, m.Mag, m.Sep, m.DMag); err != nil {
 			return err
 		}
 	}
-	return t.close()
+	return t.Close()
 }

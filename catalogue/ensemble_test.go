@@ -104,10 +104,11 @@ func TestEnsembleRoundTripAndDeterminism(t *testing.T) {
 }
 
 func TestEnsembleManyRowGroups(t *testing.T) {
-	// More rows than one row group holds, to exercise the streaming flush.
+	// More rows than one row group holds (1<<18, tablefile.Writer), to exercise the streaming
+	// flush.
 	samples := randomEnsemble(2, 1, 2, 1)
 	big := Sample{Chain: 1, Index: 5}
-	for i := 0; i < rowsPerGroup+1000; i++ {
+	for i := 0; i < 1<<18+1000; i++ {
 		big.X = append(big.X, float64(i%97))
 		big.Y = append(big.Y, float64(i%89))
 		big.Flux = append(big.Flux, float64(i))
