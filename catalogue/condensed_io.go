@@ -163,19 +163,14 @@ func ReadEstimatesBand(path, band string) (samples []Sample, ensemble bool, err 
 	return []Sample{s}, false, nil
 }
 
-// ReadReference reads a truth catalogue: HST truth for M2 in StarNet's NumPy archive (see
-// ReadHubbleM2; its magnitudes come from its own calibration), or any catalogue ReadEstimates
-// reads as a single catalogue, whose fluxes zp turns into magnitudes.
-func ReadReference(path string, zp float64) (Reference, error) {
-	if tablefile.Magic(path) == "PK" {
-		return ReadHubbleM2(path)
+// SingleSample wraps a condensed catalogue as an ensemble of one sample, for scoring.
+func SingleSample(cs []CondensedSource) []Sample {
+	s := Sample{}
+	for _, c := range cs {
+		s.X, s.Y, s.Flux = append(s.X, c.X), append(s.Y, c.Y), append(s.Flux, c.Flux)
+		if c.KindFrac != nil {
+			s.Kind = append(s.Kind, int32(modeKind(c.KindFrac)))
+		}
 	}
-	s, ens, err := ReadEstimates(path)
-	if err != nil {
-		return Reference{}, err
-	}
-	if ens {
-		return Reference{}, fmt.Errorf("%s: a reference must be a single catalogue, not an ensemble", path)
-	}
-	return NewReference(s[0].X, s[0].Y, s[0].Flux, zp), nil
+	return []Sample{s}
 }

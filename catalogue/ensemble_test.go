@@ -53,7 +53,7 @@ func TestEnsembleRoundTripAndDeterminism(t *testing.T) {
 	samples[3].X, samples[3].Y, samples[3].Flux = nil, nil, nil
 	samples[40].X, samples[40].Y, samples[40].Flux = nil, nil, nil
 	d := Derived{
-		Magnitude: func(f float64) float64 { return Magnitude(f, 24) },
+		Magnitude: func(f float64) float64 { return testMag(f, 24) },
 		Sky:       func(x, y float64) (float64, float64) { return 10 + x/3600, -5 + y/3600 },
 	}
 	a, b := filepath.Join(dir, "a.parquet"), filepath.Join(dir, "b.parquet")
@@ -88,7 +88,7 @@ func TestEnsembleRoundTripAndDeterminism(t *testing.T) {
 	if tab.meta["probcat.seed"] != "7" {
 		t.Errorf("metadata lost: %v", tab.meta)
 	}
-	if m := tab.cols["mag"][0]; math.Abs(m-Magnitude(samples[0].Flux[0], 24)) > 1e-12 {
+	if m := tab.cols["mag"][0]; math.Abs(m-testMag(samples[0].Flux[0], 24)) > 1e-12 {
 		t.Errorf("mag column %g", m)
 	}
 	// Without zero point and WCS the optional columns are absent.

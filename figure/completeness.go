@@ -11,13 +11,13 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
 
-	"github.com/probcat/probcat/catalogue"
+	"github.com/probcat/probcat/score"
 )
 
 // PlotCompleteness draws completeness by reference magnitude and purity by estimated
 // magnitude minus the offset on one panel, each with its 16–84 % band over samples, and marks
 // the 50 % completeness magnitude; the figure goes to path as PNG (atomically).
-func PlotCompleteness(path string, sc *catalogue.SkyScore) error {
+func PlotCompleteness(path string, sc *score.SkyScore) error {
 	p := plot.New()
 	p.Title.Text = fmt.Sprintf("completeness and purity (%d samples, radius %g″)", sc.Samples, sc.Radius)
 	p.X.Label.Text = "magnitude (reference for completeness, estimated for purity)"
@@ -28,7 +28,7 @@ func PlotCompleteness(path string, sc *catalogue.SkyScore) error {
 	p.Add(plotter.NewGrid())
 	p.Legend.Top = false
 	p.Legend.Left = true
-	curve := func(label string, c color.RGBA, get func(b catalogue.SkyBin) (catalogue.Ratio, [2]catalogue.Ratio)) error {
+	curve := func(label string, c color.RGBA, get func(b score.SkyBin) (score.Ratio, [2]score.Ratio)) error {
 		var mid, band plotter.XYs
 		var upper plotter.XYs
 		for _, b := range sc.Bins {
@@ -69,12 +69,12 @@ func PlotCompleteness(path string, sc *catalogue.SkyScore) error {
 		p.Legend.Add(label+" (16–84 % band)", l, s)
 		return nil
 	}
-	if err := curve("completeness", color.RGBA{R: 31, G: 119, B: 180, A: 255}, func(b catalogue.SkyBin) (catalogue.Ratio, [2]catalogue.Ratio) {
+	if err := curve("completeness", color.RGBA{R: 31, G: 119, B: 180, A: 255}, func(b score.SkyBin) (score.Ratio, [2]score.Ratio) {
 		return b.Completeness, b.CompletenessInterval
 	}); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	if err := curve("purity", color.RGBA{R: 214, G: 39, B: 40, A: 255}, func(b catalogue.SkyBin) (catalogue.Ratio, [2]catalogue.Ratio) {
+	if err := curve("purity", color.RGBA{R: 214, G: 39, B: 40, A: 255}, func(b score.SkyBin) (score.Ratio, [2]score.Ratio) {
 		return b.Purity, b.PurityInterval
 	}); err != nil {
 		return fmt.Errorf("%s: %w", path, err)

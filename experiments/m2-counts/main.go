@@ -39,6 +39,7 @@ import (
 	"github.com/probcat/probcat/figure"
 	"github.com/probcat/probcat/internal/shareddata"
 	"github.com/probcat/probcat/pipeline"
+	"github.com/probcat/probcat/survey/m2"
 )
 
 // The cutout, in frame pixels, and the bins compared.
@@ -60,7 +61,7 @@ func main() {
 	flag.Parse()
 	log.SetFlags(0)
 	dir := filepath.Join(shareddata.Dir(), "m2-sdss-2583-2-136")
-	truth, err := catalogue.ReadHubbleM2(filepath.Join(dir, "true_hubble_m2.npy"))
+	truth, err := m2.ReadHubble(filepath.Join(dir, "true_hubble_m2.npy"))
 	if err != nil {
 		log.Fatal(err)
 	}

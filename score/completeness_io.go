@@ -1,4 +1,4 @@
-package catalogue
+package score
 
 import (
 	"fmt"
@@ -32,7 +32,7 @@ func WriteCompletenessParquet(path string, sc *SkyScore) error {
 		"probcat.mag_50":              g(float64(sc.Mag50)),
 		"probcat.samples":             strconv.Itoa(sc.Samples),
 	}
-	t, err := createTable(path, completenessColumns, meta)
+	t, err := tablefile.Create(path, completenessColumns, meta)
 	if err != nil {
 		return err
 	}
@@ -59,7 +59,7 @@ var matchColumns = []tablefile.Column{
 // side's 0-based data row in its file), chain and sample (the sample matched), both sides'
 // ra, dec and magnitude, separation_arcsec and delta_mag (estimated − reference − offset).
 func WriteMatchesParquet(path string, sc *SkyScore) error {
-	t, err := createTable(path, matchColumns, map[string]string{
+	t, err := tablefile.Create(path, matchColumns, map[string]string{
 		"probcat.mag_offset": strconv.FormatFloat(sc.MagOffset, 'g', -1, 64),
 	})
 	if err != nil {
