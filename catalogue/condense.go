@@ -6,6 +6,9 @@ import (
 	"runtime"
 	"sort"
 	"sync"
+
+	"github.com/probcat/probcat/internal/order"
+	"github.com/probcat/probcat/internal/pointgrid"
 )
 
 // CondensedSource is one source of a condensed catalogue: the mean position and flux of the
@@ -97,7 +100,7 @@ func Condense(samples []Sample, radius, minPrevalence float64) ([]CondensedSourc
 			}
 		}
 	}
-	g := newGrid(xs, ys, radius)
+	g := pointgrid.New(xs, ys, radius)
 	gs := make([]int32, len(xs)) // sample of the point at each grid position
 	for p, id := range g.ID {
 		gs[p] = smp[id]
@@ -108,12 +111,12 @@ func Condense(samples []Sample, radius, minPrevalence float64) ([]CondensedSourc
 	deg := degrees(xs, ys, smp, len(samples), radius)
 
 	// 2. Seed order.
-	order := make([]int32, len(xs))
-	for k := range order {
-		order[k] = int32(k)
+	seeds := make([]int32, len(xs))
+	for k := range seeds {
+		seeds[k] = int32(k)
 	}
-	sort.Slice(order, func(a, b int) bool {
-		i, j := order[a], order[b]
+	sort.Slice(seeds, func(a, b int) bool {
+		i, j := seeds[a], seeds[b]
 		if deg[i] != deg[j] {
 			return deg[i] > deg[j]
 		}
@@ -134,13 +137,13 @@ func Condense(samples []Sample, radius, minPrevalence float64) ([]CondensedSourc
 	var out []CondensedSource
 	var mx, my, mf []float64
 	var members []int32
-	for _, k := range order {
+	for _, k := range seeds {
 		if used[k] {
 			continue
 		}
 		used[k] = true
 		touched = touched[:0]
-		rs = g.near(xs[k], ys[k], rs)
+		rs = g.Near(xs[k], ys[k], rs)
 		for _, r := range rs {
 			for p := r[0]; p < r[1]; p++ {
 				j, s := g.ID[p], gs[p]
@@ -175,7 +178,7 @@ func Condense(samples []Sample, radius, minPrevalence float64) ([]CondensedSourc
 		}
 		cs := CondensedSource{
 			X: mean(mx), Y: mean(my), Flux: mean(mf),
-			XErr: halfWidth68(mx), YErr: halfWidth68(my), FluxErr: halfWidth68(mf),
+			XErr: order.HalfWidth68(mx), YErr: order.HalfWidth68(my), FluxErr: order.HalfWidth68(mf),
 			Prevalence: prev,
 		}
 		if mixed {
@@ -188,7 +191,7 @@ func Condense(samples []Sample, radius, minPrevalence float64) ([]CondensedSourc
 				for _, m := range members {
 					mf = append(mf, b[m])
 				}
-				cs.BandFlux[j], cs.BandFluxErr[j] = mean(mf), halfWidth68(mf)
+				cs.BandFlux[j], cs.BandFluxErr[j] = mean(mf), order.HalfWidth68(mf)
 			}
 		}
 		out = append(out, cs)
@@ -241,7 +244,7 @@ const degreeCells = 4
 // of grid positions on a grid of cells radius/degreeCells wide, visiting only the cells that
 // meet the disk; the result does not depend on the visiting order.
 func degrees(xs, ys []float64, smp []int32, nSamples int, radius float64) []int32 {
-	g := newGrid(xs, ys, radius/degreeCells)
+	g := pointgrid.New(xs, ys, radius/degreeCells)
 	gs := make([]int32, len(xs)) // sample of the point at each grid position
 	for p, id := range g.ID {
 		gs[p] = smp[id]
@@ -264,7 +267,7 @@ func degrees(xs, ys []float64, smp []int32, nSamples int, radius float64) []int3
 				// is at distance 0), then take that one away.
 				n := int32(-1)
 				x, y, tag := g.X[q], g.Y[q], int32(q+1)
-				rs = g.nearDisk(x, y, radius, rs)
+				rs = g.NearDisk(x, y, radius, rs)
 				for _, r := range rs {
 					px, py, ps := g.X[r[0]:r[1]], g.Y[r[0]:r[1]], gs[r[0]:r[1]]
 					for p := range px {
@@ -289,135 +292,4 @@ func mean(v []float64) float64 {
 		s += x
 	}
 	return s / float64(len(v))
-}
-
-// halfWidth68 returns (p84 − p16)/2 with percentiles interpolated linearly between order
-// statistics (numpy's default); it sorts v in place.
-func halfWidth68(v []float64) float64 {
-	sort.Float64s(v)
-	return (percentile(v, 84) - percentile(v, 16)) / 2
-}
-
-// percentile returns the p-th percentile of sorted v, numpy's "linear" method.
-func percentile(sorted []float64, p float64) float64 {
-	n := len(sorted)
-	if n == 0 {
-		return math.NaN()
-	}
-	h := p / 100 * float64(n-1)
-	lo := int(math.Floor(h))
-	if lo >= n-1 {
-		return sorted[n-1]
-	}
-	return sorted[lo] + (h-float64(lo))*(sorted[lo+1]-sorted[lo])
-}
-
-// grid is a uniform bucket grid over points for fixed-radius neighbour queries: a query visits
-// the 3×3 cells around a position, so every point within one cell size is seen. Points are
-// stored in cell order (X, Y, ID at each position) so that a query reads memory in sequence.
-type grid struct {
-	x0, y0, cell float64
-	nx, ny       int
-	start        []int32   // positions start[c] .. start[c+1] hold the points of cell c
-	X, Y         []float64 // coordinates in cell order
-	ID           []int32   // ID[p]: the caller's index of the point at position p
-}
-
-// newGrid buckets the points (xs[i], ys[i]) into cells at least cell wide; the points must be
-// finite.
-func newGrid(xs, ys []float64, cell float64) *grid {
-	g := &grid{cell: cell}
-	if len(xs) == 0 {
-		g.nx, g.ny = 1, 1
-		g.start = make([]int32, 2)
-		return g
-	}
-	minX, maxX, minY, maxY := xs[0], xs[0], ys[0], ys[0]
-	for i := range xs {
-		minX, maxX = math.Min(minX, xs[i]), math.Max(maxX, xs[i])
-		minY, maxY = math.Min(minY, ys[i]), math.Max(maxY, ys[i])
-	}
-	g.x0, g.y0 = minX, minY
-	// Widen the cells when the points are spread so far that the grid would be huge; wider
-	// cells still cover the query radius.
-	limit := float64(max(4*len(xs), 1<<20))
-	for ((maxX-minX)/g.cell+1)*((maxY-minY)/g.cell+1) > limit {
-		g.cell *= 2
-	}
-	g.nx = int((maxX-minX)/g.cell) + 1
-	g.ny = int((maxY-minY)/g.cell) + 1
-	cells := make([]int32, len(xs))
-	g.start = make([]int32, g.nx*g.ny+1)
-	for i := range xs {
-		c := g.cellOf(xs[i], ys[i])
-		cells[i] = int32(c)
-		g.start[c+1]++
-	}
-	for c := 1; c < len(g.start); c++ {
-		g.start[c] += g.start[c-1]
-	}
-	fill := append([]int32(nil), g.start[:len(g.start)-1]...)
-	g.ID = make([]int32, len(xs))
-	g.X, g.Y = make([]float64, len(xs)), make([]float64, len(xs))
-	for i, c := range cells {
-		p := fill[c]
-		g.ID[p], g.X[p], g.Y[p] = int32(i), xs[i], ys[i]
-		fill[c]++
-	}
-	return g
-}
-
-func (g *grid) cellOf(x, y float64) int {
-	cx := min(max(int((x-g.x0)/g.cell), 0), g.nx-1)
-	cy := min(max(int((y-g.y0)/g.cell), 0), g.ny-1)
-	return cy*g.nx + cx
-}
-
-// near appends to dst the position ranges [lo, hi) that hold the points of the 3×3 cells
-// around (x, y): one range per row of cells, in increasing order.
-func (g *grid) near(x, y float64, dst [][2]int32) [][2]int32 {
-	dst = dst[:0]
-	fx, fy := math.Floor((x-g.x0)/g.cell), math.Floor((y-g.y0)/g.cell)
-	if !(fx >= -1 && fy >= -1 && fx <= float64(g.nx) && fy <= float64(g.ny)) {
-		return dst
-	}
-	cx, cy := int(fx), int(fy)
-	xlo, xhi := max(cx-1, 0), min(cx+1, g.nx-1)
-	if xlo > xhi {
-		return dst
-	}
-	for yy := max(cy-1, 0); yy <= min(cy+1, g.ny-1); yy++ {
-		lo, hi := g.start[yy*g.nx+xlo], g.start[yy*g.nx+xhi+1]
-		if lo < hi {
-			dst = append(dst, [2]int32{lo, hi})
-		}
-	}
-	return dst
-}
-
-// nearDisk appends to dst the position ranges [lo, hi) that hold the points of the cells
-// meeting the disk of radius r around (x, y), widened by a margin far above rounding error:
-// one range per row of cells, in increasing order.
-func (g *grid) nearDisk(x, y, r float64, dst [][2]int32) [][2]int32 {
-	dst = dst[:0]
-	fx, fy, fr := (x-g.x0)/g.cell, (y-g.y0)/g.cell, r/g.cell // in cells
-	m := 1e-9 * (1 + math.Abs(fx) + math.Abs(fy) + fr)
-	ylo, yhi := math.Max(math.Floor(fy-fr-m), 0), math.Min(math.Floor(fy+fr+m), float64(g.ny-1))
-	for yy := int(ylo); float64(yy) <= yhi; yy++ {
-		// Distance from fy to the band [yy, yy+1) of this row.
-		gap := math.Max(0, math.Max(float64(yy)-fy, fy-float64(yy+1))-m)
-		if gap >= fr {
-			continue
-		}
-		w := math.Sqrt(fr*fr-gap*gap) + m
-		xlo, xhi := math.Max(math.Floor(fx-w), 0), math.Min(math.Floor(fx+w), float64(g.nx-1))
-		if xlo > xhi {
-			continue
-		}
-		lo, hi := g.start[yy*g.nx+int(xlo)], g.start[yy*g.nx+int(xhi)+1]
-		if lo < hi {
-			dst = append(dst, [2]int32{lo, hi})
-		}
-	}
-	return dst
 }

@@ -9,6 +9,9 @@ import (
 	"sort"
 	"sync"
 	"testing"
+
+	"github.com/probcat/probcat/internal/order"
+	"github.com/probcat/probcat/internal/pointgrid"
 )
 
 type star struct{ x, y, flux, p float64 }
@@ -291,7 +294,7 @@ func condenseRef(samples []Sample, radius, minPrevalence float64) ([]CondensedSo
 			smp = append(smp, int32(s))
 		}
 	}
-	g := newGrid(xs, ys, radius)
+	g := pointgrid.New(xs, ys, radius)
 	gs := make([]int32, len(xs)) // sample of the point at each grid position
 	for p, id := range g.ID {
 		gs[p] = smp[id]
@@ -314,7 +317,7 @@ func condenseRef(samples []Sample, radius, minPrevalence float64) ([]CondensedSo
 				// is at distance 0), then take that one away.
 				n := int32(-1)
 				x, y, tag := xs[k], ys[k], int32(k+1)
-				rs = g.near(x, y, rs)
+				rs = g.Near(x, y, rs)
 				for _, r := range rs {
 					px, py, ps := g.X[r[0]:r[1]], g.Y[r[0]:r[1]], gs[r[0]:r[1]]
 					for p := range px {
@@ -332,19 +335,19 @@ func condenseRef(samples []Sample, radius, minPrevalence float64) ([]CondensedSo
 	wg.Wait()
 
 	// 2. Seed order.
-	order := make([]int32, len(xs))
-	for k := range order {
-		order[k] = int32(k)
+	seeds := make([]int32, len(xs))
+	for k := range seeds {
+		seeds[k] = int32(k)
 	}
-	sort.Slice(order, func(a, b int) bool {
-		i, j := order[a], order[b]
+	sort.Slice(seeds, func(a, b int) bool {
+		i, j := seeds[a], seeds[b]
 		if deg[i] != deg[j] {
 			return deg[i] > deg[j]
 		}
 		if fs[i] != fs[j] {
 			return fs[i] > fs[j]
 		}
-		return i < j // flattened index: sample order, then source order
+		return i < j // flattened index: sample seeds, then source seeds
 	})
 
 	// 3. Greedy assignment.
@@ -357,13 +360,13 @@ func condenseRef(samples []Sample, radius, minPrevalence float64) ([]CondensedSo
 	var rs [][2]int32
 	var out []CondensedSource
 	var mx, my, mf []float64
-	for _, k := range order {
+	for _, k := range seeds {
 		if used[k] {
 			continue
 		}
 		used[k] = true
 		touched = touched[:0]
-		rs = g.near(xs[k], ys[k], rs)
+		rs = g.Near(xs[k], ys[k], rs)
 		for _, r := range rs {
 			for p := r[0]; p < r[1]; p++ {
 				j, s := g.ID[p], gs[p]
@@ -396,7 +399,7 @@ func condenseRef(samples []Sample, radius, minPrevalence float64) ([]CondensedSo
 		}
 		out = append(out, CondensedSource{
 			X: mean(mx), Y: mean(my), Flux: mean(mf),
-			XErr: halfWidth68(mx), YErr: halfWidth68(my), FluxErr: halfWidth68(mf),
+			XErr: order.HalfWidth68(mx), YErr: order.HalfWidth68(my), FluxErr: order.HalfWidth68(mf),
 			Prevalence: prev,
 		})
 	}

@@ -2,16 +2,15 @@ package catalogue
 
 import (
 	"fmt"
-	"io"
-	"os"
-	"strings"
+
+	"github.com/probcat/probcat/internal/tablefile"
 )
 
 // condensedColumns are the fixed columns of a condensed catalogue file, in file order.
-var condensedColumns = []column{
-	{"x", kindDouble}, {"y", kindDouble}, {"flux", kindDouble},
-	{"x_err", kindDouble}, {"y_err", kindDouble}, {"flux_err", kindDouble},
-	{"prevalence", kindDouble},
+var condensedColumns = []tablefile.Column{
+	{Name: "x", Kind: tablefile.Double}, {Name: "y", Kind: tablefile.Double}, {Name: "flux", Kind: tablefile.Double},
+	{Name: "x_err", Kind: tablefile.Double}, {Name: "y_err", Kind: tablefile.Double}, {Name: "flux_err", Kind: tablefile.Double},
+	{Name: "prevalence", Kind: tablefile.Double},
 }
 
 // WriteCondensedParquet writes a condensed catalogue to path (columns x, y, flux, x_err, y_err,
@@ -21,19 +20,19 @@ var condensedColumns = []column{
 // reference band's flux columns flux_<band> and flux_<band>_err and adds them for every
 // other band after prevalence; its magnitudes are mag_<band> and mag_<band>_err.
 func WriteCondensedParquet(path string, cs []CondensedSource, d Derived, meta map[string]string) error {
-	cols := append([]column(nil), condensedColumns...)
+	cols := append([]tablefile.Column(nil), condensedColumns...)
 	if b := d.Bands; b != nil {
-		cols[2].name, cols[5].name = b.flux(0), b.flux(0)+"_err"
+		cols[2].Name, cols[5].Name = b.flux(0), b.flux(0)+"_err"
 		for k := 1; k < len(b.Names); k++ {
-			cols = append(cols, column{b.flux(k), kindDouble}, column{b.flux(k) + "_err", kindDouble})
+			cols = append(cols, tablefile.Column{Name: b.flux(k), Kind: tablefile.Double}, tablefile.Column{Name: b.flux(k) + "_err", Kind: tablefile.Double})
 		}
 		meta = withBands(meta, b)
 	}
 	if d.Kinds != nil {
-		cols = append(cols, column{"kind", kindInt32}, column{"p_galaxy", kindDouble})
+		cols = append(cols, tablefile.Column{Name: "kind", Kind: tablefile.Int32}, tablefile.Column{Name: "p_galaxy", Kind: tablefile.Double})
 		cols = append(cols, d.Kinds.kindColumns()[1:]...)
 		for i := range d.Kinds.Names {
-			cols = append(cols, column{d.Kinds.fracColumn(i), kindDouble})
+			cols = append(cols, tablefile.Column{Name: d.Kinds.fracColumn(i), Kind: tablefile.Double})
 		}
 		meta = withKinds(meta, d.Kinds)
 	}
@@ -41,7 +40,7 @@ func WriteCondensedParquet(path string, cs []CondensedSource, d Derived, meta ma
 	if b := d.Bands; b != nil {
 		for k, n := range b.Names {
 			if b.mag(k) != nil {
-				cols = append(cols, column{"mag_" + n + "_err", kindDouble})
+				cols = append(cols, tablefile.Column{Name: "mag_" + n + "_err", Kind: tablefile.Double})
 			}
 		}
 	}
@@ -75,11 +74,11 @@ func WriteCondensedParquet(path string, cs []CondensedSource, d Derived, meta ma
 				}
 			}
 		}
-		if err := t.add(vals...); err != nil {
+		if err := t.Add(vals...); err != nil {
 			return err
 		}
 	}
-	return t.close()
+	return t.Close()
 }
 
 // ReadCondensedParquet reads a condensed catalogue written by WriteCondensedParquet. Only x,
@@ -126,7 +125,7 @@ func ReadEstimates(path string) (samples []Sample, ensemble bool, err error) {
 // (its flux_<band> columns): "" for the reference band. Asking a single-band catalogue, or a
 // text file, for a band is an error.
 func ReadEstimatesBand(path, band string) (samples []Sample, ensemble bool, err error) {
-	switch magic(path) {
+	switch tablefile.Magic(path) {
 	case "SIMPLE":
 		cs, err := readCondensedFITSBand(path, band)
 		if err != nil {
@@ -164,41 +163,14 @@ func ReadEstimatesBand(path, band string) (samples []Sample, ensemble bool, err 
 	return []Sample{s}, false, nil
 }
 
-// ReadReference reads a truth catalogue: HST truth for M2 in StarNet's NumPy archive (see
-// ReadHubbleM2; its magnitudes come from its own calibration), or any catalogue ReadEstimates
-// reads as a single catalogue, whose fluxes zp turns into magnitudes.
-func ReadReference(path string, zp float64) (Reference, error) {
-	if magic(path) == "PK" {
-		return ReadHubbleM2(path)
+// SingleSample wraps a condensed catalogue as an ensemble of one sample, for scoring.
+func SingleSample(cs []CondensedSource) []Sample {
+	s := Sample{}
+	for _, c := range cs {
+		s.X, s.Y, s.Flux = append(s.X, c.X), append(s.Y, c.Y), append(s.Flux, c.Flux)
+		if c.KindFrac != nil {
+			s.Kind = append(s.Kind, int32(modeKind(c.KindFrac)))
+		}
 	}
-	s, ens, err := ReadEstimates(path)
-	if err != nil {
-		return Reference{}, err
-	}
-	if ens {
-		return Reference{}, fmt.Errorf("%s: a reference must be a single catalogue, not an ensemble", path)
-	}
-	return NewReference(s[0].X, s[0].Y, s[0].Flux, zp), nil
-}
-
-// magic names the kind of file from its first bytes: "PAR1" (Parquet), "SIMPLE" (uncompressed
-// FITS), "PK" (zip, as NumPy .npz) or "" for anything else (taken as text).
-func magic(path string) string {
-	f, err := os.Open(path)
-	if err != nil {
-		return ""
-	}
-	defer f.Close()
-	var b [9]byte
-	n, _ := io.ReadFull(f, b[:])
-	h := string(b[:n])
-	switch {
-	case strings.HasPrefix(h, "PAR1"):
-		return "PAR1"
-	case strings.HasPrefix(h, "SIMPLE  ="):
-		return "SIMPLE"
-	case strings.HasPrefix(h, "PK\x03\x04"):
-		return "PK"
-	}
-	return ""
+	return []Sample{s}
 }

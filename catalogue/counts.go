@@ -7,6 +7,8 @@ import (
 	"strconv"
 
 	"gonum.org/v1/gonum/stat"
+
+	"github.com/probcat/probcat/internal/tablefile"
 )
 
 // Bin widths of number counts: half a magnitude when the image has a zero point, else 0.2 dex
@@ -216,17 +218,17 @@ func WriteCounts(path string, c *Counts, meta map[string]string) error {
 	for k, v := range meta {
 		m[k] = v
 	}
-	t, err := createTable(path, []column{{lo, kindDouble}, {hi, kindDouble},
-		{"median", kindDouble}, {"p05", kindDouble}, {"p16", kindDouble}, {"p84", kindDouble}, {"p95", kindDouble}}, m)
+	t, err := createTable(path, []tablefile.Column{{Name: lo, Kind: tablefile.Double}, {Name: hi, Kind: tablefile.Double},
+		{Name: "median", Kind: tablefile.Double}, {Name: "p05", Kind: tablefile.Double}, {Name: "p16", Kind: tablefile.Double}, {Name: "p84", Kind: tablefile.Double}, {Name: "p95", Kind: tablefile.Double}}, m)
 	if err != nil {
 		return err
 	}
 	for _, b := range c.Bins {
-		if err := t.add(b.Lo, b.Hi, b.Median, b.P05, b.P16, b.P84, b.P95); err != nil {
+		if err := t.Add(b.Lo, b.Hi, b.Median, b.P05, b.P16, b.P84, b.P95); err != nil {
 			return err
 		}
 	}
-	return t.close()
+	return t.Close()
 }
 
 // ReadCounts reads a file written by WriteCounts (Limit is NaN when the file has none).

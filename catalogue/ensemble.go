@@ -1,11 +1,11 @@
 package catalogue
 
 import (
-	"cmp"
 	"encoding/json"
 	"fmt"
 	"math"
-	"slices"
+
+	"github.com/probcat/probcat/internal/tablefile"
 )
 
 // Sample is one catalogue of an ensemble: the sources of kept sample Index of chain Chain.
@@ -40,19 +40,19 @@ type Derived struct {
 	Bands *Bands
 }
 
-func (d Derived) columns() []column {
-	var cols []column
+func (d Derived) columns() []tablefile.Column {
+	var cols []tablefile.Column
 	if b := d.Bands; b != nil {
 		for k, n := range b.Names {
 			if b.mag(k) != nil {
-				cols = append(cols, column{"mag_" + n, kindDouble})
+				cols = append(cols, tablefile.Column{Name: "mag_" + n, Kind: tablefile.Double})
 			}
 		}
 	} else if d.Magnitude != nil {
-		cols = append(cols, column{"mag", kindDouble})
+		cols = append(cols, tablefile.Column{Name: "mag", Kind: tablefile.Double})
 	}
 	if d.Sky != nil {
-		cols = append(cols, column{"ra", kindDouble}, column{"dec", kindDouble})
+		cols = append(cols, tablefile.Column{Name: "ra", Kind: tablefile.Double}, tablefile.Column{Name: "dec", Kind: tablefile.Double})
 	}
 	return cols
 }
@@ -82,28 +82,24 @@ func (d Derived) appendValues(dst []float64, x, y, flux float64, bandFlux ...fun
 // ra, dec when Derived asks for them. Memory is bounded: rows go to disk in row groups as they arrive. The file is
 // written under a temporary name and appears only when Close succeeds.
 type EnsembleWriter struct {
-	t     *tableWriter
+	t     *tablefile.Writer
 	d     Derived
 	vals  []float64
 	empty [][2]int // (chain, sample) of samples with no source: they have no row
 }
 
-// emptySamplesKey is the file metadata key listing, as JSON [[chain, sample], ...], the samples
-// that had no source, so that a reader recovers every sample.
-const emptySamplesKey = "probcat.empty_samples"
-
 // CreateEnsemble starts writing an ensemble to path. meta is stored as the file's key-value
 // metadata (e.g. the run's settings); it must not hold anything that changes between identical
 // runs (such as a time) if the bytes are to be reproducible.
 func CreateEnsemble(path string, d Derived, meta map[string]string) (*EnsembleWriter, error) {
-	cols := []column{
-		{"chain", kindInt32}, {"sample", kindInt32},
-		{"x", kindDouble}, {"y", kindDouble}, {"flux", kindDouble},
+	cols := []tablefile.Column{
+		{Name: "chain", Kind: tablefile.Int32}, {Name: "sample", Kind: tablefile.Int32},
+		{Name: "x", Kind: tablefile.Double}, {Name: "y", Kind: tablefile.Double}, {Name: "flux", Kind: tablefile.Double},
 	}
 	if b := d.Bands; b != nil {
 		cols = cols[:4]
 		for k := range b.Names {
-			cols = append(cols, column{b.flux(k), kindDouble})
+			cols = append(cols, tablefile.Column{Name: b.flux(k), Kind: tablefile.Double})
 		}
 		meta = withBands(meta, b)
 	}
@@ -124,18 +120,15 @@ func (w *EnsembleWriter) Write(s *Sample) error {
 	if len(s.Y) != len(s.X) || len(s.Flux) != len(s.X) {
 		err := fmt.Errorf("sample %d of chain %d has %d x, %d y and %d flux values",
 			s.Index, s.Chain, len(s.X), len(s.Y), len(s.Flux))
-		w.t.fail(err)
-		return w.t.err
+		return w.t.Fail(err)
 	}
 	if k := w.d.Kinds; k != nil && (len(s.Kind) != len(s.X) || len(s.Params) != len(k.Params)) {
 		err := fmt.Errorf("sample %d of chain %d has %d sources but %d kinds and %d parameter columns (want %d)",
 			s.Index, s.Chain, len(s.X), len(s.Kind), len(s.Params), len(k.Params))
-		w.t.fail(err)
-		return w.t.err
+		return w.t.Fail(err)
 	}
 	if b := w.d.Bands; b != nil && len(s.Bands) != len(b.Names)-1 {
-		w.t.fail(fmt.Errorf("sample %d of chain %d has fluxes in %d bands, want %d", s.Index, s.Chain, len(s.Bands)+1, len(b.Names)))
-		return w.t.err
+		return w.t.Fail(fmt.Errorf("sample %d of chain %d has fluxes in %d bands, want %d", s.Index, s.Chain, len(s.Bands)+1, len(b.Names)))
 	}
 	if len(s.X) == 0 {
 		w.empty = append(w.empty, [2]int{s.Chain, s.Index})
@@ -157,7 +150,7 @@ func (w *EnsembleWriter) Write(s *Sample) error {
 			}
 			return s.Bands[k-1][i]
 		})
-		if err := w.t.add(w.vals...); err != nil {
+		if err := w.t.Add(w.vals...); err != nil {
 			return err
 		}
 	}
@@ -166,15 +159,13 @@ func (w *EnsembleWriter) Write(s *Sample) error {
 
 // Close finishes the file and moves it into place.
 func (w *EnsembleWriter) Close() error {
-	if w.t.err == nil {
-		b, _ := json.Marshal(append([][2]int{}, w.empty...))
-		w.t.w.SetKeyValueMetadata(emptySamplesKey, string(b))
-	}
-	return w.t.close()
+	b, _ := json.Marshal(append([][2]int{}, w.empty...))
+	w.t.SetMeta(tablefile.EmptySamplesKey, string(b))
+	return w.t.Close()
 }
 
 // Abort discards the file being written (for error paths); the destination is left untouched.
-func (w *EnsembleWriter) Abort() { w.t.abort() }
+func (w *EnsembleWriter) Abort() { w.t.Abort() }
 
 // ReadEnsemble reads an ensemble file written by EnsembleWriter (or any Parquet file with
 // chain, sample, x, y and flux columns) and returns its samples ordered by chain then sample,
@@ -249,7 +240,7 @@ func ensembleFromTable(path string, tab *table) ([]Sample, error) {
 			}
 		}
 	}
-	return withEmptySamples(path, tab.meta, out, func(s *Sample) (int, int) { return s.Chain, s.Index },
+	return tablefile.WithEmptySamples(path, tab.meta, out, func(s *Sample) (int, int) { return s.Chain, s.Index },
 		func(c, i int) Sample {
 			e := Sample{Chain: c, Index: i}
 			if kinds != nil {
@@ -257,36 +248,6 @@ func ensembleFromTable(path string, tab *table) ([]Sample, error) {
 			}
 			return e
 		})
-}
-
-// withEmptySamples adds to the samples read from an ensemble's rows those that its metadata
-// lists as empty (they have no row; see EnsembleWriter), and sorts them by chain then sample.
-// id gives a sample's chain and index, and empty makes an empty sample.
-func withEmptySamples[S any](path string, meta map[string]string, out []S, id func(*S) (int, int), empty func(chain, index int) S) ([]S, error) {
-	if v, ok := meta[emptySamplesKey]; ok {
-		var list [][2]int
-		if err := json.Unmarshal([]byte(v), &list); err != nil {
-			return nil, fmt.Errorf("%s: bad %s metadata: %v", path, emptySamplesKey, err)
-		}
-		seen := make(map[[2]int]bool, len(out))
-		for i := range out {
-			c, s := id(&out[i])
-			seen[[2]int{c, s}] = true
-		}
-		for _, e := range list {
-			if seen[e] {
-				return nil, fmt.Errorf("%s: sample %d of chain %d is listed as empty but has rows", path, e[1], e[0])
-			}
-			seen[e] = true
-			out = append(out, empty(e[0], e[1]))
-		}
-	}
-	slices.SortStableFunc(out, func(a, b S) int {
-		ca, ia := id(&a)
-		cb, ib := id(&b)
-		return cmp.Or(cmp.Compare(ca, cb), cmp.Compare(ia, ib))
-	})
-	return out, nil
 }
 
 // SampleStats is the chain's state at one kept sample: the row of samples.parquet.
@@ -329,7 +290,7 @@ var hyperColumns = []string{"density", "flux_slope", "flux_break", "flux_slope_b
 // flux_slope_bright (float64; the last four NaN where not used), then acc_<move> for each
 // move type.
 type SamplesWriter struct {
-	t     *tableWriter
+	t     *tablefile.Writer
 	moves []string
 	vals  []float64
 }
@@ -337,13 +298,13 @@ type SamplesWriter struct {
 // CreateSamples starts writing samples.parquet at path; moves names the move types (e.g.
 // "move", "birth", "death", "split", "merge") whose acceptance rates each row carries.
 func CreateSamples(path string, moves []string, meta map[string]string) (*SamplesWriter, error) {
-	cols := []column{
-		{"chain", kindInt32}, {"sample", kindInt32}, {"n", kindInt32},
-		{"loglike", kindDouble}, {"logprior", kindDouble}, {"background", kindDouble},
-		{"total_flux", kindDouble},
+	cols := []tablefile.Column{
+		{Name: "chain", Kind: tablefile.Int32}, {Name: "sample", Kind: tablefile.Int32}, {Name: "n", Kind: tablefile.Int32},
+		{Name: "loglike", Kind: tablefile.Double}, {Name: "logprior", Kind: tablefile.Double}, {Name: "background", Kind: tablefile.Double},
+		{Name: "total_flux", Kind: tablefile.Double},
 	}
 	for _, h := range hyperColumns {
-		cols = append(cols, column{h, kindDouble})
+		cols = append(cols, tablefile.Column{Name: h, Kind: tablefile.Double})
 	}
 	seen := map[string]bool{}
 	for _, m := range moves {
@@ -351,7 +312,7 @@ func CreateSamples(path string, moves []string, meta map[string]string) (*Sample
 			return nil, fmt.Errorf("%s: move names must be distinct and non-empty, got %q", path, moves)
 		}
 		seen[m] = true
-		cols = append(cols, column{"acc_" + m, kindDouble})
+		cols = append(cols, tablefile.Column{Name: "acc_" + m, Kind: tablefile.Double})
 	}
 	t, err := createTable(path, cols, meta)
 	if err != nil {
@@ -363,22 +324,21 @@ func CreateSamples(path string, moves []string, meta map[string]string) (*Sample
 // Write appends one kept sample's statistics.
 func (w *SamplesWriter) Write(s SampleStats) error {
 	if len(s.Acceptance) != len(w.moves) {
-		w.t.fail(fmt.Errorf("sample %d of chain %d has %d acceptance rates for %d move types",
+		return w.t.Fail(fmt.Errorf("sample %d of chain %d has %d acceptance rates for %d move types",
 			s.Index, s.Chain, len(s.Acceptance), len(w.moves)))
-		return w.t.err
 	}
 	w.vals = append(w.vals[:0], float64(s.Chain), float64(s.Index), float64(s.N),
 		s.LogLike, s.LogPrior, s.Background, s.TotalFlux,
 		s.Density, s.FluxSlope, s.FluxBreak, s.FluxSlopeBright)
 	w.vals = append(w.vals, s.Acceptance...)
-	return w.t.add(w.vals...)
+	return w.t.Add(w.vals...)
 }
 
 // Close finishes the file and moves it into place.
-func (w *SamplesWriter) Close() error { return w.t.close() }
+func (w *SamplesWriter) Close() error { return w.t.Close() }
 
 // Abort discards the file being written; the destination is left untouched.
-func (w *SamplesWriter) Abort() { w.t.abort() }
+func (w *SamplesWriter) Abort() { w.t.Abort() }
 
 // ReadSamples reads samples.parquet and returns the move names (from the acc_* columns, in
 // file order) and the rows in file order (hyperparameters NaN in files without them).

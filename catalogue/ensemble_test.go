@@ -53,7 +53,7 @@ func TestEnsembleRoundTripAndDeterminism(t *testing.T) {
 	samples[3].X, samples[3].Y, samples[3].Flux = nil, nil, nil
 	samples[40].X, samples[40].Y, samples[40].Flux = nil, nil, nil
 	d := Derived{
-		Magnitude: func(f float64) float64 { return Magnitude(f, 24) },
+		Magnitude: func(f float64) float64 { return testMag(f, 24) },
 		Sky:       func(x, y float64) (float64, float64) { return 10 + x/3600, -5 + y/3600 },
 	}
 	a, b := filepath.Join(dir, "a.parquet"), filepath.Join(dir, "b.parquet")
@@ -88,7 +88,7 @@ func TestEnsembleRoundTripAndDeterminism(t *testing.T) {
 	if tab.meta["probcat.seed"] != "7" {
 		t.Errorf("metadata lost: %v", tab.meta)
 	}
-	if m := tab.cols["mag"][0]; math.Abs(m-Magnitude(samples[0].Flux[0], 24)) > 1e-12 {
+	if m := tab.cols["mag"][0]; math.Abs(m-testMag(samples[0].Flux[0], 24)) > 1e-12 {
 		t.Errorf("mag column %g", m)
 	}
 	// Without zero point and WCS the optional columns are absent.
@@ -104,10 +104,11 @@ func TestEnsembleRoundTripAndDeterminism(t *testing.T) {
 }
 
 func TestEnsembleManyRowGroups(t *testing.T) {
-	// More rows than one row group holds, to exercise the streaming flush.
+	// More rows than one row group holds (1<<18, tablefile.Writer), to exercise the streaming
+	// flush.
 	samples := randomEnsemble(2, 1, 2, 1)
 	big := Sample{Chain: 1, Index: 5}
-	for i := 0; i < rowsPerGroup+1000; i++ {
+	for i := 0; i < 1<<18+1000; i++ {
 		big.X = append(big.X, float64(i%97))
 		big.Y = append(big.Y, float64(i%89))
 		big.Flux = append(big.Flux, float64(i))

@@ -44,7 +44,7 @@ func TestParquetFilesFollowTheStandard(t *testing.T) {
 	// Ensemble, with mag/ra/dec.
 	samples := randomEnsemble(8, 2, 4, 300)
 	d := Derived{
-		Magnitude: func(f float64) float64 { return Magnitude(f, 24) },
+		Magnitude: func(f float64) float64 { return testMag(f, 24) },
 		Sky:       func(x, y float64) (float64, float64) { return 10 + x/3600, -5 + y/3600 },
 	}
 	e := filepath.Join(dir, "ensemble.parquet")

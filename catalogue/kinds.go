@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/probcat/probcat/fits"
+
+	"github.com/probcat/probcat/internal/tablefile"
 )
 
 // Kinds describes the source kinds of a catalogue of mixed kinds (model.Mixed: stars and
@@ -56,10 +58,10 @@ func KindsFromMeta(path string, meta map[string]string) (*Kinds, error) {
 }
 
 // kindColumns are the ensemble's columns for kinds: kind, then the parameters (nullable).
-func (k *Kinds) kindColumns() []column {
-	cols := []column{{"kind", kindInt32}}
+func (k *Kinds) kindColumns() []tablefile.Column {
+	cols := []tablefile.Column{{Name: "kind", Kind: tablefile.Int32}}
 	for _, p := range k.Params {
-		cols = append(cols, column{p, kindOptDouble})
+		cols = append(cols, tablefile.Column{Name: p, Kind: tablefile.OptDouble})
 	}
 	return cols
 }
@@ -163,7 +165,7 @@ func setKindCards(h *fits.Header, k *Kinds) {
 // catalogue or simulation truth, Parquet or FITS), nil for a file without kinds. From FITS
 // the names and parameters come from the KINDn and KPARn cards (no units).
 func ReadKinds(path string) (*Kinds, error) {
-	if magic(path) == "SIMPLE" {
+	if tablefile.Magic(path) == "SIMPLE" {
 		f, err := fits.Open(path)
 		if err != nil {
 			return nil, err

@@ -4,6 +4,8 @@ import (
 	"strconv"
 
 	"github.com/probcat/probcat/survey"
+
+	"github.com/probcat/probcat/internal/tablefile"
 )
 
 // Parquet key-value metadata of every table with pixel coordinates (an x column): the origin
@@ -15,10 +17,10 @@ const (
 
 // withPixelOrigin returns meta plus the pixel-convention keys when cols has an x column, in a
 // new map (the caller's may be shared between files).
-func withPixelOrigin(cols []column, meta map[string]string) map[string]string {
+func withPixelOrigin(cols []tablefile.Column, meta map[string]string) map[string]string {
 	hasX := false
 	for _, c := range cols {
-		hasX = hasX || c.name == "x"
+		hasX = hasX || c.Name == "x"
 	}
 	if !hasX {
 		return meta

@@ -3,6 +3,8 @@ package catalogue
 import (
 	"github.com/probcat/probcat/fits"
 	"github.com/probcat/probcat/survey"
+
+	"github.com/probcat/probcat/internal/tablefile"
 )
 
 // WriteCatalogueParquet writes a plain catalogue (columns x, y, flux, then mag and ra, dec
@@ -14,7 +16,7 @@ func WriteCatalogueParquet(path string, x, y, flux []float64, d Derived) error {
 // WriteSampleParquet writes one catalogue as WriteCatalogueParquet does, with the kind and
 // parameter columns of a catalogue of mixed kinds when d.Kinds is set (as in an ensemble).
 func WriteSampleParquet(path string, s *Sample, d Derived) error {
-	cols := []column{{"x", kindDouble}, {"y", kindDouble}, {"flux", kindDouble}}
+	cols := []tablefile.Column{{Name: "x", Kind: tablefile.Double}, {Name: "y", Kind: tablefile.Double}, {Name: "flux", Kind: tablefile.Double}}
 	var meta map[string]string
 	if d.Kinds != nil {
 		cols = append(cols, d.Kinds.kindColumns()...)
@@ -34,11 +36,11 @@ func WriteSampleParquet(path string, s *Sample, d Derived) error {
 			}
 		}
 		vals = d.appendValues(vals, s.X[i], s.Y[i], s.Flux[i])
-		if err := t.add(vals...); err != nil {
+		if err := t.Add(vals...); err != nil {
 			return err
 		}
 	}
-	return t.close()
+	return t.Close()
 }
 
 // WriteCatalogueFITS writes a plain catalogue as a FITS binary table (extension CATALOGUE

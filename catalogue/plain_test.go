@@ -19,12 +19,12 @@ func TestPlainCatalogueRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ref, err := ReadReference(p, testZP)
+		s, ens, err := ReadEstimates(p)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if want := NewReference(x, y, f, testZP); !reflect.DeepEqual(ref, want) {
-			t.Errorf("%s: read back %+v, want %+v", p, ref, want)
+		if want := (Sample{X: x, Y: y, Flux: f}); ens || len(s) != 1 || !reflect.DeepEqual(s[0], want) {
+			t.Errorf("%s: read back %+v (ensemble %v), want %+v", p, s, ens, want)
 		}
 	}
 }

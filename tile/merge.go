@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/probcat/probcat/catalogue"
+	"github.com/probcat/probcat/figure"
 	"github.com/probcat/probcat/fits"
 	"github.com/probcat/probcat/pipeline"
 	"github.com/probcat/probcat/sampler"
@@ -111,7 +112,7 @@ type merger struct {
 	kinds   *catalogue.Kinds // the sources' kinds, for runs of mixed kinds
 
 	nSeries, fSeries, lSeries, bSeries [][]float64
-	hist                               fluxHist
+	hist                               figure.FluxBins
 	counter                            *catalogue.Counter
 	cond                               []catalogue.CondensedSource
 	counts                             *catalogue.Counts
@@ -141,7 +142,16 @@ func (mg *merger) run() (*pipeline.Summary, error) {
 		return nil, err
 	}
 	im := mg.job.Image
-	if err := plotDiagnostics(filepath.Join(mg.stage, pipeline.DiagnosticsFile), mg.nSeries, mg.lSeries, mg.chi, im.Width, im.Height, &mg.hist, mg.counts); err != nil {
+	// The frame's diagnostics as probcat sample draws them, ln L summed over tiles and the χ
+	// map in blocks of at most 400 a side.
+	diag := figure.Diagnostics{
+		NTitle: "number of sources (whole image)", LogLikeTitle: "log-likelihood (sum over tiles)",
+		N: mg.nSeries, LogLike: mg.lSeries,
+		Residual: figure.BlockResidual(mg.chi, im.Width, im.Height, 400),
+		Flux:     &mg.hist,
+		Counts:   mg.counts,
+	}
+	if err := figure.PlotDiagnostics(filepath.Join(mg.stage, pipeline.DiagnosticsFile), diag); err != nil {
 		return nil, err
 	}
 	return &mg.sum, nil
@@ -348,7 +358,7 @@ func (mg *merger) assemble(streams []*ensembleStream, stats [][]catalogue.Sample
 							}
 						}
 						fs.flux += f
-						mg.hist.add(f)
+						mg.hist.Add(f)
 					}
 				})
 				if err != nil {

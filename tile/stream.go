@@ -4,12 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"os"
 
 	"github.com/parquet-go/parquet-go"
 
 	"github.com/probcat/probcat/catalogue"
+	"github.com/probcat/probcat/internal/tablefile"
 )
 
 // ensembleStream reads a tile's ensemble.parquet row by row, one sample at a time, holding no
@@ -51,10 +51,7 @@ func openEnsemble(path string) (s *ensembleStream, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: not a readable Parquet file: %w", path, err)
 	}
-	s = &ensembleStream{path: path, f: f, groups: pf.RowGroups(), buf: make([]parquet.Row, 256), meta: map[string]string{}}
-	for _, kv := range pf.Metadata().KeyValueMetadata {
-		s.meta[kv.Key] = kv.Value
-	}
+	s = &ensembleStream{path: path, f: f, groups: pf.RowGroups(), buf: make([]parquet.Row, 256), meta: tablefile.Meta(pf)}
 	if s.kinds, err = catalogue.KindsFromMeta(path, s.meta); err != nil {
 		return nil, err
 	}
@@ -109,19 +106,7 @@ func (s *ensembleStream) value(r parquet.Row, k int) float64 {
 	c := s.col[k]
 	for _, v := range r {
 		if v.Column() == c {
-			if v.IsNull() {
-				return math.NaN()
-			}
-			switch v.Kind() {
-			case parquet.Int32:
-				return float64(v.Int32())
-			case parquet.Int64:
-				return float64(v.Int64())
-			case parquet.Double:
-				return v.Double()
-			case parquet.Float:
-				return float64(v.Float())
-			}
+			return tablefile.Float(v)
 		}
 	}
 	return 0

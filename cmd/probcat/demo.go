@@ -10,6 +10,7 @@ import (
 	"github.com/probcat/probcat/model"
 	"github.com/probcat/probcat/pipeline"
 	"github.com/probcat/probcat/psf"
+	"github.com/probcat/probcat/score"
 	"github.com/probcat/probcat/simulate"
 )
 
@@ -74,8 +75,8 @@ func runDemo(fs *flag.FlagSet, args []string, out io.Writer) error {
 	if err := runJob(job, *quiet, out, fs.Output()); err != nil {
 		return err
 	}
-	ref := catalogue.NewReference(truth.X, truth.Y, truth.Flux, im.ZeroPoint)
-	frame := catalogue.Frame{W: im.Width, H: im.Height}
+	ref := score.NewReference(truth.X, truth.Y, truth.Flux, im.ZeroPoint)
+	frame := score.Frame{W: im.Width, H: im.Height}
 	ens, err := catalogue.ReadEnsemble(filepath.Join(job.OutDir, pipeline.EnsembleFile))
 	if err != nil {
 		return err
@@ -95,11 +96,11 @@ func runDemo(fs *flag.FlagSet, args []string, out io.Writer) error {
 		samples []catalogue.Sample
 	}{{"ensemble", ens}, {"condensed", catalogue.SingleSample(cond)}, {"catalogue", catalogue.SingleSample(cat)}} {
 		for _, rule := range []string{"pcat", "starnet"} {
-			r, err := catalogue.RuleByName(rule)
+			r, err := score.RuleByName(rule)
 			if err != nil {
 				return err
 			}
-			s, err := catalogue.ScoreEnsemble(ref, c.samples, catalogue.ScoreOptions{Rule: r, Frame: frame, ZeroPoint: im.ZeroPoint})
+			s, err := score.Ensemble(ref, c.samples, score.Options{Rule: r, Frame: frame, ZeroPoint: im.ZeroPoint})
 			if err != nil {
 				return err
 			}

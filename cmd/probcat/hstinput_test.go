@@ -10,6 +10,7 @@ import (
 
 	"github.com/probcat/probcat/catalogue"
 	"github.com/probcat/probcat/fits"
+	"github.com/probcat/probcat/score"
 )
 
 // TestSampleHSTCutout samples a cutout of a synthetic HST exposure with stars injected into
@@ -64,12 +65,12 @@ func TestSampleHSTCutout(t *testing.T) {
 		t.Errorf("%d of 6 bright injected stars found in the full frame's pixels", found)
 	}
 	// The same stars on the sky (the full image's WCS), and magnitudes with its AB zero point.
-	sky := catalogue.SkyColumns{RA: "ra", Dec: "dec", Mag: "mag"}
-	tr, _, err := catalogue.ReadSkyReference(filepath.Join(inj, "injected.parquet"), sky)
+	sky := score.SkyColumns{RA: "ra", Dec: "dec", Mag: "mag"}
+	tr, _, err := score.ReadSkyReference(filepath.Join(inj, "injected.parquet"), sky)
 	if err != nil {
 		t.Fatal(err)
 	}
-	est, _, err := catalogue.ReadSkyReference(filepath.Join(out, "catalogue.parquet"), sky)
+	est, _, err := score.ReadSkyReference(filepath.Join(out, "catalogue.parquet"), sky)
 	if err != nil {
 		t.Fatal(err)
 	}

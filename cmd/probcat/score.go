@@ -10,6 +10,10 @@ import (
 	"strings"
 
 	"github.com/probcat/probcat/catalogue"
+	"github.com/probcat/probcat/figure"
+	"github.com/probcat/probcat/internal/tablefile"
+	"github.com/probcat/probcat/score"
+	"github.com/probcat/probcat/survey/m2"
 )
 
 func init() {
@@ -93,7 +97,7 @@ func runScore(fs *flag.FlagSet, args []string, out io.Writer) error {
 	default:
 		return fmt.Errorf("--match wants pixel or sky, got %q", *match)
 	}
-	r, err := catalogue.RuleByName(*rule)
+	r, err := score.RuleByName(*rule)
 	if err != nil {
 		return err
 	}
@@ -101,7 +105,7 @@ func runScore(fs *flag.FlagSet, args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	var ref catalogue.Reference
+	var ref score.Reference
 	if *kind != "" {
 		if est, err = selectKind(fs.Arg(0), est, *kind); err != nil {
 			return err
@@ -116,8 +120,8 @@ func runScore(fs *flag.FlagSet, args []string, out io.Writer) error {
 		if truth, err = selectKind(*truthPath, truth, *kind); err != nil {
 			return err
 		}
-		ref = catalogue.NewReference(truth[0].X, truth[0].Y, truth[0].Flux, *zp)
-	} else if ref, err = catalogue.ReadReference(*truthPath, *zp); err != nil {
+		ref = score.NewReference(truth[0].X, truth[0].Y, truth[0].Flux, *zp)
+	} else if ref, err = readTruth(*truthPath, *zp); err != nil {
 		return err
 	}
 	if *shift != "" {
@@ -134,26 +138,26 @@ func runScore(fs *flag.FlagSet, args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	opt := catalogue.ScoreOptions{Rule: r, Frame: fr, ZeroPoint: *zp, BrightLimit: *bright, FaintLimit: *faint}
+	opt := score.Options{Rule: r, Frame: fr, ZeroPoint: *zp, BrightLimit: *bright, FaintLimit: *faint}
 	opt.CountOnly = *limits == "count"
-	s, err := catalogue.ScoreEnsemble(ref, est, opt)
+	s, err := score.Ensemble(ref, est, opt)
 	if err != nil {
 		return err
 	}
-	ph, err := catalogue.Photometry(ref, est, opt)
+	ph, err := score.Photometry(ref, est, opt)
 	if err != nil {
 		return err
 	}
 	js, err := json.MarshalIndent(struct {
-		*catalogue.Score
-		Photometry []catalogue.PhotometryBin `json:"photometry"`
+		*score.Score
+		Photometry []score.PhotometryBin `json:"photometry"`
 	}{s, ph}, "", "  ")
 	if err != nil {
 		return err
 	}
 	fmt.Fprintln(out, string(js))
 	if *plotPath != "" {
-		return catalogue.PlotScores(*plotPath, []catalogue.Labelled{{Label: "probcat", Score: s}}, nil, nil)
+		return figure.PlotScores(*plotPath, []figure.Labelled{{Label: "probcat", Score: s}}, nil, nil)
 	}
 	return nil
 }
@@ -180,10 +184,10 @@ func selectKind(path string, s []catalogue.Sample, kind string) ([]catalogue.Sam
 
 // parseFrame reads X0,Y0,W,H, or derives the frame from the truth's extent: pixel centres
 // from ⌊min⌉ to ⌊max⌉.
-func parseFrame(s string, x, y []float64) (catalogue.Frame, error) {
+func parseFrame(s string, x, y []float64) (score.Frame, error) {
 	if s == "" {
 		if len(x) == 0 {
-			return catalogue.Frame{}, fmt.Errorf("empty truth catalogue and no --frame")
+			return score.Frame{}, fmt.Errorf("empty truth catalogue and no --frame")
 		}
 		x0, x1, y0, y1 := math.Inf(1), math.Inf(-1), math.Inf(1), math.Inf(-1)
 		for i := range x {
@@ -191,24 +195,24 @@ func parseFrame(s string, x, y []float64) (catalogue.Frame, error) {
 			y0, y1 = math.Min(y0, y[i]), math.Max(y1, y[i])
 		}
 		fx0, fy0 := math.Round(x0), math.Round(y0)
-		return catalogue.Frame{X0: fx0, Y0: fy0, W: int(math.Round(x1)-fx0) + 1, H: int(math.Round(y1)-fy0) + 1}, nil
+		return score.Frame{X0: fx0, Y0: fy0, W: int(math.Round(x1)-fx0) + 1, H: int(math.Round(y1)-fy0) + 1}, nil
 	}
 	parts := strings.Split(s, ",")
 	if len(parts) != 4 {
-		return catalogue.Frame{}, fmt.Errorf("--frame wants X0,Y0,W,H, got %q", s)
+		return score.Frame{}, fmt.Errorf("--frame wants X0,Y0,W,H, got %q", s)
 	}
 	var v [4]float64
 	for i, p := range parts {
 		f, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
 		if err != nil {
-			return catalogue.Frame{}, fmt.Errorf("--frame: %q is not a number", p)
+			return score.Frame{}, fmt.Errorf("--frame: %q is not a number", p)
 		}
 		v[i] = f
 	}
 	if v[2] < 1 || v[3] < 1 {
-		return catalogue.Frame{}, fmt.Errorf("--frame: width and height must be positive")
+		return score.Frame{}, fmt.Errorf("--frame: width and height must be positive")
 	}
-	return catalogue.Frame{X0: v[0], Y0: v[1], W: int(v[2]), H: int(v[3])}, nil
+	return score.Frame{X0: v[0], Y0: v[1], W: int(v[2]), H: int(v[3])}, nil
 }
 
 func runCondense(fs *flag.FlagSet, args []string, out io.Writer) error {
@@ -249,4 +253,13 @@ func runCondense(fs *flag.FlagSet, args []string, out io.Writer) error {
 	}
 	fmt.Fprintf(out, "%d condensed sources from %d samples written to %s\n", len(cs), len(samples), *outPath)
 	return nil
+}
+
+// readTruth reads --truth: StarNet's HST truth archive for M2 (a NumPy archive, with its own
+// magnitudes: m2.ReadHubble), or any catalogue score.ReadReference reads.
+func readTruth(path string, zp float64) (score.Reference, error) {
+	if tablefile.Magic(path) == "PK" {
+		return m2.ReadHubble(path)
+	}
+	return score.ReadReference(path, zp)
 }

@@ -9,7 +9,8 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/probcat/probcat/catalogue"
+	"github.com/probcat/probcat/figure"
+	"github.com/probcat/probcat/score"
 )
 
 // skyOnlyFlags are the score flags that only --match sky reads.
@@ -66,26 +67,26 @@ func runSkyScore(catPath, truthPath string, f *skyScoreFlags, zp, bright, faint 
 	if !(*f.radius > 0) || math.IsInf(*f.radius, 0) {
 		return fmt.Errorf("--radius must be a positive number of arcseconds, got %g", *f.radius)
 	}
-	var where []catalogue.Condition
+	var where []score.Condition
 	for _, w := range f.where {
-		c, err := catalogue.ParseCondition(w)
+		c, err := score.ParseCondition(w)
 		if err != nil {
 			return fmt.Errorf("--truth-where: %w", err)
 		}
 		where = append(where, c)
 	}
-	ref, skipped, err := catalogue.ReadSkyReference(truthPath, catalogue.SkyColumns{RA: *f.ra, Dec: *f.dec, Mag: *f.mag, Where: where})
+	ref, skipped, err := score.ReadSkyReference(truthPath, score.SkyColumns{RA: *f.ra, Dec: *f.dec, Mag: *f.mag, Where: where})
 	if err != nil {
 		return err
 	}
-	est, err := catalogue.ReadSkyEstimates(catPath, zp, *f.minPrev)
+	est, err := score.ReadSkyEstimates(catPath, zp, *f.minPrev)
 	if err != nil {
 		return err
 	}
 	if len(est.Samples) == 1 && est.Samples[0].Len() == 0 && !est.Ensemble {
 		return fmt.Errorf("%s: no source to score (prevalence cut %g)", catPath, *f.minPrev)
 	}
-	sc, err := catalogue.ScoreSky(&ref, est.Samples, catalogue.SkyScoreOptions{
+	sc, err := score.Sky(&ref, est.Samples, score.SkyOptions{
 		Radius: *f.radius, MagTol: *f.magTol, MagOffset: *f.magOffset, FitOffset: *f.fitOffset, FitBright: *f.fitBright,
 		BrightLimit: bright, FaintLimit: faint, BinWidth: *f.binWidth,
 	})
@@ -93,7 +94,7 @@ func runSkyScore(catPath, truthPath string, f *skyScoreFlags, zp, bright, faint 
 		return fmt.Errorf("%s against %s: %w", catPath, truthPath, err)
 	}
 	report := struct {
-		*catalogue.SkyScore
+		*score.SkyScore
 		TruthSkipped   int     `json:"truth_skipped_non_finite"`
 		MagFromFlux    bool    `json:"mag_from_flux,omitempty"`
 		ZeroPoint      float64 `json:"zero_point,omitempty"`
@@ -111,13 +112,13 @@ func runSkyScore(catPath, truthPath string, f *skyScoreFlags, zp, bright, faint 
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return err
 		}
-		if err := catalogue.WriteCompletenessParquet(filepath.Join(dir, "completeness.parquet"), sc); err != nil {
+		if err := score.WriteCompletenessParquet(filepath.Join(dir, "completeness.parquet"), sc); err != nil {
 			return err
 		}
-		if err := catalogue.WriteMatchesParquet(filepath.Join(dir, "matches.parquet"), sc); err != nil {
+		if err := score.WriteMatchesParquet(filepath.Join(dir, "matches.parquet"), sc); err != nil {
 			return err
 		}
-		if err := catalogue.PlotCompleteness(filepath.Join(dir, "completeness.png"), sc); err != nil {
+		if err := figure.PlotCompleteness(filepath.Join(dir, "completeness.png"), sc); err != nil {
 			return err
 		}
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/probcat/probcat/catalogue"
 	"github.com/probcat/probcat/internal/shareddata"
+	"github.com/probcat/probcat/score"
 )
 
 // skyFiles writes an ensemble with ra, dec, mag (4 samples of noisy copies of part of a
@@ -42,7 +43,7 @@ func skyFiles(t *testing.T, dir string) (ens, plain, ref string) {
 	if err := os.WriteFile(ref, []byte(b.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	d := catalogue.Derived{Magnitude: func(f float64) float64 { return catalogue.Magnitude(f, 25) }, Sky: sky}
+	d := catalogue.Derived{Magnitude: func(f float64) float64 { return score.Magnitude(f, 25) }, Sky: sky}
 	ens = filepath.Join(dir, "ensemble.parquet")
 	w, err := catalogue.CreateEnsemble(ens, d, nil)
 	if err != nil {
@@ -81,7 +82,7 @@ func TestScoreSkyCommand(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, e)
 	}
 	var r struct {
-		catalogue.SkyScore
+		score.SkyScore
 		Skipped int `json:"truth_skipped_non_finite"`
 	}
 	if err := json.Unmarshal([]byte(stdout), &r); err != nil {

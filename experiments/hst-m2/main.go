@@ -22,11 +22,11 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/probcat/probcat/catalogue"
 	"github.com/probcat/probcat/internal/runcmd"
 	"github.com/probcat/probcat/internal/shareddata"
 	"github.com/probcat/probcat/pipeline"
 	"github.com/probcat/probcat/psf"
+	"github.com/probcat/probcat/score"
 	"github.com/probcat/probcat/survey"
 )
 
@@ -174,7 +174,7 @@ func run(o options) error {
 		fmt.Printf("- Convergence: converged %v, burn-in %d samples; R-hat / ESS of N %s, ln L %s, total flux %s, sky %s.\n",
 			conv.Converged, conv.BurnIn, diag(conv.N), diag(conv.LogLike), diag(conv.TotalFlux), diag(conv.Background))
 		fmt.Printf("\n| catalogue | stars | n truth | n estimated | TPR | PPV | F1 |\n|---|---|---|---|---|---|---|\n")
-		var bins []catalogue.ScoreBin
+		var bins []score.Bin
 		for _, c := range []struct{ name, file string }{{"catalogue (prevalence ≥ 0.5)", "catalogue.parquet"}, {"ensemble", "ensemble.parquet"}} {
 			for _, cut := range []float64{mCut, 0} {
 				args := []string{"score", filepath.Join(runDir, c.file), "--truth", filepath.Join(sim, "truth.parquet"),
@@ -188,7 +188,7 @@ func run(o options) error {
 				if err != nil {
 					return err
 				}
-				var sc catalogue.Score
+				var sc score.Score
 				if err := json.Unmarshal(js, &sc); err != nil {
 					return fmt.Errorf("probcat score output: %v", err)
 				}

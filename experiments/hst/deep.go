@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 
-	"github.com/probcat/probcat/catalogue"
+	"github.com/probcat/probcat/score"
 )
 
 // deep is item 5: the shallow F160W catalogue of the NICMOS cutout (probcat's run-0, the
@@ -27,7 +27,7 @@ func deep(o options, f field, bin string) error {
 	}
 	fmt.Printf("Deep catalogue: `deep_catalogue.py` (photutils), %.0f CPU-s; `%s`.\n\n", cpu, ref)
 	fmt.Printf("| catalogue | match | offset F160W − F110W | n deep | n shallow | completeness | purity | deep mag at 50 %% |\n|---|---|---|---|---|---|---|---|\n")
-	var keep *catalogue.SkyScore
+	var keep *score.SkyScore
 	for _, c := range []struct{ name, path string }{
 		{"probcat", filepath.Join(dir, "run-0", "catalogue.parquet")},
 	} {
@@ -44,7 +44,7 @@ func deep(o options, f field, bin string) error {
 			if err != nil {
 				return err
 			}
-			var sc catalogue.SkyScore
+			var sc score.SkyScore
 			if err := json.Unmarshal(js, &sc); err != nil {
 				return fmt.Errorf("probcat score output: %v", err)
 			}

@@ -22,10 +22,10 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/probcat/probcat/catalogue"
 	"github.com/probcat/probcat/internal/runcmd"
 	"github.com/probcat/probcat/internal/shareddata"
 	"github.com/probcat/probcat/psf"
+	"github.com/probcat/probcat/score"
 )
 
 // python is the interpreter that has Debian's python3-photutils.
@@ -117,8 +117,8 @@ func timed(name string, args ...string) (float64, error) {
 
 // scoreOut is probcat score's JSON: the score and the photometry of the matched pairs.
 type scoreOut struct {
-	catalogue.Score
-	Photometry []catalogue.PhotometryBin `json:"photometry"`
+	score.Score
+	Photometry []score.PhotometryBin `json:"photometry"`
 }
 
 // method is one cataloguer's results on one image: the scores of seeds 1..K, and of the
@@ -245,7 +245,7 @@ func runField(o options, f field, bin, script string) error {
 			if seed == 0 {
 				continue // scored below, against each injection's stars
 			}
-			sc, err := score(bin, m.cat, filepath.Join(dir, "ast-"+s, "injected.parquet"), zp, f.cutout)
+			sc, err := runScore(bin, m.cat, filepath.Join(dir, "ast-"+s, "injected.parquet"), zp, f.cutout)
 			if err != nil {
 				return err
 			}
@@ -254,7 +254,7 @@ func runField(o options, f field, bin, script string) error {
 			if m.m == ph {
 				orig = filepath.Join(dir, "photutils-0.txt")
 			}
-			ch, err := score(bin, orig, filepath.Join(dir, "ast-"+s, "injected.parquet"), zp, f.cutout)
+			ch, err := runScore(bin, orig, filepath.Join(dir, "ast-"+s, "injected.parquet"), zp, f.cutout)
 			if err != nil {
 				return err
 			}
@@ -298,8 +298,8 @@ func sample(o options, f field, bin, img, runDir string, seed int) (float64, err
 	return total, err
 }
 
-// score runs probcat score with PCAT's rule (0.75 px, 0.5 mag) on the cutout.
-func score(bin, cat, truth string, zp float64, frame string) (scoreOut, error) {
+// runScore runs probcat score with PCAT's rule (0.75 px, 0.5 mag) on the cutout.
+func runScore(bin, cat, truth string, zp float64, frame string) (scoreOut, error) {
 	var sc scoreOut
 	js, err := execute(bin, "score", cat, "--truth", truth, "--zero-point", ff(zp), "--rule", "pcat", "--frame", frame)
 	if err != nil {

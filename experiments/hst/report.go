@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 	"sort"
 
-	"github.com/probcat/probcat/pipeline"
+	"github.com/probcat/probcat/figure"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg/draw"
@@ -219,5 +219,5 @@ func plotBins(name, path string, bins [][]*binStat) error {
 		}
 		panels = append(panels, p)
 	}
-	return pipeline.WritePanels(path, pipeline.PanelGrid(panels, 3))
+	return figure.WritePanels(path, figure.PanelGrid(panels, 3))
 }

@@ -36,8 +36,10 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 
 	"github.com/probcat/probcat/catalogue"
+	"github.com/probcat/probcat/figure"
 	"github.com/probcat/probcat/internal/shareddata"
 	"github.com/probcat/probcat/pipeline"
+	"github.com/probcat/probcat/survey/m2"
 )
 
 // The cutout, in frame pixels, and the bins compared.
@@ -59,7 +61,7 @@ func main() {
 	flag.Parse()
 	log.SetFlags(0)
 	dir := filepath.Join(shareddata.Dir(), "m2-sdss-2583-2-136")
-	truth, err := catalogue.ReadHubbleM2(filepath.Join(dir, "true_hubble_m2.npy"))
+	truth, err := m2.ReadHubble(filepath.Join(dir, "true_hubble_m2.npy"))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -113,7 +115,7 @@ func main() {
 		}
 		panels = append(panels, p)
 	}
-	if err := pipeline.WritePanels(*png, pipeline.PanelGrid(panels, 2)); err != nil {
+	if err := figure.WritePanels(*png, figure.PanelGrid(panels, 2)); err != nil {
 		log.Fatal(err)
 	}
 	fmt.Println("wrote", *png)
@@ -243,7 +245,7 @@ func yes(b bool) string {
 
 // comparisonPanel is the diagnostics' counts panel of a run with the HST counts as points.
 func comparisonPanel(c *catalogue.Counts, hst map[int]int, title string) (*plot.Plot, error) {
-	p, err := pipeline.CountsPanel(c)
+	p, err := figure.CountsPanel(c)
 	if err != nil {
 		return nil, err
 	}

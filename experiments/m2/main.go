@@ -27,9 +27,9 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/probcat/probcat/catalogue"
 	"github.com/probcat/probcat/internal/runcmd"
 	"github.com/probcat/probcat/internal/shareddata"
+	"github.com/probcat/probcat/survey/m2"
 )
 
 // options are the command-line settings.
@@ -139,7 +139,7 @@ func run(o options) error {
 	add("--proposals", o.proposals)
 	add("--chains", o.chain)
 
-	zp := strconv.FormatFloat(catalogue.ZeroPointM2r, 'f', 6, 64)
+	zp := strconv.FormatFloat(m2.ZeroPointR, 'f', 6, 64)
 	pcatIn := []string{in.cts, "--pix", in.pix, "--psf", in.psf, "--background", "179",
 		"--fmin", "250", "--slope", "2", "--count-prior", "penalty", "--penalty", "1.5", "--sample-slope=false", "--zero-point", zp}
 	all := []probcatRun{

@@ -11,7 +11,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/probcat/probcat/catalogue"
+	"github.com/probcat/probcat/score"
+	"github.com/probcat/probcat/survey/m2"
 )
 
 // published holds the StarNet-rule numbers of REFERENCE.md (main 100×100 region).
@@ -26,8 +27,8 @@ var published = []struct {
 // pcatCompleteness and pcatFDR are PCAT's published M2 values per 0.5 mag bin (keyed by the
 // bin's lower edge); brighter bins are known only as a bound or range (REFERENCE.md).
 var (
-	pcatCompleteness = curveByBin(catalogue.PCATCompletenessM2, false)
-	pcatFDR          = curveByBin(catalogue.PCATPurityM2, true)
+	pcatCompleteness = curveByBin(m2.PCATCompleteness, false)
+	pcatFDR          = curveByBin(m2.PCATPurity, true)
 )
 
 const (
@@ -35,7 +36,7 @@ const (
 	pcatBrightFDR          = 0.24 // "0.08–0.24 for 17–20.5": the upper end
 )
 
-func curveByBin(c catalogue.Curve, complement bool) map[float64]float64 {
+func curveByBin(c score.Curve, complement bool) map[float64]float64 {
 	m := map[float64]float64{}
 	for i, mag := range c.Mag {
 		v := c.Value[i]
@@ -68,14 +69,14 @@ func pcatBin(lo float64, fdr bool) (string, float64) {
 	return "", math.NaN()
 }
 
-func f3(r catalogue.Ratio) string {
+func f3(r score.Ratio) string {
 	if math.IsNaN(float64(r)) {
 		return "—"
 	}
 	return fmt.Sprintf("%.3f", float64(r))
 }
 
-func f2(r catalogue.Ratio) string {
+func f2(r score.Ratio) string {
 	if math.IsNaN(float64(r)) {
 		return "—"
 	}
@@ -152,7 +153,7 @@ func writeREADME(path string, env environment, settings map[string]any, results 
 	p("  cluster into a few blobs), fluxes from 1.5 px apertures corrected by the PSF's encircled energy.\n")
 	p("- **DAOPHOT**: An et al. (2008)'s catalogue of this cutout (`idR-002583-2-0136-tru.txt`, y − 1),\n")
 	p("  not run here, scored by the same code as a check of the scorer against the published row.\n\n")
-	p("Scoring (probcat's `catalogue.ScoreEnsemble`, the code behind `probcat score`), on the main\n")
+	p("Scoring (probcat's `score.Ensemble`, the code behind `probcat score`), on the main\n")
 	p("100×100 region, fluxes in ADU turned into r with zero point 22.5 + 2.5 log10(1/0.00546689):\n\n")
 	p("- **StarNet rule** (|Δx|, |Δy| < 0.5 px, |Δmag| < 0.5, 5 px border) against StarNet's own HST\n")
 	p("  truth (`true_hubble_m2.npy`, r < 22.3), as in the published numbers; \"r < %.1f\" keeps true and\n", brightLimit)
@@ -240,7 +241,7 @@ func writeREADME(path string, env environment, settings map[string]any, results 
 		}
 		p("\n")
 	}
-	binOf := func(r *result, lo float64) *catalogue.ScoreBin {
+	binOf := func(r *result, lo float64) *score.Bin {
 		for i := range r.pcat.Bins {
 			if r.pcat.Bins[i].MagLo == lo {
 				return &r.pcat.Bins[i]

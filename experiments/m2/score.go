@@ -8,6 +8,9 @@ import (
 	"path/filepath"
 
 	"github.com/probcat/probcat/catalogue"
+	"github.com/probcat/probcat/figure"
+	"github.com/probcat/probcat/score"
+	"github.com/probcat/probcat/survey/m2"
 )
 
 // brightLimit is the magnitude brighter than which the goal asks for TPR ≥ 0.88 with PPV ≥ 0.85.
@@ -20,27 +23,27 @@ const prevalenceCut = 0.5
 var prevalenceCuts = []float64{0.3, 0.5, 0.7}
 
 // frame is the main 100×100 region in cutout pixels.
-var frame = catalogue.Frame{W: 100, H: 100}
+var frame = score.Frame{W: 100, H: 100}
 
 // truths holds the two HST reference catalogues, in cutout pixels.
 type truths struct {
 	// starnet is StarNet's HST truth (true_hubble_m2.npy, r < 22.3), used with the StarNet rule
 	// as in the published numbers; pcat is PCAT's (sdss.0921_tru.txt), used with the PCAT rule
 	// down to r = 22.5.
-	starnet, pcat catalogue.Reference
+	starnet, pcat score.Reference
 }
 
 func loadTruth(in inputs) (truths, error) {
 	var t truths
 	var err error
-	if t.starnet, err = catalogue.ReadHubbleM2(in.hubble); err != nil {
+	if t.starnet, err = m2.ReadHubble(in.hubble); err != nil {
 		return t, err
 	}
 	x, y, f, err := catalogue.ReadXYFlux(in.pcatTruth)
 	if err != nil {
 		return t, err
 	}
-	t.pcat = catalogue.NewReference(x, y, f, catalogue.ZeroPointM2r)
+	t.pcat = score.NewReference(x, y, f, m2.ZeroPointR)
 	return t, nil
 }
 
@@ -51,7 +54,7 @@ type result struct {
 	cut float64
 	// starnet, bright and pcat are the scores under the StarNet rule (all magnitudes and
 	// brighter than brightLimit) and under the PCAT rule.
-	starnet, bright, pcat *catalogue.Score
+	starnet, bright, pcat *score.Score
 	use                   *usage // nil for catalogues not made here
 	run                   *runInfo
 }
@@ -62,18 +65,18 @@ type runInfo struct {
 	Kept                                  int
 }
 
-// score scores one ensemble (or one catalogue as an ensemble of one) under both rules.
-func score(t truths, s []catalogue.Sample) (starnet, bright, pcat *catalogue.Score, err error) {
-	opt := catalogue.ScoreOptions{Rule: catalogue.StarNetRule, Frame: frame, ZeroPoint: catalogue.ZeroPointM2r}
-	if starnet, err = catalogue.ScoreEnsemble(t.starnet, s, opt); err != nil {
+// scoreBoth scores one ensemble (or one catalogue as an ensemble of one) under both rules.
+func scoreBoth(t truths, s []catalogue.Sample) (starnet, bright, pcat *score.Score, err error) {
+	opt := score.Options{Rule: score.StarNetRule, Frame: frame, ZeroPoint: m2.ZeroPointR}
+	if starnet, err = score.Ensemble(t.starnet, s, opt); err != nil {
 		return
 	}
 	opt.FaintLimit = brightLimit
-	if bright, err = catalogue.ScoreEnsemble(t.starnet, s, opt); err != nil {
+	if bright, err = score.Ensemble(t.starnet, s, opt); err != nil {
 		return
 	}
-	opt = catalogue.ScoreOptions{Rule: catalogue.PCATRule, Frame: frame, ZeroPoint: catalogue.ZeroPointM2r, FaintLimit: 22.5}
-	pcat, err = catalogue.ScoreEnsemble(t.pcat, s, opt)
+	opt = score.Options{Rule: score.PCATRule, Frame: frame, ZeroPoint: m2.ZeroPointR, FaintLimit: 22.5}
+	pcat, err = score.Ensemble(t.pcat, s, opt)
 	return
 }
 
@@ -98,7 +101,7 @@ func scoreProbcat(r probcatRun, dir string, t truths, u usage) ([]*result, error
 	}
 	shift(ens, r.dx, r.dy)
 	res := &result{key: r.key, label: r.label, what: "ensemble", use: &u, run: info}
-	if res.starnet, res.bright, res.pcat, err = score(t, ens); err != nil {
+	if res.starnet, res.bright, res.pcat, err = scoreBoth(t, ens); err != nil {
 		return nil, err
 	}
 	out := []*result{res}
@@ -116,7 +119,7 @@ func scoreProbcat(r probcatRun, dir string, t truths, u usage) ([]*result, error
 		s := catalogue.SingleSample(kept)
 		shift(s, r.dx, r.dy)
 		c := &result{key: r.key, label: r.label, what: fmt.Sprintf("condensed, prevalence ≥ %.1f", cut), cut: cut, use: &u, run: info}
-		if c.starnet, c.bright, c.pcat, err = score(t, s); err != nil {
+		if c.starnet, c.bright, c.pcat, err = scoreBoth(t, s); err != nil {
 			return nil, err
 		}
 		out = append(out, c)
@@ -163,22 +166,22 @@ func scoreCatalogue(key, label, path string, t truths, u *usage) (*result, error
 		return nil, err
 	}
 	r := &result{key: key, label: label, what: "catalogue", use: u}
-	r.starnet, r.bright, r.pcat, err = score(t, []catalogue.Sample{{X: x, Y: y, Flux: f}})
+	r.starnet, r.bright, r.pcat, err = scoreBoth(t, []catalogue.Sample{{X: x, Y: y, Flux: f}})
 	return r, err
 }
 
 // scoreDAOPHOT scores An et al. (2008)'s DAOPHOT stars (not run here).
 func scoreDAOPHOT(in inputs, t truths) (*result, error) {
-	d, err := catalogue.ReadDAOPHOTM2(in.daophot)
+	d, err := m2.ReadDAOPHOT(in.daophot)
 	if err != nil {
 		return nil, err
 	}
 	s := catalogue.Sample{X: d.X, Y: d.Y}
 	for _, m := range d.Mag {
-		s.Flux = append(s.Flux, math.Pow(10, (catalogue.ZeroPointM2r-m)/2.5))
+		s.Flux = append(s.Flux, math.Pow(10, (m2.ZeroPointR-m)/2.5))
 	}
 	r := &result{key: "daophot", label: "DAOPHOT (An et al. 2008), scored here", what: "catalogue"}
-	r.starnet, r.bright, r.pcat, err = score(t, []catalogue.Sample{s})
+	r.starnet, r.bright, r.pcat, err = scoreBoth(t, []catalogue.Sample{s})
 	return r, err
 }
 
@@ -189,7 +192,7 @@ func inPlots(r *result, first string) bool {
 }
 
 func writePlots(out string, results []*result) error {
-	var sn, pc []catalogue.Labelled
+	var sn, pc []figure.Labelled
 	for _, r := range results {
 		if !inPlots(r, results[0].key) {
 			continue
@@ -198,14 +201,14 @@ func writePlots(out string, results []*result) error {
 		if r.run != nil {
 			l = shortName(r.key) + ", " + shortWhat(r)
 		}
-		sn = append(sn, catalogue.Labelled{Label: l, Score: r.starnet})
-		pc = append(pc, catalogue.Labelled{Label: l, Score: r.pcat})
+		sn = append(sn, figure.Labelled{Label: l, Score: r.starnet})
+		pc = append(pc, figure.Labelled{Label: l, Score: r.pcat})
 	}
-	if err := catalogue.PlotScores(filepath.Join(out, "m2_starnet.png"), sn, nil, nil); err != nil {
+	if err := figure.PlotScores(filepath.Join(out, "m2_starnet.png"), sn, nil, nil); err != nil {
 		return err
 	}
-	return catalogue.PlotScores(filepath.Join(out, "m2_pcat.png"), pc,
-		[]catalogue.Curve{catalogue.PCATCompletenessM2}, []catalogue.Curve{catalogue.PCATPurityM2})
+	return figure.PlotScores(filepath.Join(out, "m2_pcat.png"), pc,
+		[]score.Curve{m2.PCATCompleteness}, []score.Curve{m2.PCATPurity})
 }
 
 // shortName names a probcat run in plot legends and table headers.

@@ -14,7 +14,10 @@ import (
 	"path/filepath"
 
 	"github.com/probcat/probcat/catalogue"
+	"github.com/probcat/probcat/figure"
 	"github.com/probcat/probcat/internal/shareddata"
+	"github.com/probcat/probcat/score"
+	"github.com/probcat/probcat/survey/m2"
 )
 
 func main() {
@@ -28,7 +31,7 @@ func main() {
 
 func run(out string) error {
 	data := shareddata.Dir()
-	starnetTruth, err := catalogue.ReadHubbleM2(filepath.Join(data, "m2-sdss-2583-2-136", "true_hubble_m2.npy"))
+	starnetTruth, err := m2.ReadHubble(filepath.Join(data, "m2-sdss-2583-2-136", "true_hubble_m2.npy"))
 	if err != nil {
 		return err
 	}
@@ -36,26 +39,26 @@ func run(out string) error {
 	if err != nil {
 		return err
 	}
-	pcatTruth := catalogue.NewReference(tx, ty, tf, catalogue.ZeroPointM2r)
-	dao, err := catalogue.ReadDAOPHOTM2(filepath.Join(data, "m2-pcat-cutout", "idR-002583-2-0136-tru.txt"))
+	pcatTruth := score.NewReference(tx, ty, tf, m2.ZeroPointR)
+	dao, err := m2.ReadDAOPHOT(filepath.Join(data, "m2-pcat-cutout", "idR-002583-2-0136-tru.txt"))
 	if err != nil {
 		return err
 	}
 	est := catalogue.Sample{X: dao.X, Y: dao.Y}
 	for _, m := range dao.Mag {
-		est.Flux = append(est.Flux, math.Pow(10, (catalogue.ZeroPointM2r-m)/2.5))
+		est.Flux = append(est.Flux, math.Pow(10, (m2.ZeroPointR-m)/2.5))
 	}
-	frame := catalogue.Frame{W: 100, H: 100}
+	frame := score.Frame{W: 100, H: 100}
 	type run struct {
 		name  string
-		truth catalogue.Reference
-		rule  catalogue.Rule
+		truth score.Reference
+		rule  score.Rule
 		faint float64
 		plot  string
 	}
 	runs := []run{
-		{"StarNet rule, StarNet's HST truth (true_hubble_m2.npy, r < 22.3)", starnetTruth, catalogue.StarNetRule, 0, "daophot_starnet.png"},
-		{"PCAT rule, PCAT's HST truth (sdss.0921_tru.txt), r < 22.5", pcatTruth, catalogue.PCATRule, 22.5, "daophot_pcat.png"},
+		{"StarNet rule, StarNet's HST truth (true_hubble_m2.npy, r < 22.3)", starnetTruth, score.StarNetRule, 0, "daophot_starnet.png"},
+		{"PCAT rule, PCAT's HST truth (sdss.0921_tru.txt), r < 22.5", pcatTruth, score.PCATRule, 22.5, "daophot_pcat.png"},
 	}
 	fmt.Println("# DAOPHOT (An et al. 2008) on PCAT's M2 cutout, scored by probcat's scorer")
 	fmt.Println()
@@ -63,8 +66,8 @@ func run(out string) error {
 	fmt.Println("DAOPHOT stars of `idR-002583-2-0136-tru.txt` with y − 1 (PROVENANCE); frame 100×100.")
 	fmt.Println("Published under the StarNet rule (StarNet authors' notebooks): TPR 0.200, PPV 0.631, F1 0.303.")
 	for _, r := range runs {
-		sc, err := catalogue.ScoreEnsemble(r.truth, []catalogue.Sample{est}, catalogue.ScoreOptions{
-			Rule: r.rule, Frame: frame, ZeroPoint: catalogue.ZeroPointM2r, FaintLimit: r.faint})
+		sc, err := score.Ensemble(r.truth, []catalogue.Sample{est}, score.Options{
+			Rule: r.rule, Frame: frame, ZeroPoint: m2.ZeroPointR, FaintLimit: r.faint})
 		if err != nil {
 			return err
 		}
@@ -76,18 +79,18 @@ func run(out string) error {
 		for _, b := range sc.Bins {
 			fmt.Printf("| %.1f–%.1f | %d | %s | %g | %s |\n", b.MagLo, b.MagHi, b.NTruth, f3(b.TPR), b.NEstimated, f3(b.PPV))
 		}
-		var cr, pr []catalogue.Curve
+		var cr, pr []score.Curve
 		if r.rule.Name == "pcat" {
-			cr, pr = []catalogue.Curve{catalogue.PCATCompletenessM2}, []catalogue.Curve{catalogue.PCATPurityM2}
+			cr, pr = []score.Curve{m2.PCATCompleteness}, []score.Curve{m2.PCATPurity}
 		}
-		if err := catalogue.PlotScores(filepath.Join(out, r.plot), []catalogue.Labelled{{Label: "DAOPHOT", Score: sc}}, cr, pr); err != nil {
+		if err := figure.PlotScores(filepath.Join(out, r.plot), []figure.Labelled{{Label: "DAOPHOT", Score: sc}}, cr, pr); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func f3(r catalogue.Ratio) string {
+func f3(r score.Ratio) string {
 	if math.IsNaN(float64(r)) {
 		return "—"
 	}

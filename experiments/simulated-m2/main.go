@@ -22,8 +22,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/probcat/probcat/catalogue"
 	"github.com/probcat/probcat/internal/runcmd"
+	"github.com/probcat/probcat/score"
 )
 
 // options are the command-line settings.
@@ -114,7 +114,7 @@ func run(o options) error {
 	// Overall scores from the CLI, as a user would get them.
 	type cliRow struct {
 		what, rule string
-		s          catalogue.Score
+		s          score.Score
 	}
 	var rows []cliRow
 	for _, c := range []struct{ what, path string }{
@@ -125,7 +125,7 @@ func run(o options) error {
 			if err != nil {
 				return err
 			}
-			var s catalogue.Score
+			var s score.Score
 			if err := json.Unmarshal(out, &s); err != nil {
 				return fmt.Errorf("probcat score output: %w", err)
 			}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/probcat/probcat/catalogue"
 	"github.com/probcat/probcat/psf"
+	"github.com/probcat/probcat/score"
 	"github.com/probcat/probcat/simulate"
 	"gonum.org/v1/gonum/mat"
 )
@@ -228,9 +229,9 @@ func completenessBySNR(o options, truthPath, ensemblePath, condensedPath string)
 	if err != nil {
 		return nil, err
 	}
-	frame := catalogue.Frame{W: fd.w, H: fd.h}
+	frame := score.Frame{W: fd.w, H: fd.h}
 	ests := [2][]catalogue.Sample{ens, cond}
-	rules := [2]catalogue.Rule{catalogue.PCATRule, catalogue.StarNetRule}
+	rules := [2]score.Rule{score.PCATRule, score.StarNetRule}
 	bins := []snrBin{{0, 5}, {5, 10}, {10, 20}, {20, 50}, {50, 100}, {100, math.Inf(1)},
 		{o.snrLimit, math.Inf(1)}, {0, math.Inf(1)}}
 	table := func(snr []float64, bins []snrBin) ([]binRow, error) {
@@ -253,10 +254,10 @@ func completenessBySNR(o options, truthPath, ensemblePath, condensedPath string)
 				sort.Float64s(inside)
 				r.medFlux = inside[len(inside)/2]
 			}
-			ref := catalogue.NewReference(x, y, f, zeroPoint)
+			ref := score.NewReference(x, y, f, zeroPoint)
 			for c := range ests {
 				for k, rule := range rules {
-					s, err := catalogue.ScoreEnsemble(ref, ests[c], catalogue.ScoreOptions{Rule: rule, Frame: frame, ZeroPoint: zeroPoint})
+					s, err := score.Ensemble(ref, ests[c], score.Options{Rule: rule, Frame: frame, ZeroPoint: zeroPoint})
 					if err != nil {
 						return nil, err
 					}

@@ -1,10 +1,13 @@
 // Package order finds order statistics (the k-th smallest value, medians) of float64 slices
-// in linear expected time, reordering the slice in place instead of sorting it.
+// in linear expected time, reordering the slice in place instead of sorting it, and
+// percentiles of sorted slices as numpy interpolates them.
 package order
 
 import (
+	"math"
 	"math/bits"
 	"slices"
+	"sort"
 )
 
 // Select reorders v so that v[k] holds the value a full sort would put there, every value
@@ -70,4 +73,25 @@ func Median(v []float64) float64 {
 	}
 	// After Select, v[:n/2] holds the n/2 smallest values: the lower middle is their maximum.
 	return (slices.Max(v[:n/2]) + m) / 2
+}
+
+// HalfWidth68 returns (p84 − p16)/2 with percentiles interpolated linearly between order
+// statistics (numpy's default); it sorts v in place.
+func HalfWidth68(v []float64) float64 {
+	sort.Float64s(v)
+	return (Percentile(v, 84) - Percentile(v, 16)) / 2
+}
+
+// Percentile returns the p-th percentile of sorted v, numpy's "linear" method.
+func Percentile(sorted []float64, p float64) float64 {
+	n := len(sorted)
+	if n == 0 {
+		return math.NaN()
+	}
+	h := p / 100 * float64(n-1)
+	lo := int(math.Floor(h))
+	if lo >= n-1 {
+		return sorted[n-1]
+	}
+	return sorted[lo] + (h-float64(lo))*(sorted[lo+1]-sorted[lo])
 }

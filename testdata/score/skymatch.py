@@ -1,4 +1,4 @@
-"""Independent sky matching with astropy, for catalogue's tests.
+"""Independent sky matching with astropy, for score's tests.
 
 usage: skymatch.py REF.csv EST.csv RADIUS_ARCSEC MAG_TOL
 

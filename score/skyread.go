@@ -1,9 +1,11 @@
-package catalogue
+package score
 
 import (
 	"fmt"
 	"math"
 	"strings"
+
+	"github.com/probcat/probcat/internal/tablefile"
 )
 
 // SkyColumns names the columns of a reference catalogue to match on the sky and the rows to
@@ -215,6 +217,6 @@ func groupSamples(c *columns, ch, sa, ra, dec, mag []float64) ([]SkySample, erro
 			s.Row = append(s.Row, int32(i))
 		}
 	}
-	return withEmptySamples(c.path, c.meta, out, func(s *SkySample) (int, int) { return s.Chain, s.Index },
+	return tablefile.WithEmptySamples(c.path, c.meta, out, func(s *SkySample) (int, int) { return s.Chain, s.Index },
 		func(ch, i int) SkySample { return SkySample{Chain: ch, Index: i} })
 }

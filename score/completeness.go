@@ -1,4 +1,4 @@
-package catalogue
+package score
 
 import (
 	"fmt"
@@ -6,10 +6,12 @@ import (
 	"runtime"
 	"sort"
 	"sync"
+
+	"github.com/probcat/probcat/internal/order"
 )
 
-// SkyScoreOptions says how to score a catalogue against a reference on the sky.
-type SkyScoreOptions struct {
+// SkyOptions says how to score a catalogue against a reference on the sky.
+type SkyOptions struct {
 	// Radius is the match radius in arcseconds (inclusive).
 	Radius float64
 	// MagTol, when positive, also requires |Δmag| < MagTol of a match, where Δmag =
@@ -93,12 +95,12 @@ type SkyBin struct {
 	PurityInterval       [2]Ratio `json:"purity_16_84"`
 }
 
-// Assignment describes how ScoreSky pairs sources.
+// Assignment describes how Sky pairs sources.
 const Assignment = "one-to-one, greedy nearest first"
 
-// ScoreSky scores the samples against the reference on the sky under opt. Samples are matched
+// Sky scores the samples against the reference on the sky under opt. Samples are matched
 // in parallel (GOMAXPROCS workers); the result does not depend on their number.
-func ScoreSky(ref *SkyCatalogue, samples []SkySample, opt SkyScoreOptions) (*SkyScore, error) {
+func Sky(ref *SkyCatalogue, samples []SkySample, opt SkyOptions) (*SkyScore, error) {
 	if len(samples) == 0 {
 		return nil, fmt.Errorf("no sample to score")
 	}
@@ -169,7 +171,7 @@ func ScoreSky(ref *SkyCatalogue, samples []SkySample, opt SkyScoreOptions) (*Sky
 			return nil, fmt.Errorf("no match by position brighter than %g to fit the magnitude offset", cut)
 		}
 		sort.Float64s(d)
-		sc.MagOffset, sc.OffsetFitted, sc.OffsetPairs, sc.OffsetBright = percentile(d, 50), true, len(d), cut
+		sc.MagOffset, sc.OffsetFitted, sc.OffsetPairs, sc.OffsetBright = order.Percentile(d, 50), true, len(d), cut
 	}
 	// Estimated sources inside the limits, by their magnitude minus the offset.
 	est := make([]SkyCatalogue, len(samples))
@@ -301,7 +303,7 @@ func ScoreSky(ref *SkyCatalogue, samples []SkySample, opt SkyScoreOptions) (*Sky
 // interval returns the 16th and 84th percentiles of v (NaN when v is empty).
 func interval(v []float64) [2]Ratio {
 	sort.Float64s(v)
-	return [2]Ratio{Ratio(percentile(v, 16)), Ratio(percentile(v, 84))}
+	return [2]Ratio{Ratio(order.Percentile(v, 16)), Ratio(order.Percentile(v, 84))}
 }
 
 // mag50 is where completeness, going from bright to faint bins with reference sources, first

@@ -1,4 +1,4 @@
-package catalogue
+package score
 
 import (
 	"encoding/json"
@@ -8,9 +8,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/probcat/probcat/catalogue"
 	"github.com/probcat/probcat/internal/shareddata"
 )
 
@@ -19,13 +21,13 @@ const testZP = 25.0
 func fluxOf(mag float64) float64 { return math.Pow(10, (testZP-mag)/2.5) }
 
 // handCase is a 30×30 image with five true stars and six estimates; see TestScoreByHand.
-func handCase() (Reference, Sample) {
+func handCase() (Reference, catalogue.Sample) {
 	truth := Reference{
 		X:   []float64{10, 15, 1, 20, 26},
 		Y:   []float64{10, 8, 10, 20, 15},
 		Mag: []float64{18, 19, 18, 20.2, 21},
 	}
-	est := Sample{}
+	est := catalogue.Sample{}
 	for _, e := range [][3]float64{
 		{10.4, 10.4, 18.1}, // E1: matches T1 under both rules
 		{15.6, 8.0, 19.0},  // E2: 0.6 px from T2: PCAT yes, StarNet no (|Δx| ≥ 0.5)
@@ -59,7 +61,7 @@ func TestScoreByHand(t *testing.T) {
 		// StarNet brighter than 20: truth T1 T2, estimates E1 E2.
 		{StarNetRule, 20, 2, 2, 0.5, 0.5, 0.5, 1},
 	} {
-		sc, err := ScoreEnsemble(truth, []Sample{est}, ScoreOptions{Rule: c.rule, Frame: frame, ZeroPoint: testZP, FaintLimit: c.faint})
+		sc, err := Ensemble(truth, []catalogue.Sample{est}, Options{Rule: c.rule, Frame: frame, ZeroPoint: testZP, FaintLimit: c.faint})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -69,7 +71,7 @@ func TestScoreByHand(t *testing.T) {
 		}
 	}
 	// Bins under PCAT's rule.
-	sc, err := ScoreEnsemble(truth, []Sample{est}, ScoreOptions{Rule: PCATRule, Frame: frame, ZeroPoint: testZP})
+	sc, err := Ensemble(truth, []catalogue.Sample{est}, Options{Rule: PCATRule, Frame: frame, ZeroPoint: testZP})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +97,7 @@ func TestScoreByHand(t *testing.T) {
 		}
 	}
 	// An ensemble: the same sample plus an empty one halves completeness, keeps purity.
-	sc2, err := ScoreEnsemble(truth, []Sample{est, {}}, ScoreOptions{Rule: PCATRule, Frame: frame, ZeroPoint: testZP})
+	sc2, err := Ensemble(truth, []catalogue.Sample{est, {}}, Options{Rule: PCATRule, Frame: frame, ZeroPoint: testZP})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,9 +123,9 @@ func TestScoreAnyMatch(t *testing.T) {
 	frame := Frame{X0: 100, Y0: 200, W: 40, H: 40} // parent-frame coordinates
 	// Two estimates on one star: the star is found once and both estimates are correct.
 	truth := Reference{X: []float64{120}, Y: []float64{220}, Mag: []float64{19}}
-	est := Sample{X: []float64{120.1, 119.9}, Y: []float64{220, 220.1}, Flux: []float64{fluxOf(19), fluxOf(19.2)}}
+	est := catalogue.Sample{X: []float64{120.1, 119.9}, Y: []float64{220, 220.1}, Flux: []float64{fluxOf(19), fluxOf(19.2)}}
 	for _, r := range []Rule{PCATRule, StarNetRule} {
-		sc, err := ScoreEnsemble(truth, []Sample{est}, ScoreOptions{Rule: r, Frame: frame, ZeroPoint: testZP})
+		sc, err := Ensemble(truth, []catalogue.Sample{est}, Options{Rule: r, Frame: frame, ZeroPoint: testZP})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -133,8 +135,8 @@ func TestScoreAnyMatch(t *testing.T) {
 	}
 	// One estimate between two stars: both are found.
 	truth = Reference{X: []float64{120, 120.6}, Y: []float64{220, 220}, Mag: []float64{19, 19.1}}
-	est = Sample{X: []float64{120.3}, Y: []float64{220}, Flux: []float64{fluxOf(19.05)}}
-	sc, err := ScoreEnsemble(truth, []Sample{est}, ScoreOptions{Rule: StarNetRule, Frame: frame, ZeroPoint: testZP})
+	est = catalogue.Sample{X: []float64{120.3}, Y: []float64{220}, Flux: []float64{fluxOf(19.05)}}
+	sc, err := Ensemble(truth, []catalogue.Sample{est}, Options{Rule: StarNetRule, Frame: frame, ZeroPoint: testZP})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,7 +150,7 @@ func TestScoreAnyMatch(t *testing.T) {
 		r Rule
 		n int
 	}{{StarNetRule, 0}, {PCATRule, 1}} {
-		sc, err := ScoreEnsemble(truth, []Sample{{}}, ScoreOptions{Rule: c.r, Frame: frame, ZeroPoint: testZP})
+		sc, err := Ensemble(truth, []catalogue.Sample{{}}, Options{Rule: c.r, Frame: frame, ZeroPoint: testZP})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -160,25 +162,25 @@ func TestScoreAnyMatch(t *testing.T) {
 
 func TestScoreErrors(t *testing.T) {
 	truth, est := handCase()
-	ok := ScoreOptions{Rule: PCATRule, Frame: Frame{W: 30, H: 30}, ZeroPoint: testZP}
+	ok := Options{Rule: PCATRule, Frame: Frame{W: 30, H: 30}, ZeroPoint: testZP}
 	for name, f := range map[string]func() error{
-		"no samples": func() error { _, err := ScoreEnsemble(truth, nil, ok); return err },
+		"no samples": func() error { _, err := Ensemble(truth, nil, ok); return err },
 		"bad frame": func() error {
 			o := ok
 			o.Frame.W = 0
-			_, err := ScoreEnsemble(truth, []Sample{est}, o)
+			_, err := Ensemble(truth, []catalogue.Sample{est}, o)
 			return err
 		},
 		"bad rule": func() error {
 			o := ok
 			o.Rule.HalfBox = 1
-			_, err := ScoreEnsemble(truth, []Sample{est}, o)
+			_, err := Ensemble(truth, []catalogue.Sample{est}, o)
 			return err
 		},
 		"ragged truth": func() error {
 			tr := truth
 			tr.Mag = tr.Mag[:2]
-			_, err := ScoreEnsemble(tr, []Sample{est}, ok)
+			_, err := Ensemble(tr, []catalogue.Sample{est}, ok)
 			return err
 		},
 	} {
@@ -203,9 +205,9 @@ func TestScoreStarNetAgainstPython(t *testing.T) {
 		truth.Y = append(truth.Y, frame.Y0-0.5+float64(frame.H)*rng.Float64())
 		truth.Mag = append(truth.Mag, 17+5*math.Sqrt(rng.Float64()))
 	}
-	var samples []Sample
+	var samples []catalogue.Sample
 	for s := 0; s < 3; s++ {
-		var e Sample
+		var e catalogue.Sample
 		for i := range truth.X {
 			if rng.Float64() < 0.6 {
 				e.X = append(e.X, truth.X[i]+0.3*rng.NormFloat64())
@@ -220,8 +222,8 @@ func TestScoreStarNetAgainstPython(t *testing.T) {
 		}
 		samples = append(samples, e)
 	}
-	opt := ScoreOptions{Rule: StarNetRule, Frame: frame, ZeroPoint: testZP, FaintLimit: 21.5}
-	sc, err := ScoreEnsemble(truth, samples, opt)
+	opt := Options{Rule: StarNetRule, Frame: frame, ZeroPoint: testZP, FaintLimit: 21.5}
+	sc, err := Ensemble(truth, samples, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -288,73 +290,19 @@ print(json.dumps({"n_truth": len(tk), "found": int(found), "correct": int(correc
 	t.Logf("tpr %.4f ppv %.4f f1 %.4f (n_truth %d)", sc.TPR, sc.PPV, sc.F1, sc.NTruth)
 }
 
-// TestScoreM2Truth reads PCAT's HST truth for M2 and scores it against itself and against a
-// copy with one star in ten moved by a pixel: exact answers known in advance.
-func TestScoreM2Truth(t *testing.T) {
-	path := shareddata.Path(t, "m2-pcat-cutout/sdss.0921_tru.txt")
-	x, y, f, err := ReadXYFlux(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(x) != 6048 {
-		t.Fatalf("read %d stars, want 6048", len(x))
-	}
-	zp := ZeroPointM2r
-	truth := NewReference(x, y, f, zp)
-	opt := ScoreOptions{Rule: StarNetRule, Frame: Frame{W: 100, H: 100}, ZeroPoint: zp, FaintLimit: 22.5}
-	self := Sample{X: x, Y: y, Flux: f}
-	sc, err := ScoreEnsemble(truth, []Sample{self}, opt)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if sc.TPR != 1 || sc.PPV != 1 || sc.F1 != 1 || sc.NTruth == 0 {
-		t.Fatalf("truth against itself: %+v", sc)
-	}
-	moved := Sample{X: append([]float64(nil), x...), Y: y, Flux: f}
-	for i := 0; i < len(moved.X); i += 10 {
-		moved.X[i] += 1
-	}
-	sc2, err := ScoreEnsemble(truth, []Sample{moved}, opt)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !(sc2.TPR < 1 && sc2.TPR > 0.85) {
-		t.Errorf("one star in ten moved by 1 px: tpr %g", sc2.TPR)
-	}
-	t.Logf("M2 truth, StarNet rule, r < 22.5: %d stars; one in ten moved: tpr %.4f ppv %.4f", sc.NTruth, sc2.TPR, sc2.PPV)
-}
-
-func TestReadXYFluxErrors(t *testing.T) {
-	dir := t.TempDir()
-	for name, text := range map[string]string{
-		"short.txt": "1 2 3\n4 5\n",
-		"nan.txt":   "1 2 nan\n",
-		"empty.txt": "# nothing\n\n",
-		"words.txt": "x y flux\n",
-	} {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		if _, _, _, err := ReadXYFlux(p); err == nil || !strings.Contains(err.Error(), p) {
-			t.Errorf("%s: error %v should name the file", name, err)
-		}
-	}
-}
-
 // TestScoreCountOnly checks the two meanings of the magnitude limits on a case made for them:
 // a true star of 19.9 found by an estimate of 19.6, and a true star of 19.5 found by an
 // estimate of 19.9, under a faint limit of 19.8. Cutting both catalogues first loses both
 // pairs; counting within the limits keeps each once, on its counted side.
 func TestScoreCountOnly(t *testing.T) {
 	truth := Reference{X: []float64{10, 20}, Y: []float64{10, 20}, Mag: []float64{19.9, 19.5}}
-	est := Sample{X: []float64{10.1, 20}, Y: []float64{10, 20.1}, Flux: []float64{fluxOf(19.6), fluxOf(19.9)}}
+	est := catalogue.Sample{X: []float64{10.1, 20}, Y: []float64{10, 20.1}, Flux: []float64{fluxOf(19.6), fluxOf(19.9)}}
 	frame := Frame{W: 30, H: 30}
 	for _, c := range []struct {
 		countOnly bool
 		tpr, ppv  float64
 	}{{false, 0, 0}, {true, 1, 1}} {
-		sc, err := ScoreEnsemble(truth, []Sample{est}, ScoreOptions{Rule: StarNetRule, Frame: frame, ZeroPoint: testZP, FaintLimit: 19.8, CountOnly: c.countOnly})
+		sc, err := Ensemble(truth, []catalogue.Sample{est}, Options{Rule: StarNetRule, Frame: frame, ZeroPoint: testZP, FaintLimit: 19.8, CountOnly: c.countOnly})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -368,5 +316,44 @@ func TestScoreCountOnly(t *testing.T) {
 		if n != 1 {
 			t.Errorf("count only %v: the bins hold %d true sources, want the 1 inside the limit", c.countOnly, n)
 		}
+	}
+}
+
+// TestReadReference reads plain catalogues back as references (Parquet and FITS, with
+// magnitudes from the zero point) and refuses an ensemble.
+func TestReadReference(t *testing.T) {
+	dir := t.TempDir()
+	x, y, f := []float64{1.5, 20, 33.25}, []float64{2, 4.75, 9}, []float64{300, 1e4, 512}
+	for _, p := range []string{filepath.Join(dir, "truth.parquet"), filepath.Join(dir, "truth.fits")} {
+		var err error
+		if filepath.Ext(p) == ".fits" {
+			err = catalogue.WriteCatalogueFITS(p, x, y, f, catalogue.Derived{})
+		} else {
+			err = catalogue.WriteCatalogueParquet(p, x, y, f, catalogue.Derived{})
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		ref, err := ReadReference(p, testZP)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := NewReference(x, y, f, testZP); !reflect.DeepEqual(ref, want) {
+			t.Errorf("%s: read back %+v, want %+v", p, ref, want)
+		}
+	}
+	e := filepath.Join(dir, "ensemble.parquet")
+	w, err := catalogue.CreateEnsemble(e, catalogue.Derived{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Write(&catalogue.Sample{X: x, Y: y, Flux: f}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadReference(e, testZP); err == nil {
+		t.Error("an ensemble was accepted as a reference")
 	}
 }

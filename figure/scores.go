@@ -1,7 +1,6 @@
-package catalogue
+package figure
 
 import (
-	"bufio"
 	"fmt"
 	"image/color"
 	"math"
@@ -13,47 +12,23 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
 
-	"github.com/probcat/probcat/internal/atomicfile"
+	"github.com/probcat/probcat/score"
 )
-
-// Curve is a published or otherwise external completeness or purity curve to draw beside our
-// scores: Value[i] at magnitude Mag[i] (a bin centre).
-type Curve struct {
-	Label      string
-	Mag, Value []float64
-}
-
-// PCATCompletenessM2 is PCAT's completeness by HST F606W magnitude on M2 (PCAT rule, last 300
-// samples, as measured on this workplace's machine; ../shared/REFERENCE.md), for the 0.5 mag
-// bins from 20 to 22.5 (brighter bins are ≥ 0.91).
-var PCATCompletenessM2 = Curve{
-	Label: "PCAT (M2, ref.)",
-	Mag:   []float64{20.25, 20.75, 21.25, 21.75, 22.25},
-	Value: []float64{0.85, 0.71, 0.52, 0.32, 0.16},
-}
-
-// PCATPurityM2 is 1 − PCAT's false discovery rate by estimated r on M2 (same source as
-// PCATCompletenessM2), for the 0.5 mag bins from 20.5 to 22.5 (brighter bins: FDR 0.08–0.24).
-var PCATPurityM2 = Curve{
-	Label: "PCAT (M2, ref.)",
-	Mag:   []float64{20.75, 21.25, 21.75, 22.25},
-	Value: []float64{1 - 0.32, 1 - 0.43, 1 - 0.61, 1 - 0.65},
-}
 
 // Labelled is a score with the name to show for it in a plot's legend.
 type Labelled struct {
 	Label string
-	Score *Score
+	Score *score.Score
 }
 
 // PlotScores draws completeness (TPR) by true magnitude and purity (PPV) by estimated
 // magnitude, side by side, for each score and each reference curve, and writes the figure
 // to path as PNG (atomically). Bins with no source are left out of the lines.
-func PlotScores(path string, scores []Labelled, completenessRefs, purityRefs []Curve) error {
+func PlotScores(path string, scores []Labelled, completenessRefs, purityRefs []score.Curve) error {
 	if len(scores) == 0 && len(completenessRefs) == 0 && len(purityRefs) == 0 {
 		return fmt.Errorf("%s: nothing to plot", path)
 	}
-	panel := func(title, xlabel string, value func(b ScoreBin) Ratio, refs []Curve) (*plot.Plot, error) {
+	panel := func(title, xlabel string, value func(b score.Bin) score.Ratio, refs []score.Curve) (*plot.Plot, error) {
 		p := plot.New()
 		p.Title.Text = title
 		p.X.Label.Text = xlabel
@@ -90,11 +65,11 @@ func PlotScores(path string, scores []Labelled, completenessRefs, purityRefs []C
 		}
 		return p, nil
 	}
-	left, err := panel("completeness (TPR)", "true magnitude", func(b ScoreBin) Ratio { return b.TPR }, completenessRefs)
+	left, err := panel("completeness (TPR)", "true magnitude", func(b score.Bin) score.Ratio { return b.TPR }, completenessRefs)
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	right, err := panel("purity (PPV)", "estimated magnitude", func(b ScoreBin) Ratio { return b.PPV }, purityRefs)
+	right, err := panel("purity (PPV)", "estimated magnitude", func(b score.Bin) score.Ratio { return b.PPV }, purityRefs)
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
@@ -105,10 +80,7 @@ func PlotScores(path string, scores []Labelled, completenessRefs, purityRefs []C
 	canvases := plot.Align([][]*plot.Plot{{left, right}}, tiles, dc)
 	left.Draw(canvases[0][0])
 	right.Draw(canvases[0][1])
-	return atomicfile.Write(path, func(w *bufio.Writer) error {
-		_, err := vgimg.PngCanvas{Canvas: img}.WriteTo(w)
-		return err
-	})
+	return writePNG(path, img)
 }
 
 // addLine adds a line with points in style number k; reference curves are dashed and grey-toned.

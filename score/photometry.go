@@ -1,9 +1,13 @@
-package catalogue
+package score
 
 import (
 	"fmt"
 	"math"
 	"sort"
+
+	"github.com/probcat/probcat/catalogue"
+	"github.com/probcat/probcat/internal/order"
+	"github.com/probcat/probcat/internal/pointgrid"
 )
 
 // PhotometryBin is the photometric error of the recovered sources of one bin of true
@@ -21,11 +25,11 @@ type PhotometryBin struct {
 }
 
 // Photometry measures the photometric bias and scatter by true magnitude: each true source
-// (kept by opt as in ScoreEnsemble) is paired in each sample with the nearest estimate that
+// (kept by opt as in Ensemble) is paired in each sample with the nearest estimate that
 // matches it under opt.Rule, whose magnitude tolerance therefore bounds |Δmag|. Bins are
 // opt.BinWidth wide (0.5 mag by default) on multiples of it, from the brightest true
 // magnitude to the faintest.
-func Photometry(truth Reference, samples []Sample, opt ScoreOptions) ([]PhotometryBin, error) {
+func Photometry(truth Reference, samples []catalogue.Sample, opt Options) ([]PhotometryBin, error) {
 	if err := opt.Rule.validate(); err != nil {
 		return nil, err
 	}
@@ -74,11 +78,11 @@ func Photometry(truth Reference, samples []Sample, opt ScoreOptions) ([]Photomet
 				ex, ey, em = append(ex, sa.X[i]), append(ey, sa.Y[i]), append(em, m)
 			}
 		}
-		g := newGrid(ex, ey, reach)
+		g := pointgrid.New(ex, ey, reach)
 		var rs [][2]int32
 		for j := range tx {
 			best, bestD := -1, math.Inf(1)
-			rs = g.near(tx[j], ty[j], rs)
+			rs = g.Near(tx[j], ty[j], rs)
 			for _, r := range rs {
 				for p := r[0]; p < r[1]; p++ {
 					dx, dy := g.X[p]-tx[j], g.Y[p]-ty[j]
@@ -99,7 +103,7 @@ func Photometry(truth Reference, samples []Sample, opt ScoreOptions) ([]Photomet
 		d := deltas[b]
 		sort.Float64s(d)
 		bins[b] = PhotometryBin{MagLo: (first + float64(b)) * width, MagHi: (first + float64(b) + 1) * width, Pairs: len(d),
-			Bias: Ratio(percentile(d, 50)), Scatter: Ratio(halfWidth68(d))}
+			Bias: Ratio(order.Percentile(d, 50)), Scatter: Ratio(order.HalfWidth68(d))}
 	}
 	return bins, nil
 }

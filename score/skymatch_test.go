@@ -1,4 +1,4 @@
-package catalogue
+package score
 
 import (
 	"encoding/json"
@@ -12,8 +12,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/probcat/probcat/catalogue"
 	"github.com/probcat/probcat/fits"
 	"github.com/probcat/probcat/internal/shareddata"
+	"github.com/probcat/probcat/survey"
 	"github.com/probcat/probcat/wcs"
 )
 
@@ -68,7 +70,7 @@ func writeSkyCSV(t *testing.T, path string, c *SkyCatalogue) {
 	}
 }
 
-// compareWithAstropy matches est against ref here and with testdata/catalogue/skymatch.py
+// compareWithAstropy matches est against ref here and with testdata/score/skymatch.py
 // (the same greedy assignment on astropy's search_around_sky candidates and separations, which
 // also checks that every pair of mutual nearest neighbours by match_to_catalog_sky is assigned)
 // and reports any difference. It returns the number of pairs and of mutual nearest pairs.
@@ -79,7 +81,7 @@ func compareWithAstropy(t *testing.T, name string, ref, est *SkyCatalogue, radiu
 	rp, ep := filepath.Join(dir, "ref.csv"), filepath.Join(dir, "est.csv")
 	writeSkyCSV(t, rp, ref)
 	writeSkyCSV(t, ep, est)
-	out, err := exec.Command(py, filepath.Join("..", "testdata", "catalogue", "skymatch.py"), rp, ep,
+	out, err := exec.Command(py, filepath.Join("..", "testdata", "score", "skymatch.py"), rp, ep,
 		fmt.Sprint(radius), fmt.Sprint(magTol)).Output()
 	if err != nil {
 		if ee, ok := err.(*exec.ExitError); ok {
@@ -146,11 +148,11 @@ func TestSkyMatchAgreesWithAstropy(t *testing.T) {
 // HST truth and An et al.'s DAOPHOT stars, both put in frame pixels (cutout origin 310, 630)
 // and through the r frame's WCS.
 func TestSkyMatchM2AgreesWithAstropy(t *testing.T) {
-	hst, err := ReadHubbleM2(shareddata.Path(t, "m2-sdss-2583-2-136/true_hubble_m2.npz"))
+	hst, err := survey.ReadNPZTruth(shareddata.Path(t, "m2-sdss-2583-2-136/true_hubble_m2.npz"), 4.6)
 	if err != nil {
 		t.Fatal(err)
 	}
-	dao, err := ReadDAOPHOTM2(shareddata.Path(t, "m2-pcat-cutout/idR-002583-2-0136-tru.txt"))
+	dao, err := survey.ReadDAOPHOT(shareddata.Path(t, "m2-pcat-cutout/idR-002583-2-0136-tru.txt"), survey.DAOPHOTGRI, survey.M2NMGY)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,7 +164,7 @@ func TestSkyMatchM2AgreesWithAstropy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sky := func(r Reference) SkyCatalogue {
+	sky := func(r *survey.Reference) SkyCatalogue {
 		var c SkyCatalogue
 		for i := range r.X {
 			ra, dec := w.PixelToSky(r.X[i]+310, r.Y[i]+630)
@@ -259,7 +261,7 @@ func TestScoreSkyIntervals(t *testing.T) {
 		sa.RA, sa.Dec, sa.Mag = append(sa.RA, ra), append(sa.Dec, dec), append(sa.Mag, 18.4+1.1)
 		samples = append(samples, sa)
 	}
-	sc, err := ScoreSky(&ref, samples, SkyScoreOptions{Radius: 0.5, MagTol: 0.2, FitOffset: true, FitBright: 18.5})
+	sc, err := Sky(&ref, samples, SkyOptions{Radius: 0.5, MagTol: 0.2, FitOffset: true, FitBright: 18.5})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -320,13 +322,13 @@ func TestReadSkyReference(t *testing.T) {
 	}
 	// The same table as Parquet and FITS (numbers only).
 	pq := filepath.Join(dir, "ref.parquet")
-	if err := WriteCatalogueParquet(pq, []float64{1, 2, 3}, []float64{4, 5, 6}, []float64{100, 10, 1},
-		Derived{Magnitude: func(f float64) float64 { return Magnitude(f, 25) }, Sky: func(x, y float64) (float64, float64) { return x, y }}); err != nil {
+	if err := catalogue.WriteCatalogueParquet(pq, []float64{1, 2, 3}, []float64{4, 5, 6}, []float64{100, 10, 1},
+		catalogue.Derived{Magnitude: func(f float64) float64 { return Magnitude(f, 25) }, Sky: func(x, y float64) (float64, float64) { return x, y }}); err != nil {
 		t.Fatal(err)
 	}
 	fi := filepath.Join(dir, "ref.fits")
-	if err := WriteCatalogueFITS(fi, []float64{1, 2, 3}, []float64{4, 5, 6}, []float64{100, 10, 1},
-		Derived{Magnitude: func(f float64) float64 { return Magnitude(f, 25) }, Sky: func(x, y float64) (float64, float64) { return x, y }}); err != nil {
+	if err := catalogue.WriteCatalogueFITS(fi, []float64{1, 2, 3}, []float64{4, 5, 6}, []float64{100, 10, 1},
+		catalogue.Derived{Magnitude: func(f float64) float64 { return Magnitude(f, 25) }, Sky: func(x, y float64) (float64, float64) { return x, y }}); err != nil {
 		t.Fatal(err)
 	}
 	for _, p := range []string{pq, fi} {
@@ -366,12 +368,34 @@ func TestReadSkyReference(t *testing.T) {
 func TestReadSkyEstimates(t *testing.T) {
 	dir := t.TempDir()
 	// An ensemble with ra, dec and mag, one sample empty.
-	samples := randomEnsemble(5, 2, 3, 40)
+	rng := rand.New(rand.NewPCG(5, 1))
+	var samples []catalogue.Sample
+	for c := range 2 {
+		for k := range 3 {
+			s := catalogue.Sample{Chain: c, Index: k}
+			for range 1 + rng.IntN(40) {
+				s.X, s.Y = append(s.X, 100*rng.Float64()), append(s.Y, 100*rng.Float64())
+				s.Flux = append(s.Flux, 250/rng.Float64())
+			}
+			samples = append(samples, s)
+		}
+	}
 	samples[1].X, samples[1].Y, samples[1].Flux = nil, nil, nil
-	d := Derived{Magnitude: func(f float64) float64 { return Magnitude(f, 24) },
+	d := catalogue.Derived{Magnitude: func(f float64) float64 { return Magnitude(f, 24) },
 		Sky: func(x, y float64) (float64, float64) { return 10 + x/3600, -5 + y/3600 }}
 	e := filepath.Join(dir, "ensemble.parquet")
-	writeEnsemble(t, e, samples, d)
+	w, err := catalogue.CreateEnsemble(e, d, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range samples {
+		if err := w.Write(&samples[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
 	got, err := ReadSkyEstimates(e, 0, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -397,9 +421,13 @@ func TestReadSkyEstimates(t *testing.T) {
 		t.Error("a prevalence cut on an ensemble was accepted")
 	}
 	// A condensed catalogue without mag: magnitudes from flux; the prevalence cut.
-	cs := someCondensed()
+	cs := []catalogue.CondensedSource{
+		{X: 10.25, Y: 20.5, Flux: 1234.5, Prevalence: 1},
+		{X: -0.4, Y: 99.4, Flux: 260, Prevalence: 0.35},
+		{X: 55, Y: 3, Flux: 1e5, Prevalence: 0.99},
+	}
 	c := filepath.Join(dir, "condensed.parquet")
-	if err := WriteCondensedParquet(c, cs, Derived{Sky: d.Sky}, nil); err != nil {
+	if err := catalogue.WriteCondensedParquet(c, cs, catalogue.Derived{Sky: d.Sky}, nil); err != nil {
 		t.Fatal(err)
 	}
 	got, err = ReadSkyEstimates(c, 22.5, 0.5)
@@ -423,7 +451,7 @@ func TestReadSkyEstimates(t *testing.T) {
 	}
 	// No ra, dec: a one-line error naming the file.
 	plain := filepath.Join(dir, "plain.parquet")
-	if err := WriteCondensedParquet(plain, cs, Derived{}, nil); err != nil {
+	if err := catalogue.WriteCondensedParquet(plain, cs, catalogue.Derived{}, nil); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := ReadSkyEstimates(plain, 22.5, 0); err == nil || !strings.Contains(err.Error(), "plain.parquet: no ra and dec") {
@@ -453,7 +481,7 @@ func BenchmarkScoreSky(b *testing.B) {
 	}
 	b.ResetTimer()
 	for range b.N {
-		sc, err := ScoreSky(&ref, samples, SkyScoreOptions{Radius: 0.5, MagTol: 0.5})
+		sc, err := Sky(&ref, samples, SkyOptions{Radius: 0.5, MagTol: 0.5})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -1,4 +1,4 @@
-package catalogue
+package score
 
 import (
 	"encoding/csv"
@@ -13,6 +13,8 @@ import (
 	"github.com/parquet-go/parquet-go"
 
 	"github.com/probcat/probcat/fits"
+
+	"github.com/probcat/probcat/internal/tablefile"
 )
 
 // columns is a set of named columns read from a catalogue file of any kind probcat reads
@@ -80,7 +82,7 @@ func readColumns(path string, want, required []string) (*columns, error) {
 	var c *columns
 	var err error
 	switch {
-	case magic(path) == "PAR1":
+	case tablefile.Magic(path) == "PAR1":
 		c, err = readParquetColumns(path, want)
 	case strings.HasSuffix(strings.ToLower(path), ".csv"):
 		c, err = readCSVColumns(path, want)
@@ -94,9 +96,9 @@ func readColumns(path string, want, required []string) (*columns, error) {
 }
 
 func readParquetColumns(path string, want []string) (c *columns, err error) {
-	err = withParquet(path, func(pf *parquet.File) error {
-		names, leaves := flatLeaves(pf)
-		c = &columns{path: path, rows: int(pf.NumRows()), names: names, num: map[string][]float64{}, str: map[string][]string{}, meta: parquetMeta(pf)}
+	err = tablefile.With(path, func(pf *parquet.File) error {
+		names, leaves := tablefile.Leaves(pf)
+		c = &columns{path: path, rows: int(pf.NumRows()), names: names, num: map[string][]float64{}, str: map[string][]string{}, meta: tablefile.Meta(pf)}
 		for w, name := range resolve(c.names, want) {
 			leaf := leaves[name]
 			text := leaf.Node.Type().Kind() == parquet.ByteArray || leaf.Node.Type().Kind() == parquet.FixedLenByteArray
@@ -107,10 +109,10 @@ func readParquetColumns(path string, want []string) (c *columns, err error) {
 			} else {
 				nums = make([]float64, 0, c.rows)
 			}
-			if err := readColumn(pf, path, name, leaf.ColumnIndex, func(v parquet.Value) {
+			if err := tablefile.ReadColumn(pf, path, name, leaf.ColumnIndex, func(v parquet.Value) {
 				switch {
 				case !text:
-					nums = append(nums, valueFloat(v))
+					nums = append(nums, tablefile.Float(v))
 				case v.IsNull():
 					strs = append(strs, "")
 				default:

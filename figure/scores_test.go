@@ -1,24 +1,34 @@
-package catalogue
+package figure
 
 import (
 	"bytes"
 	"image/png"
+	"math"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"gonum.org/v1/plot/plotutil"
+
+	"github.com/probcat/probcat/catalogue"
+	"github.com/probcat/probcat/score"
+	"github.com/probcat/probcat/survey/m2"
 )
 
 func TestPlotScores(t *testing.T) {
-	truth, est := handCase()
-	sc, err := ScoreEnsemble(truth, []Sample{est}, ScoreOptions{Rule: PCATRule, Frame: Frame{W: 30, H: 30}, ZeroPoint: testZP})
+	// Five true stars, six estimated (catalogue's hand-checked case): some matched, some not.
+	truth := score.Reference{X: []float64{10, 15, 1, 20, 26}, Y: []float64{10, 8, 10, 20, 15}, Mag: []float64{18, 19, 18, 20.2, 21}}
+	est := catalogue.Sample{}
+	for _, e := range [][3]float64{{10.4, 10.4, 18.1}, {15.6, 8.0, 19.0}, {20, 20, 20.8}, {3, 3, 19}, {26.2, 15, 21.1}, {1.2, 10, 18}} {
+		est.X, est.Y, est.Flux = append(est.X, e[0]), append(est.Y, e[1]), append(est.Flux, math.Pow(10, (25-e[2])/2.5))
+	}
+	sc, err := score.Ensemble(truth, []catalogue.Sample{est}, score.Options{Rule: score.PCATRule, Frame: score.Frame{W: 30, H: 30}, ZeroPoint: 25})
 	if err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
 	p := filepath.Join(dir, "score.png")
-	if err := PlotScores(p, []Labelled{{"probcat", sc}}, []Curve{PCATCompletenessM2}, []Curve{PCATPurityM2}); err != nil {
+	if err := PlotScores(p, []Labelled{{"probcat", sc}}, []score.Curve{m2.PCATCompleteness}, []score.Curve{m2.PCATPurity}); err != nil {
 		t.Fatal(err)
 	}
 	b, err := os.ReadFile(p)
@@ -53,7 +63,7 @@ func TestPlotScores(t *testing.T) {
 	}
 	// Same input, same bytes.
 	q := filepath.Join(dir, "again.png")
-	if err := PlotScores(q, []Labelled{{"probcat", sc}}, []Curve{PCATCompletenessM2}, []Curve{PCATPurityM2}); err != nil {
+	if err := PlotScores(q, []Labelled{{"probcat", sc}}, []score.Curve{m2.PCATCompleteness}, []score.Curve{m2.PCATPurity}); err != nil {
 		t.Fatal(err)
 	}
 	if b2, err := os.ReadFile(q); err != nil || !bytes.Equal(b, b2) {
@@ -62,8 +72,8 @@ func TestPlotScores(t *testing.T) {
 	if err := PlotScores(filepath.Join(dir, "x.png"), nil, nil, nil); err == nil {
 		t.Error("empty plot accepted")
 	}
-	bad := Curve{Label: "bad", Mag: []float64{1, 2}, Value: []float64{1}}
-	if err := PlotScores(filepath.Join(dir, "y.png"), nil, []Curve{bad}, nil); err == nil {
+	bad := score.Curve{Label: "bad", Mag: []float64{1, 2}, Value: []float64{1}}
+	if err := PlotScores(filepath.Join(dir, "y.png"), nil, []score.Curve{bad}, nil); err == nil {
 		t.Error("ragged curve accepted")
 	}
 	if err := PlotScores(filepath.Join(dir, "missing", "z.png"), []Labelled{{"a", sc}}, nil, nil); err == nil {

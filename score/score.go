@@ -1,4 +1,4 @@
-package catalogue
+package score
 
 import (
 	"encoding/json"
@@ -7,6 +7,10 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/probcat/probcat/catalogue"
+	"github.com/probcat/probcat/internal/order"
+	"github.com/probcat/probcat/internal/pointgrid"
 )
 
 // Rule is a way of deciding whether an estimated source recovers a true one. A pair matches
@@ -102,8 +106,8 @@ func NewReference(x, y, flux []float64, zp float64) Reference {
 	return Reference{X: append([]float64(nil), x...), Y: append([]float64(nil), y...), Mag: m}
 }
 
-// ScoreOptions says how to score.
-type ScoreOptions struct {
+// Options says how to score.
+type Options struct {
 	Rule  Rule
 	Frame Frame
 	// ZeroPoint converts the estimated fluxes to magnitudes.
@@ -182,13 +186,13 @@ type Score struct {
 	PPV        Ratio      `json:"ppv"`
 	F1         Ratio      `json:"f1"`
 	// Bins holds completeness by true magnitude and purity by estimated magnitude.
-	Bins []ScoreBin `json:"bins"`
+	Bins []Bin `json:"bins"`
 }
 
-// ScoreBin is one magnitude bin [MagLo, MagHi): TPR is the completeness of the true sources
+// Bin is one magnitude bin [MagLo, MagHi): TPR is the completeness of the true sources
 // whose true magnitude falls in it, PPV the purity of the estimates whose estimated magnitude
 // falls in it, and FDR = 1 − PPV.
-type ScoreBin struct {
+type Bin struct {
 	MagLo      float64 `json:"mag_lo"`
 	MagHi      float64 `json:"mag_hi"`
 	NTruth     int     `json:"n_truth"`
@@ -198,20 +202,8 @@ type ScoreBin struct {
 	FDR        Ratio   `json:"fdr"`
 }
 
-// SingleSample wraps a condensed catalogue as an ensemble of one sample, for scoring.
-func SingleSample(cs []CondensedSource) []Sample {
-	s := Sample{}
-	for _, c := range cs {
-		s.X, s.Y, s.Flux = append(s.X, c.X), append(s.Y, c.Y), append(s.Flux, c.Flux)
-		if c.KindFrac != nil {
-			s.Kind = append(s.Kind, int32(modeKind(c.KindFrac)))
-		}
-	}
-	return []Sample{s}
-}
-
-// ScoreEnsemble scores the samples against the truth under opt.
-func ScoreEnsemble(truth Reference, samples []Sample, opt ScoreOptions) (*Score, error) {
+// Ensemble scores the samples against the truth under opt.
+func Ensemble(truth Reference, samples []catalogue.Sample, opt Options) (*Score, error) {
 	if err := opt.Rule.validate(); err != nil {
 		return nil, err
 	}
@@ -279,7 +271,7 @@ func ScoreEnsemble(truth Reference, samples []Sample, opt ScoreOptions) (*Score,
 		}
 	}
 	// Bins.
-	var bins []ScoreBin
+	var bins []Bin
 	if lo <= hi {
 		first := math.Floor(lo / width)
 		n := int(math.Floor(hi/width)-first) + 1
@@ -287,7 +279,7 @@ func ScoreEnsemble(truth Reference, samples []Sample, opt ScoreOptions) (*Score,
 			return nil, fmt.Errorf("magnitudes span %g to %g: too many bins of %g mag", lo, hi, width)
 		}
 		for b := 0; b < n; b++ {
-			bins = append(bins, ScoreBin{MagLo: (first + float64(b)) * width, MagHi: (first + float64(b) + 1) * width})
+			bins = append(bins, Bin{MagLo: (first + float64(b)) * width, MagHi: (first + float64(b) + 1) * width})
 		}
 	}
 	binOf := func(m float64) int {
@@ -315,7 +307,7 @@ func ScoreEnsemble(truth Reference, samples []Sample, opt ScoreOptions) (*Score,
 	correct := make([]float64, len(bins))
 	var foundAll, estAll, correctAll float64
 
-	g := newGrid(tx, ty, opt.Rule.reach())
+	g := pointgrid.New(tx, ty, opt.Rule.reach())
 	hit := make([]bool, len(tx))
 	var rs [][2]int32
 	counts := make([]float64, len(ests))
@@ -329,7 +321,7 @@ func ScoreEnsemble(truth Reference, samples []Sample, opt ScoreOptions) (*Score,
 		clear(hit)
 		for i := range e.x {
 			ok := false
-			rs = g.near(e.x[i], e.y[i], rs)
+			rs = g.Near(e.x[i], e.y[i], rs)
 			for _, r := range rs {
 				for p := r[0]; p < r[1]; p++ {
 					j := g.ID[p]
@@ -369,7 +361,7 @@ func ScoreEnsemble(truth Reference, samples []Sample, opt ScoreOptions) (*Score,
 		TPR: ratio(foundAll, ns*float64(ntruth)), PPV: ratio(correctAll, estAll),
 	}
 	sort.Float64s(counts)
-	sc.NInterval = [2]float64{percentile(counts, 5), percentile(counts, 95)}
+	sc.NInterval = [2]float64{order.Percentile(counts, 5), order.Percentile(counts, 95)}
 	sc.F1 = ratio(2*float64(sc.TPR)*float64(sc.PPV), float64(sc.TPR)+float64(sc.PPV))
 	if sc.TPR == 0 && sc.PPV == 0 {
 		sc.F1 = 0
@@ -382,4 +374,11 @@ func ScoreEnsemble(truth Reference, samples []Sample, opt ScoreOptions) (*Score,
 	}
 	sc.Bins = bins
 	return sc, nil
+}
+
+// Curve is a published or otherwise external completeness or purity curve to compare our
+// scores with: Value[i] at magnitude Mag[i] (a bin centre).
+type Curve struct {
+	Label      string
+	Mag, Value []float64
 }

@@ -1,9 +1,11 @@
-package catalogue
+package score
 
 import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/probcat/probcat/catalogue"
 )
 
 // TestPhotometry recovers a known bias and scatter of the estimated magnitudes, bin by bin,
@@ -23,9 +25,9 @@ func TestPhotometry(t *testing.T) {
 		tf = append(tf, math.Pow(10, -0.4*(m-zp)))
 	}
 	truth := NewReference(tx, ty, tf, zp)
-	var samples []Sample
+	var samples []catalogue.Sample
 	for s := 0; s < 5; s++ {
-		var sa Sample
+		var sa catalogue.Sample
 		for i := range tx {
 			d := 0.1 + 0.05*rng.NormFloat64()
 			if i%2 == 1 {
@@ -38,7 +40,7 @@ func TestPhotometry(t *testing.T) {
 		samples = append(samples, sa)
 	}
 	r, _ := RuleByName("pcat")
-	bins, err := Photometry(truth, samples, ScoreOptions{Rule: r, Frame: Frame{X0: 0, Y0: 0, W: 220, H: 220}, ZeroPoint: zp})
+	bins, err := Photometry(truth, samples, Options{Rule: r, Frame: Frame{X0: 0, Y0: 0, W: 220, H: 220}, ZeroPoint: zp})
 	if err != nil {
 		t.Fatal(err)
 	}
