@@ -136,3 +136,69 @@ func mixedFit(t *testing.T, seed uint64, n int) []float64 {
 	}
 	return out
 }
+
+// TestMixedStarPath checks that the stars of a mixed chain go through the point-source
+// kernels, as a star-only chain's do, and that the change of ln L the chain computes for them
+// agrees with the generic path's (every source drawn by the kind's Render, band.deltaLL): a
+// star's move and birth take the fused kernel, a change of a star and a galaxy the box, in
+// which the star is drawn by the kernels and the galaxy by its kind.
+func TestMixedStarPath(t *testing.T) {
+	m, _, _ := mixedKind(t)
+	img, _, _ := testField(t, 48, 48, 0.02, 3)
+	cfg := DefaultConfig()
+	cfg.Threads = 1
+	cfg.ExactStamps = true // the generic path draws whole stamps
+	c, err := NewChain(img, m, cfg, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.table == nil || c.mixed == nil || c.star != 0 {
+		t.Fatal("the mixed chain's stars have no kernel path")
+	}
+	star := func(f float64) []float64 { return []float64{f, 0, 0, 0, 0} }
+	gal := []float64{4000, 1, 2.2, 0.6, 0.5}
+	if !c.isStar(star(500)) || c.isStar(gal) {
+		t.Fatal("isStar does not tell stars from galaxies")
+	}
+	type change struct {
+		x, y float64
+		th   []float64
+		sign float64
+	}
+	w := c.workers[0]
+	generic := func(chs []change) float64 {
+		w.resetBox()
+		for _, ch := range chs {
+			w.growBy(ch.x, ch.y, c.boxRadius(ch.th))
+		}
+		w.clearBox()
+		box := w.bandWork.box(c.band)
+		for _, ch := range chs {
+			c.kind.Render(box, ch.x, ch.y, ch.th, ch.sign)
+		}
+		return c.band.deltaLL(w.scratch, w.bx0, w.by0, w.bx1, w.by1)
+	}
+	for _, tc := range []struct {
+		name  string
+		chs   []change
+		inBox bool
+	}{
+		{"star move", []change{{20.3, 21.7, star(3000), -1}, {21.1, 21.2, star(3500), 1}}, false},
+		{"star birth", []change{{30.6, 12.4, star(800), 1}}, false},
+		{"star and galaxy", []change{{20.3, 21.7, star(3000), -1}, {24.2, 26.9, gal, 1}}, true},
+	} {
+		w.begin()
+		for _, ch := range tc.chs {
+			w.add(ch.x, ch.y, ch.th, ch.sign)
+		}
+		got := w.eval(false)
+		if w.inBox != tc.inBox {
+			t.Errorf("%s: drawn in the box %v, want %v", tc.name, w.inBox, tc.inBox)
+		}
+		want := generic(tc.chs)
+		t.Logf("%s: ΔlnL %.6f (chain) %.6f (generic)", tc.name, got, want)
+		if math.Abs(got-want) > 1e-5*math.Abs(want)+1e-3 || want == 0 {
+			t.Errorf("%s: ΔlnL %.6f, generic path %.6f", tc.name, got, want)
+		}
+	}
+}
