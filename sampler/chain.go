@@ -178,8 +178,11 @@ type Chain struct {
 	table *render.Table
 	mixed *model.Mixed
 	star  float64
-	field *psf.Field // nil unless the PSF varies across the image
-	radii interface {
+	// stamps caches the stamps of the other sources when the kind sizes them by source
+	// (model.SourceRadius); nil otherwise
+	stamps *stampCache
+	field  *psf.Field // nil unless the PSF varies across the image
+	radii  interface {
 		RadiusFor(flux, sigma float64) int
 	}
 	unit        *psf.PSF
@@ -292,7 +295,9 @@ func NewBandChain(bands []Band, kind model.SourceKind, cfg Config, index int) (*
 			c.splittable = sp
 			c.fmin = sp.MinFlux()
 		}
-		c.sized, _ = kind.(model.SourceRadius)
+		if c.sized, _ = kind.(model.SourceRadius); c.sized != nil {
+			c.stamps = &stampCache{m: map[uint64]*stamp{}}
+		}
 	}
 	c.count, c.density = cfg.CountPrior, 0
 	switch cp := cfg.CountPrior.(type) {
@@ -593,7 +598,9 @@ func (c *Chain) refresh() {
 		}
 		render.Render(c.modelImg, c.w, c.w, c.h, c.table, c.srcBuf)
 	}
-	if !c.starsOnly() {
+	if c.stamps != nil {
+		c.refreshStamps()
+	} else if !c.starsOnly() {
 		box := model.Box{Pix: c.modelImg, Stride: c.w, W: c.w, H: c.h}
 		for i := range c.xs {
 			if th := c.th[i*p : (i+1)*p]; !c.isStar(th) {

@@ -3,6 +3,7 @@ package sampler
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/probcat/probcat/kinds"
@@ -200,5 +201,57 @@ func TestMixedStarPath(t *testing.T) {
 		if math.Abs(got-want) > 1e-5*math.Abs(want)+1e-3 || want == 0 {
 			t.Errorf("%s: ΔlnL %.6f, generic path %.6f", tc.name, got, want)
 		}
+	}
+}
+
+// TestStampCacheInvisible checks that the stamp cache changes the cost only: a mixed chain
+// whose cache is emptied before every pass (every stamp drawn afresh) reaches the same
+// catalogue and residual, bit for bit, as one that keeps it, and the cache holds exactly the
+// stamps of the current galaxies after each sample.
+func TestStampCacheInvisible(t *testing.T) {
+	m, _, _ := mixedKind(t)
+	img, _, _ := testField(t, 64, 64, 0.03, 5)
+	cfg := smallRun(1, 1)
+	cfg.RegionProposals = 3
+	var chains [2]*Chain
+	for i := range chains {
+		c, err := NewChain(img, m, cfg, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		chains[i] = c
+	}
+	galaxies := 0
+	for s := 0; s < 6; s++ {
+		for i, c := range chains {
+			for p := 0; p < cfg.Proposals; p++ {
+				if i == 1 {
+					clear(c.stamps.m)
+				}
+				c.pass()
+			}
+			c.refresh()
+		}
+		a, b := chains[0], chains[1]
+		if !slices.Equal(a.xs, b.xs) || !slices.Equal(a.ys, b.ys) || !slices.Equal(a.th, b.th) || !slices.Equal(a.resid, b.resid) {
+			t.Fatalf("sample %d: the chain without its cache differs from the chain with it", s)
+		}
+		galaxies = 0
+		for i := range a.xs {
+			th := a.th[i*a.nparam : (i+1)*a.nparam]
+			if !a.isStar(th) {
+				galaxies++
+				if a.stamps.get(a.xs[i], a.ys[i], th) == nil {
+					t.Fatalf("sample %d: galaxy %d has no stamp in the cache", s, i)
+				}
+			}
+		}
+		if len(a.stamps.m) != galaxies {
+			t.Fatalf("sample %d: the cache holds %d stamps for %d galaxies", s, len(a.stamps.m), galaxies)
+		}
+	}
+	t.Logf("%d sources, %d galaxies", len(chains[0].xs), galaxies)
+	if galaxies == 0 {
+		t.Error("no galaxy to cache")
 	}
 }

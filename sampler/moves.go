@@ -80,7 +80,12 @@ type worker struct {
 	inBox     bool      // δ is rendered in scratch (else it is only in src)
 	mapD      float64   // the map total's change under δ, when mapDKnown
 	mapDKnown bool
-	rf        *refitScratch
+	// with a stamp cache (Chain.stamps), the stamps drawn for the changes that are not point
+	// sources, whether change k's came from the cache, and stamps to reuse
+	stamps [maxChanges]*stamp
+	cached [maxChanges]bool
+	free   []*stamp
+	rf     *refitScratch
 }
 
 func newWorker(c *Chain) *worker {
@@ -199,6 +204,11 @@ func (w *worker) evalRef(box bool) float64 {
 	}
 	w.clearBox()
 	for k := 0; k < w.nch; k++ {
+		if c.stamps != nil && !c.isStar(w.chth[k]) {
+			// the box holds the stamp: both reach boxRadius around the anchor pixel
+			w.stampOf(k).addTo(w.scratch, c.w, w.chs[k])
+			continue
+		}
 		w.draw(w.chx[k], w.chy[k], w.chth[k], w.chs[k])
 	}
 	return w.deltaLL()
@@ -251,6 +261,9 @@ func (w *worker) commit(r *region) {
 		return
 	}
 	w.apply(r)
+	if c.stamps != nil {
+		w.commitStamps()
+	}
 }
 
 // boxRadius is the radius of the box a proposal changing a source with parameters th needs:
