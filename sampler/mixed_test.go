@@ -1,8 +1,10 @@
 package sampler
 
 import (
+	"context"
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"testing"
 
@@ -253,5 +255,55 @@ func TestStampCacheInvisible(t *testing.T) {
 	t.Logf("%d sources, %d galaxies", len(chains[0].xs), galaxies)
 	if galaxies == 0 {
 		t.Error("no galaxy to cache")
+	}
+}
+
+// TestMixedCheckpoint checks that a mixed chain restored from a checkpoint, on another number
+// of threads and so with its stamp cache empty, continues with the same samples as the
+// uninterrupted chain.
+func TestMixedCheckpoint(t *testing.T) {
+	m, _, _ := mixedKind(t)
+	img, _, _ := testField(t, 60, 60, 0.03, 9)
+	cfg := smallRun(2, 1)
+	cfg.BurnIn = 2
+	a, err := NewChain(img, m, cfg, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for i := 0; i < 2; i++ {
+		if _, err := a.Next(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ck, err := a.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Threads = 1
+	b, err := NewChain(img, m, cfg, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.UnmarshalBinary(ck); err != nil {
+		t.Fatal(err)
+	}
+	galaxies := 0
+	for i := 0; i < 3; i++ {
+		want, err := a.Next(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := b.Next(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("sample %d after restore differs from the uninterrupted chain", got.Index)
+		}
+		galaxies = len(b.stamps.m)
+	}
+	if galaxies == 0 {
+		t.Error("no galaxies in the chain")
 	}
 }
