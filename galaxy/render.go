@@ -227,17 +227,115 @@ const cutSigma = 6
 // from i0, and left by the mirror recurrence g_{k−1} = g_k·q'_k, q'_{k−1} = q'_k·c from
 // q'_{i0} = c/q: the inner loop of AddTo, with no exponential. Starting near the peak, the
 // walk never starts from an underflowed value.
+//
+// Each direction runs as four interleaved walks, one per pixel mod 4 (walk), so that the
+// multiplications of consecutive pixels do not wait on each other.
 func gaussRow(dst []float32, i0 int, g, q, c float64) {
-	gr, qr := g, q
-	for k := i0; k < len(dst); k++ {
-		dst[k] += float32(gr)
-		gr *= qr
-		qr *= c
-	}
-	gl, ql := g, c/q
-	for k := i0 - 1; k >= 0; k-- {
-		gl *= ql
+	walk(dst[i0:], g, q, c)
+	if i0 > 0 {
+		// the left walk, mirrored: pixel i0 − 1 − k is the right walk's pixel k from
+		// g_{i0−1} = g·q'_{i0}
+		ql := c / q
+		left := dst[:i0]
+		gl := g * ql
 		ql *= c
-		dst[k] += float32(gl)
+		n := len(left)
+		if n < 4 {
+			for k := n - 1; k >= 0; k-- {
+				left[k] += float32(gl)
+				gl *= ql
+				ql *= c
+			}
+			return
+		}
+		walkLeft(left, gl, ql, c)
+	}
+}
+
+// walk adds g_k to dst[k], k = 0, 1, …, for g_0 = g, g_{k+1} = g_k·q_k, q_{k+1} = q_k·c, as four
+// walks of stride 4: the first four values in sequence, then each lane j steps by
+// R_j = q_j q_{j+1} q_{j+2} q_{j+3} = q_j⁴c⁶, which steps by c¹⁶.
+func walk(dst []float32, g, q, c float64) {
+	n := len(dst)
+	if n < 8 {
+		for k := range dst {
+			dst[k] += float32(g)
+			g *= q
+			q *= c
+		}
+		return
+	}
+	c2 := c * c
+	c4 := c2 * c2
+	c16 := c4 * c4
+	c16 *= c16
+	g0 := g
+	g1 := g0 * q
+	g2 := g1 * (q * c)
+	g3 := g2 * (q * c2)
+	q2 := q * q
+	r0 := q2 * q2 * (c4 * c2)
+	r1 := r0 * c4
+	r2 := r1 * c4
+	r3 := r2 * c4
+	k := 0
+	for ; k+4 <= n; k += 4 {
+		d := dst[k : k+4 : k+4]
+		f0, f1, f2, f3 := float32(g0), float32(g1), float32(g2), float32(g3)
+		d[0] += f0
+		d[1] += f1
+		d[2] += f2
+		d[3] += f3
+		g0, g1, g2, g3 = g0*r0, g1*r1, g2*r2, g3*r3
+		r0, r1, r2, r3 = r0*c16, r1*c16, r2*c16, r3*c16
+	}
+	d := dst[k:]
+	if len(d) > 0 {
+		d[0] += float32(g0)
+	}
+	if len(d) > 1 {
+		d[1] += float32(g1)
+	}
+	if len(d) > 2 {
+		d[2] += float32(g2)
+	}
+}
+
+// walkLeft is walk from the right end of dst leftwards: g is added to dst[len−1].
+func walkLeft(dst []float32, g, q, c float64) {
+	n := len(dst)
+	c2 := c * c
+	c4 := c2 * c2
+	c16 := c4 * c4
+	c16 *= c16
+	g0 := g
+	g1 := g0 * q
+	g2 := g1 * (q * c)
+	g3 := g2 * (q * c2)
+	q2 := q * q
+	r0 := q2 * q2 * (c4 * c2)
+	r1 := r0 * c4
+	r2 := r1 * c4
+	r3 := r2 * c4
+	k := n
+	for ; k-4 >= 0; k -= 4 {
+		d := dst[k-4 : k : k]
+		f0, f1, f2, f3 := float32(g0), float32(g1), float32(g2), float32(g3)
+		d[3] += f0
+		d[2] += f1
+		d[1] += f2
+		d[0] += f3
+		g0, g1, g2, g3 = g0*r0, g1*r1, g2*r2, g3*r3
+		r0, r1, r2, r3 = r0*c16, r1*c16, r2*c16, r3*c16
+	}
+	d := dst[:k]
+	if len(d) > 0 {
+		d[len(d)-1] += float32(g0)
+	}
+	if len(d) > 1 {
+		d[len(d)-2] += float32(g1)
+	}
+	if len(d) > 2 {
+		d[len(d)-3] += float32(g2)
 	}
 }

@@ -76,7 +76,9 @@ type Splittable interface {
 
 // SourceRadius is implemented by kinds whose sources' stamps differ in size (galaxies of
 // different radii, a mixture of stars and galaxies): the sampler then sizes each proposal's
-// box by the sources it changes instead of by Radius, the largest.
+// box by the sources it changes instead of by Radius, the largest, and keeps each current
+// source's stamp to remove it later, so Render must draw the same bits whenever it is given the
+// same position and parameters.
 type SourceRadius interface {
 	// RadiusOf is the half-width, around the anchor pixel, beyond which the source with
 	// these parameters adds no light; at most Radius().

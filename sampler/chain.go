@@ -172,10 +172,18 @@ type Chain struct {
 
 	// point sources with a tabulated PSF go through the fused kernels: table holds the PSF
 	// (every cell's, for a field that varies), radii sizes their stamps, unit is the PSF of
-	// the step sizes and the noise scale (a field's centre cell)
+	// the step sizes and the noise scale (a field's centre cell). In a chain of a
+	// model.Mixed kind, mixed is the kind and star the index of its point-source member,
+	// whose sources go through the kernels as a point-source chain's do (the others through
+	// the kind's Render); mixed is nil for other kinds
 	table *render.Table
-	field *psf.Field // nil unless the PSF varies across the image
-	radii interface {
+	mixed *model.Mixed
+	star  float64
+	// stamps caches the stamps of the other sources when the kind sizes them by source
+	// (model.SourceRadius); nil otherwise
+	stamps *stampCache
+	field  *psf.Field // nil unless the PSF varies across the image
+	radii  interface {
 		RadiusFor(flux, sigma float64) int
 	}
 	unit        *psf.PSF
@@ -288,7 +296,9 @@ func NewBandChain(bands []Band, kind model.SourceKind, cfg Config, index int) (*
 			c.splittable = sp
 			c.fmin = sp.MinFlux()
 		}
-		c.sized, _ = kind.(model.SourceRadius)
+		if c.sized, _ = kind.(model.SourceRadius); c.sized != nil {
+			c.stamps = &stampCache{m: map[uint64]*stamp{}}
+		}
 	}
 	c.count, c.density = cfg.CountPrior, 0
 	switch cp := cfg.CountPrior.(type) {
@@ -361,38 +371,19 @@ func NewBandChain(bands []Band, kind model.SourceKind, cfg Config, index int) (*
 		}
 	}
 	if c.point != nil {
-		var field *psf.Field
-		switch p := c.point.PSF.(type) {
-		case *psf.Field:
-			field = p
-		case *psf.PSF:
-			if p.Table() != nil {
-				field = psf.Uniform(p)
-			} else {
-				// a PSF assembled by hand: render with its one-piece table
-				t, err := render.NewTable(p.Coeffs, p.Size)
-				if err != nil {
-					return nil, err
-				}
-				c.table, c.radii, c.unit = t, p, p
-			}
+		if err := c.usePSF(c.point.PSF); err != nil {
+			return nil, err
 		}
-		if field != nil {
-			t, err := field.Table()
-			if err != nil {
-				return nil, err
-			}
-			c.table, c.radii, c.unit = t, field, field.Centre()
-			if field.NX*field.NY > 1 {
-				c.field = field
-			}
+		if c.table != nil && !cfg.ExactStamps {
+			c.noiseSigma = math.Sqrt(c.sigF2 * sumSq(c.unit))
 		}
-		if c.table != nil {
-			if !cfg.ExactStamps {
-				c.noiseSigma = math.Sqrt(c.sigF2 * sumSq(c.unit))
-			}
-			c.guessRadius = c.radiusFor(10 * c.fmin)
+	} else if m, ok := kind.(*model.Mixed); ok {
+		if err := c.useStars(m); err != nil {
+			return nil, err
 		}
+	}
+	if c.table != nil {
+		c.guessRadius = c.radiusFor(10 * c.fmin)
 	}
 	threads := cfg.Threads
 	if threads == 0 {
@@ -446,6 +437,17 @@ func (c *Chain) weightsChanged() {
 // Each band gets its own, from its weights and its PSF (positions step by the reference
 // band's posFac).
 func (c *Chain) stepConstants(b *band) error {
+	params := make([]float64, c.nparam)
+	c.kind.SamplePrior(rand.New(rand.NewPCG(1, 2)), params)
+	params[b.k] = 1
+	var err error
+	b.sigF2, b.posFac, err = c.unitConstants(b, params)
+	return err
+}
+
+// unitConstants returns stepConstants' σ_F² and posFac in band b for the source with
+// parameters params (its flux in band b being 1).
+func (c *Chain) unitConstants(b *band, params []float64) (sigF2, posFac float64, err error) {
 	ws := make([]float64, 0, len(b.weight))
 	for _, w := range b.weight {
 		if w > 0 {
@@ -453,13 +455,10 @@ func (c *Chain) stepConstants(b *band) error {
 		}
 	}
 	if len(ws) == 0 {
-		return errors.New("every pixel has zero weight")
+		return 0, 0, errors.New("every pixel has zero weight")
 	}
 	wbar := order.UpperMedian(ws)
 	s := 2*b.stamp + 3
-	params := make([]float64, c.nparam)
-	c.kind.SamplePrior(rand.New(rand.NewPCG(1, 2)), params)
-	params[b.k] = 1
 	stamp := func(dx float64) []float32 {
 		buf := make([]float32, s*s)
 		c.renderBand(b.k, model.Box{Pix: buf, Stride: s, W: s, H: s}, float64(s/2)+dx, float64(s/2), params, 1)
@@ -473,12 +472,81 @@ func (c *Chain) stepConstants(b *band) error {
 		g += d * d
 	}
 	if !(f2 > 0) || !(g > 0) {
-		return fmt.Errorf("source kind %q renders no light", c.kind.Name())
+		return 0, 0, fmt.Errorf("source kind %q renders no light", c.kind.Name())
 	}
-	b.sigF2 = 1 / (wbar * f2)
-	b.posFac = math.Sqrt(f2 / g)
+	return 1 / (wbar * f2), math.Sqrt(f2 / g), nil
+}
+
+// usePSF sets up the fused kernels for point sources seen through p (a psf.Field or psf.PSF;
+// other profiles keep the kind's Render, leaving the table nil).
+func (c *Chain) usePSF(p model.Profile) error {
+	var field *psf.Field
+	switch p := p.(type) {
+	case *psf.Field:
+		field = p
+	case *psf.PSF:
+		if p.Table() != nil {
+			field = psf.Uniform(p)
+		} else {
+			// a PSF assembled by hand: render with its one-piece table
+			t, err := render.NewTable(p.Coeffs, p.Size)
+			if err != nil {
+				return err
+			}
+			c.table, c.radii, c.unit = t, p, p
+		}
+	}
+	if field != nil {
+		t, err := field.Table()
+		if err != nil {
+			return err
+		}
+		c.table, c.radii, c.unit = t, field, field.Centre()
+		if field.NX*field.NY > 1 {
+			c.field = field
+		}
+	}
 	return nil
 }
+
+// useStars gives the point-source member of a model.Mixed kind, when its PSF is tabulated,
+// the point-source chain's kernels: its sources are drawn on the same stamps, truncated at the
+// same noise scale (from the star's own step constants, whatever kind stepConstants drew), as
+// in a chain of stars alone.
+func (c *Chain) useStars(m *model.Mixed) error {
+	for k, member := range m.Kinds {
+		ps, ok := member.(*model.PointSource)
+		if !ok {
+			continue
+		}
+		if err := c.usePSF(ps.PSF); err != nil || c.table == nil {
+			return err
+		}
+		c.mixed, c.star = m, float64(k)
+		if !c.cfg.ExactStamps {
+			params := make([]float64, c.nparam)
+			params[0], params[1] = 1, c.star
+			sigF2, _, err := c.unitConstants(c.band, params)
+			if err != nil {
+				return err
+			}
+			c.noiseSigma = math.Sqrt(sigF2 * sumSq(c.unit))
+		}
+		return nil
+	}
+	return nil
+}
+
+// isStar reports whether the source with parameters th goes through the point-source kernels:
+// every source of a point-source chain with a render table, a model.Mixed chain's stars.
+func (c *Chain) isStar(th []float64) bool {
+	return c.table != nil && (c.mixed == nil || th[1] == c.star)
+}
+
+// starsOnly reports whether every source of the chain goes through the point-source kernels
+// (a point-source chain with a render table): the moves that only point sources make
+// (the birth flux guess, the refit moves) need it.
+func (c *Chain) starsOnly() bool { return c.table != nil && c.mixed == nil }
 
 // sumSq returns Σψ² of the PSF's centred stamp.
 func sumSq(p *psf.PSF) float64 {
@@ -525,13 +593,20 @@ func (c *Chain) refresh() {
 	if c.table != nil {
 		c.srcBuf = c.srcBuf[:0]
 		for i := range c.xs {
-			c.srcBuf = append(c.srcBuf, c.source(c.xs[i], c.ys[i], c.th[i*p], c.radiusFor(c.th[i*p])))
+			if th := c.th[i*p : (i+1)*p]; c.isStar(th) {
+				c.srcBuf = append(c.srcBuf, c.source(c.xs[i], c.ys[i], th[0], c.radiusFor(th[0])))
+			}
 		}
 		render.Render(c.modelImg, c.w, c.w, c.h, c.table, c.srcBuf)
-	} else {
+	}
+	if c.stamps != nil {
+		c.refreshStamps()
+	} else if !c.starsOnly() {
 		box := model.Box{Pix: c.modelImg, Stride: c.w, W: c.w, H: c.h}
 		for i := range c.xs {
-			c.kind.Render(box, c.xs[i], c.ys[i], c.th[i*p:(i+1)*p], 1)
+			if th := c.th[i*p : (i+1)*p]; !c.isStar(th) {
+				c.kind.Render(box, c.xs[i], c.ys[i], th, 1)
+			}
 		}
 	}
 	for _, b := range c.bands[1:] {

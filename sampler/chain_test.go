@@ -252,12 +252,14 @@ func TestDiagnostics(t *testing.T) {
 }
 
 // TestResidualConsistent checks that the residual maintained by accepted proposals agrees
-// with one computed from scratch from the catalogue, for the point-source kernels and for the
-// generic kind path, with the background and slope updates on.
+// with one computed from scratch from the catalogue, for the point-source kernels, for the
+// generic kind path and for a mixed kind's stars (kernels) and galaxies (generic), with the
+// background and slope updates on.
 func TestResidualConsistent(t *testing.T) {
 	img, _, kind := testField(t, 64, 64, 0.05, 12)
 	blobKind := &blob{flux: model.FluxPrior{Min: 250, Slope: 2}, minW: 0.5, maxW: 2, psfS: 0.93}
-	for _, k := range []model.SourceKind{kind, blobKind} {
+	mixed, _, _ := mixedKind(t)
+	for _, k := range []model.SourceKind{kind, blobKind, mixed} {
 		cfg := smallRun(2, 1)
 		cfg.SampleFluxPrior = k == model.SourceKind(kind)
 		cfg.RegionProposals = 3

@@ -1,8 +1,11 @@
 package sampler
 
 import (
+	"context"
 	"math"
 	"math/rand/v2"
+	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/probcat/probcat/kinds"
@@ -135,4 +138,172 @@ func mixedFit(t *testing.T, seed uint64, n int) []float64 {
 		out = append(out, frac)
 	}
 	return out
+}
+
+// TestMixedStarPath checks that the stars of a mixed chain go through the point-source
+// kernels, as a star-only chain's do, and that the change of ln L the chain computes for them
+// agrees with the generic path's (every source drawn by the kind's Render, band.deltaLL): a
+// star's move and birth take the fused kernel, a change of a star and a galaxy the box, in
+// which the star is drawn by the kernels and the galaxy by its kind.
+func TestMixedStarPath(t *testing.T) {
+	m, _, _ := mixedKind(t)
+	img, _, _ := testField(t, 48, 48, 0.02, 3)
+	cfg := DefaultConfig()
+	cfg.Threads = 1
+	cfg.ExactStamps = true // the generic path draws whole stamps
+	c, err := NewChain(img, m, cfg, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.table == nil || c.mixed == nil || c.star != 0 {
+		t.Fatal("the mixed chain's stars have no kernel path")
+	}
+	star := func(f float64) []float64 { return []float64{f, 0, 0, 0, 0} }
+	gal := []float64{4000, 1, 2.2, 0.6, 0.5}
+	if !c.isStar(star(500)) || c.isStar(gal) {
+		t.Fatal("isStar does not tell stars from galaxies")
+	}
+	type change struct {
+		x, y float64
+		th   []float64
+		sign float64
+	}
+	w := c.workers[0]
+	generic := func(chs []change) float64 {
+		w.resetBox()
+		for _, ch := range chs {
+			w.growBy(ch.x, ch.y, c.boxRadius(ch.th))
+		}
+		w.clearBox()
+		box := w.bandWork.box(c.band)
+		for _, ch := range chs {
+			c.kind.Render(box, ch.x, ch.y, ch.th, ch.sign)
+		}
+		return c.band.deltaLL(w.scratch, w.bx0, w.by0, w.bx1, w.by1)
+	}
+	for _, tc := range []struct {
+		name  string
+		chs   []change
+		inBox bool
+	}{
+		{"star move", []change{{20.3, 21.7, star(3000), -1}, {21.1, 21.2, star(3500), 1}}, false},
+		{"star birth", []change{{30.6, 12.4, star(800), 1}}, false},
+		{"star and galaxy", []change{{20.3, 21.7, star(3000), -1}, {24.2, 26.9, gal, 1}}, true},
+	} {
+		w.begin()
+		for _, ch := range tc.chs {
+			w.add(ch.x, ch.y, ch.th, ch.sign)
+		}
+		got := w.eval(false)
+		if w.inBox != tc.inBox {
+			t.Errorf("%s: drawn in the box %v, want %v", tc.name, w.inBox, tc.inBox)
+		}
+		want := generic(tc.chs)
+		t.Logf("%s: ΔlnL %.6f (chain) %.6f (generic)", tc.name, got, want)
+		if math.Abs(got-want) > 1e-5*math.Abs(want)+1e-3 || want == 0 {
+			t.Errorf("%s: ΔlnL %.6f, generic path %.6f", tc.name, got, want)
+		}
+	}
+}
+
+// TestStampCacheInvisible checks that the stamp cache changes the cost only: a mixed chain
+// whose cache is emptied before every pass (every stamp drawn afresh) reaches the same
+// catalogue and residual, bit for bit, as one that keeps it, and the cache holds exactly the
+// stamps of the current galaxies after each sample.
+func TestStampCacheInvisible(t *testing.T) {
+	m, _, _ := mixedKind(t)
+	img, _, _ := testField(t, 64, 64, 0.03, 5)
+	cfg := smallRun(1, 1)
+	cfg.RegionProposals = 3
+	var chains [2]*Chain
+	for i := range chains {
+		c, err := NewChain(img, m, cfg, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		chains[i] = c
+	}
+	galaxies := 0
+	for s := 0; s < 6; s++ {
+		for i, c := range chains {
+			for p := 0; p < cfg.Proposals; p++ {
+				if i == 1 {
+					clear(c.stamps.m)
+				}
+				c.pass()
+			}
+			c.refresh()
+		}
+		a, b := chains[0], chains[1]
+		if !slices.Equal(a.xs, b.xs) || !slices.Equal(a.ys, b.ys) || !slices.Equal(a.th, b.th) || !slices.Equal(a.resid, b.resid) {
+			t.Fatalf("sample %d: the chain without its cache differs from the chain with it", s)
+		}
+		galaxies = 0
+		for i := range a.xs {
+			th := a.th[i*a.nparam : (i+1)*a.nparam]
+			if !a.isStar(th) {
+				galaxies++
+				if a.stamps.get(a.xs[i], a.ys[i], th) == nil {
+					t.Fatalf("sample %d: galaxy %d has no stamp in the cache", s, i)
+				}
+			}
+		}
+		if len(a.stamps.m) != galaxies {
+			t.Fatalf("sample %d: the cache holds %d stamps for %d galaxies", s, len(a.stamps.m), galaxies)
+		}
+	}
+	t.Logf("%d sources, %d galaxies", len(chains[0].xs), galaxies)
+	if galaxies == 0 {
+		t.Error("no galaxy to cache")
+	}
+}
+
+// TestMixedCheckpoint checks that a mixed chain restored from a checkpoint, on another number
+// of threads and so with its stamp cache empty, continues with the same samples as the
+// uninterrupted chain.
+func TestMixedCheckpoint(t *testing.T) {
+	m, _, _ := mixedKind(t)
+	img, _, _ := testField(t, 60, 60, 0.03, 9)
+	cfg := smallRun(2, 1)
+	cfg.BurnIn = 2
+	a, err := NewChain(img, m, cfg, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for i := 0; i < 2; i++ {
+		if _, err := a.Next(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ck, err := a.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Threads = 1
+	b, err := NewChain(img, m, cfg, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.UnmarshalBinary(ck); err != nil {
+		t.Fatal(err)
+	}
+	galaxies := 0
+	for i := 0; i < 3; i++ {
+		want, err := a.Next(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := b.Next(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("sample %d after restore differs from the uninterrupted chain", got.Index)
+		}
+		galaxies = len(b.stamps.m)
+	}
+	if galaxies == 0 {
+		t.Error("no galaxies in the chain")
+	}
 }

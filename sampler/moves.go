@@ -80,7 +80,12 @@ type worker struct {
 	inBox     bool      // δ is rendered in scratch (else it is only in src)
 	mapD      float64   // the map total's change under δ, when mapDKnown
 	mapDKnown bool
-	rf        *refitScratch
+	// with a stamp cache (Chain.stamps), the stamps drawn for the changes that are not point
+	// sources, whether change k's came from the cache, and stamps to reuse
+	stamps [maxChanges]*stamp
+	cached [maxChanges]bool
+	free   []*stamp
+	rf     *refitScratch
 }
 
 func newWorker(c *Chain) *worker {
@@ -164,9 +169,10 @@ func (w *worker) add(x, y float64, th []float64, sign float64) {
 }
 
 // eval returns the change of ln L that the recorded change would make, summed over the
-// bands. In the reference band, with box true (or for kinds other than point sources, or
-// with exact model noise) it renders δ into scratch, as the birth map and the exact
-// likelihood need; otherwise point sources go straight to the fused kernel. The other bands
+// bands. In the reference band, with box true (or when a changed source is not a point
+// source with a render table, Chain.isStar, or with exact model noise) it renders δ into
+// scratch, as the birth map and the exact likelihood need; otherwise the point sources go
+// straight to the fused kernel. The other bands
 // render through the kind (evalBands).
 func (w *worker) eval(box bool) float64 {
 	d := w.evalRef(box)
@@ -179,7 +185,7 @@ func (w *worker) eval(box bool) float64 {
 // evalRef is eval's change of ln L in the reference band.
 func (w *worker) evalRef(box bool) float64 {
 	c := w.c
-	if c.table != nil && !box && !c.exact {
+	if c.table != nil && !box && !c.exact && w.allStars() {
 		w.inBox = false
 		for k := 0; k < w.nch; k++ {
 			f := w.chth[k][0]
@@ -198,9 +204,25 @@ func (w *worker) evalRef(box bool) float64 {
 	}
 	w.clearBox()
 	for k := 0; k < w.nch; k++ {
+		if c.stamps != nil && !c.isStar(w.chth[k]) {
+			// the box holds the stamp: both reach boxRadius around the anchor pixel
+			w.stampOf(k).addTo(w.scratch, c.w, w.chs[k])
+			continue
+		}
 		w.draw(w.chx[k], w.chy[k], w.chth[k], w.chs[k])
 	}
 	return w.deltaLL()
+}
+
+// allStars reports whether every source of the recorded change goes through the point-source
+// kernels (Chain.isStar).
+func (w *worker) allStars() bool {
+	for k := 0; k < w.nch; k++ {
+		if !w.c.isStar(w.chth[k]) {
+			return false
+		}
+	}
+	return true
 }
 
 // mergeSameStamp sums sources that share their anchor pixel, table piece and stamp radius (a
@@ -239,6 +261,9 @@ func (w *worker) commit(r *region) {
 		return
 	}
 	w.apply(r)
+	if c.stamps != nil {
+		w.commitStamps()
+	}
 }
 
 // boxRadius is the radius of the box a proposal changing a source with parameters th needs:
@@ -259,13 +284,14 @@ func (w *worker) growBy(x, y float64, R int) { w.bandWork.grow(w.c.band, x, y, R
 // clearBox zeroes δ over the box.
 func (w *worker) clearBox() { w.bandWork.clear(w.c.band) }
 
-// draw adds sign × the source into δ.
+// draw adds sign × the source into δ: through the point-source kernels for a star
+// (Chain.isStar), else through the kind's Render.
 func (w *worker) draw(x, y float64, th []float64, sign float64) {
 	if w.bx0 >= w.bx1 || w.by0 >= w.by1 {
 		return
 	}
 	W := w.c.w
-	if c := w.c; c.table != nil {
+	if c := w.c; c.isStar(th) {
 		w.src[0] = c.source(x, y, sign*th[0], c.radiusFor(th[0]))
 		render.Render(w.scratch, W, W, c.h, c.table, w.src[:1])
 		return
@@ -507,7 +533,7 @@ func (w *worker) birth(r *region) bool {
 		if lp = c.kind.LogPrior(th); math.IsInf(lp, -1) {
 			return false
 		}
-	} else if c.table != nil {
+	} else if c.starsOnly() {
 		mu, tau := c.fluxGuess(w.unitSums(x, y))
 		if w.rng.Float64() < c.cfg.ResidualFluxes {
 			th[0] = math.Exp(mu + tau*w.rng.NormFloat64())
@@ -619,7 +645,7 @@ func (w *worker) death(r *region) bool {
 	lnbth := lp
 	if c.multi != nil {
 		lnbth = w.birthFluxDensity(x, y, th)
-	} else if c.table != nil {
+	} else if c.starsOnly() {
 		// the flux guess on the residual without the source: r + f·ψ, where ψ is the source's
 		// light as the model renders it (truncated at radiusFor(f)) seen through the
 		// guess's own stamp ψ_u, so Σψ_u w (r + fψ) = Σψ_u w r + f Σψ_u w ψ
