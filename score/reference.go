@@ -9,12 +9,22 @@ import (
 // ReadReference reads a truth catalogue: any catalogue catalogue.ReadEstimates reads as a
 // single catalogue, whose fluxes zp turns into magnitudes.
 func ReadReference(path string, zp float64) (Reference, error) {
-	s, ens, err := catalogue.ReadEstimates(path)
+	s, err := ReadReferenceSample(path)
 	if err != nil {
 		return Reference{}, err
 	}
-	if ens {
-		return Reference{}, fmt.Errorf("%s: a reference must be a single catalogue, not an ensemble", path)
+	return NewReference(s.X, s.Y, s.Flux, zp), nil
+}
+
+// ReadReferenceSample reads a truth catalogue as ReadReference does, but returns it whole (with
+// its kinds and parameters), for callers that select sources before scoring.
+func ReadReferenceSample(path string) (catalogue.Sample, error) {
+	s, ens, err := catalogue.ReadEstimates(path)
+	if err != nil {
+		return catalogue.Sample{}, err
 	}
-	return NewReference(s[0].X, s[0].Y, s[0].Flux, zp), nil
+	if ens {
+		return catalogue.Sample{}, fmt.Errorf("%s: a reference must be a single catalogue, not an ensemble", path)
+	}
+	return s[0], nil
 }

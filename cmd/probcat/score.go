@@ -110,17 +110,15 @@ func runScore(fs *flag.FlagSet, args []string, out io.Writer) error {
 		if est, err = selectKind(fs.Arg(0), est, *kind); err != nil {
 			return err
 		}
-		truth, ens, err := catalogue.ReadEstimates(*truthPath)
-		if err == nil && ens {
-			err = fmt.Errorf("%s: a reference must be a single catalogue, not an ensemble", *truthPath)
-		}
+		truth, err := score.ReadReferenceSample(*truthPath)
 		if err != nil {
 			return err
 		}
-		if truth, err = selectKind(*truthPath, truth, *kind); err != nil {
+		sel, err := selectKind(*truthPath, []catalogue.Sample{truth}, *kind)
+		if err != nil {
 			return err
 		}
-		ref = score.NewReference(truth[0].X, truth[0].Y, truth[0].Flux, *zp)
+		ref = score.NewReference(sel[0].X, sel[0].Y, sel[0].Flux, *zp)
 	} else if ref, err = readTruth(*truthPath, *zp); err != nil {
 		return err
 	}
